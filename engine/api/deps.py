@@ -1,0 +1,82 @@
+"""Typed dependencies: the runtime, a unit of work, and the caller with a role check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from engine.security.principals import Principal, Role
+from engine.security.tokens import resolve
+from engine.services.runtime import Runtime
+
+PUBLIC = "public"
+_bearer = HTTPBearer(auto_error=False, description="A token from `panjereh token create`")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    with runtime.unit_of_work() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a bearer token is required",
+                            headers={"WWW-Authenticate": "Bearer"})
+    admin = runtime.settings.admin_token.get_secret_value() if runtime.settings.admin_token else None
+    with runtime.reading() as session:
+        principal = resolve(session, credentials.credentials, admin)
+    if principal is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the bearer token is not valid",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+class RoleGuard:
+    """Lets a request through only for the listed roles (deny by default)."""
+
+    def __init__(self, roles: tuple[Role, ...]) -> None:
+        self.roles = roles
+
+    def __call__(self, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.role not in self.roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"role '{principal.role.value}' may not do this")
+        return principal
+
+
+def allow(*roles: Role | str) -> dict[str, Any]:
+    """Route keyword arguments declaring who may call it; every route must use this.
+
+    The roles are also written into the OpenAPI (`x-roles`), which the access test walks.
+    """
+    names = [r.value if isinstance(r, Role) else r for r in roles]
+    extra = {"openapi_extra": {"x-roles": names}}
+    if names == [PUBLIC]:
+        return extra
+    guard = RoleGuard(tuple(Role(n) for n in names))
+    return {**extra, "dependencies": [Depends(guard)]}
+
+
+ALL_ROLES = (Role.ADMIN, Role.ANALYST, Role.STAFF, Role.CITIZEN)

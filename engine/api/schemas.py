@@ -1,0 +1,124 @@
+"""Request and response bodies of the JSON API (the contract; extra fields may be added)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str
+
+
+class ProcessOut(BaseModel):
+    key: str
+    name: str
+    version: int
+    deployment_id: int | None = None
+
+
+class ProblemOut(BaseModel):
+    severity: str
+    message: str
+    file: str
+    element_id: str
+    line: int | None
+
+
+class ReportOut(BaseModel):
+    deployable: bool
+    problems: list[ProblemOut]
+
+
+class DeploymentOut(BaseModel):
+    id: int
+    version: int = Field(description="the newest process version this deployment brought")
+    name: str
+    content_hash: str
+    deployed_by: str
+    deployed_at: datetime
+    created: bool = True
+    files: list[str] = []
+    processes: list[ProcessOut]
+    report: ReportOut
+
+
+class StartIn(BaseModel):
+    data: dict[str, Any] = Field(default_factory=dict)
+    version: int | None = Field(None, description="a process version; the newest when omitted")
+
+
+class InstanceCreated(BaseModel):
+    id: str
+    tracking_code: str
+    status: str
+    process_key: str
+    version: int
+    error: str | None = None
+
+
+class TaskOut(BaseModel):
+    id: str
+    instance_id: str
+    name: str
+    title: str
+    kind: str
+    lane: str | None
+    audience: str
+    agency: str | None
+    status: str
+    claimed_by: str | None = None
+    completed_by: str | None = None
+    created_at: datetime
+    completed_at: datetime | None = None
+    form: dict[str, Any] | None = None
+
+
+class InstanceOut(BaseModel):
+    id: str
+    status: str
+    process_key: str
+    version: int
+    tracking_code: str
+    data: dict[str, Any]
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    tasks: list[TaskOut]
+    history: list[dict[str, Any]]
+
+
+class InstanceSummary(BaseModel):
+    id: str
+    status: str
+    process_key: str
+    version: int
+    tracking_code: str
+    created_at: datetime
+
+
+class CompleteIn(BaseModel):
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ServiceCallOut(BaseModel):
+    id: str
+    instance_id: str
+    name: str
+    operation: str
+    params: dict[str, Any]
+    status: str
+
+
+class ServiceResultIn(BaseModel):
+    result: Any = None
+
+
+class AuditVerification(BaseModel):
+    ok: bool
+    checked: int
+    problems: list[str]

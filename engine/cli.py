@@ -1,0 +1,196 @@
+"""`panjereh`: serve, validate, deploy, run, db upgrade, audit verify, token create."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine import audit
+from engine.db.base import make_engine
+from engine.db.migrate import upgrade
+from engine.services.catalogue import CatalogueError, deploy_catalogue, deploy_service, service_folders
+from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge, check, deploy
+from engine.services.runtime import build_runtime
+from engine.settings import get_settings
+
+
+def _files(paths: Sequence[str]) -> list[UploadedFile]:
+    found: list[UploadedFile] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += [UploadedFile(p.name, p.read_bytes()) for p in sorted(path.iterdir())
+                      if p.suffix.lower() in {".bpmn", ".dmn", ".json"}]
+        else:
+            found.append(UploadedFile(path.name, path.read_bytes()))
+    return found
+
+
+def _json_arg(text: str | None, what: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    source = Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else text
+    try:
+        value = json.loads(source)
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"{what}: not valid JSON: {err}") from err
+    if not isinstance(value, dict):
+        raise SystemExit(f"{what}: must be a JSON object")
+    return value
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from engine.api.app import create_app
+
+    settings = get_settings()
+    runtime = build_runtime(settings)
+    if settings.deploy_processes_on_start:
+        for outcome in deploy_catalogue(runtime, settings.processes_dir):
+            keys = ", ".join(f"{d.key} v{d.version}" for d in outcome.definitions)
+            print(f"service {outcome.deployment.name}: {keys}{'' if outcome.created else ' (unchanged)'}")
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"Panjereh is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", flush=True)
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        loaded, report = check(_files(args.files), get_settings())
+    except UploadTooLarge as err:
+        print(err, file=sys.stderr)
+        return 1
+    if args.json:
+        processes = list(loaded.compiled.processes) if loaded else []
+        print(json.dumps({**report.as_dict(), "processes": processes}, ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            print(problem)
+        print("deployable" if report.deployable else "NOT deployable")
+    return 0 if report.deployable else 1
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    runtime = build_runtime(get_settings())
+    try:
+        if len(args.files) == 1 and Path(args.files[0]).is_dir() and service_folders(Path(args.files[0]).parent):
+            outcome = deploy_service(runtime, Path(args.files[0]), actor="cli")
+        else:
+            with runtime.unit_of_work() as session:
+                outcome = deploy(session, runtime, _files(args.files), "cli", name=args.name)
+    except (DeploymentRejected, UploadTooLarge, CatalogueError) as err:
+        report = getattr(err, "report", None)
+        for problem in report.problems if report else []:
+            print(problem, file=sys.stderr)
+        print(f"not deployed: {err}", file=sys.stderr)
+        return 1
+    state = "deployed" if outcome.created else "already deployed"
+    print(f"{state}: deployment {outcome.deployment.id}; "
+          + ", ".join(f"{d.key} v{d.version}" for d in outcome.definitions))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from engine.headless import run_model
+
+    try:
+        run = run_model(_files(args.files), get_settings(), _json_arg(args.data, "--data"),
+                        _json_arg(args.answers, "--answers"), _json_arg(args.results, "--results"), args.process)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(json.dumps(run.as_dict(), ensure_ascii=False, indent=2, default=str))
+    return 0 if run.status in ("completed", "waiting") else 1
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    engine = make_engine(get_settings().effective_database_url)
+    upgrade(engine)
+    print(f"database at the newest schema: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_audit_verify(_: argparse.Namespace) -> int:
+    runtime = build_runtime(get_settings())
+    with runtime.reading() as session:
+        result = audit.verify(session)
+    for problem in result.problems:
+        print(problem)
+    print(f"{result.checked} events checked: " + ("chain intact" if result.ok else "CHAIN BROKEN"))
+    return 0 if result.ok else 1
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from engine.security.tokens import TokenError, create_token
+
+    runtime = build_runtime(get_settings())
+    try:
+        with runtime.unit_of_work() as session:
+            token = create_token(session, args.role, args.name, args.agency)
+            audit.append(session, "cli", "token.created", subject=args.name,
+                         detail={"role": args.role, "agency": args.agency})
+    except TokenError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="panjereh", description=__doc__)
+    commands = main.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (deploys processes/ first)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    validate = commands.add_parser("validate", help="check BPMN/DMN files; exit 0 when deployable")
+    validate.add_argument("files", nargs="+")
+    validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    validate.set_defaults(func=cmd_validate)
+
+    deploy_cmd = commands.add_parser("deploy", help="deploy files, or one service folder")
+    deploy_cmd.add_argument("files", nargs="+")
+    deploy_cmd.add_argument("--name")
+    deploy_cmd.set_defaults(func=cmd_deploy)
+
+    run = commands.add_parser("run", help="run a model headless and print where it ends")
+    run.add_argument("files", nargs="+")
+    run.add_argument("--process", help="process id (default: the first executable process)")
+    run.add_argument("--data", help="start data as JSON, or @file.json")
+    run.add_argument("--answers", help='task answers as JSON: {"task_id": {...} or [{...}, ...]}')
+    run.add_argument("--results", help="service task results as JSON, keyed like --answers")
+    run.set_defaults(func=cmd_run)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
+
+    audit_cmd = commands.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command",
+                                                                               required=True)
+    audit_cmd.add_parser("verify", help="check the hash chain; exit 1 if broken").set_defaults(
+        func=cmd_audit_verify)
+
+    token = commands.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    create = token.add_parser("create", help="create a token and print it (shown once)")
+    create.add_argument("--role", required=True, choices=["admin", "analyst", "staff", "citizen"])
+    create.add_argument("--name", required=True, help="who holds it; a citizen's national code for citizens")
+    create.add_argument("--agency", help="the agency code, for staff")
+    create.set_defaults(func=cmd_token_create)
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""Errors the core raises; the service layer maps them to statuses and messages."""
+
+from __future__ import annotations
+
+from engine.core.report import Report
+
+
+class EngineError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+class ModelError(EngineError):
+    """The uploaded files are not deployable; `report` says why, element by element."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        first = next((str(p) for p in report.problems if p.severity == "error"), "not deployable")
+        super().__init__(first)
+
+
+class UnknownProcessError(EngineError):
+    """No process with that key in the package."""
+
+
+class ScriptError(EngineError):
+    """A script, condition or decision failed inside a task; the message names the task."""
+
+    def __init__(self, task_id: str, task_name: str, message: str) -> None:
+        self.task_id = task_id
+        self.task_name = task_name
+        super().__init__(f"task '{task_name}': {message}")
+
+
+class TaskStateError(EngineError):
+    """The task is not waiting for what the caller tried to do (already done, or never ready)."""

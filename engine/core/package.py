@@ -1,0 +1,174 @@
+"""Compiling a set of BPMN and DMN documents into runnable process specs, with a report.
+
+A package is what one deployment holds: one or more BPMN files (call activities resolve
+inside it) and the DMN tables they use. Compilation never raises on a bad model: every
+problem lands in the report with its file, element id and line, so the analyst can fix
+them all in one round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
+
+from engine.core.checks import check_model
+from engine.core.errors import UnknownProcessError
+from engine.core.parser import EngineParser
+from engine.core.report import Report
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+DocumentKind = Literal["bpmn", "dmn"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed upload: its name, kind and (already safely loaded) XML root."""
+
+    name: str
+    kind: DocumentKind
+    root: etree._Element
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    """A process the package offers."""
+
+    key: str
+    name: str
+    executable: bool
+
+
+@dataclass
+class CompiledPackage:
+    """Runnable specs for every process of one deployment."""
+
+    parser: Any
+    processes: dict[str, ProcessInfo]
+    report: Report
+    _specs: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)
+
+    def spec(self, key: str) -> tuple[Any, dict[str, Any]]:
+        """The top-level spec of process `key` and the specs of everything it calls."""
+        if key not in self._specs:
+            if key not in self.processes:
+                raise UnknownProcessError(f"no process '{key}' in this deployment")
+            self._specs[key] = (self.parser.get_spec(key), self.parser.get_subprocess_specs(key))
+        return self._specs[key]
+
+
+def document_kind(root: etree._Element) -> DocumentKind | None:
+    """BPMN, DMN, or neither, judged by the root element's namespace."""
+    if root.tag == f"{{{BPMN_NS}}}definitions":
+        return "bpmn"
+    namespace = etree.QName(root).namespace
+    if etree.QName(root).localname == "definitions" and namespace in DMN_SCHEMAS:
+        return "dmn"
+    return None
+
+
+@cache
+def _bpmn_schema() -> BpmnValidator:
+    return BpmnValidator(imports={"spiffworkflow": SPIFF_XSD})
+
+
+@cache
+def _dmn_schema(namespace: str) -> BpmnValidator:
+    return BpmnValidator(DMN_SCHEMAS[namespace])
+
+
+def _schema_check(doc: Document, report: Report) -> None:
+    if doc.kind == "bpmn":
+        validator = _bpmn_schema()
+        validator.preprocess(doc.root)
+    else:
+        validator = _dmn_schema(etree.QName(doc.root).namespace or "")
+    schema: etree.XMLSchema = validator.validator
+    if schema.validate(doc.root):
+        return
+    for entry in list(schema.error_log)[:50]:
+        report.error(f"not valid against the {doc.kind.upper()} schema: {entry.message}", doc.name,
+                     line=entry.line)
+
+
+def _spiff_problem(err: SpiffWorkflowException, report: Report, file: str) -> None:
+    if isinstance(err, ValidationException):
+        line = err.line_number if isinstance(err.line_number, int) else None
+        report.error(str(err.args[0]) if err.args else str(err), err.file_name or file, err.id or "", line)
+    else:
+        report.error(str(err), file)
+
+
+def _processes(docs: Sequence[Document]) -> dict[str, ProcessInfo]:
+    found: dict[str, ProcessInfo] = {}
+    for doc in docs:
+        if doc.kind != "bpmn":
+            continue
+        for node in doc.root.iterfind(f"{{{BPMN_NS}}}process"):
+            key = node.get("id", "")
+            executable = node.get("isExecutable", "true").lower() != "false"
+            found[key] = ProcessInfo(key, node.get("name") or key, executable)
+    return found
+
+
+def _check_calls(docs: Sequence[Document], processes: dict[str, ProcessInfo], report: Report) -> None:
+    for doc in docs:
+        if doc.kind != "bpmn":
+            continue
+        for call in doc.root.iter(f"{{{BPMN_NS}}}callActivity"):
+            target = call.get("calledElement", "")
+            if target not in processes:
+                known = ", ".join(sorted(processes)) or "none"
+                report.error(f"calls process '{target}', which is not in this deployment (processes here: "
+                             f"{known}); upload its BPMN file together with this one",
+                             doc.name, call.get("id", ""), call.sourceline)
+
+
+def compile_package(docs: Sequence[Document]) -> CompiledPackage:
+    """Validate and parse `docs`; the returned report says whether they can be deployed."""
+    report = Report()
+    parser = EngineParser()
+    for doc in docs:
+        _schema_check(doc, report)
+        if doc.kind == "bpmn":
+            check_model(doc.root, doc.name, report)
+    processes = _processes(docs)
+    if not any(p.executable for p in processes.values()):
+        report.error("no executable process: a deployment needs at least one bpmn:process "
+                     "that is not marked isExecutable=\"false\"")
+    _check_calls(docs, processes, report)
+    package = CompiledPackage(parser, processes, report)
+    if not report.deployable:
+        return package
+    seen: dict[str, str] = {}
+    for doc in docs:
+        try:
+            if doc.kind == "dmn":
+                parser.add_dmn_xml(doc.root, filename=doc.name)
+            else:
+                for key in _processes([doc]):
+                    if key in seen:
+                        report.error(f"process id '{key}' is defined in both {seen[key]} and {doc.name}",
+                                     doc.name, key)
+                    seen[key] = doc.name
+                parser.add_bpmn_xml(doc.root, filename=doc.name)
+        except SpiffWorkflowException as err:
+            _spiff_problem(err, report, doc.name)
+    if not report.deployable:
+        return package
+    for key, info in processes.items():
+        if not info.executable:
+            continue
+        try:
+            package.spec(key)
+        except SpiffWorkflowException as err:
+            _spiff_problem(err, report, seen.get(key, ""))
+    return package

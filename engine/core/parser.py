@@ -1,0 +1,86 @@
+"""Our SpiffWorkflow parser: the spiff dialect plus the few changes the engine needs.
+
+Service tasks never call out during engine steps: they evaluate their declared
+parameters, record the call and park (STARTED) until the service layer completes them
+with a result. A connector is slow, fails and is retried; none of that may happen while
+an instance is locked in the middle of a transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser, SpiffTaskParser
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+PENDING_CALL = "pending_call"
+
+
+class ParkingServiceTask(ServiceTask):  # type: ignore[misc]
+    """A service task that records its call and waits for the service layer."""
+
+    def _execute(self, my_task: Any) -> None:
+        params = {
+            name: my_task.workflow.script_engine.evaluate(my_task, param["value"])
+            for name, param in (self.operation_params or {}).items()
+        }
+        my_task.internal_data[PENDING_CALL] = {"operation": self.operation_name or "", "params": params}
+        return None
+
+
+class ParkingServiceTaskParser(SpiffTaskParser):  # type: ignore[misc]
+    """Reads `spiffworkflow:serviceTaskOperator` when present; a bare service task parks too."""
+
+    def create_task(self) -> Any:
+        extensions = self.parse_extensions()
+        operator = extensions.get("serviceTaskOperator") or {}
+        return self.spec_class(
+            self.spec,
+            self.bpmn_id,
+            operation_name=operator.get("name", ""),
+            operation_params=operator.get("parameters", {}),
+            result_variable=operator.get("resultVariable", ""),
+            retries=operator.get("retries"),
+            retry_backoff_base=operator.get("retryBackoffBase"),
+            prescript=extensions.get("preScript"),
+            postscript=extensions.get("postScript"),
+            **self.bpmn_attributes,
+        )
+
+
+class DecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
+    """Business rule tasks name their decision the Spiff way or the Camunda way."""
+
+    def create_task(self) -> Any:
+        decision_ref = self.get_decision_ref(self.node) or self.node.get(f"{{{CAMUNDA_NS}}}decisionRef")
+        if not decision_ref:
+            raise ValidationException(
+                "A business rule task must name its decision "
+                "(spiffworkflow:calledDecisionId or camunda:decisionRef)",
+                node=self.node,
+                file_name=self.filename,
+            )
+        extensions = self.parse_extensions()
+        return BusinessRuleTask(
+            self.spec,
+            self.bpmn_id,
+            dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
+            prescript=extensions.get("preScript"),
+            postscript=extensions.get("postScript"),
+            **self.bpmn_attributes,
+        )
+
+
+class EngineParser(SpiffBpmnParser):  # type: ignore[misc]
+    """The parser every deployment goes through."""
+
+    # A copy, never an update: updating the base class dict would change SpiffWorkflow globally.
+    OVERRIDE_PARSER_CLASSES = {  # noqa: RUF012 - SpiffWorkflow reads this class attribute
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (ParkingServiceTaskParser, ParkingServiceTask),
+        full_tag("businessRuleTask"): (DecisionTaskParser, BusinessRuleTask),
+    }

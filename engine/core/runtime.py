@@ -1,0 +1,229 @@
+"""Running one process instance on SpiffWorkflow: start, advance, complete, snapshot.
+
+An `Execution` wraps one `BpmnWorkflow`. It takes values and returns values; the service
+layer loads and saves it. Every way in (`start`, `restore`) attaches our sandboxed script
+engine, so a restored workflow can never fall back to SpiffWorkflow's plain `eval`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskIterator, TaskState
+
+from engine.core.errors import ScriptError, TaskStateError
+from engine.core.package import CompiledPackage
+from engine.core.parser import PENDING_CALL, ParkingServiceTask
+from engine.core.sandbox import SandboxedEnvironment, SandboxLimits
+from engine.core.serialization import SERIALIZER_VERSION, dump_state, load_state
+
+# SpiffWorkflow 3.2 stops iterating at depth 1000, so a gateway loop of a few hundred
+# rounds silently "completes" with empty data. Lift the limit; tree size is capped elsewhere.
+TaskIterator.__init__.__defaults__ = (None, 10**6, True, None)
+BpmnTaskIterator.__init__.__defaults__ = (None, 10**6, True, False, None)
+
+Status = Literal["running", "waiting", "completed", "failed", "terminated"]
+HUMAN_KINDS = {"UserTask": "user", "ManualTask": "manual", "NoneTask": "task"}
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A task waiting for a person."""
+
+    id: str
+    spec_id: str
+    name: str
+    kind: str
+    lane: str | None
+    documentation: str | None
+    extensions: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    """A service task parked until the service layer brings its result."""
+
+    task_id: str
+    spec_id: str
+    name: str
+    operation: str
+    params: dict[str, Any]
+    result_variable: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One task the engine completed by itself (script, gateway, event, decision...)."""
+
+    task_id: str
+    spec_id: str
+    name: str
+    kind: str
+
+
+def make_script_engine(limits: SandboxLimits | None = None) -> PythonScriptEngine:
+    """The only script engine instances run with."""
+    return PythonScriptEngine(environment=SandboxedEnvironment(limits))
+
+
+def _title(spec: Any) -> str:
+    return str(getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name)
+
+
+class Execution:
+    """One live instance of a process."""
+
+    def __init__(self, workflow: BpmnWorkflow, process_key: str) -> None:
+        self.workflow = workflow
+        self.process_key = process_key
+        self.error: str | None = None
+        self._steps: list[Step] = []
+
+    @classmethod
+    def start(cls, package: CompiledPackage, key: str, data: dict[str, Any],
+              script_engine: PythonScriptEngine) -> Execution:
+        """A new instance of process `key` with `data` as its start data (not yet advanced)."""
+        spec, subprocess_specs = package.spec(key)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+        workflow.get_next_task(state=TaskState.READY).data.update(data)
+        return cls(workflow, key)
+
+    @classmethod
+    def restore(cls, package: CompiledPackage, key: str, state: str, serializer_version: str,
+                script_engine: PythonScriptEngine) -> Execution:
+        """Rebuild an instance saved with `dump`."""
+        spec, subprocess_specs = package.spec(key)
+        workflow = load_state(state, serializer_version, spec, subprocess_specs)
+        workflow.script_engine = script_engine
+        return cls(workflow, key)
+
+    def dump(self) -> tuple[str, str]:
+        """The state to store, and its serializer version."""
+        return dump_state(self.workflow), SERIALIZER_VERSION
+
+    def advance(self) -> None:
+        """Run every automatic task until the instance waits, completes or fails.
+
+        Raises:
+            ScriptError: a script, condition or decision failed; `status` is now "failed".
+        """
+        try:
+            self.workflow.do_engine_steps(did_complete_task=self._record)
+        except SpiffWorkflowException as err:
+            raise self._script_error(err) from err
+
+    def _record(self, task: Any) -> None:
+        spec = task.task_spec
+        if getattr(spec, "bpmn_id", None) and task.state == TaskState.COMPLETED:
+            self._steps.append(Step(str(task.id), spec.bpmn_id, _title(spec), type(spec).__name__))
+
+    def take_steps(self) -> list[Step]:
+        """The tasks the engine completed since the last call, oldest first."""
+        steps, self._steps = self._steps, []
+        return steps
+
+    def _script_error(self, err: SpiffWorkflowException) -> ScriptError:
+        task = getattr(err, "task", None)
+        spec = task.task_spec if task is not None else getattr(err, "task_spec", None)
+        cause = err.__cause__ or err.__context__
+        detail = str(cause) if cause is not None and str(cause) else str(err)
+        if isinstance(err, WorkflowException) and getattr(err, "error_type", "") == "unknown":
+            detail = str(err)
+        error = ScriptError(str(task.id) if task is not None else "", _title(spec) if spec else "?", detail)
+        self.error = str(error)
+        return error
+
+    @property
+    def status(self) -> Status:
+        if self.workflow.is_completed():
+            return "completed" if self.workflow.success else "terminated"
+        if self.error or self.workflow.get_tasks(state=TaskState.ERROR):
+            return "failed"
+        return "waiting"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Process data: the final data once completed, else that of the last completed task."""
+        if self.workflow.is_completed():
+            return dict(self.workflow.data)
+        last = self.workflow.last_task
+        return dict(last.data) if last is not None else {}
+
+    def human_tasks(self) -> list[HumanTask]:
+        """Tasks ready for a person, in tree order."""
+        found = []
+        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            found.append(HumanTask(
+                id=str(task.id), spec_id=spec.bpmn_id, name=_title(spec),
+                kind=HUMAN_KINDS.get(type(spec).__name__, "task"), lane=spec.lane,
+                documentation=getattr(spec, "documentation", None),
+                extensions=dict(getattr(spec, "extensions", {}) or {}),
+            ))
+        return found
+
+    def service_calls(self) -> list[ServiceCall]:
+        """Service tasks parked for a result."""
+        calls = []
+        for task in self.workflow.get_tasks(state=TaskState.STARTED):
+            spec = task.task_spec
+            if isinstance(spec, ParkingServiceTask):
+                pending = task.internal_data.get(PENDING_CALL, {})
+                calls.append(ServiceCall(str(task.id), spec.bpmn_id, _title(spec), pending.get("operation", ""),
+                                         pending.get("params", {}), spec.result_variable))
+        return calls
+
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        """The data visible to one task."""
+        return dict(self._task(task_id).data)
+
+    def _task(self, task_id: str) -> Any:
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, TaskStateError):
+            task = None
+        except SpiffWorkflowException:
+            task = None
+        if task is None:
+            raise TaskStateError(f"task {task_id} is not part of this instance")
+        return task
+
+    def complete_human_task(self, task_id: str, data: dict[str, Any]) -> None:
+        """Complete a ready user/manual task with `data` (already validated) and advance."""
+        task = self._task(task_id)
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskStateError(f"task '{_title(task.task_spec)}' is not waiting for a person")
+        if hasattr(task.task_spec, "add_data_from_form"):
+            task.task_spec.add_data_from_form(task, data)
+        else:
+            task.data.update(data)
+        try:
+            task.run()
+        except SpiffWorkflowException as err:
+            raise self._script_error(err) from err
+        self._record(task)
+        self.advance()
+
+    def complete_service_task(self, task_id: str, result: Any) -> None:
+        """Give a parked service task its result and advance."""
+        task = self._task(task_id)
+        if task.state != TaskState.STARTED or not isinstance(task.task_spec, ParkingServiceTask):
+            raise TaskStateError(f"task '{_title(task.task_spec)}' is not waiting for a service result")
+        task.data[task.task_spec.result_variable] = result
+        task.internal_data.pop(PENDING_CALL, None)
+        try:
+            task.complete()
+        except SpiffWorkflowException as err:
+            raise self._script_error(err) from err
+        self._record(task)
+        self.advance()
+
+    def terminate(self) -> None:
+        """Cancel the instance; nothing more runs."""
+        self.workflow.cancel()

@@ -1,0 +1,194 @@
+"""Static half of the script sandbox: parse, check against an allow-list, rewrite, compile.
+
+The parser has already NFKC-normalized every identifier (``ｅｘｅｃ`` is ``exec``, ``_＿class＿＿``
+is ``__class__``), so the checks below see the names Python will actually use.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from types import CodeType
+from typing import Literal
+
+from engine.core.sandbox_guards import (
+    ADD,
+    CATCHABLE,
+    GETATTR,
+    HANDLER,
+    INPLACE,
+    INPLACE_ITEM,
+    LSHIFT,
+    MOD,
+    MUL,
+    POW,
+    RAISABLE,
+    SCRIPT_FILENAME,
+    SandboxLimits,
+    SandboxViolation,
+    format_spec_problem,
+)
+
+Mode = Literal["eval", "exec"]
+
+# Everything else (import, class, global/nonlocal, with, match, yield, await, async,
+# try/finally, annotations, "@") is refused: none of it is needed to compute task data,
+# and each is a known way around a sandbox (match class patterns call getattr, finally
+# blocks run after the tracer has stopped, yield keeps frames alive past the CPU limit).
+_ALLOWED: frozenset[type[ast.AST]] = frozenset({
+    ast.Module, ast.Expression,
+    ast.FunctionDef, ast.Return, ast.Delete, ast.Assign, ast.AugAssign, ast.For, ast.While, ast.If,
+    ast.Raise, ast.Try, ast.ExceptHandler, ast.Assert, ast.Expr, ast.Pass, ast.Break, ast.Continue,
+    ast.BoolOp, ast.NamedExpr, ast.BinOp, ast.UnaryOp, ast.Lambda, ast.IfExp, ast.Dict, ast.Set,
+    ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.comprehension, ast.Compare,
+    ast.Call, ast.keyword, ast.FormattedValue, ast.JoinedStr, ast.Constant, ast.Attribute,
+    ast.Subscript, ast.Starred, ast.Name, ast.List, ast.Tuple, ast.Slice, ast.arguments, ast.arg,
+    ast.Load, ast.Store, ast.Del, ast.And, ast.Or, ast.Not, ast.Invert, ast.UAdd, ast.USub,
+    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift,
+    ast.BitOr, ast.BitXor, ast.BitAnd, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is,
+    ast.IsNot, ast.In, ast.NotIn,
+})
+_REFUSALS: dict[type[ast.AST], str] = {
+    ast.Import: "import is not allowed", ast.ImportFrom: "import is not allowed",
+    ast.ClassDef: "class definitions are not allowed",
+    ast.Global: "'global' is not allowed", ast.Nonlocal: "'nonlocal' is not allowed",
+    ast.With: "'with' is not allowed", ast.Match: "'match' is not allowed",
+    ast.Yield: "'yield' is not allowed", ast.YieldFrom: "'yield' is not allowed",
+    ast.Await: "async code is not allowed", ast.AsyncFunctionDef: "async code is not allowed",
+    ast.AsyncFor: "async code is not allowed", ast.AsyncWith: "async code is not allowed",
+    ast.TryStar: "'except*' is not allowed", ast.AnnAssign: "annotations are not allowed",
+    ast.MatMult: "the '@' operator is not allowed",
+}
+_GUARDED_OPS: dict[type[ast.operator], tuple[str, str]] = {
+    ast.Add: (ADD, "+"), ast.Mult: (MUL, "*"), ast.Pow: (POW, "**"), ast.LShift: (LSHIFT, "<<"),
+    ast.Mod: (MOD, "%"),
+}
+
+
+def _private(name: str) -> str | None:
+    # A lone "_" is the usual throw-away loop variable and names nothing special.
+    if name.startswith("_") and name != "_":
+        return f"names starting with an underscore are not allowed: '{name}'"
+    return None
+
+
+def _problem(node: ast.AST, max_width: int) -> str | None:
+    """Why an allowed node type is still refused in this shape, or None."""
+    if isinstance(node, ast.Name):
+        return _private(node.id)
+    if isinstance(node, ast.Attribute):
+        if not isinstance(node.ctx, ast.Load):
+            return "assigning or deleting attributes is not allowed"
+        return _private(node.attr)
+    if isinstance(node, ast.keyword):
+        return _private(node.arg) if node.arg else None
+    if isinstance(node, ast.arg):
+        return "annotations are not allowed" if node.annotation else _private(node.arg)
+    if isinstance(node, ast.FunctionDef):
+        if node.decorator_list:
+            return "decorators are not allowed"
+        return "annotations are not allowed" if node.returns else _private(node.name)
+    if isinstance(node, ast.Lambda) and (node.args.defaults or any(node.args.kw_defaults)):
+        return "default values in lambdas are not allowed"
+    if isinstance(node, ast.ExceptHandler):
+        if node.type is None:
+            return "a bare 'except:' is not allowed; name the exception, e.g. 'except ValueError:'"
+        return _private(node.name) if node.name else None
+    if isinstance(node, ast.Try) and node.finalbody:
+        return "'finally' is not allowed"
+    if isinstance(node, ast.comprehension) and node.is_async:
+        return "async code is not allowed"
+    if isinstance(node, ast.Constant) and not isinstance(node.value, (str, int, float, type(None))):
+        return f"{type(node.value).__name__} literals are not allowed"
+    if isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr):
+        parts = node.format_spec.values
+        if not all(isinstance(part, ast.Constant) for part in parts):
+            return "nested replacement fields in format specs are not allowed"
+        spec = "".join(str(part.value) for part in parts if isinstance(part, ast.Constant))
+        return format_spec_problem(spec, max_width)
+    if (isinstance(node, ast.AugAssign) and type(node.op) in _GUARDED_OPS
+            and isinstance(node.target, ast.Subscript) and isinstance(node.target.slice, ast.Slice)):
+        return "augmented assignment to a slice is not allowed"
+    return None
+
+
+def _check(tree: ast.AST, max_width: int) -> None:
+    # Iterative walk: a deeply nested expression must not blow the checker's own stack.
+    pending: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while pending:
+        node, line = pending.pop()
+        line = getattr(node, "lineno", line)
+        kind = type(node)
+        reason = (_problem(node, max_width) if kind in _ALLOWED
+                  else _REFUSALS.get(kind, f"'{kind.__name__}' syntax is not allowed"))
+        if reason:
+            raise SandboxViolation(f"{reason} (line {line})")
+        pending.extend((child, line) for child in ast.iter_child_nodes(node))
+
+
+def _call(name: str, where: ast.AST, *args: ast.expr) -> ast.Call:
+    return ast.copy_location(ast.Call(ast.Name(name, ast.Load()), list(args), []), where)
+
+
+class _Rewriter(ast.NodeTransformer):
+    """Routes attribute reads, growing operators, except and raise through the guards."""
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        self.generic_visit(node)
+        return _call(GETATTR, node, node.value, ast.Constant(node.attr))
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        guard = _GUARDED_OPS.get(type(node.op))
+        return _call(guard[0], node, node.left, node.right) if guard else node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        self.generic_visit(node)
+        guard = _GUARDED_OPS.get(type(node.op))
+        if guard is None:
+            return node
+        op = ast.Constant(guard[1])
+        if isinstance(node.target, ast.Name):
+            current = ast.Name(node.target.id, ast.Load())
+            assign = ast.Assign([node.target], _call(INPLACE, node, op, current, node.value))
+            return ast.copy_location(assign, node)
+        assert isinstance(node.target, ast.Subscript)  # attributes and slices were refused
+        return ast.copy_location(
+            ast.Expr(_call(INPLACE_ITEM, node, op, node.target.value, node.target.slice, node.value)), node)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
+        self.generic_visit(node)
+        assert node.type is not None  # bare except was refused
+        node.type = _call(CATCHABLE, node.type, node.type)
+        node.body.insert(0, ast.copy_location(ast.Expr(_call(HANDLER, node)), node))
+        return node
+
+    def visit_Raise(self, node: ast.Raise) -> ast.AST:
+        self.generic_visit(node)
+        if node.exc is not None:
+            node.exc = _call(RAISABLE, node.exc, node.exc)
+        if node.cause is not None:
+            node.cause = _call(RAISABLE, node.cause, node.cause)
+        return node
+
+
+def compile_checked(source: str, mode: Mode, limits: SandboxLimits) -> CodeType:
+    """Check and compile `source`; raises SyntaxError or SandboxViolation.
+
+    Cached by text, so a condition evaluated on every token costs one dictionary lookup.
+    """
+    return _compile(source, mode, limits.max_sequence_length, limits.max_source_length)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(source: str, mode: Mode, max_width: int, max_source: int) -> CodeType:
+    if len(source) > max_source:
+        raise SandboxViolation(f"script is {len(source):,} characters long, over the limit of {max_source:,}")
+    try:
+        tree = ast.parse(source, SCRIPT_FILENAME, mode)
+        _check(tree, max_width)
+        rewritten = ast.fix_missing_locations(_Rewriter().visit(tree))
+        assert isinstance(rewritten, (ast.Module, ast.Expression))
+        return compile(rewritten, SCRIPT_FILENAME, mode)
+    except RecursionError:
+        raise SandboxViolation("script is nested too deeply") from None

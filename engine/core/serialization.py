@@ -1,0 +1,88 @@
+"""Instance state as JSON, without the process spec.
+
+Specs belong to the deployment and are compiled once per process version; storing them in
+every instance would double the state size and pin stale copies. The serializer version
+and library version are stored beside each blob so a worker never reads state written by
+a newer SpiffWorkflow (older readers silently drop task data).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
+
+from engine.core.parser import ParkingServiceTask
+
+SERIALIZER_VERSION = SPIFF_SERIALIZER_VERSION
+LIBRARY_VERSION = version("SpiffWorkflow")
+
+
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """Drops the specs on save; takes them from the deployment on load."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(workflow)
+        dct.pop("spec")
+        dct.pop("subprocess_specs")
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None,
+                  subprocess_specs: dict[str, Any] | None = None) -> BpmnWorkflow:
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = SpeclessWorkflowConverter
+    config[ParkingServiceTask] = ServiceTaskConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+_SERIALIZER = _serializer()
+
+
+class StateVersionError(ValueError):
+    """The state was written by a serializer this engine cannot read faithfully."""
+
+
+def _as_tuple(dotted: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in dotted.split(".") if part.isdigit())
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    """The workflow's state as JSON text, without its spec."""
+    text: str = _SERIALIZER.serialize_json(workflow)
+    return text
+
+
+def load_state(state: str, serializer_version: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+    """Rebuild a workflow from `dump_state` output and the deployment's specs.
+
+    The caller re-attaches the script engine: the restored workflow has SpiffWorkflow's
+    default one, which runs plain `eval`.
+    """
+    if _as_tuple(serializer_version) > _as_tuple(SERIALIZER_VERSION):
+        raise StateVersionError(
+            f"instance state has serializer version {serializer_version}, newer than this "
+            f"engine's {SERIALIZER_VERSION}; upgrade SpiffWorkflow on this worker"
+        )
+    dct = json.loads(state, cls=_SERIALIZER.json_decoder_cls)
+    dct[_SERIALIZER.VERSION_KEY] = dct.get(_SERIALIZER.VERSION_KEY, serializer_version)
+    _SERIALIZER.migrate(dct)
+    workflow: BpmnWorkflow = _SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    return workflow

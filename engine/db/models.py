@@ -1,0 +1,160 @@
+"""Tables. Instance state is one JSON blob per instance; everything queried is projected
+into its own table in the same transaction (human tasks, service calls, audit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class Deployment(Base):
+    __tablename__ = "deployment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    deployed_by: Mapped[str] = mapped_column(String(200))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    report: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    service: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+    files: Mapped[list[DeploymentFile]] = relationship(
+        back_populates="deployment", lazy="raise", order_by="DeploymentFile.id")
+    definitions: Mapped[list[ProcessDefinition]] = relationship(
+        back_populates="deployment", lazy="raise", order_by="ProcessDefinition.id")
+
+
+class DeploymentFile(Base):
+    __tablename__ = "deployment_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    deployment: Mapped[Deployment] = relationship(back_populates="files", lazy="raise")
+
+
+class ProcessDefinition(Base):
+    """One process key at one version; a deployment brings one per executable process."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+
+    deployment: Mapped[Deployment] = relationship(back_populates="definitions", lazy="raise")
+
+
+class Instance(Base):
+    __tablename__ = "instance"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    tracking_code: Mapped[str] = mapped_column(String(14), unique=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    library_version: Mapped[str] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # Optimistic lock: every UPDATE says "WHERE lock_version = <what I read>", so of two
+    # writers that read the same version exactly one matches a row.
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
+
+
+class HumanTaskRow(Base):
+    """A task waiting for (or done by) a person, projected from the workflow."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (Index("ix_human_task_agency_status", "agency", "status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    spec_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(16))
+    lane: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    agency: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    form: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ServiceCallRow(Base):
+    """A service task waiting for its result (the connector job outbox builds on it)."""
+
+    __tablename__ = "service_call"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    spec_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    operation: Mapped[str] = mapped_column(String(255))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    result: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuditEvent(Base):
+    """Append-only and hash-chained: `hash` covers this row and the previous row's hash."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    instance_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """One row: the newest audit id and hash. Locking it serializes appends, and it lets
+    `audit verify` notice rows cut from the end of the chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    agency: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,94 @@
+"""Running a model without a server or database: `panjereh run`, for analysts.
+
+Answers are given per task element id (or task name): a JSON object for a task reached
+once, a list of objects for a task reached several times. Results for service tasks are
+given the same way. The run stops where the model would wait for something not given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.core.errors import ScriptError
+from engine.core.runtime import Execution, make_script_engine
+from engine.services.deployments import UploadedFile, check
+from engine.settings import Settings
+
+MAX_ROUNDS = 10_000
+
+
+@dataclass
+class HeadlessRun:
+    status: str
+    process: str
+    path: list[str] = field(default_factory=list)
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "process": self.process, "path": self.path, "waiting": self.waiting,
+                "data": self.data, "error": self.error}
+
+
+class _Answers:
+    def __init__(self, given: dict[str, Any]) -> None:
+        self._given = {k: (list(v) if isinstance(v, list) else [v]) for k, v in given.items()}
+
+    def take(self, *keys: str) -> tuple[bool, Any]:
+        for key in keys:
+            queue = self._given.get(key)
+            if queue:
+                return True, queue.pop(0)
+        return False, None
+
+
+def run_model(files: Sequence[UploadedFile], settings: Settings, data: dict[str, Any], answers: dict[str, Any],
+              results: dict[str, Any], process: str | None = None) -> HeadlessRun:
+    """Deploy `files` in memory, start `process` (the first executable one by default), and
+    feed it answers and service results until it ends or waits for something not given.
+
+    Raises:
+        ValueError: the files are not deployable or the process is unknown.
+    """
+    loaded, report = check(files, settings)
+    if loaded is None:
+        raise ValueError("not deployable:\n" + "\n".join(str(p) for p in report.problems))
+    keys = [k for k, info in loaded.compiled.processes.items() if info.executable]
+    key = process or keys[0]
+    if key not in keys:
+        raise ValueError(f"no executable process '{key}'; the files define: {', '.join(keys)}")
+    execution = Execution.start(loaded.compiled, key, data, make_script_engine())
+    run = HeadlessRun(status="running", process=key)
+    human, service = _Answers(answers), _Answers(results)
+    try:
+        execution.advance()
+        for _ in range(MAX_ROUNDS):
+            progressed = False
+            for task in execution.human_tasks():
+                found, answer = human.take(task.spec_id, task.name)
+                if found:
+                    execution.complete_human_task(task.id, answer or {})
+                    progressed = True
+                    break
+            else:
+                for call in execution.service_calls():
+                    found, result = service.take(call.spec_id, call.name, call.operation)
+                    if found:
+                        execution.complete_service_task(call.task_id, result)
+                        progressed = True
+                        break
+            if not progressed:
+                break
+    except ScriptError as err:
+        run.error = str(err)
+    run.path = [step.spec_id for step in execution.take_steps()]
+    run.status = execution.status
+    run.data = execution.data
+    run.waiting = [{"task": t.spec_id, "title": t.name, "lane": t.lane, "kind": t.kind}
+                   for t in execution.human_tasks()]
+    run.waiting += [{"task": c.spec_id, "title": c.name, "kind": "service", "operation": c.operation,
+                     "params": c.params} for c in execution.service_calls()]
+    return run

@@ -1,0 +1,60 @@
+"""The service catalogue: one folder per service under `processes/`, deployed at start."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.services import deployments
+from engine.services.deployments import DeployOutcome, UploadedFile
+from engine.services.runtime import Runtime
+
+MODEL_SUFFIXES = {".bpmn", ".dmn", ".json"}
+REQUIRED_KEYS = ("process", "agency", "title")
+
+
+class CatalogueError(ValueError):
+    """A service folder is incomplete or its service.toml is not valid."""
+
+
+@dataclass(frozen=True)
+class ServiceFolder:
+    path: Path
+    meta: dict[str, Any]
+    files: list[UploadedFile]
+
+
+def read_service(folder: Path) -> ServiceFolder:
+    """The model files and metadata of one service folder."""
+    manifest = folder / "service.toml"
+    try:
+        meta = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise CatalogueError(f"{folder}: service.toml is missing") from err
+    except tomllib.TOMLDecodeError as err:
+        raise CatalogueError(f"{manifest}: {err}") from err
+    missing = [k for k in REQUIRED_KEYS if k not in meta]
+    if missing:
+        raise CatalogueError(f"{manifest}: missing {', '.join(missing)}")
+    files = [UploadedFile(p.name, p.read_bytes()) for p in sorted(folder.iterdir())
+             if p.is_file() and p.suffix.lower() in MODEL_SUFFIXES]
+    if not files:
+        raise CatalogueError(f"{folder}: no .bpmn file")
+    return ServiceFolder(folder, meta, files)
+
+
+def service_folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if (p / "service.toml").is_file()) if root.is_dir() else []
+
+
+def deploy_service(runtime: Runtime, folder: Path, actor: str = "system:catalogue") -> DeployOutcome:
+    service = read_service(folder)
+    with runtime.unit_of_work() as session:
+        return deployments.deploy(session, runtime, service.files, actor, name=folder.name, service=service.meta)
+
+
+def deploy_catalogue(runtime: Runtime, root: Path) -> list[DeployOutcome]:
+    """Deploy every service folder under `root`; unchanged folders keep their version."""
+    return [deploy_service(runtime, folder) for folder in service_folders(root)]

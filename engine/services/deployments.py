@@ -1,0 +1,205 @@
+"""Deploying models: load safely, check, store with a content hash and a version per key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from engine import audit
+from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
+from engine.core.package import CompiledPackage, Document, compile_package, document_kind
+from engine.core.report import Report
+from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.services.runtime import Runtime
+from engine.settings import Settings
+from forms.extract import FormDefinitionError, FormModel, task_forms
+
+XML_SUFFIXES = {".bpmn", ".dmn", ".xml"}
+FORM_SUFFIXES = {".json"}
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    name: str
+    content: bytes
+
+
+class UploadTooLarge(ValueError):
+    """An upload is over the configured size cap."""
+
+
+class DeploymentRejected(Exception):
+    """The files cannot be deployed; `report` lists every problem."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(next((p.message for p in report.problems if p.severity == "error"), "not deployable"))
+
+
+@dataclass
+class LoadedPackage:
+    """A compiled deployment plus what the service layer derives from its files."""
+
+    compiled: CompiledPackage
+    forms: dict[str, FormModel] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    deployment: Deployment
+    definitions: list[ProcessDefinition]
+    created: bool
+    report: Report
+
+
+def _safe_name(name: str) -> str:
+    base = PurePosixPath(name.replace("\\", "/")).name
+    return base or "unnamed"
+
+
+def _load(files: Sequence[UploadedFile], settings: Settings) -> tuple[list[Document], dict[str, bytes], Report]:
+    report = Report()
+    if not files:
+        report.error("no files were uploaded")
+    if len(files) > settings.max_files_per_deployment:
+        report.error(f"{len(files)} files in one deployment; the limit is {settings.max_files_per_deployment}")
+    docs: list[Document] = []
+    extras: dict[str, bytes] = {}
+    seen: set[str] = set()
+    for upload in files:
+        name = _safe_name(upload.name)
+        if len(upload.content) > settings.max_upload_bytes:
+            raise UploadTooLarge(f"{name}: file is {len(upload.content):,} bytes, over the limit of "
+                                 f"{settings.max_upload_bytes:,} bytes")
+        if name in seen:
+            report.error(f"two files are named '{name}'", name)
+            continue
+        seen.add(name)
+        suffix = PurePosixPath(name).suffix.lower()
+        if suffix in FORM_SUFFIXES:
+            extras[name] = upload.content
+            continue
+        if suffix not in XML_SUFFIXES:
+            report.error("only .bpmn, .dmn and form .json files can be deployed", name)
+            continue
+        try:
+            root = load_xml(upload.content, name=name, max_bytes=settings.max_upload_bytes,
+                            max_depth=settings.max_xml_depth)
+        except UnsafeXmlError as err:
+            report.error(str(err).removeprefix(f"{name}: "), name)
+            continue
+        kind = document_kind(root)
+        if kind is None:
+            report.error("not a BPMN 2.0 or DMN document (unexpected root element "
+                         f"'{root.tag}')", name, line=root.sourceline)
+            continue
+        docs.append(Document(name, kind, root))
+    return docs, extras, report
+
+
+def _forms(docs: Sequence[Document], extras: dict[str, bytes], report: Report) -> dict[str, FormModel]:
+    found: dict[str, FormModel] = {}
+    for doc in docs:
+        if doc.kind != "bpmn":
+            continue
+        try:
+            found.update(task_forms(doc.root, extras))
+        except FormDefinitionError as err:
+            report.error(str(err), doc.name)
+    return found
+
+
+def check(files: Sequence[UploadedFile], settings: Settings) -> tuple[LoadedPackage | None, Report]:
+    """Load and compile `files` without storing anything; the report says if they deploy."""
+    docs, extras, report = _load(files, settings)
+    if not report.deployable:
+        return None, report
+    compiled = compile_package(docs)
+    report.problems[:0] = [p for p in compiled.report.problems]
+    compiled.report = report
+    forms = _forms(docs, extras, report)
+    if not report.deployable:
+        return None, report
+    return LoadedPackage(compiled, forms), report
+
+
+def content_hash(files: Sequence[UploadedFile], service: dict[str, Any] | None = None) -> str:
+    """Same files (by name and bytes, in any order) and service metadata give the same hash."""
+    digest = hashlib.sha256()
+    for name, blob in sorted((_safe_name(f.name), hashlib.sha256(f.content).hexdigest()) for f in files):
+        digest.update(f"{name}\0{blob}\n".encode())
+    if service:
+        digest.update(json.dumps(service, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _kind(name: str) -> str:
+    suffix = PurePosixPath(name).suffix.lower()
+    return "form" if suffix in FORM_SUFFIXES else ("dmn" if suffix == ".dmn" else "bpmn")
+
+
+def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], actor: str, *,
+           name: str | None = None, service: dict[str, Any] | None = None) -> DeployOutcome:
+    """Store `files` as a new deployment, or return the one that already has this content.
+
+    Raises:
+        DeploymentRejected: the files are not deployable; nothing was stored.
+        UploadTooLarge: a file is over the size cap.
+    """
+    loaded, report = check(files, runtime.settings)
+    if loaded is None:
+        raise DeploymentRejected(report)
+    digest = content_hash(files, service)
+    existing = session.execute(
+        select(Deployment).where(Deployment.content_hash == digest).options(selectinload(Deployment.definitions))
+    ).scalar_one_or_none()
+    if existing is not None:
+        return DeployOutcome(existing, list(existing.definitions), False, report)
+    deployment = Deployment(content_hash=digest, name=name or _safe_name(files[0].name), deployed_by=actor,
+                            report=report.as_dict(), service=service)
+    session.add(deployment)
+    session.flush()
+    for upload in files:
+        upload_name = _safe_name(upload.name)
+        session.add(DeploymentFile(deployment_id=deployment.id, name=upload_name, kind=_kind(upload_name),
+                                   sha256=hashlib.sha256(upload.content).hexdigest(), content=upload.content))
+    definitions = []
+    for key, info in loaded.compiled.processes.items():
+        if not info.executable:
+            continue
+        latest = session.execute(
+            select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key)
+        ).scalar_one()
+        definition = ProcessDefinition(deployment_id=deployment.id, key=key, name=info.name,
+                                       version=(latest or 0) + 1)
+        session.add(definition)
+        definitions.append(definition)
+    session.flush()
+    audit.append(session, actor, "deployment.created", subject=str(deployment.id), detail={
+        "content_hash": digest, "files": sorted(_safe_name(f.name) for f in files),
+        "processes": {d.key: d.version for d in definitions}})
+    runtime.packages.get(deployment.id, lambda: loaded)
+    return DeployOutcome(deployment, definitions, True, report)
+
+
+def package_of(session: Session, runtime: Runtime, deployment_id: int) -> LoadedPackage:
+    """The compiled package of a stored deployment (cached)."""
+
+    def build() -> LoadedPackage:
+        rows = session.execute(
+            select(DeploymentFile).where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)
+        ).scalars().all()
+        loaded, report = check([UploadedFile(r.name, r.content) for r in rows], runtime.settings)
+        if loaded is None:
+            raise DeploymentRejected(report)
+        return loaded
+
+    package: LoadedPackage = runtime.packages.get(deployment_id, build)
+    return package

@@ -1,0 +1,29 @@
+"""Errors of the use cases; the API maps each to one HTTP status."""
+
+from __future__ import annotations
+
+from forms.validate import FieldError
+
+
+class ServiceError(Exception):
+    """Base of errors a caller can act on."""
+
+
+class NotFound(ServiceError):
+    """No such thing, or not one the caller may see (the two look the same on purpose)."""
+
+
+class Conflict(ServiceError):
+    """The state changed under the caller: already completed, or another writer won."""
+
+
+class Forbidden(ServiceError):
+    """The caller is known but may not do this."""
+
+
+class InvalidInput(ServiceError):
+    """The submitted data does not fit; `errors` says field by field."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))

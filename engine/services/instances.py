@@ -1,0 +1,228 @@
+"""Starting instances and moving them on: every change is one transaction.
+
+Each use case loads the instance, restores its workflow, applies one change, runs the
+engine until it waits, then writes the state, the projections (human tasks, service
+calls) and the audit events together. The instance row's optimistic lock makes a second
+writer that read the same version fail with `Conflict` instead of overwriting.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit
+from engine.core.errors import ScriptError, TaskStateError
+from engine.core.runtime import Execution
+from engine.core.serialization import LIBRARY_VERSION
+from engine.db.base import utcnow
+from engine.db.models import Deployment, HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow
+from engine.security.principals import Principal, Role
+from engine.services.access import audience_of, visible_instances
+from engine.services.deployments import LoadedPackage, package_of
+from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.services.runtime import Runtime
+from engine.services.tracking import new_tracking_code
+from forms.validate import FieldError, validate_submission
+
+
+def check_data_size(data: dict[str, Any], limit: int) -> None:
+    size = len(json.dumps(data, default=str).encode())
+    if size > limit:
+        raise InvalidInput([FieldError("", f"data is {size:,} bytes, over the limit of {limit:,} bytes")])
+
+
+def _definition(session: Session, key: str, version: int | None) -> ProcessDefinition:
+    query = select(ProcessDefinition).where(ProcessDefinition.key == key)
+    query = query.where(ProcessDefinition.version == version) if version else query
+    found = session.execute(query.order_by(ProcessDefinition.version.desc()).limit(1)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no deployed process '{key}'" + (f" at version {version}" if version else ""))
+    return found
+
+
+def _lanes(session: Session, deployment_id: int) -> dict[str, str]:
+    service = session.execute(select(Deployment.service).where(Deployment.id == deployment_id)).scalar_one()
+    lanes = (service or {}).get("lanes", {})
+    return {str(k): str(v) for k, v in lanes.items()}
+
+
+def _project(session: Session, instance: Instance, execution: Execution, package: LoadedPackage,
+             lanes: dict[str, str]) -> None:
+    """Bring the human-task and service-call tables in line with the workflow."""
+    ready = {task.id: task for task in execution.human_tasks()}
+    open_rows = session.execute(
+        select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id, HumanTaskRow.status == "ready")
+    ).scalars().all()
+    for row in open_rows:
+        if row.id not in ready:
+            row.status = "cancelled"
+            row.completed_at = utcnow()
+    known = {row.id for row in open_rows}
+    for task in ready.values():
+        if task.id in known:
+            continue
+        audience, agency = audience_of(task.lane, lanes)
+        session.add(HumanTaskRow(
+            id=task.id, instance_id=instance.id, spec_id=task.spec_id, name=task.spec_id, title=task.name,
+            kind=task.kind, lane=task.lane, audience=audience, agency=agency,
+            form=package.forms.get(task.spec_id), status="ready"))
+    pending = {call.task_id: call for call in execution.service_calls()}
+    known_calls = set(session.execute(
+        select(ServiceCallRow.id).where(ServiceCallRow.instance_id == instance.id, ServiceCallRow.status == "waiting")
+    ).scalars())
+    for call in pending.values():
+        if call.task_id not in known_calls:
+            session.add(ServiceCallRow(id=call.task_id, instance_id=instance.id, spec_id=call.spec_id,
+                                       name=call.name, operation=call.operation,
+                                       params=json.loads(json.dumps(call.params, default=str)),
+                                       status="waiting"))
+
+
+def _advance(change: Callable[[], None]) -> None:
+    """Apply one change; a failing script fails the instance but loses nothing: the state
+    is saved with the error, and the caller's input is kept in it."""
+    try:
+        change()
+    except ScriptError:
+        return
+
+
+def _save(session: Session, instance: Instance, execution: Execution, package: LoadedPackage,
+          actor: str, audited_task: str | None = None) -> None:
+    state, serializer_version = execution.dump()
+    instance.state, instance.serializer_version = state, serializer_version
+    instance.library_version = LIBRARY_VERSION
+    instance.status = execution.status
+    instance.error = execution.error
+    instance.data = json.loads(json.dumps(execution.data, default=str))
+    _flush(session)
+    _project(session, instance, execution, package, _lanes(session, package_deployment(instance, session)))
+    for step in execution.take_steps():
+        if step.task_id == audited_task:
+            continue
+        audit.append(session, "engine", "task.completed", instance_id=instance.id, subject=step.spec_id,
+                     detail={"task": step.name, "type": step.kind, "task_id": step.task_id})
+    if execution.error:
+        audit.append(session, "engine", "instance.failed", instance_id=instance.id,
+                     detail={"error": execution.error})
+    elif instance.status == "completed":
+        audit.append(session, actor, "instance.completed", instance_id=instance.id)
+    _flush(session)
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError as err:
+        raise Conflict("the instance was changed by someone else at the same time; reload and retry") from err
+
+
+def package_deployment(instance: Instance, session: Session) -> int:
+    deployment_id: int = session.execute(
+        select(ProcessDefinition.deployment_id).where(ProcessDefinition.id == instance.definition_id)
+    ).scalar_one()
+    return deployment_id
+
+
+def start(session: Session, runtime: Runtime, principal: Principal, key: str, data: dict[str, Any],
+          version: int | None = None) -> Instance:
+    """Start process `key` (newest version unless `version`) and run it until it waits."""
+    if principal.role is Role.STAFF:
+        raise Forbidden("staff work tasks; instances are started by citizens, analysts or admins")
+    _, errors = validate_submission(None, data)
+    if errors:
+        raise InvalidInput(errors)
+    check_data_size(data, runtime.settings.max_data_bytes)
+    definition = _definition(session, key, version)
+    package = package_of(session, runtime, definition.deployment_id)
+    execution = Execution.start(package.compiled, key, data, runtime.script_engine)
+    _advance(execution.advance)
+    owner = principal.name if principal.role is Role.CITIZEN else principal.actor
+    instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id, process_key=key,
+                        version=definition.version, status="running", tracking_code=_free_code(session),
+                        owner=owner, data={}, state="", serializer_version="", library_version="")
+    session.add(instance)
+    session.flush()
+    audit.append(session, principal.actor, "instance.started", instance_id=instance.id, subject=key,
+                 detail={"version": definition.version, "tracking_code": instance.tracking_code,
+                         "data_keys": sorted(data)})
+    _save(session, instance, execution, package, principal.actor)
+    return instance
+
+
+def _free_code(session: Session) -> str:
+    for _ in range(20):
+        code = new_tracking_code()
+        if session.execute(select(Instance.id).where(Instance.tracking_code == code)).first() is None:
+            return code
+    raise IntegrityError("tracking code space exhausted", None, Exception())
+
+
+def load_visible(session: Session, principal: Principal, instance_id: str) -> Instance:
+    instance = session.execute(
+        select(Instance).where(Instance.id == instance_id, visible_instances(principal))
+    ).scalar_one_or_none()
+    if instance is None:
+        raise NotFound(f"no instance {instance_id}")
+    return instance
+
+
+def restore(session: Session, runtime: Runtime, instance: Instance) -> tuple[Execution, LoadedPackage]:
+    package = package_of(session, runtime, package_deployment(instance, session))
+    execution = Execution.restore(package.compiled, instance.process_key, instance.state,
+                                  instance.serializer_version, runtime.script_engine)
+    return execution, package
+
+
+def complete_task(session: Session, runtime: Runtime, principal: Principal, row: HumanTaskRow,
+                  data: dict[str, Any]) -> Instance:
+    """Complete a human task the caller may see; `row` comes from `tasks.load_visible`."""
+    if row.status != "ready":
+        raise Conflict(f"task '{row.title}' is already {row.status}")
+    kept, errors = validate_submission(row.form, data)
+    if errors:
+        raise InvalidInput(errors)
+    check_data_size(kept, runtime.settings.max_data_bytes)
+    instance = session.get(Instance, row.instance_id)
+    if instance is None:
+        raise NotFound(f"no instance {row.instance_id}")
+    execution, package = restore(session, runtime, instance)
+    try:
+        _advance(lambda: execution.complete_human_task(row.id, kept))
+    except TaskStateError as err:
+        raise Conflict(str(err)) from err
+    row.status, row.completed_by, row.completed_at = "completed", principal.actor, utcnow()
+    audit.append(session, principal.actor, "task.completed", instance_id=instance.id, subject=row.spec_id,
+                 detail={"task": row.title, "task_id": row.id, "fields": sorted(kept)})
+    _save(session, instance, execution, package, principal.actor, audited_task=row.id)
+    return instance
+
+
+def complete_service_call(session: Session, runtime: Runtime, actor: str, call_id: str, result: Any) -> Instance:
+    """Hand a parked service task its result and run the instance on."""
+    call = session.get(ServiceCallRow, call_id)
+    if call is None:
+        raise NotFound(f"no service call {call_id}")
+    if call.status != "waiting":
+        raise Conflict(f"service call '{call.name}' is already {call.status}")
+    instance = session.get(Instance, call.instance_id)
+    if instance is None:
+        raise NotFound(f"no instance {call.instance_id}")
+    execution, package = restore(session, runtime, instance)
+    try:
+        _advance(lambda: execution.complete_service_task(call_id, result))
+    except TaskStateError as err:
+        raise Conflict(str(err)) from err
+    call.status, call.result, call.completed_at = "completed", result, utcnow()
+    audit.append(session, actor, "service_call.completed", instance_id=instance.id, subject=call.spec_id,
+                 detail={"task": call.name, "operation": call.operation})
+    _save(session, instance, execution, package, actor, audited_task=call_id)
+    return instance

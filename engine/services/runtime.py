@@ -1,0 +1,78 @@
+"""The composition root: everything a unit of work needs, built once from settings."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.core.runtime import make_script_engine
+from engine.core.sandbox import SandboxLimits
+from engine.db.base import make_engine, make_session_factory
+from engine.db.migrate import upgrade
+from engine.settings import Settings
+
+
+@dataclass
+class PackageCache:
+    """Compiled deployments by id; parsing is cheap but not free, and specs are read-only."""
+
+    capacity: int = 128
+    _items: OrderedDict[int, Any] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, deployment_id: int, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if deployment_id in self._items:
+                self._items.move_to_end(deployment_id)
+                return self._items[deployment_id]
+        value = build()
+        with self._lock:
+            self._items[deployment_id] = value
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return value
+
+
+@dataclass
+class Runtime:
+    """Settings, database and engine pieces shared by every request and job."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    script_engine: Any
+    packages: PackageCache = field(default_factory=PackageCache)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only."""
+        with self.sessions() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Connect to the database (creating the embedded one), migrate, and assemble."""
+    url = settings.effective_database_url
+    if url.startswith("sqlite") and not settings.database_url:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    if migrate:
+        upgrade(engine)
+    limits = SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_data_bytes=settings.max_data_bytes)
+    return Runtime(settings, engine, make_session_factory(engine), make_script_engine(limits))

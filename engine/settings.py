@@ -1,0 +1,55 @@
+"""Runtime settings, read from `PANJEREH_*` environment variables.
+
+`get_settings()` is cached so every layer sees one object; tests clear the cache
+(`get_settings.cache_clear()`) after changing the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development below
+
+
+class Settings(BaseSettings):
+    """Every knob the operator can turn; defaults give the embedded mode."""
+
+    model_config = SettingsConfigDict(env_prefix="PANJEREH_", env_nested_delimiter="__", extra="ignore")
+
+    environment: str = Field("development", description="development or production")
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    processes_dir: Path = Path("processes")
+    deploy_processes_on_start: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: SecretStr | None = None
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    max_upload_bytes: int = 5 * 1024 * 1024
+    max_xml_depth: int = 256
+    max_files_per_deployment: int = 50
+    script_cpu_seconds: float = 1.0
+    max_data_bytes: int = 1_000_000
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> Settings:
+        if self.environment != "development" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError("PANJEREH_SECRET_KEY must be set outside development")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file under `var_dir`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'panjereh.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Form models for user tasks: extracted from BPMN, validated on the server."""

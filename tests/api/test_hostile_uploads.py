@@ -1,0 +1,98 @@
+"""Uploads are untrusted: no file is read and no request made because of one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.fixtures import Tokens
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        _Recorder.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'<!ENTITY x "pwned">')
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def listener() -> Iterator[str]:
+    """A local HTTP server that records any request an upload might trigger."""
+    _Recorder.hits = []
+    server = HTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def _upload(client: TestClient, tokens: Tokens, body: bytes, name: str = "evil.bpmn"):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/deployments", files=[("files", (name, body, "text/xml"))],
+                       headers=tokens.headers("analyst"))
+
+
+BPMN_HEAD = b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">'
+
+
+@pytest.mark.parametrize("body, words", [
+    (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + BPMN_HEAD
+     + b"<bpmn:process id='p'>&x;</bpmn:process></bpmn:definitions>", "DOCTYPE"),
+    (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+     b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY e "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+     + BPMN_HEAD + b"<bpmn:documentation>&e;&e;&e;&e;</bpmn:documentation></bpmn:definitions>", "DOCTYPE"),
+    (b"PK\x03\x04\x14\x00binary zip", "not an XML document"),
+    (b"<bpmn:definitions><unclosed>", "not well-formed"),
+    (b"", "empty"),
+    (b"<a>" * 400 + b"</a>" * 400, "nest deeper"),
+    (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', "not a BPMN 2.0 or DMN document"),
+])
+def test_hostile_xml_is_refused_with_a_reason(client: TestClient, tokens: Tokens, body: bytes, words: str) -> None:
+    response = _upload(client, tokens, body)
+    assert response.status_code == 422, response.text
+    assert words in response.json()["detail"]
+    assert client.get("/api/v1/deployments", headers=tokens.headers("analyst")).json() == []
+
+
+def test_external_dtd_and_entities_make_no_request(client: TestClient, tokens: Tokens, listener: str) -> None:
+    payloads = [
+        f'<?xml version="1.0"?><!DOCTYPE d SYSTEM "{listener}/evil.dtd">'.encode() + BPMN_HEAD
+        + b"</bpmn:definitions>",
+        f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY % p SYSTEM "{listener}/p.dtd"> %p;]>'.encode() + BPMN_HEAD
+        + b"</bpmn:definitions>",
+        BPMN_HEAD + f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="{listener}/x"/>'.encode()
+        + b"</bpmn:definitions>",
+        BPMN_HEAD.replace(b'targetNamespace="x"', f'xsi:schemaLocation="x {listener}/s.xsd" '.encode()
+                          + b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" targetNamespace="x"')
+        + b"</bpmn:definitions>",
+    ]
+    for body in payloads:
+        response = _upload(client, tokens, body)
+        assert 400 <= response.status_code < 500, response.text
+    assert _Recorder.hits == []
+
+
+def test_file_over_the_size_cap_is_413(client: TestClient, tokens: Tokens) -> None:
+    cap = client.app.state.runtime.settings.max_upload_bytes  # type: ignore[attr-defined]
+    body = BPMN_HEAD + b"<!--" + b"x" * cap + b"--></bpmn:definitions>"
+    response = _upload(client, tokens, body)
+    assert response.status_code == 413
+    assert "over the limit" in response.json()["detail"]
+
+
+def test_only_model_files_are_accepted(client: TestClient, tokens: Tokens) -> None:
+    response = _upload(client, tokens, b"#!/bin/sh\necho hi\n", name="run.sh")
+    assert response.status_code == 422
+    assert "only .bpmn, .dmn and form .json" in response.json()["detail"]

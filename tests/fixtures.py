@@ -1,0 +1,106 @@
+"""One suite, two databases: SQLite files by default, PostgreSQL when
+PANJEREH_TEST_DATABASE_URL is set (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from engine.api.app import create_app
+from engine.db.base import Base, make_engine
+from engine.db.migrate import upgrade
+from engine.security.tokens import create_token
+from engine.services.runtime import Runtime, build_runtime
+from engine.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = Path(__file__).resolve().parent / "models"
+PG_URL = os.environ.get("PANJEREH_TEST_DATABASE_URL", "")
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+@pytest.fixture(scope="session")
+def pg_ready() -> bool:
+    """Start the PostgreSQL pass from an empty schema, migrated once."""
+    if not PG_URL:
+        return False
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()
+    return True
+
+
+def _empty_pg(runtime: Runtime) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "audit_head")
+    with runtime.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE audit_head SET last_id = 0, last_hash = :g"), {"g": "0" * 64})
+
+
+@pytest.fixture
+def settings(tmp_path: Path, pg_ready: bool) -> Settings:
+    return Settings(
+        var_dir=tmp_path / "var",
+        database_url=PG_URL if pg_ready else f"sqlite:///{tmp_path / 'panjereh.db'}",
+        processes_dir=ROOT / "processes",
+        admin_token=ADMIN_TOKEN,
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    built = build_runtime(settings, migrate=not PG_URL)
+    if PG_URL:
+        _empty_pg(built)
+    yield built
+    built.close()
+
+
+@dataclass
+class Tokens:
+    admin: str
+    analyst: str
+    staff_guild: str
+    staff_municipality: str
+    citizen: str
+    other_citizen: str
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {getattr(self, role)}"}
+
+
+@pytest.fixture
+def tokens(runtime: Runtime) -> Tokens:
+    with runtime.unit_of_work() as session:
+        return Tokens(
+            admin=ADMIN_TOKEN,
+            analyst=create_token(session, "analyst", "analyst-1"),
+            staff_guild=create_token(session, "staff", "clerk-1", "guild_union"),
+            staff_municipality=create_token(session, "staff", "inspector-1", "municipality"),
+            citizen=create_token(session, "citizen", "0499370899"),
+            other_citizen=create_token(session, "citizen", "0790419904"),
+        )
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime)) as test_client:
+        yield test_client
+
+
+def model_files(*names: str) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """Multipart `files` entries for models under tests/models (or any path)."""
+    entries = []
+    for name in names:
+        path = Path(name) if os.path.isabs(name) else MODELS / name
+        entries.append(("files", (path.name, path.read_bytes(), "application/xml")))
+    return entries
