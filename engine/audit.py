@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,19 +36,45 @@ def event_hash(event_id: int, at: datetime, actor: str, action: str, instance_id
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def append(session: Session, actor: str, action: str, *, instance_id: str | None = None,
-           subject: str | None = None, detail: dict[str, Any] | None = None) -> AuditEvent:
-    """Add one event to the chain inside the caller's transaction (the caller commits)."""
+@dataclass(frozen=True)
+class Entry:
+    """One event to append: who did what, to which instance or subject."""
+
+    actor: str
+    action: str
+    instance_id: str | None = None
+    subject: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def append_all(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Add `entries` to the chain, in order, inside the caller's transaction (the caller commits).
+
+    The head row is locked once for the whole batch: a unit of work appends all its events
+    together, so the lock is held for one short write at the end of the transaction.
+    """
+    if not entries:
+        return []
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     at = utcnow()
-    body = json.loads(json.dumps(detail or {}, default=str))
-    event_id = head.last_id + 1
-    digest = event_hash(event_id, at, actor, action, instance_id, subject, body, head.last_hash)
-    event = AuditEvent(id=event_id, at=at, actor=actor, action=action, instance_id=instance_id,
-                       subject=subject, detail=body, prev_hash=head.last_hash, hash=digest)
-    session.add(event)
-    head.last_id, head.last_hash = event_id, digest
-    return event
+    events = []
+    for entry in entries:
+        body = json.loads(json.dumps(entry.detail, default=str))
+        event_id = head.last_id + 1
+        digest = event_hash(event_id, at, entry.actor, entry.action, entry.instance_id, entry.subject, body,
+                            head.last_hash)
+        events.append(AuditEvent(id=event_id, at=at, actor=entry.actor, action=entry.action,
+                                 instance_id=entry.instance_id, subject=entry.subject, detail=body,
+                                 prev_hash=head.last_hash, hash=digest))
+        head.last_id, head.last_hash = event_id, digest
+    session.add_all(events)
+    return events
+
+
+def append(session: Session, actor: str, action: str, *, instance_id: str | None = None,
+           subject: str | None = None, detail: dict[str, Any] | None = None) -> AuditEvent:
+    """Add one event to the chain inside the caller's transaction."""
+    return append_all(session, [Entry(actor, action, instance_id, subject, detail or {})])[0]
 
 
 @dataclass

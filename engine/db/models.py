@@ -62,6 +62,7 @@ class Instance(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
     process_key: Mapped[str] = mapped_column(String(255), index=True)
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)

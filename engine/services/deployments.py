@@ -49,6 +49,12 @@ class LoadedPackage:
 
     compiled: CompiledPackage
     forms: dict[str, FormModel] = field(default_factory=dict)
+    lanes: dict[str, str] = field(default_factory=dict)
+
+    def with_service(self, service: dict[str, Any] | None) -> LoadedPackage:
+        """This package with the lane-to-agency table of its service.toml."""
+        self.lanes = {str(k): str(v) for k, v in ((service or {}).get("lanes") or {}).items()}
+        return self
 
 
 @dataclass(frozen=True)
@@ -185,7 +191,7 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
     audit.append(session, actor, "deployment.created", subject=str(deployment.id), detail={
         "content_hash": digest, "files": sorted(_safe_name(f.name) for f in files),
         "processes": {d.key: d.version for d in definitions}})
-    runtime.packages.get(deployment.id, lambda: loaded)
+    runtime.packages.get(deployment.id, lambda: loaded.with_service(service))
     return DeployOutcome(deployment, definitions, True, report)
 
 
@@ -199,7 +205,8 @@ def package_of(session: Session, runtime: Runtime, deployment_id: int) -> Loaded
         loaded, report = check([UploadedFile(r.name, r.content) for r in rows], runtime.settings)
         if loaded is None:
             raise DeploymentRejected(report)
-        return loaded
+        service = session.execute(select(Deployment.service).where(Deployment.id == deployment_id)).scalar_one()
+        return loaded.with_service(service)
 
     package: LoadedPackage = runtime.packages.get(deployment_id, build)
     return package

@@ -23,7 +23,7 @@ from engine.core.errors import ScriptError, TaskStateError
 from engine.core.runtime import Execution
 from engine.core.serialization import LIBRARY_VERSION
 from engine.db.base import utcnow
-from engine.db.models import Deployment, HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow
+from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow
 from engine.security.principals import Principal, Role
 from engine.services.access import audience_of, visible_instances
 from engine.services.deployments import LoadedPackage, package_of
@@ -48,14 +48,7 @@ def _definition(session: Session, key: str, version: int | None) -> ProcessDefin
     return found
 
 
-def _lanes(session: Session, deployment_id: int) -> dict[str, str]:
-    service = session.execute(select(Deployment.service).where(Deployment.id == deployment_id)).scalar_one()
-    lanes = (service or {}).get("lanes", {})
-    return {str(k): str(v) for k, v in lanes.items()}
-
-
-def _project(session: Session, instance: Instance, execution: Execution, package: LoadedPackage,
-             lanes: dict[str, str]) -> None:
+def _project(session: Session, instance: Instance, execution: Execution, package: LoadedPackage) -> None:
     """Bring the human-task and service-call tables in line with the workflow."""
     ready = {task.id: task for task in execution.human_tasks()}
     open_rows = session.execute(
@@ -69,7 +62,7 @@ def _project(session: Session, instance: Instance, execution: Execution, package
     for task in ready.values():
         if task.id in known:
             continue
-        audience, agency = audience_of(task.lane, lanes)
+        audience, agency = audience_of(task.lane, package.lanes)
         session.add(HumanTaskRow(
             id=task.id, instance_id=instance.id, spec_id=task.spec_id, name=task.spec_id, title=task.name,
             kind=task.kind, lane=task.lane, audience=audience, agency=agency,
@@ -96,7 +89,8 @@ def _advance(change: Callable[[], None]) -> None:
 
 
 def _save(session: Session, instance: Instance, execution: Execution, package: LoadedPackage,
-          actor: str, audited_task: str | None = None) -> None:
+          cause: audit.Entry, audited_task: str | None = None) -> None:
+    """Write state and projections, then the audit events of this change in one batch."""
     state, serializer_version = execution.dump()
     instance.state, instance.serializer_version = state, serializer_version
     instance.library_version = LIBRARY_VERSION
@@ -104,17 +98,16 @@ def _save(session: Session, instance: Instance, execution: Execution, package: L
     instance.error = execution.error
     instance.data = json.loads(json.dumps(execution.data, default=str))
     _flush(session)
-    _project(session, instance, execution, package, _lanes(session, package_deployment(instance, session)))
-    for step in execution.take_steps():
-        if step.task_id == audited_task:
-            continue
-        audit.append(session, "engine", "task.completed", instance_id=instance.id, subject=step.spec_id,
-                     detail={"task": step.name, "type": step.kind, "task_id": step.task_id})
+    _project(session, instance, execution, package)
+    entries = [cause]
+    entries += [audit.Entry("engine", "task.completed", instance.id, step.spec_id,
+                            {"task": step.name, "type": step.kind, "task_id": step.task_id})
+                for step in execution.take_steps() if step.task_id != audited_task]
     if execution.error:
-        audit.append(session, "engine", "instance.failed", instance_id=instance.id,
-                     detail={"error": execution.error})
+        entries.append(audit.Entry("engine", "instance.failed", instance.id, None, {"error": execution.error}))
     elif instance.status == "completed":
-        audit.append(session, actor, "instance.completed", instance_id=instance.id)
+        entries.append(audit.Entry(cause.actor, "instance.completed", instance.id))
+    audit.append_all(session, entries)
     _flush(session)
 
 
@@ -123,13 +116,6 @@ def _flush(session: Session) -> None:
         session.flush()
     except StaleDataError as err:
         raise Conflict("the instance was changed by someone else at the same time; reload and retry") from err
-
-
-def package_deployment(instance: Instance, session: Session) -> int:
-    deployment_id: int = session.execute(
-        select(ProcessDefinition.deployment_id).where(ProcessDefinition.id == instance.definition_id)
-    ).scalar_one()
-    return deployment_id
 
 
 def start(session: Session, runtime: Runtime, principal: Principal, key: str, data: dict[str, Any],
@@ -146,15 +132,15 @@ def start(session: Session, runtime: Runtime, principal: Principal, key: str, da
     execution = Execution.start(package.compiled, key, data, runtime.script_engine)
     _advance(execution.advance)
     owner = principal.name if principal.role is Role.CITIZEN else principal.actor
-    instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id, process_key=key,
+    instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
+                        deployment_id=definition.deployment_id, process_key=key,
                         version=definition.version, status="running", tracking_code=_free_code(session),
                         owner=owner, data={}, state="", serializer_version="", library_version="")
     session.add(instance)
     session.flush()
-    audit.append(session, principal.actor, "instance.started", instance_id=instance.id, subject=key,
-                 detail={"version": definition.version, "tracking_code": instance.tracking_code,
-                         "data_keys": sorted(data)})
-    _save(session, instance, execution, package, principal.actor)
+    _save(session, instance, execution, package, audit.Entry(
+        principal.actor, "instance.started", instance.id, key,
+        {"version": definition.version, "tracking_code": instance.tracking_code, "data_keys": sorted(data)}))
     return instance
 
 
@@ -176,7 +162,7 @@ def load_visible(session: Session, principal: Principal, instance_id: str) -> In
 
 
 def restore(session: Session, runtime: Runtime, instance: Instance) -> tuple[Execution, LoadedPackage]:
-    package = package_of(session, runtime, package_deployment(instance, session))
+    package = package_of(session, runtime, instance.deployment_id)
     execution = Execution.restore(package.compiled, instance.process_key, instance.state,
                                   instance.serializer_version, runtime.script_engine)
     return execution, package
@@ -200,9 +186,9 @@ def complete_task(session: Session, runtime: Runtime, principal: Principal, row:
     except TaskStateError as err:
         raise Conflict(str(err)) from err
     row.status, row.completed_by, row.completed_at = "completed", principal.actor, utcnow()
-    audit.append(session, principal.actor, "task.completed", instance_id=instance.id, subject=row.spec_id,
-                 detail={"task": row.title, "task_id": row.id, "fields": sorted(kept)})
-    _save(session, instance, execution, package, principal.actor, audited_task=row.id)
+    _save(session, instance, execution, package, audit.Entry(
+        principal.actor, "task.completed", instance.id, row.spec_id,
+        {"task": row.title, "task_id": row.id, "fields": sorted(kept)}), audited_task=row.id)
     return instance
 
 
@@ -222,7 +208,7 @@ def complete_service_call(session: Session, runtime: Runtime, actor: str, call_i
     except TaskStateError as err:
         raise Conflict(str(err)) from err
     call.status, call.result, call.completed_at = "completed", result, utcnow()
-    audit.append(session, actor, "service_call.completed", instance_id=instance.id, subject=call.spec_id,
-                 detail={"task": call.name, "operation": call.operation})
-    _save(session, instance, execution, package, actor, audited_task=call_id)
+    _save(session, instance, execution, package, audit.Entry(
+        actor, "service_call.completed", instance.id, call.spec_id,
+        {"task": call.name, "operation": call.operation}), audited_task=call_id)
     return instance

@@ -124,6 +124,7 @@ def upgrade() -> None:
         "instance",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("definition_id", sa.Integer(), nullable=False),
+        sa.Column("deployment_id", sa.Integer(), nullable=False),
         sa.Column("process_key", sa.String(length=255), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -141,6 +142,9 @@ def upgrade() -> None:
         sa.Column("lock_version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["deployment_id"], ["deployment.id"], name=op.f("fk_instance_deployment_id_deployment")
+        ),
         sa.ForeignKeyConstraint(
             ["definition_id"],
             ["process_definition.id"],

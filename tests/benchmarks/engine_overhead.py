@@ -1,0 +1,127 @@
+"""Benchmark (not a test): what the engine costs on top of bare SpiffWorkflow.
+
+Runs the business licence service N times start to end three ways and prints ms per
+instance and the ratio to raw:
+  raw       SpiffWorkflow in memory: parse once, run, complete the three user tasks;
+  sqlite    the engine's services on a SQLite file (state, projections, audit, commits);
+  postgres  the same on PostgreSQL, when PANJEREH_BENCH_PG_URL (or the CI default) answers.
+
+Usage: .venv/bin/python tests/benchmarks/engine_overhead.py [N]
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import text
+
+from engine.core.runtime import Execution, make_script_engine
+from engine.security.principals import Principal, Role
+from engine.services import instances, queries
+from engine.services.catalogue import deploy_service, read_service
+from engine.services.deployments import check
+from engine.services.runtime import Runtime, build_runtime
+from engine.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE = ROOT / "processes" / "business_licence"
+ANSWERS = {
+    "apply": {"business_name": "نان سنگک", "activity": "food", "area_m2": 40},
+    "inspect": {"inspection_passed": True},
+    "review": {"review_outcome": "approve"},
+}
+PG_URL = os.environ.get("PANJEREH_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def raw_once(compiled: object, script_engine: object) -> None:
+    execution = Execution.start(compiled, "business_licence", {}, script_engine)  # type: ignore[arg-type]
+    execution.advance()
+    while tasks := execution.human_tasks():
+        execution.complete_human_task(tasks[0].id, ANSWERS[tasks[0].spec_id])
+    assert execution.status == "completed"
+
+
+def bare_spiff_once(spec: object, subprocess_specs: object, script_engine: object) -> None:
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+    workflow.do_engine_steps()
+    while task := workflow.get_next_task(state=TaskState.READY, manual=True):
+        task.data.update(ANSWERS[task.task_spec.bpmn_id])
+        task.run()
+        workflow.do_engine_steps()
+    assert workflow.is_completed()
+
+
+def engine_once(runtime: Runtime, who: Principal) -> None:
+    with runtime.unit_of_work() as session:
+        instance = instances.start(session, runtime, who, "business_licence", {})
+        instance_id = instance.id
+    while True:
+        with runtime.unit_of_work() as session:
+            ready = queries.list_tasks(session, who, instance_id, "ready")
+            if not ready:
+                break
+            row = queries.load_task(session, who, ready[0].id, for_update=True)
+            instances.complete_task(session, runtime, who, row, ANSWERS[row.name])
+    with runtime.reading() as session:
+        assert queries.list_instances(session, who)[0].status == "completed"
+
+
+def measure(label: str, n: int, once: Callable[[], None]) -> float:
+    for _ in range(min(5, n)):
+        once()
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        once()
+        samples.append((time.perf_counter() - start) * 1000)
+    median = statistics.median(samples)
+    print(f"{label:<10} n={n:<5} median {median:8.3f} ms   mean {statistics.fmean(samples):8.3f} ms   "
+          f"p90 {sorted(samples)[int(n * 0.9) - 1]:8.3f} ms", flush=True)
+    return median
+
+
+def engine_runtime(url: str, var: Path) -> Runtime:
+    runtime = build_runtime(Settings(database_url=url, var_dir=var))
+    deploy_service(runtime, SERVICE)
+    return runtime
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    loaded, _ = check(read_service(SERVICE).files, Settings())
+    assert loaded is not None
+    script_engine = make_script_engine()
+    spec, subprocess_specs = loaded.compiled.spec("business_licence")
+    results = {"raw": measure("raw", n, lambda: bare_spiff_once(spec, subprocess_specs, script_engine))}
+    results["core"] = measure("core", n, lambda: raw_once(loaded.compiled, script_engine))
+    who = Principal(Role.ANALYST, "bench")
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = engine_runtime(f"sqlite:///{tmp}/bench.db", Path(tmp))
+        results["sqlite"] = measure("sqlite", n, lambda: engine_once(runtime, who))
+        runtime.close()
+    try:
+        runtime = engine_runtime(PG_URL, Path(tempfile.gettempdir()))
+    except Exception as err:  # PostgreSQL is optional for the benchmark
+        print(f"postgres   skipped: {type(err).__name__}: {str(err).splitlines()[0]}")
+    else:
+        with runtime.engine.begin() as conn:
+            conn.execute(text("DELETE FROM human_task; DELETE FROM service_call; DELETE FROM instance"))
+        results["postgres"] = measure("postgres", n, lambda: engine_once(runtime, who))
+        runtime.close()
+    raw = results["raw"]
+    print("\nratio to raw SpiffWorkflow (median):")
+    for label, value in results.items():
+        print(f"  {label:<10} {value / raw:6.2f}x")
+
+
+if __name__ == "__main__":
+    main()
