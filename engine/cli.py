@@ -106,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
         return 1
     print(json.dumps(run.as_dict(), ensure_ascii=False, indent=2, default=str))
-    return 0 if run.status in ("completed", "waiting") else 1
+    return 0 if run.error is None and run.status in ("completed", "waiting") else 1
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from engine.core.errors import ScriptError
 from engine.core.runtime import Execution, make_script_engine
 from engine.services.deployments import UploadedFile, check
 from engine.settings import Settings
+from forms.validate import FieldError, validate_submission
 
 MAX_ROUNDS = 10_000
 
@@ -31,6 +32,14 @@ class HeadlessRun:
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "process": self.process, "path": self.path, "waiting": self.waiting,
                 "data": self.data, "error": self.error}
+
+
+class InvalidAnswer(ValueError):
+    """An answer does not fit its task's form."""
+
+    def __init__(self, task: str, errors: list[FieldError]) -> None:
+        details = "; ".join(f"{e.field or 'data'}: {e.message}" for e in errors)
+        super().__init__(f"answer for task '{task}' does not fit its form: {details}")
 
 
 class _Answers:
@@ -70,7 +79,10 @@ def run_model(files: Sequence[UploadedFile], settings: Settings, data: dict[str,
             for task in execution.human_tasks():
                 found, answer = human.take(task.spec_id, task.name)
                 if found:
-                    execution.complete_human_task(task.id, answer or {})
+                    kept, errors = validate_submission(loaded.forms.get(task.spec_id), answer or {})
+                    if errors:
+                        raise InvalidAnswer(task.spec_id, errors)
+                    execution.complete_human_task(task.id, kept)
                     progressed = True
                     break
             else:
@@ -82,7 +94,7 @@ def run_model(files: Sequence[UploadedFile], settings: Settings, data: dict[str,
                         break
             if not progressed:
                 break
-    except ScriptError as err:
+    except (ScriptError, InvalidAnswer) as err:
         run.error = str(err)
     run.path = [step.spec_id for step in execution.take_steps()]
     run.status = execution.status

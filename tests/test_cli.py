@@ -1,0 +1,113 @@
+"""The `panjereh` command as an analyst or operator uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from engine.cli import main
+from engine.settings import Settings, get_settings
+from tests.fixtures import MODELS, ROOT
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    monkeypatch.setenv("PANJEREH_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("PANJEREH_VAR_DIR", str(settings.var_dir))
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
+
+
+def test_validate_exit_codes_and_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["validate", str(MODELS / "approval.bpmn")]) == 0
+    assert "deployable" in capsys.readouterr().out
+    broken = tmp_path / "broken.bpmn"
+    broken.write_bytes((MODELS / "approval.bpmn").read_bytes().replace(b'targetRef="amount_join"', b'targetRef="x"'))
+    assert main(["validate", "--json", str(broken)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["deployable"] is False and report["problems"]
+    assert main(["validate", str(ROOT / "processes" / "business_licence")]) == 0
+
+
+def test_run_prints_where_the_model_ends(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", str(MODELS / "approval.bpmn"), "--answers",
+                 json.dumps({"request": {"amount": 50000, "channel": "email"}})])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "waiting"
+    assert [w["task"] for w in result["waiting"]] == ["manager_approval"]
+    assert result["path"][:3] == ["start", "request", "amount_gw"]
+    code = main(["run", str(MODELS / "registry_lookup.bpmn"), "--data", '{"national_code": "0499370899"}',
+                 "--results", '{"fetch_person": {"first_name": "Reza", "alive": true}}'])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["data"]["greeting"] == "Dear Reza"
+
+
+def test_run_checks_answers_against_the_form(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", str(MODELS / "approval.bpmn"), "--answers", '{"request": {"amount": -5}}'])
+    assert code == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "waiting" and "amount" in result["error"]
+
+
+def test_token_deploy_and_audit_verify(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["token", "create", "--role", "analyst", "--name", "nasrin"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert token.startswith("pj_") and len(token) > 40
+    assert main(["token", "create", "--role", "staff", "--name", "clerk"]) == 1
+    assert "--agency" in capsys.readouterr().err
+    assert main(["deploy", str(ROOT / "processes" / "business_licence")]) == 0
+    assert "business_licence v1" in capsys.readouterr().out
+    assert main(["deploy", str(ROOT / "processes" / "business_licence")]) == 0
+    assert "already deployed" in capsys.readouterr().out
+    assert main(["deploy", str(MODELS / "parent.bpmn")]) == 1
+    assert "not deployed" in capsys.readouterr().err
+    assert main(["audit", "verify"]) == 0
+    assert "chain intact" in capsys.readouterr().out
+
+
+def test_serve_deploys_the_catalogue_and_prints_its_url(settings: Settings, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "PANJEREH_DATABASE_URL": settings.database_url,
+                   "PANJEREH_VAR_DIR": str(tmp_path / "var"), "PANJEREH_PORT": str(port),
+                   "PANJEREH_ADMIN_TOKEN": "serve-test-token-123456"}
+    server = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve"], cwd=ROOT, env=environment,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert server.stdout is not None
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = server.stdout.readline()
+            lines.append(line)
+            if "running at" in line or not line:
+                break
+        assert any(f"http://127.0.0.1:{port}/" in line for line in lines), lines
+        assert any("business_licence v1" in line for line in lines), lines
+        for _ in range(100):
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health.json()["status"] == "ok"
+        processes = httpx.get(f"http://127.0.0.1:{port}/api/v1/processes",
+                              headers={"Authorization": "Bearer serve-test-token-123456"}).json()
+        assert [p["key"] for p in processes] == ["business_licence"]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        if server.stdout:
+            server.stdout.close()
