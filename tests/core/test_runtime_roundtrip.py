@@ -1,0 +1,74 @@
+"""Every model runs the same whether or not its state is saved and restored between steps
+(SpiffWorkflow's own save/restore pattern), and a restored workflow keeps the sandbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from engine.core.runtime import Execution, make_script_engine
+from engine.core.sandbox import SandboxedEnvironment
+from engine.services.deployments import UploadedFile, check
+from engine.settings import Settings
+from tests.fixtures import MODELS, ROOT
+
+CASES = [
+    (["approval.bpmn"], "approval", {},
+     {"request": {"amount": 5000, "channel": "both"}, "manager_approval": {}, "attach": {"iban": "x"}}),
+    (["parent.bpmn", "document_check.bpmn", "permit_fee.dmn"], "parent", {"kind": "building", "area": 150},
+     {"upload": {"deed_number": "9"}}),
+    (["counter_loop.bpmn"], "counter_loop", {"rounds": 50}, {}),
+    ([str(p) for p in sorted((ROOT / "processes" / "business_licence").iterdir())
+      if p.suffix in (".bpmn", ".dmn", ".json")], "business_licence", {},
+     {"apply": {"business_name": "x", "activity": "retail", "area_m2": 500}, "inspect": {"inspection_passed": True},
+      "review": {"review_outcome": "approve"}}),
+]
+
+
+def _package(names: list[str]) -> Any:
+    files = [UploadedFile(name.rsplit("/", 1)[-1], (MODELS / name).read_bytes()) for name in names]
+    loaded, report = check(files, Settings())
+    assert loaded is not None, report.problems
+    return loaded.compiled
+
+
+def _run(names: list[str], key: str, data: dict[str, Any], answers: dict[str, Any], restore: bool) -> Execution:
+    package = _package(names)
+    engine = make_script_engine()
+    execution = Execution.start(package, key, data, engine)
+    execution.advance()
+    while tasks := execution.human_tasks():
+        if restore:
+            state, version = execution.dump()
+            json.loads(state)
+            execution = Execution.restore(package, key, state, version, make_script_engine())
+            assert isinstance(execution.workflow.script_engine.environment, SandboxedEnvironment)
+        execution.complete_human_task(tasks[0].id, answers[tasks[0].spec_id])
+    return execution
+
+
+@pytest.mark.parametrize("names, key, data, answers", CASES, ids=[c[1] for c in CASES])
+def test_save_and_restore_between_every_step(names: list[str], key: str, data: dict[str, Any],
+                                             answers: dict[str, Any]) -> None:
+    straight = _run(names, key, data, answers, restore=False)
+    restored = _run(names, key, data, answers, restore=True)
+    assert straight.status == restored.status == "completed"
+    assert straight.data == restored.data
+
+
+def test_deep_gateway_loop_is_not_silently_truncated() -> None:
+    execution = _run(["counter_loop.bpmn"], "counter_loop", {"rounds": 400}, {}, restore=False)
+    assert execution.status == "completed"
+    assert execution.data["counter"] == 400
+
+
+def test_newer_state_is_refused() -> None:
+    from engine.core.serialization import StateVersionError
+
+    package = _package(["counter_loop.bpmn"])
+    execution = Execution.start(package, "counter_loop", {"rounds": 1}, make_script_engine())
+    state, _ = execution.dump()
+    with pytest.raises(StateVersionError, match="newer than this engine"):
+        Execution.restore(package, "counter_loop", state, "9.0", make_script_engine())
