@@ -122,3 +122,7 @@ class AuditVerification(BaseModel):
     ok: bool
     checked: int
     problems: list[str]
+
+
+class TerminateIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=1000)

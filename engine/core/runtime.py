@@ -227,3 +227,4 @@ class Execution:
     def terminate(self) -> None:
         """Cancel the instance; nothing more runs."""
         self.workflow.cancel()
+        self._steps.clear()

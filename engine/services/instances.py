@@ -54,6 +54,9 @@ def _project(session: Session, instance: Instance, execution: Execution, package
     open_rows = session.execute(
         select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id, HumanTaskRow.status == "ready")
     ).scalars().all()
+    open_calls = session.execute(
+        select(ServiceCallRow).where(ServiceCallRow.instance_id == instance.id, ServiceCallRow.status == "waiting")
+    ).scalars().all()
     for row in open_rows:
         if row.id not in ready:
             row.status = "cancelled"
@@ -68,9 +71,11 @@ def _project(session: Session, instance: Instance, execution: Execution, package
             kind=task.kind, lane=task.lane, audience=audience, agency=agency,
             form=package.forms.get(task.spec_id), status="ready"))
     pending = {call.task_id: call for call in execution.service_calls()}
-    known_calls = set(session.execute(
-        select(ServiceCallRow.id).where(ServiceCallRow.instance_id == instance.id, ServiceCallRow.status == "waiting")
-    ).scalars())
+    for call_row in open_calls:
+        if call_row.id not in pending:
+            call_row.status = "cancelled"
+            call_row.completed_at = utcnow()
+    known_calls = {row.id for row in open_calls}
     for call in pending.values():
         if call.task_id not in known_calls:
             session.add(ServiceCallRow(id=call.task_id, instance_id=instance.id, spec_id=call.spec_id,
@@ -173,6 +178,8 @@ def complete_task(session: Session, runtime: Runtime, principal: Principal, row:
     """Complete a human task the caller may see; `row` comes from `tasks.load_visible`."""
     if row.status != "ready":
         raise Conflict(f"task '{row.title}' is already {row.status}")
+    if row.claimed_by and row.claimed_by != principal.actor and not principal.sees_everything:
+        raise Conflict(f"task '{row.title}' is claimed by {row.claimed_by}")
     kept, errors = validate_submission(row.form, data)
     if errors:
         raise InvalidInput(errors)
@@ -211,4 +218,26 @@ def complete_service_call(session: Session, runtime: Runtime, actor: str, call_i
     _save(session, instance, execution, package, audit.Entry(
         actor, "service_call.completed", instance.id, call.spec_id,
         {"task": call.name, "operation": call.operation}), audited_task=call_id)
+    return instance
+
+
+def claim_task(principal: Principal, row: HumanTaskRow, release: bool = False) -> HumanTaskRow:
+    """Take a ready task so colleagues do not work it twice, or give it back."""
+    if row.status != "ready":
+        raise Conflict(f"task '{row.title}' is already {row.status}")
+    if row.claimed_by and row.claimed_by != principal.actor and not principal.sees_everything:
+        raise Conflict(f"task '{row.title}' is claimed by {row.claimed_by}")
+    row.claimed_by = None if release else principal.actor
+    return row
+
+
+def terminate(session: Session, runtime: Runtime, principal: Principal, instance_id: str, reason: str) -> Instance:
+    """Stop an instance for good; its open tasks and service calls are cancelled."""
+    instance = load_visible(session, principal, instance_id)
+    if instance.status in ("completed", "terminated"):
+        raise Conflict(f"instance is already {instance.status}")
+    execution, package = restore(session, runtime, instance)
+    execution.terminate()
+    _save(session, instance, execution, package,
+          audit.Entry(principal.actor, "instance.terminated", instance.id, None, {"reason": reason}))
     return instance

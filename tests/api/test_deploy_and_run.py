@@ -185,3 +185,24 @@ def test_model_problems_are_reported_with_element_ids(client: TestClient, tokens
     assert no_table.status_code == 422
     [problem] = no_table.json()["report"]["problems"]
     assert problem["element_id"] == "fee" and "permit_fee" in problem["message"]
+
+
+def test_claim_and_terminate(client: TestClient, tokens: Tokens) -> None:
+    deploy(client, tokens, "approval.bpmn")
+    instance = client.post("/api/v1/processes/approval/instances", json={"data": {}},
+                           headers=tokens.headers("analyst")).json()
+    [request] = ready_tasks(client, tokens, instance["id"])
+    complete(client, tokens, request["id"], {"amount": 5000, "channel": "sms"})
+    [manager] = ready_tasks(client, tokens, instance["id"])
+    claimed = client.post(f"/api/v1/tasks/{manager['id']}/claim", headers=tokens.headers("analyst"))
+    assert claimed.status_code == 200 and claimed.json()["claimed_by"] == "analyst:analyst-1"
+    stopped = client.post(f"/api/v1/instances/{instance['id']}/terminate", json={"reason": "duplicate request"},
+                          headers=tokens.headers("admin"))
+    assert stopped.status_code == 200, stopped.text
+    assert stopped.json()["status"] == "terminated"
+    assert ready_tasks(client, tokens, instance["id"]) == []
+    assert complete(client, tokens, manager["id"], {}, expect=409)["detail"].endswith("cancelled")
+    assert stopped.json()["history"][-1]["reason"] == "duplicate request"
+    again = client.post(f"/api/v1/instances/{instance['id']}/terminate", json={"reason": "again"},
+                        headers=tokens.headers("admin"))
+    assert again.status_code == 409

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from engine.api.deps import ALL_ROLES, PrincipalDep, RuntimeDep, SessionDep, allow
-from engine.api.schemas import InstanceCreated, InstanceOut, InstanceSummary, ProcessOut, StartIn
+from engine.api.schemas import InstanceCreated, InstanceOut, InstanceSummary, ProcessOut, StartIn, TerminateIn
 from engine.security.principals import Role
 from engine.services import instances, queries
 
@@ -40,4 +40,12 @@ def list_instances(session: SessionDep, principal: PrincipalDep, status: str | N
 def get_instance(session: SessionDep, principal: PrincipalDep, instance_id: str) -> InstanceOut:
     """One instance with its data, open tasks and history."""
     instance = instances.load_visible(session, principal, instance_id)
+    return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+
+
+@router.post("/instances/{instance_id}/terminate", response_model=InstanceOut, **allow(Role.ADMIN))
+def terminate_instance(session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep, instance_id: str,
+                       body: TerminateIn) -> InstanceOut:
+    """Stop an instance for good, with a reason kept in its history."""
+    instance = instances.terminate(session, runtime, principal, instance_id, body.reason)
     return InstanceOut.model_validate(queries.instance_view(session, principal, instance))

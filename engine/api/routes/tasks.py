@@ -34,3 +34,11 @@ def complete_task(session: SessionDep, runtime: RuntimeDep, principal: Principal
     row = queries.load_task(session, principal, task_id, for_update=True)
     instance = instances.complete_task(session, runtime, principal, row, body.data)
     return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+
+
+@router.post("/{task_id}/claim", response_model=TaskOut, **allow(*ALL_ROLES),
+             responses={409: {"description": "done already, or claimed by someone else"}})
+def claim_task(session: SessionDep, principal: PrincipalDep, task_id: str, release: bool = False) -> TaskOut:
+    """Claim a task so colleagues do not work it twice (`?release=true` gives it back)."""
+    row = queries.load_task(session, principal, task_id, for_update=True)
+    return TaskOut.model_validate(queries.task_view(instances.claim_task(principal, row, release)))
