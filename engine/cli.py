@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from engine.db.base import make_engine
 from engine.db.migrate import upgrade
 from engine.services.catalogue import CatalogueError, deploy_catalogue, deploy_service, service_folders
 from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge, check, deploy
-from engine.services.runtime import build_runtime
+from engine.services.runtime import Runtime, build_runtime
 from engine.settings import get_settings
 
 
@@ -77,7 +78,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    runtime = build_runtime(get_settings())
+    with closing(build_runtime(get_settings())) as runtime:
+        return _deploy(runtime, args)
+
+
+def _deploy(runtime: Runtime, args: argparse.Namespace) -> int:
     try:
         if len(args.files) == 1 and Path(args.files[0]).is_dir() and service_folders(Path(args.files[0]).parent):
             outcome = deploy_service(runtime, Path(args.files[0]), actor="cli")
@@ -111,14 +116,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
     engine = make_engine(get_settings().effective_database_url)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
     print(f"database at the newest schema: {engine.url.render_as_string(hide_password=True)}")
     return 0
 
 
 def cmd_audit_verify(_: argparse.Namespace) -> int:
-    runtime = build_runtime(get_settings())
-    with runtime.reading() as session:
+    with closing(build_runtime(get_settings())) as runtime, runtime.reading() as session:
         result = audit.verify(session)
     for problem in result.problems:
         print(problem)
@@ -129,9 +136,8 @@ def cmd_audit_verify(_: argparse.Namespace) -> int:
 def cmd_token_create(args: argparse.Namespace) -> int:
     from engine.security.tokens import TokenError, create_token
 
-    runtime = build_runtime(get_settings())
     try:
-        with runtime.unit_of_work() as session:
+        with closing(build_runtime(get_settings())) as runtime, runtime.unit_of_work() as session:
             token = create_token(session, args.role, args.name, args.agency)
             audit.append(session, "cli", "token.created", subject=args.name,
                          detail={"role": args.role, "agency": args.agency})
