@@ -63,6 +63,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _json(413, {"detail": str(err)})
 
 
+def _install_body_cap(app: FastAPI, limit: int) -> None:
+    # Refuse an oversized request before its body is read: multipart uploads are spooled to
+    # disk by the framework, so checking file sizes afterwards would be too late.
+    @app.middleware("http")
+    async def cap(request: Request, call_next: Any) -> Any:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return _json(413, {"detail": f"request is {int(declared):,} bytes, over the limit of {limit:,} bytes"})
+        return await call_next(request)
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     """The whole HTTP application over one runtime."""
     app = FastAPI(
@@ -76,4 +87,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     for module in (operations, deployments, processes, tasks):
         app.include_router(module.router)
     _install_error_handlers(app)
+    settings = runtime.settings
+    _install_body_cap(app, settings.max_upload_bytes * settings.max_files_per_deployment + 1024 * 1024)
     return app

@@ -96,3 +96,13 @@ def test_only_model_files_are_accepted(client: TestClient, tokens: Tokens) -> No
     response = _upload(client, tokens, b"#!/bin/sh\necho hi\n", name="run.sh")
     assert response.status_code == 422
     assert "only .bpmn, .dmn and form .json" in response.json()["detail"]
+
+
+def test_oversized_request_is_refused_before_reading(client: TestClient, tokens: Tokens) -> None:
+    settings = client.app.state.runtime.settings  # type: ignore[attr-defined]
+    declared = str(settings.max_upload_bytes * settings.max_files_per_deployment + 2 * 1024 * 1024)
+    response = client.post("/api/v1/deployments", content=b"x" * 10,
+                           headers={**tokens.headers("analyst"), "Content-Length": declared,
+                                    "Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 413
+    assert "over the limit" in response.json()["detail"]
