@@ -25,7 +25,7 @@ def _files(paths: Sequence[str]) -> list[UploadedFile]:
         path = Path(raw)
         if path.is_dir():
             found += [UploadedFile(p.name, p.read_bytes()) for p in sorted(path.iterdir())
-                      if p.suffix.lower() in {".bpmn", ".dmn", ".json"}]
+                      if p.suffix.lower() in {".bpmn", ".dmn", ".json", ".form"}]
         else:
             found.append(UploadedFile(path.name, path.read_bytes()))
     return found

@@ -9,7 +9,7 @@ print hooks, builtins) to configuration, which is where SpiffArena went wrong (s
 ``os.popen`` through its ``safe_globals`` setup). We would still have to write the CPU limit,
 the size guards, the exception handling and the attribute tables ourselves, so what remains
 of it is a large dependency between us and the code we run. An allow-list of node types,
-a rewrite into named guard calls and per-type attribute tables fit in two small files
+a rewrite into named guard calls and per-type attribute tables fit in a few small files
 that can be audited in one sitting; anything not listed is refused.
 
 The layers, each covering what the previous cannot:
@@ -22,11 +22,13 @@ The layers, each covering what the previous cannot:
    modules, functions, frames, code, generators and subclasses get nothing; ``str.format``
    is wrapped to refuse ``{0.attr}``/``{0[key]}`` fields); growing operations are checked
    against `SandboxLimits` before the C code runs.
-3. A line tracer (`Run`) enforces CPU time per thread and call depth. Sandbox errors
-   cannot be caught: ``finally`` and bare ``except`` are refused, every ``except`` block
-   re-raises them first, and the first violation of a run is re-raised at the end.
-4. `execute` runs on a deep copy and commits to the task data only when the result is
-   within ``max_data_bytes``.
+3. `sandbox_run`: a line tracer (`Run`) enforces CPU time per thread and call depth.
+   Sandbox errors cannot be caught: ``finally`` and bare ``except`` are refused, every
+   ``except`` block re-raises them first, and the first violation of a run is re-raised
+   at the end.
+4. Here: expressions may not return functions or lazy iterators (the host would run them
+   outside the tracer); `execute` runs on a deep copy and commits to the task data only
+   when the result is plain data within ``max_data_bytes``.
 
 Known limits (why engine steps also run in a worker with a hard time limit and RLIMIT_AS):
 a single C operation on a small graph of shared objects (hashing, comparing or printing a
@@ -44,7 +46,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine.core.sandbox_ast import Mode, compile_checked
-from engine.core.sandbox_guards import Guards, Run, SandboxLimits, SandboxTimeout, SandboxViolation, json_size
+from engine.core.sandbox_guards import Guards
+from engine.core.sandbox_run import Run, SandboxLimits, SandboxTimeout, SandboxViolation, Unavailable, json_size
 
 __all__ = ["SandboxLimits", "SandboxTimeout", "SandboxViolation", "SandboxedEnvironment", "check_source"]
 
@@ -105,6 +108,8 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         code = compile_checked(expression, "eval", self.limits)
         namespace = {**(external_context or {}), **context, **self._expression_names}
         result = Run(self.limits).call(eval, code, namespace)
+        if isinstance(result, Unavailable):
+            result.refuse()
         if not _is_data(result):
             raise SandboxViolation("an expression must produce a value, not a function or a lazy "
                                    "iterator; wrap it in list(...)")

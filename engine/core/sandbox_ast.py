@@ -16,18 +16,16 @@ from engine.core.sandbox_guards import (
     CATCHABLE,
     GETATTR,
     HANDLER,
-    INPLACE,
     INPLACE_ITEM,
+    LOOP_MARK,
     LSHIFT,
     MOD,
     MUL,
     POW,
     RAISABLE,
-    SCRIPT_FILENAME,
-    SandboxLimits,
-    SandboxViolation,
     format_spec_problem,
 )
+from engine.core.sandbox_run import SCRIPT_FILENAME, SandboxLimits, SandboxViolation
 
 Mode = Literal["eval", "exec"]
 
@@ -59,9 +57,8 @@ _REFUSALS: dict[type[ast.AST], str] = {
     ast.TryStar: "'except*' is not allowed", ast.AnnAssign: "annotations are not allowed",
     ast.MatMult: "the '@' operator is not allowed",
 }
-_GUARDED_OPS: dict[type[ast.operator], tuple[str, str]] = {
-    ast.Add: (ADD, "+"), ast.Mult: (MUL, "*"), ast.Pow: (POW, "**"), ast.LShift: (LSHIFT, "<<"),
-    ast.Mod: (MOD, "%"),
+_GUARDED_OPS: dict[type[ast.operator], str] = {
+    ast.Add: ADD, ast.Mult: MUL, ast.Pow: POW, ast.LShift: LSHIFT, ast.Mod: MOD,
 }
 
 
@@ -126,6 +123,16 @@ def _check(tree: ast.AST, max_width: int) -> None:
         pending.extend((child, line) for child in ast.iter_child_nodes(node))
 
 
+def _guard_for(op: ast.operator, left: ast.expr, right: ast.expr) -> str | None:
+    """The guard name for an operator, or None when it needs none."""
+    # "+" with a number literal cannot grow a sequence (sequence + number raises), so the
+    # most common statement in loops, "count += 1", stays a plain addition.
+    if isinstance(op, ast.Add) and any(isinstance(side, ast.Constant) and isinstance(side.value, (int, float))
+                                       for side in (left, right)):
+        return None
+    return _GUARDED_OPS.get(type(op))
+
+
 def _call(name: str, where: ast.AST, *args: ast.expr) -> ast.Call:
     return ast.copy_location(ast.Call(ast.Name(name, ast.Load()), list(args), []), where)
 
@@ -139,22 +146,31 @@ class _Rewriter(ast.NodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
-        guard = _GUARDED_OPS.get(type(node.op))
-        return _call(guard[0], node, node.left, node.right) if guard else node
+        guard = _guard_for(node.op, node.left, node.right)
+        return _call(guard, node, node.left, node.right) if guard else node
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
         self.generic_visit(node)
-        guard = _GUARDED_OPS.get(type(node.op))
+        guard = _guard_for(node.op, node.target, node.value)
         if guard is None:
             return node
-        op = ast.Constant(guard[1])
         if isinstance(node.target, ast.Name):
             current = ast.Name(node.target.id, ast.Load())
-            assign = ast.Assign([node.target], _call(INPLACE, node, op, current, node.value))
-            return ast.copy_location(assign, node)
+            inplace = _call(guard, node, current, node.value, ast.Constant(True))
+            return ast.copy_location(ast.Assign([node.target], inplace), node)
         assert isinstance(node.target, ast.Subscript)  # attributes and slices were refused
+        target = node.target
+        guard_name = ast.Name(guard, ast.Load())
         return ast.copy_location(
-            ast.Expr(_call(INPLACE_ITEM, node, op, node.target.value, node.target.slice, node.value)), node)
+            ast.Expr(_call(INPLACE_ITEM, node, guard_name, target.value, target.slice, node.value)), node)
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        # CPython 3.11 compiles "while True: pass" (or any body that folds away) to a jump
+        # onto itself, which never reports a line event, so the tracer could not stop it.
+        # A name load at the top of the body makes every iteration a traced backward jump.
+        self.generic_visit(node)
+        node.body.insert(0, ast.copy_location(ast.Expr(ast.Name(LOOP_MARK, ast.Load())), node))
+        return node
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
         self.generic_visit(node)
@@ -185,7 +201,8 @@ def _compile(source: str, mode: Mode, max_width: int, max_source: int) -> CodeTy
     if len(source) > max_source:
         raise SandboxViolation(f"script is {len(source):,} characters long, over the limit of {max_source:,}")
     try:
-        tree = ast.parse(source, SCRIPT_FILENAME, mode)
+        # eval() ignores leading blanks, and conditions copied from a modeler often have them.
+        tree = ast.parse(source.lstrip(" \t") if mode == "eval" else source, SCRIPT_FILENAME, mode)
         _check(tree, max_width)
         rewritten = ast.fix_missing_locations(_Rewriter().visit(tree))
         assert isinstance(rewritten, (ast.Module, ast.Expression))

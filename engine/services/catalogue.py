@@ -11,7 +11,7 @@ from engine.services import deployments
 from engine.services.deployments import DeployOutcome, UploadedFile
 from engine.services.runtime import Runtime
 
-MODEL_SUFFIXES = {".bpmn", ".dmn", ".json"}
+MODEL_SUFFIXES = {".bpmn", ".dmn", ".json", ".form"}
 REQUIRED_KEYS = ("process", "agency", "title")
 
 

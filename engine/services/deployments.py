@@ -22,7 +22,7 @@ from engine.settings import Settings
 from forms.extract import FormDefinitionError, FormModel, task_forms
 
 XML_SUFFIXES = {".bpmn", ".dmn", ".xml"}
-FORM_SUFFIXES = {".json"}
+FORM_SUFFIXES = {".json", ".form"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def _load(files: Sequence[UploadedFile], settings: Settings) -> tuple[list[Docum
             extras[name] = upload.content
             continue
         if suffix not in XML_SUFFIXES:
-            report.error("only .bpmn, .dmn and form .json files can be deployed", name)
+            report.error("only .bpmn, .dmn and form (.json, .form) files can be deployed", name)
             continue
         try:
             root = load_xml(upload.content, name=name, max_bytes=settings.max_upload_bytes,
