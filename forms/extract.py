@@ -1,132 +1,152 @@
-"""One form model for every dialect: JSON Schema (2020-12) plus UI hints.
+"""Finding the form of every user task (and start event) in a BPMN document, in any dialect.
 
-A user task's form comes from Camunda 7 `camunda:formData`, from SpiffArena's
-`formJsonSchemaFilename` property (a JSON Schema file deployed next to the BPMN), or is
-only referenced (Camunda `formKey`, Zeebe `formKey`/`formId`), in which case the server
-knows no fields and says so in the form's `source`.
+Which definition wins when an element has several, first to last:
+
+1. Camunda 7 ``camunda:formData`` (`forms.camunda7`);
+2. SpiffArena ``formJsonSchemaFilename`` (+ ``formUiSchemaFilename``) properties (`forms.spiff`);
+3. Camunda 8 ``zeebe:formDefinition``: ``formKey="camunda-forms:bpmn:ID"`` is the ``zeebe:userTaskForm``
+   embedded in the BPMN; ``formId`` is a deployed ``.form`` file whose JSON ``id`` matches; another
+   ``formKey`` is a deployed form with that id if there is one, else an external form known only by key,
+   as is an ``externalReference`` (`forms.formjs`);
+4. Camunda 7 ``camunda:formRef`` (a deployed form by id) or ``camunda:formKey``
+   (``camunda-forms:deployment:FILE`` is a deployed file; anything else is external);
+5. nothing: a user task gets the "none" model, a start event no entry.
+
+The model shape is described in `forms.model`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from pathlib import PurePosixPath
 
 from lxml import etree
 
+from forms.camunda7 import CAMUNDA, camunda7_form
+from forms.formjs import formjs_form
+from forms.model import FormDefinitionError, FormModel, empty_hints, none_model
+from forms.spiff import spiff_form
+
+__all__ = ["FormDefinitionError", "FormModel", "task_forms"]
+
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 ZEEBE = "{http://camunda.org/schema/zeebe/1.0}"
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-FormModel = dict[str, Any]
-
-_CAMUNDA_TYPES: dict[str, dict[str, Any]] = {
-    "string": {"type": "string"},
-    "long": {"type": "integer"},
-    "double": {"type": "number"},
-    "boolean": {"type": "boolean"},
-    "date": {"type": "string", "format": "date"},
-}
+_EMBEDDED = "camunda-forms:bpmn:"
+_DEPLOYED = "camunda-forms:deployment:"
 
 
-class FormDefinitionError(ValueError):
-    """A form referenced by the model is missing or not valid."""
+class _Library:
+    """The Camunda Forms a document can reference: embedded ones, and deployed files by form id."""
 
+    def __init__(self, root: etree._Element, files: Mapping[str, bytes]) -> None:
+        self.embedded = {e.get("id", ""): e.text or "" for e in root.iter(f"{ZEEBE}userTaskForm")}
+        self.files = files
+        self.by_id: dict[str, list[tuple[str, object]]] = {}
+        self.unreadable: list[str] = []
+        for name, content in files.items():
+            if PurePosixPath(name).suffix.lower() not in (".form", ".json"):
+                continue
+            try:
+                document = json.loads(content)
+            except (UnicodeDecodeError, json.JSONDecodeError) as err:
+                self.unreadable.append(f"'{name}' is not valid JSON ({err})")
+                continue
+            if isinstance(document, dict) and isinstance(document.get("components"), list):
+                self.by_id.setdefault(str(document.get("id", "")), []).append((name, document))
 
-def _number(text: str | None) -> int | float | None:
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
-
-
-def _camunda_field(node: etree._Element) -> tuple[str, dict[str, Any], bool]:
-    field_id = node.get("id", "")
-    kind = node.get("type") or "string"
-    prop: dict[str, Any] = dict(_CAMUNDA_TYPES.get(kind, {"type": "string"}))
-    prop["title"] = node.get("label") or field_id
-    if kind == "enum":
-        values = [(v.get("id", ""), v.get("name") or v.get("id", "")) for v in node.iter(f"{CAMUNDA}value")]
-        prop["oneOf"] = [{"const": value, "title": title} for value, title in values]
-    required = False
-    for constraint in node.iter(f"{CAMUNDA}constraint"):
-        name, config = constraint.get("name"), constraint.get("config")
-        if name == "required":
-            required = True
-        elif name == "readonly":
-            prop["readOnly"] = True
-        elif name in ("minlength", "maxlength") and config is not None:
-            prop["minLength" if name == "minlength" else "maxLength"] = int(config)
-        elif name in ("min", "max") and config is not None:
-            prop["minimum" if name == "min" else "maximum"] = _number(config)
-        elif name == "pattern" and config:
-            prop["pattern"] = config
-    default = node.get("defaultValue")
-    if default is not None and "${" not in default:
-        prop["default"] = _number(default) if prop.get("type") in ("integer", "number") else default
-    return field_id, prop, required
-
-
-def _camunda_form(form_data: etree._Element) -> FormModel:
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for node in form_data.iterfind(f"{CAMUNDA}formField"):
-        field_id, prop, is_required = _camunda_field(node)
-        properties[field_id] = prop
-        if is_required:
-            required.append(field_id)
-    schema = {"$schema": SCHEMA_DIALECT, "type": "object", "properties": properties, "required": required}
-    return {"source": "camunda:formData", "schema": schema, "ui": {"order": list(properties)}}
-
-
-def _spiff_form(task: etree._Element, files: Mapping[str, bytes]) -> FormModel | None:
-    props = {p.get("name"): p.get("value") for p in task.iter(f"{SPIFF}property")}
-    schema_file = props.get("formJsonSchemaFilename")
-    if not schema_file:
-        return None
-    if schema_file not in files:
-        raise FormDefinitionError(f"form schema file '{schema_file}' was not uploaded with the model")
-    try:
-        schema = json.loads(files[schema_file])
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise FormDefinitionError(f"form schema file '{schema_file}' is not valid JSON: {err}") from err
-    if not isinstance(schema, dict):
-        raise FormDefinitionError(f"form schema file '{schema_file}' must hold a JSON object")
-    ui: dict[str, Any] = {}
-    ui_file = props.get("formUiSchemaFilename")
-    if ui_file and ui_file in files:
+    def embedded_form(self, form_id: str) -> FormModel:
+        if form_id not in self.embedded:
+            raise FormDefinitionError(f"no zeebe:userTaskForm with id '{form_id}' in the model")
         try:
-            ui = json.loads(files[ui_file])
+            document = json.loads(self.embedded[form_id])
+        except json.JSONDecodeError as err:
+            raise FormDefinitionError(f"the embedded form '{form_id}' is not valid JSON: {err}") from err
+        return formjs_form(document, form_id)
+
+    def deployed(self, form_id: str, required: bool) -> FormModel | None:
+        found = self.by_id.get(form_id, [])
+        if len(found) > 1:
+            raise FormDefinitionError(f"more than one deployed form has the id '{form_id}': "
+                                      + ", ".join(name for name, _ in found))
+        if found:
+            return formjs_form(found[0][1], form_id)
+        if not required:
+            return None
+        unreadable = f"; {'; '.join(self.unreadable)}" if self.unreadable else ""
+        raise FormDefinitionError(f"no deployed form has the id '{form_id}' (upload its .form file with the "
+                                  f"model){unreadable}")
+
+    def deployed_file(self, name: str) -> FormModel:
+        if name not in self.files:
+            raise FormDefinitionError(f"form file '{name}' was not uploaded with the model")
+        try:
+            return formjs_form(json.loads(self.files[name]), name)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise FormDefinitionError(f"form UI file '{ui_file}' is not valid JSON: {err}") from err
-    return {"source": "spiffworkflow:formJsonSchemaFilename", "file": schema_file, "schema": schema, "ui": ui}
+            raise FormDefinitionError(f"form file '{name}' is not valid JSON: {err}") from err
 
 
-def _referenced_form(task: etree._Element) -> FormModel | None:
-    key = task.get(f"{CAMUNDA}formKey") or task.get(f"{CAMUNDA}formRef")
+def _zeebe_form(element: etree._Element, library: _Library) -> FormModel | None:
+    definition = element.find(f"{BPMN}extensionElements/{ZEEBE}formDefinition")
+    if definition is None:
+        return None
+    key, form_id = definition.get("formKey") or "", definition.get("formId") or ""
+    if key.startswith(_EMBEDDED):
+        return library.embedded_form(key.removeprefix(_EMBEDDED))
+    if form_id:
+        return library.deployed(form_id, required=True)
     if key:
-        return {"source": "camunda:formKey", "key": key, "schema": None, "ui": {}}
-    zeebe = task.find(f".//{ZEEBE}formDefinition")
-    if zeebe is not None:
-        key = zeebe.get("formKey") or zeebe.get("formId") or zeebe.get("externalReference") or ""
-        return {"source": "zeebe:formDefinition", "key": key, "schema": None, "ui": {}}
-    return None
+        return library.deployed(key, required=False) or {
+            "source": "zeebe:formKey", "ref": key, "schema": None, "ui": empty_hints()}
+    reference = definition.get("externalReference") or ""
+    return {"source": "zeebe:externalReference", "ref": reference, "schema": None, "ui": empty_hints()}
+
+
+def _camunda_reference(element: etree._Element, library: _Library) -> FormModel | None:
+    form_ref = element.get(f"{CAMUNDA}formRef")
+    if form_ref:
+        return library.deployed(form_ref, required=True)
+    key = element.get(f"{CAMUNDA}formKey")
+    if not key:
+        return None
+    if key.startswith(_DEPLOYED):
+        return library.deployed_file(key.removeprefix(_DEPLOYED))
+    return {"source": "camunda:formKey", "ref": key, "schema": None, "ui": empty_hints()}
+
+
+def _form_of(element: etree._Element, files: Mapping[str, bytes], library: _Library) -> FormModel | None:
+    form_data = element.find(f"{BPMN}extensionElements/{CAMUNDA}formData")
+    if form_data is not None:
+        return camunda7_form(form_data)
+    spiff = {p.get("name"): p.get("value") for p in element.iter(f"{SPIFF}property")}
+    if spiff.get("formJsonSchemaFilename"):
+        return spiff_form(files, str(spiff["formJsonSchemaFilename"]), spiff.get("formUiSchemaFilename") or None)
+    found = _zeebe_form(element, library) or _camunda_reference(element, library)
+    if found is None and element.tag == f"{BPMN}userTask":
+        return none_model()
+    return found
 
 
 def task_forms(root: etree._Element, files: Mapping[str, bytes]) -> dict[str, FormModel]:
-    """Form models of every user task in one BPMN document, by task element id."""
+    """Form models of every user task (and start event with a form) in one BPMN document, by element id.
+
+    Raises:
+        FormDefinitionError: one or more forms are missing or not valid; the message names every element.
+    """
+    library = _Library(root, files)
     forms: dict[str, FormModel] = {}
-    for task in root.iter(f"{BPMN}userTask"):
-        task_id = task.get("id", "")
-        form_data = task.find(f"{BPMN}extensionElements/{CAMUNDA}formData")
-        if form_data is not None:
-            forms[task_id] = _camunda_form(form_data)
+    problems: list[str] = []
+    for element in root.iter(f"{BPMN}userTask", f"{BPMN}startEvent"):
+        element_id = element.get("id", "")
+        try:
+            model = _form_of(element, files, library)
+        except FormDefinitionError as err:
+            kind = "user task" if element.tag == f"{BPMN}userTask" else "start event"
+            problems.append(f"{kind} '{element_id}': {err}")
             continue
-        model = _spiff_form(task, files) or _referenced_form(task)
         if model is not None:
-            forms[task_id] = model
+            forms[element_id] = model
+    if problems:
+        raise FormDefinitionError("; ".join(problems))
     return forms

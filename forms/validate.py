@@ -1,61 +1,145 @@
 """Server-side validation of a task submission against its form model.
 
-Only what the form declares is kept: a submission is never merged into task data as it
-came, so a citizen cannot overwrite `approved` by posting an extra field.
+Only what the form declares is kept: a submission is never merged into task data as it came, so a
+citizen cannot overwrite `approved` by posting an extra field. The order of work:
+
+1. `forms.prepare`: keep declared, writable fields; normalise text, canonical formats, numbers from digits;
+2. `forms.conditions`: drop fields hidden by ``ui.hidden_when`` (they are then not required either);
+3. check the rest against the JSON Schema (with `forms.formats` and `forms.keywords`);
+4. check choices that come from a process variable, when the caller passes the variables.
+
+A hide condition is evaluated against the submission, then the process variables when given. When the
+engine does not pass them, a condition on a variable the form does not ask for is unknown, so the field
+is shown and its rules apply: the safe side.
 """
 
 from __future__ import annotations
 
 import keyword
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from forms.extract import FormModel
+from forms.conditions import ConcretePath, hide, occurrences
+from forms.formats import FormatProblem, format_checker
+from forms.keywords import FormValidator
+from forms.messages import plain_message
+from forms.model import FormModel, declares_fields
+from forms.normalize import normalize_value
+from forms.prepare import prepare
+
+__all__ = ["FieldError", "validate_submission"]
+
+_CODES = {
+    "minLength": "min-length", "maxLength": "max-length", "minimum": "minimum", "maximum": "maximum",
+    "exclusiveMinimum": "exclusive-minimum", "exclusiveMaximum": "exclusive-maximum", "multipleOf": "multiple-of",
+    "x-increment": "multiple-of", "x-decimal-digits": "decimal-digits", "x-not-in-past": "not-in-past",
+    "pattern": "pattern", "enum": "choice", "minItems": "min-items", "maxItems": "max-items",
+    "uniqueItems": "unique-items",
+}
+_LIMITS = {"minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+           "x-increment", "x-decimal-digits", "minItems", "maxItems"}
 
 
 @dataclass(frozen=True)
 class FieldError:
+    """One problem with one field: `field` is a path (``children.0.name``), empty for the whole submission.
+
+    `code` is stable (see `forms.messages`), `params` holds what a message needs (``limit``, ``reason``,
+    ``label``...), `message` is short English for the API; `forms.messages.message_for` words it for people.
+    """
+
     field: str
     message: str
+    code: str = ""
+    params: dict[str, Any] = dataclass_field(default_factory=dict, hash=False)
 
 
-def _field_of(error: ValidationError) -> str:
-    if error.validator == "required":
-        missing = str(error.message).split("'")
-        return missing[1] if len(missing) > 1 else ""
-    return ".".join(str(p) for p in error.absolute_path)
+def _error(path: ConcretePath, code: str, params: dict[str, Any], labels: Mapping[str, Any]) -> FieldError:
+    label = labels.get(".".join(str(p) for p in path if isinstance(p, str)))
+    full = {**params, "label": label} if label else params
+    return FieldError(".".join(str(p) for p in path), plain_message(code, full), code, full)
 
 
-def _message(error: ValidationError) -> str:
-    if error.validator == "required":
-        return "this field is required"
-    if error.validator == "type":
-        return f"must be of type {error.validator_value}"
-    return str(error.message)
+def _translate(error: ValidationError) -> list[tuple[ConcretePath, str, dict[str, Any]]]:
+    path: ConcretePath = tuple(error.absolute_path)
+    rule, value = str(error.validator), error.validator_value
+    if rule == "required" and isinstance(error.instance, dict):
+        return [((*path, name), "required", {}) for name in value if name not in error.instance]
+    if rule == "dependentRequired" and isinstance(error.instance, dict):
+        return [((*path, name), "required", {}) for present, needed in value.items() if present in error.instance
+                for name in needed if name not in error.instance]
+    if rule == "type":
+        kinds = [value] if isinstance(value, str) else [k for k in value if k != "null"] or ["null"]
+        return [(path, f"type-{kinds[0]}", {})]
+    if rule == "format":
+        reason = error.cause.reason if isinstance(error.cause, FormatProblem) else "shape"
+        return [(path, str(value), {"reason": reason})]
+    if rule == "const":
+        # A required checkbox is declared `const: true`: unticked, it was not answered.
+        return [(path, "required", {"choice": True}) if value is True else (path, "choice", {})]
+    if rule in ("oneOf", "anyOf") and all(isinstance(o, dict) and "const" in o for o in value):
+        return [(path, "choice", {})]
+    if rule in _CODES:
+        return [(path, _CODES[rule], {"limit": value} if rule in _LIMITS else {})]
+    return [(path, "invalid", {"rule": rule})]
+
+
+def _hidden(path: ConcretePath, hidden: set[ConcretePath]) -> bool:
+    return any(path[:len(h)] == h for h in hidden)
+
+
+def _option_errors(data: dict[str, Any], options_from: Mapping[str, str],
+                   variables: Mapping[str, Any]) -> list[tuple[ConcretePath, str, dict[str, Any]]]:
+    found: list[tuple[ConcretePath, str, dict[str, Any]]] = []
+    for path, variable in options_from.items():
+        options = variables.get(variable)
+        listed = options if isinstance(options, list) else []
+        # form-js takes a list of {"label", "value"} objects, or of plain values.
+        allowed = {o.get("value") if isinstance(o, dict) else o for o in listed}
+        for holder, key, concrete in occurrences(data, path):
+            given = holder.get(key)
+            chosen = given if isinstance(given, list) else [given] if key in holder else []
+            if any(not isinstance(c, str | int | float) or c not in allowed for c in chosen):
+                found.append((concrete, "choice", {}))
+    return found
 
 
 def _check_names(data: dict[str, Any]) -> list[FieldError]:
-    return [FieldError(str(key), "field names must be identifiers that do not start with '_'")
+    return [FieldError(str(key), plain_message("field-name", {}), "field-name")
             for key in data
             if not str(key).isidentifier() or str(key).startswith("_") or keyword.iskeyword(str(key))]
 
 
-def validate_submission(form: FormModel | None, data: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+def validate_submission(form: FormModel | None, data: dict[str, Any], *,
+                        variables: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[FieldError]]:
     """The data to store and the errors found; errors empty means the submission is accepted.
 
-    With no schema (a plain BPMN task, or a form the server only knows by key) the data is
-    kept as given, provided its names can be used as process variables.
+    With no declared fields (a plain BPMN task, or a form the server only knows by key) the data is
+    kept, normalised, provided its names can be used as process variables. `variables` (the task's
+    data) lets choices that come from a process variable be checked (without it they are only typed),
+    and lets hide conditions read variables the form does not ask for.
     """
-    schema = (form or {}).get("schema")
-    if not schema:
-        return dict(data), _check_names(data)
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    errors = [FieldError(_field_of(e), _message(e))
-              for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))]
-    properties = schema.get("properties", {})
-    readonly = {name for name, prop in properties.items() if isinstance(prop, dict) and prop.get("readOnly")}
-    kept = {k: v for k, v in data.items() if k in properties and k not in readonly}
-    return kept, errors
+    if not declares_fields(form):
+        return normalize_value(dict(data)), _check_names(data)
+    assert form is not None
+    schema, ui = form["schema"], form.get("ui") or {}
+    kept, readonly = prepare(schema, data)
+    hidden = hide(kept, ui.get("hidden_when") or {}, variables) | readonly
+    validator = FormValidator(schema, format_checker=format_checker())
+    found = [item for e in validator.iter_errors(kept) for item in _translate(e)]
+    if variables is not None:
+        found += _option_errors(kept, ui.get("options_from") or {}, variables)
+    order = {path: i for i, path in enumerate(ui.get("order") or [])}
+    errors: dict[tuple[ConcretePath, str], FieldError] = {}
+    for path, code, params in found:
+        if not _hidden(path, hidden):
+            errors.setdefault((path, code), _error(path, code, params, ui.get("labels") or {}))
+    # In the order the form asks, so an error summary reads top to bottom.
+    ranked = sorted(errors.values(), key=lambda e: (
+        order.get(".".join(p for p in e.field.split(".") if not p.isdigit()), len(order)),
+        [p.zfill(12) if p.isdigit() else p for p in e.field.split(".")]))
+    return kept, ranked

@@ -1,0 +1,56 @@
+"""JSON Schema keywords of our own, for rules Camunda Forms has and JSON Schema cannot say.
+
+- ``x-not-in-past: true``: a date (ISO or Jalali) that is today or later, in Iran's time
+  (form-js ``disallowPassedDates``);
+- ``x-decimal-digits: n``: a number with at most n digits after the point (form-js ``decimalDigits``);
+- ``x-increment: step``: a number that is a whole multiple of step, computed in decimal so that 0.3 is a
+  multiple of 0.1 (form-js ``increment``; ``multipleOf`` works in binary floating point).
+
+`FormValidator` is Draft 2020-12 with these keywords added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
+
+from forms.dates import as_gregorian, today_in_iran
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _not_in_past(_validator: Any, wanted: Any, instance: Any, _schema: Any) -> Iterator[ValidationError]:
+    day = as_gregorian(instance) if wanted is True and isinstance(instance, str) else None
+    if day is not None and day < today_in_iran():
+        yield ValidationError(f"{instance!r} is in the past")
+
+
+def _decimal_digits(_validator: Any, limit: Any, instance: Any, _schema: Any) -> Iterator[ValidationError]:
+    number = _decimal(instance)
+    exponent = number.normalize().as_tuple().exponent if number is not None else 0
+    if isinstance(limit, int) and isinstance(exponent, int) and -exponent > limit:
+        yield ValidationError(f"{instance!r} has more than {limit} decimal digits")
+
+
+def _increment(_validator: Any, step: Any, instance: Any, _schema: Any) -> Iterator[ValidationError]:
+    number, divisor = _decimal(instance), _decimal(step)
+    if number is not None and divisor and number % divisor != 0:
+        yield ValidationError(f"{instance!r} is not a multiple of {step}")
+
+
+FormValidator = validators.extend(Draft202012Validator, {
+    "x-not-in-past": _not_in_past,
+    "x-decimal-digits": _decimal_digits,
+    "x-increment": _increment,
+})
