@@ -47,7 +47,7 @@ def _json_arg(text: str | None, what: str) -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from engine.api.app import create_app
+    from engine.app import build_app
 
     settings = get_settings()
     runtime = build_runtime(settings)
@@ -57,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"service {outcome.deployment.name}: {keys}{'' if outcome.created else ' (unchanged)'}")
     host, port = args.host or settings.host, args.port or settings.port
     print(f"Panjereh is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", flush=True)
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+    uvicorn.run(build_app(runtime), host=host, port=port, log_level="warning")
     return 0
 
 

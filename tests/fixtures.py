@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from engine.api.app import create_app
+from engine.app import build_app
 from engine.db.base import Base, make_engine
 from engine.db.migrate import upgrade
 from engine.security.tokens import create_token
@@ -93,7 +93,7 @@ def tokens(runtime: Runtime) -> Tokens:
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime)) as test_client:
+    with TestClient(build_app(runtime)) as test_client:
         yield test_client
 
 

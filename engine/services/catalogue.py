@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.db.models import Deployment, ProcessDefinition
 from engine.services import deployments
 from engine.services.deployments import DeployOutcome, UploadedFile
 from engine.services.runtime import Runtime
@@ -58,3 +62,27 @@ def deploy_service(runtime: Runtime, folder: Path, actor: str = "system:catalogu
 def deploy_catalogue(runtime: Runtime, root: Path) -> list[DeployOutcome]:
     """Deploy every service folder under `root`; unchanged folders keep their version."""
     return [deploy_service(runtime, folder) for folder in service_folders(root)]
+
+
+@dataclass(frozen=True)
+class OfferedService:
+    """A service in the single window: its newest version and what its service.toml says."""
+
+    key: str
+    version: int
+    meta: dict[str, Any]
+
+
+def offered(session: Session) -> list[OfferedService]:
+    """Every process that came from a service folder, at its newest version."""
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    rows = session.execute(
+        select(ProcessDefinition.key, ProcessDefinition.version, Deployment.service)
+        .join(newest, (newest.c.key == ProcessDefinition.key) & (newest.c.version == ProcessDefinition.version))
+        .join(Deployment, Deployment.id == ProcessDefinition.deployment_id)
+        .where(Deployment.service.is_not(None))
+        .order_by(ProcessDefinition.key)
+    ).all()
+    return [OfferedService(key, version, service) for key, version, service in rows
+            if service and service.get("process") == key]

@@ -180,13 +180,13 @@ def complete_task(session: Session, runtime: Runtime, principal: Principal, row:
         raise Conflict(f"task '{row.title}' is already {row.status}")
     if row.claimed_by and row.claimed_by != principal.actor and not principal.sees_everything:
         raise Conflict(f"task '{row.title}' is claimed by {row.claimed_by}")
-    kept, errors = validate_submission(row.form, data)
-    if errors:
-        raise InvalidInput(errors)
-    check_data_size(kept, runtime.settings.max_data_bytes)
     instance = session.get(Instance, row.instance_id)
     if instance is None:
         raise NotFound(f"no instance {row.instance_id}")
+    kept, errors = validate_submission(row.form, data, variables=instance.data)
+    if errors:
+        raise InvalidInput(errors)
+    check_data_size(kept, runtime.settings.max_data_bytes)
     execution, package = restore(session, runtime, instance)
     try:
         _advance(lambda: execution.complete_human_task(row.id, kept))

@@ -48,6 +48,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     script_engine: Any
+    readers: sessionmaker[Session] | None = None
     packages: PackageCache = field(default_factory=PackageCache)
 
     @contextmanager
@@ -58,12 +59,14 @@ class Runtime:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reads only."""
-        with self.sessions() as session:
+        """A session for reads only (on SQLite it never takes the write lock)."""
+        with (self.readers or self.sessions)() as session:
             yield session
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.readers is not None and self.readers.kw.get("bind") is not None:
+            self.readers.kw["bind"].dispose()
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -75,4 +78,5 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     if migrate:
         upgrade(engine)
     limits = SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_data_bytes=settings.max_data_bytes)
-    return Runtime(settings, engine, make_session_factory(engine), make_script_engine(limits))
+    readers = make_session_factory(make_engine(url, read_only=True)) if url.startswith("sqlite") else None
+    return Runtime(settings, engine, make_session_factory(engine), make_script_engine(limits), readers)

@@ -100,7 +100,8 @@ def test_staff_see_only_their_agency_tasks(client: TestClient, tokens: Tokens, l
     [apply] = ready_tasks(client, tokens, licence["id"], role="citizen")
     assert ready_tasks(client, tokens, licence["id"], role="staff_guild") == []
     assert client.get(f"/api/v1/tasks/{apply['id']}", headers=tokens.headers("staff_guild")).status_code == 404
-    complete(client, tokens, apply["id"], {"business_name": "نان سنگک", "activity": "food", "area_m2": 40},
+    complete(client, tokens, apply["id"], {"business_name": "نان سنگک", "activity": "food", "area_m2": 40,
+     "premises_document": "0d6f3c1e-2b8a-4c39-9a7e-5b1f2e3d4c5a"},
              role="citizen")
     [inspect] = ready_tasks(client, tokens, licence["id"], role="staff_municipality")
     assert inspect["agency"] == "municipality"

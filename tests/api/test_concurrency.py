@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
-from engine.api.app import create_app
+from engine.app import build_app
 from engine.db.models import AuditEvent, Instance
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens, model_files
@@ -27,7 +27,7 @@ def server(runtime: Runtime) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="error")
+    config = uvicorn.Config(build_app(runtime), host="127.0.0.1", port=port, log_level="error")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()

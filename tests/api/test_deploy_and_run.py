@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from engine.api.app import create_app
+from engine.app import build_app
 from engine.services.runtime import build_runtime
 from tests.fixtures import MODELS, Tokens, model_files
 
@@ -145,7 +145,7 @@ def test_instance_resumes_after_restart(client: TestClient, tokens: Tokens, sett
     complete(client, tokens, request["id"], {"amount": 10, "channel": "sms"})
     fresh = build_runtime(settings, migrate=False)
     try:
-        with TestClient(create_app(fresh)) as restarted:
+        with TestClient(build_app(fresh)) as restarted:
             [attach] = ready_tasks(restarted, tokens, instance["id"])
             assert attach["name"] == "attach"
             final = complete(restarted, tokens, attach["id"], {})

@@ -32,7 +32,8 @@ from engine.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = ROOT / "processes" / "business_licence"
 ANSWERS = {
-    "apply": {"business_name": "نان سنگک", "activity": "food", "area_m2": 40},
+    "apply": {"business_name": "نان سنگک", "activity": "food", "area_m2": 40,
+     "premises_document": "0d6f3c1e-2b8a-4c39-9a7e-5b1f2e3d4c5a"},
     "inspect": {"inspection_passed": True},
     "review": {"review_outcome": "approve"},
 }

@@ -22,7 +22,8 @@ CASES = [
     (["counter_loop.bpmn"], "counter_loop", {"rounds": 50}, {}),
     ([str(p) for p in sorted((ROOT / "processes" / "business_licence").iterdir())
       if p.suffix in (".bpmn", ".dmn", ".json")], "business_licence", {},
-     {"apply": {"business_name": "x", "activity": "retail", "area_m2": 500}, "inspect": {"inspection_passed": True},
+     {"apply": {"business_name": "x", "activity": "retail", "area_m2": 500,
+     "premises_document": "0d6f3c1e-2b8a-4c39-9a7e-5b1f2e3d4c5a"}, "inspect": {"inspection_passed": True},
       "review": {"review_outcome": "approve"}}),
 ]
 

@@ -1,0 +1,15 @@
+"""The whole application: the JSON API and the HTML pages over one runtime."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from engine import web
+from engine.api.app import create_app
+from engine.services.runtime import Runtime
+
+
+def build_app(runtime: Runtime) -> FastAPI:
+    app = create_app(runtime)
+    web.install(app)
+    return app

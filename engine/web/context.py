@@ -1,0 +1,99 @@
+"""What every HTML page needs: the runtime, the visitor's session and language, rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from engine.security.principals import Principal, Role
+from engine.services.runtime import Runtime
+from engine.web import session as sessions
+from engine.web.i18n import LANGUAGES, Translator, translator
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "forms" / "templates"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: an open redirect would let a phishing link borrow our name."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+@dataclass
+class Page:
+    """One request to an HTML page."""
+
+    request: Request
+    runtime: Runtime
+    session: sessions.WebSession
+    t: Translator
+
+    @property
+    def principal(self) -> Principal | None:
+        if not self.session.subject or not self.session.role:
+            return None
+        return Principal(Role(self.session.role), self.session.subject, self.session.agency)
+
+    def signed_in_as(self, role: Role) -> Principal | None:
+        """The visitor, if signed in with `role`; pages of one audience refuse the others."""
+        principal = self.principal
+        return principal if principal is not None and principal.role is role else None
+
+    def _finish(self, response: Response) -> Response:
+        if self.session.changed:
+            settings = self.runtime.settings
+            secure = settings.environment != "development" or self.request.url.scheme == "https"
+            sessions.store(response, self.session, settings.secret_key.get_secret_value(), secure)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        if "error_list" not in context:
+            errors = context.get("errors") or ({"code": context["error"]} if context.get("error") else {})
+            context["error_list"] = [(f"f-{name}", message) for name, message in errors.items()]
+        html = environment().get_template(template).render(
+            t=self.t, lang=self.t.lang, dir=self.t.direction, csrf=self.session.csrf, principal=self.principal,
+            path=self.request.url.path, query=self.request.url.query,
+            other_lang="en" if self.t.lang == "fa" else "fa",
+            embedded=not self.runtime.settings.database_url or self.runtime.settings.environment == "development",
+            **context)
+        return self._finish(HTMLResponse(html, status_code=status))
+
+    def redirect(self, target: str) -> Response:
+        return self._finish(RedirectResponse(target, status_code=303))
+
+    def sign_in_redirect(self) -> Response:
+        current = self.request.url.path + (f"?{self.request.url.query}" if self.request.url.query else "")
+        return self.redirect(f"/sign-in?next={quote(current)}")
+
+    async def form(self) -> Any:
+        """The posted form, after the CSRF check (a mismatch is a 403, nothing is changed)."""
+        data = await self.request.form()
+        if not self.session.csrf_ok(str(data.get("csrf_token", ""))):
+            raise HTTPException(403, self.t("errors.csrf"))
+        return data
+
+
+def get_page(request: Request) -> Page:
+    runtime: Runtime = request.app.state.runtime
+    secret = runtime.settings.secret_key.get_secret_value()
+    lang = request.cookies.get(sessions.LANG_COOKIE)
+    return Page(request, runtime, sessions.load(request, secret), translator(lang if lang in LANGUAGES else None))
+
+
+PageDep = Annotated[Page, Depends(get_page)]

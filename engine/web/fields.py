@@ -1,0 +1,157 @@
+"""From a task's form model to the questions of one page, and from a posted page back to data.
+
+Handles fields at the top level and inside (non-repeating) groups; a repeating group
+(Camunda Forms dynamic list) is asked on the API only for now and shown as not supported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from engine.web.i18n import Translator
+from forms.conditions import hidden_fields
+
+Model = dict[str, Any]
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    checked: bool = False
+
+
+@dataclass
+class Question:
+    """One field as a page shows it."""
+
+    path: str
+    label: str
+    hint: str
+    widget: str
+    required: bool
+    readonly: bool
+    value: Any
+    options: list[Option] = field(default_factory=list)
+    error: str | None = None
+    parts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return "f-" + self.path.replace(".", "-")
+
+
+def schema_at(schema: Model, path: str) -> tuple[Model, bool]:
+    """The sub-schema of a field path, and whether the field is required in its parent."""
+    node, required = schema, False
+    for part in path.split("."):
+        if node.get("type") == "array":
+            node = node.get("items", {})
+        required = part in node.get("required", [])
+        node = node.get("properties", {}).get(part, {})
+    return node, required
+
+
+def get_value(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def set_value(data: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def _title(t: Translator, node: Model, key: str = "title") -> str:
+    return t.pick({"fa": node.get(f"x-{key}-fa"), "en": node.get(f"x-{key}-en")}, str(node.get(key) or ""))
+
+
+def _options(t: Translator, node: Model) -> list[Option]:
+    target = node.get("items", node) if node.get("type") == "array" else node
+    if "oneOf" in target or "anyOf" in target:
+        return [Option(str(choice.get("const")), _title(t, choice) or str(choice.get("const")))
+                for choice in target.get("oneOf") or target.get("anyOf") or [] if "const" in choice]
+    return [Option(str(value), str(value)) for value in target.get("enum", [])]
+
+
+def _widget(node: Model, hinted: str | None) -> str:
+    if hinted:
+        return hinted
+    kind = node.get("type")
+    if "oneOf" in node or "enum" in node:
+        return "radio"
+    if kind == "boolean":
+        return "checkbox"
+    if kind in ("integer", "number"):
+        return "number"
+    if node.get("format") == "jalali-date":
+        return "date-jalali"
+    return "text"
+
+
+def hidden_paths(model: Model, data: dict[str, Any]) -> set[str]:
+    return set(hidden_fields(data, model["ui"].get("hidden_when", {})))
+
+
+def questions(t: Translator, model: Model, paths: list[str], data: dict[str, Any],
+              errors: dict[str, str] | None = None) -> list[Question]:
+    """The questions for `paths`, filled from `data`, skipping those hidden by a condition."""
+    ui, schema = model["ui"], model.get("schema") or {}
+    hidden = hidden_paths(model, data)
+    found = []
+    for path in paths:
+        if path in hidden:
+            continue
+        node, required = schema_at(schema, path)
+        widget = _widget(node, ui.get("widgets", {}).get(path))
+        value = get_value(data, path)
+        label = t.pick(ui.get("labels", {}).get(path), _title(t, node) or path)
+        hint = t.pick(ui.get("help", {}).get(path), _title(t, node, "description"))
+        options = _options(t, node)
+        chosen = {str(v) for v in value} if isinstance(value, list) else {str(value)} if value is not None else set()
+        for option in options:
+            option.checked = option.value in chosen
+        parts = {}
+        if widget == "date-jalali" and isinstance(value, str) and value.count("/") == 2:
+            year, month, day = value.split("/")
+            parts = {"year": year, "month": month, "day": day}
+        found.append(Question(path, label, hint, widget, required, path in ui.get("readonly", []), value, options,
+                              (errors or {}).get(path), parts))
+    return found
+
+
+def parse(page: list[Question], posted: FormData) -> tuple[dict[str, Any], set[str]]:
+    """The answers on a posted page, and the fields left empty (to drop from the draft)."""
+    answers: dict[str, Any] = {}
+    empty: set[str] = set()
+    for question in page:
+        if question.readonly or question.widget == "file":
+            continue
+        name = question.path
+        if question.widget == "checkbox":
+            answers[name] = posted.get(name) == "true"
+        elif question.widget == "checklist":
+            answers[name] = [str(v) for v in posted.getlist(name)]
+        elif question.widget == "date-jalali":
+            parts = [str(posted.get(f"{name}.{p}", "")).strip() for p in ("year", "month", "day")]
+            if any(parts):
+                answers[name] = "/".join(parts)
+            else:
+                empty.add(name)
+        else:
+            raw = str(posted.get(name, "")).strip()
+            if raw:
+                answers[name] = raw
+            else:
+                empty.add(name)
+    return answers, empty

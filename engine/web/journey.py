@@ -1,0 +1,187 @@
+"""The citizen's journey through one task: a page per question, check answers, submit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from engine.db.models import HumanTaskRow, Instance
+from engine.security.principals import Principal, Role
+from engine.services import drafts, instances, queries, uploads
+from engine.services.errors import Conflict, InvalidInput, NotFound
+from engine.web.context import Page, PageDep
+from engine.web.fields import Question, get_value, hidden_paths, parse, questions, set_value
+from forms.validate import FieldError, validate_submission
+
+router = APIRouter(include_in_schema=False)
+
+
+def _message(page: Page, error: FieldError) -> str:
+    from forms.messages import message_for
+
+    return message_for(error, page.t.lang)
+
+
+def _task(page: Page, principal: Principal, instance_id: str, task_id: str) -> tuple[Instance, HumanTaskRow]:
+    with page.runtime.reading() as session:
+        row = queries.load_task(session, principal, task_id)
+        instance = instances.load_visible(session, principal, instance_id)
+    if row.instance_id != instance.id:
+        raise NotFound(task_id)
+    return instance, row
+
+
+def _pages(row: HumanTaskRow, data: dict[str, Any]) -> list[list[str]]:
+    """The pages still to ask: a page whose every field is hidden by a condition is skipped."""
+    model = row.form or {}
+    hidden = hidden_paths(model, data) if model else set()
+    return [p for p in (model.get("ui", {}).get("pages") or []) if any(f not in hidden for f in p)]
+
+
+def _answers(page: Page, row: HumanTaskRow, instance: Instance, owner: str) -> dict[str, Any]:
+    with page.runtime.reading() as session:
+        saved = drafts.load(session, row.id, owner)
+    model = row.form or {}
+    known: dict[str, Any] = {}
+    for path in model.get("ui", {}).get("order", []):
+        value = get_value(instance.data, path)
+        if value is not None:
+            set_value(known, path, value)
+    return {**known, **saved}
+
+
+def _base(instance: Instance, row: HumanTaskRow) -> str:
+    return f"/cases/{instance.id}/tasks/{row.id}"
+
+
+@router.get("/cases/{instance_id}/tasks/{task_id}/pages/{number}")
+def show_page(page: PageDep, instance_id: str, task_id: str, number: int) -> Response:
+    principal = page.signed_in_as(Role.CITIZEN)
+    if principal is None:
+        return page.sign_in_redirect()
+    instance, row = _task(page, principal, instance_id, task_id)
+    data = _answers(page, row, instance, principal.name)
+    pages = _pages(row, data)
+    if not 0 <= number < len(pages):
+        return page.redirect(f"{_base(instance, row)}/check")
+    return _render_page(page, instance, row, pages, number, data, {})
+
+
+def _render_page(page: Page, instance: Instance, row: HumanTaskRow, pages: list[list[str]], number: int,
+                 data: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
+    shown = questions(page.t, row.form or {}, pages[number], data, errors)
+    back = f"{_base(instance, row)}/pages/{number - 1}" if number > 0 else f"/cases/{instance.id}"
+    return page.render("question.html", status=status, instance=instance, task=row, questions=shown,
+                       number=number, total=len(pages), back=back,
+                       action=f"{_base(instance, row)}/pages/{number}",
+                       multipart=any(q.widget == "file" for q in shown),
+                       error_list=[(q.id, q.error) for q in shown if q.error])
+
+
+@router.post("/cases/{instance_id}/tasks/{task_id}/pages/{number}")
+async def save_page(page: PageDep, instance_id: str, task_id: str, number: int) -> Response:
+    principal = page.signed_in_as(Role.CITIZEN)
+    if principal is None:
+        return page.sign_in_redirect()
+    posted = await page.form()
+    instance, row = _task(page, principal, instance_id, task_id)
+    data = _answers(page, row, instance, principal.name)
+    pages = _pages(row, data)
+    if not 0 <= number < len(pages):
+        return page.redirect(f"{_base(instance, row)}/check")
+    asked = questions(page.t, row.form or {}, pages[number], data)
+    answers, empty = parse(asked, posted)
+    errors: dict[str, str] = {}
+    with page.runtime.unit_of_work() as session:
+        for question in (q for q in asked if q.widget == "file"):
+            errors.update(await _store_file(page, session, principal, question, posted, answers))
+        candidate = {**data, **answers}
+        for path in empty:
+            candidate.pop(path, None)
+        errors.update(_page_errors(page, row, [q.path for q in asked], candidate))
+        if not errors:
+            drafts.save(session, row.id, principal.name, answers, empty)
+    await posted.close()
+    if errors:
+        return _render_page(page, instance, row, pages, number, {**data, **answers}, errors, status=422)
+    following = _pages(row, candidate)
+    if number + 1 < len(following) and posted.get("return_to") != "check":
+        return page.redirect(f"{_base(instance, row)}/pages/{number + 1}")
+    return page.redirect(f"{_base(instance, row)}/check")
+
+
+async def _store_file(page: Page, session: Any, principal: Principal, question: Question, posted: Any,
+                      answers: dict[str, Any]) -> dict[str, str]:
+    upload = posted.get(question.path)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        if question.value is None and question.required:
+            return {question.path: page.t("upload.missing", label=question.label)}
+        return {}
+    content = await upload.read(uploads.MAX_BYTES + 1)
+    try:
+        stored = uploads.store(session, page.runtime.settings.var_dir / "uploads", principal.name,
+                               upload.filename, content)
+    except uploads.UploadRefused as refused:
+        return {question.path: page.t(refused.reason, label=question.label)}
+    answers[question.path] = stored.id
+    return {}
+
+
+def _page_errors(page: Page, row: HumanTaskRow, paths: list[str], candidate: dict[str, Any]) -> dict[str, str]:
+    _, errors = validate_submission(row.form, candidate)
+    return {e.field: _message(page, e) for e in errors if e.field in paths}
+
+
+@router.get("/cases/{instance_id}/tasks/{task_id}/check")
+def check_answers(page: PageDep, instance_id: str, task_id: str) -> Response:
+    principal = page.signed_in_as(Role.CITIZEN)
+    if principal is None:
+        return page.sign_in_redirect()
+    instance, row = _task(page, principal, instance_id, task_id)
+    return _render_check(page, instance, row, _answers(page, row, instance, principal.name), [])
+
+
+def _render_check(page: Page, instance: Instance, row: HumanTaskRow, data: dict[str, Any],
+                  errors: list[FieldError], status: int = 200) -> Response:
+    pages = _pages(row, data)
+    rows = []
+    for number, paths in enumerate(pages):
+        for question in questions(page.t, row.form or {}, paths, data):
+            rows.append((question, number))
+    return page.render("check.html", status=status, instance=instance, task=row, rows=rows,
+                       action=f"{_base(instance, row)}/check", base=_base(instance, row),
+                       error_list=[(f"f-{e.field.replace('.', '-')}", _message(page, e)) for e in errors],
+                       uploads=_upload_names(page, data))
+
+
+def _upload_names(page: Page, data: dict[str, Any]) -> dict[str, str]:
+    from engine.db.models import Upload
+
+    ids = [v for v in data.values() if isinstance(v, str) and len(v) == 36]
+    if not ids:
+        return {}
+    with page.runtime.reading() as session:
+        return {u.id: u.filename for u in session.query(Upload).filter(Upload.id.in_(ids))}
+
+
+@router.post("/cases/{instance_id}/tasks/{task_id}/check")
+async def submit(page: PageDep, instance_id: str, task_id: str) -> Response:
+    principal = page.signed_in_as(Role.CITIZEN)
+    if principal is None:
+        return page.sign_in_redirect()
+    await page.form()
+    instance, row = _task(page, principal, instance_id, task_id)
+    data = _answers(page, row, instance, principal.name)
+    try:
+        with page.runtime.unit_of_work() as session:
+            locked = queries.load_task(session, principal, row.id, for_update=True)
+            instances.complete_task(session, page.runtime, principal, locked, data)
+            drafts.discard(session, row.id)
+    except InvalidInput as invalid:
+        return _render_check(page, instance, row, data, invalid.errors, status=422)
+    except Conflict:
+        return page.redirect(f"/cases/{instance.id}")
+    return page.redirect(f"/cases/{instance.id}/next")

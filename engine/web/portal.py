@@ -1,0 +1,177 @@
+"""The single window: the catalogue, starting a service, the citizen's cases and tracking."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from engine.db.models import HumanTaskRow, Instance
+from engine.security.principals import Role
+from engine.services import instances, queries
+from engine.services.catalogue import OfferedService, offered
+from engine.services.errors import NotFound
+from engine.services.ratelimit import RateLimited, hit
+from engine.services.tracking import is_valid_tracking_code
+from engine.web.context import Page, PageDep, safe_next
+from engine.web.i18n import LANGUAGES
+from engine.web.session import LANG_COOKIE
+from forms.identifiers import canonical_national_code, check_national_code
+from forms.normalize import compact
+
+router = APIRouter(include_in_schema=False)
+TRACK_PER_HOUR = 20
+
+
+def _services(page: Page) -> list[OfferedService]:
+    with page.runtime.reading() as session:
+        return offered(session)
+
+
+@router.get("/")
+def catalogue(page: PageDep, q: str = "") -> Response:
+    services = _services(page)
+    term = q.strip().lower()
+    if term:
+        services = [s for s in services if term in " ".join(
+            str(v) for part in ("title", "description") for v in (s.meta.get(part) or {}).values()).lower()]
+    return page.render("catalogue.html", services=services, q=q)
+
+
+@router.get("/lang/{code}")
+def switch_language(page: PageDep, code: str, next: str = "/") -> Response:
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if code in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+def _service(page: Page, key: str) -> OfferedService:
+    for service in _services(page):
+        if service.key == key:
+            return service
+    raise NotFound(f"no service {key}")
+
+
+@router.get("/services/{key}")
+def service_start(page: PageDep, key: str) -> Response:
+    return page.render("service.html", service=_service(page, key))
+
+
+@router.post("/services/{key}/start")
+async def start_service(page: PageDep, key: str) -> Response:
+    await page.form()
+    principal = page.signed_in_as(Role.CITIZEN)
+    if principal is None:
+        return page.redirect(f"/sign-in?next={quote(f'/services/{key}')}")
+    service = _service(page, key)
+    with page.runtime.unit_of_work() as session:
+        instance = instances.start(session, page.runtime, principal, service.key, {})
+    return page.redirect(f"/cases/{instance.id}/next")
+
+
+@router.get("/cases")
+def my_cases(page: PageDep) -> Response:
+    principal = page.signed_in_as(Role.CITIZEN)
+    if principal is None:
+        return page.sign_in_redirect()
+    with page.runtime.reading() as session:
+        cases = queries.list_instances(session, principal)
+    titles = {s.key: s.meta.get("title") for s in _services(page)}
+    return page.render("cases.html", cases=cases, titles=titles)
+
+
+@router.get("/cases/{instance_id}/next")
+def next_step(page: PageDep, instance_id: str) -> Response:
+    principal = page.signed_in_as(Role.CITIZEN)
+    if principal is None:
+        return page.sign_in_redirect()
+    with page.runtime.reading() as session:
+        instances.load_visible(session, principal, instance_id)
+        ready = queries.list_tasks(session, principal, instance_id, "ready")
+    if ready:
+        return page.redirect(f"/cases/{instance_id}/tasks/{ready[0].id}/pages/0")
+    return page.redirect(f"/cases/{instance_id}?submitted=1")
+
+
+def timeline(page: Page, session: Any, instance: Instance, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The case's history in plain words: received, each step, the outcome."""
+    entries: list[dict[str, Any]] = [{"text": page.t("status.received"), "at": instance.created_at, "done": True}]
+    tasks = session.execute(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id)
+                            .order_by(HumanTaskRow.created_at)).scalars()
+    for task in tasks:
+        if task.status == "cancelled":
+            continue
+        who = page.t("status.you") if task.audience == "citizen" else page.t.pick(
+            (meta.get("agencies") or {}).get(task.agency or ""), task.agency or "")
+        key = "status.step_done" if task.status == "completed" else "status.step_waiting"
+        entries.append({"text": page.t(key, step=task.title, who=who),
+                        "at": task.completed_at if task.status == "completed" else task.created_at,
+                        "done": task.status == "completed"})
+    ends = [h for h in queries.history(session, instance.id)
+            if h["action"] == "task.completed" and h.get("type") == "EndEvent"]
+    outcomes = meta.get("outcomes") or {}
+    if instance.status == "completed":
+        end = ends[-1]["element_id"] if ends else ""
+        entries.append({"text": page.t.pick(outcomes.get(end), page.t("status.completed")),
+                        "at": instance.updated_at, "done": True, "outcome": True})
+    elif instance.status in ("failed", "terminated"):
+        entries.append({"text": page.t(f"status.{instance.status}"), "at": instance.updated_at, "done": True})
+    return entries
+
+
+@router.get("/cases/{instance_id}")
+def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response:
+    principal = page.signed_in_as(Role.CITIZEN)
+    if principal is None:
+        return page.sign_in_redirect()
+    services = {s.key: s.meta for s in _services(page)}
+    with page.runtime.reading() as session:
+        instance = instances.load_visible(session, principal, instance_id)
+        meta = services.get(instance.process_key, {})
+        entries = timeline(page, session, instance, meta)
+        ready = queries.list_tasks(session, principal, instance_id, "ready")
+    return page.render("case.html", instance=instance, meta=meta, entries=entries, ready=ready,
+                       submitted=bool(submitted))
+
+
+@router.get("/track")
+def track_form(page: PageDep) -> Response:
+    return page.render("track.html", result=None, errors={}, values={})
+
+
+@router.post("/track")
+async def track(page: PageDep) -> Response:
+    posted = await page.form()
+    code = compact(str(posted.get("tracking_code", ""))).replace("-", "")
+    national = canonical_national_code(str(posted.get("national_code", "")))
+    values = {"tracking_code": posted.get("tracking_code", ""), "national_code": posted.get("national_code", "")}
+    errors = {}
+    if not is_valid_tracking_code(code):
+        errors["tracking_code"] = page.t("track.code_invalid")
+    if check_national_code(national):
+        errors["national_code"] = page.t("track.national_invalid")
+    if errors:
+        return page.render("track.html", status=422, result=None, errors=errors, values=values)
+    client = page.request.client.host if page.request.client else "unknown"
+    try:
+        with page.runtime.unit_of_work() as session:
+            hit(session, f"track:{client}", TRACK_PER_HOUR, timedelta(hours=1))
+    except RateLimited as limited:
+        return page.render("track.html", status=429, result=None, values=values,
+                           errors={"tracking_code": page.t("track.too_many", minutes=limited.retry_after // 60 + 1)})
+    services = {s.key: s.meta for s in _services(page)}
+    with page.runtime.reading() as session:
+        instance = session.execute(select(Instance).where(Instance.tracking_code == code,
+                                                          Instance.owner == national)).scalar_one_or_none()
+        if instance is None:
+            return page.render("track.html", status=404, result=None, values=values,
+                               errors={"tracking_code": page.t("track.not_found")})
+        meta = services.get(instance.process_key, {})
+        entries = timeline(page, session, instance, meta)
+    return page.render("track.html", result={"instance": instance, "meta": meta, "entries": entries},
+                       errors={}, values=values)

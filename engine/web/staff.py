@@ -1,0 +1,110 @@
+"""The staff inbox: an agency's open tasks, what the citizen gave, and the task's form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import select
+
+from engine.db.models import HumanTaskRow, Upload
+from engine.security.principals import Principal, Role
+from engine.services import instances, queries, uploads
+from engine.services.errors import Conflict, InvalidInput, NotFound
+from engine.web.context import Page, PageDep
+from engine.web.fields import Question, parse, questions
+from forms.messages import message_for
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/staff")
+def inbox(page: PageDep) -> Response:
+    principal = page.signed_in_as(Role.STAFF)
+    if principal is None:
+        return page.redirect("/staff/sign-in")
+    with page.runtime.reading() as session:
+        tasks = queries.list_tasks(session, principal, status="ready")
+    return page.render("staff_inbox.html", tasks=tasks)
+
+
+def _render_task(page: Page, principal: Principal, task_id: str, errors: dict[str, str],
+                 data: dict[str, object] | None = None, status: int = 200) -> Response:
+    with page.runtime.reading() as session:
+        row = queries.load_task(session, principal, task_id)
+        instance = instances.load_visible(session, principal, row.instance_id)
+    model = row.form or {}
+    given = _given(page, principal, instance.id, instance.data)
+    shown = questions(page.t, model, model.get("ui", {}).get("order", []), data or {}, errors)
+    return page.render("staff_task.html", status=status, task=row, instance=instance, given=given,
+                       questions=shown, error_list=[(q.id, q.error) for q in shown if q.error])
+
+
+def _given(page: Page, principal: Principal, instance_id: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the case holds, labelled with the questions that asked for it; documents as links."""
+    with page.runtime.reading() as session:
+        forms = [t.form for t in session.execute(select(HumanTaskRow).where(
+            HumanTaskRow.instance_id == instance_id)).scalars() if t.form]
+    asked: dict[str, Question] = {}
+    for model in forms:
+        for question in questions(page.t, model, model.get("ui", {}).get("order", []), data):
+            asked.setdefault(question.path, question)
+    rows = []
+    for key, value in data.items():
+        found = asked.get(key)
+        if found is None:
+            rows.append({"label": key, "value": value, "link": None})
+            continue
+        link = f"/staff/uploads/{value}" if found.widget == "file" and isinstance(value, str) else None
+        shown = ", ".join(o.label for o in found.options if o.checked) if found.options else value
+        rows.append({"label": found.label, "value": shown, "link": link})
+    return rows
+
+
+@router.get("/staff/tasks/{task_id}")
+def staff_task(page: PageDep, task_id: str) -> Response:
+    principal = page.signed_in_as(Role.STAFF)
+    if principal is None:
+        return page.redirect("/staff/sign-in")
+    return _render_task(page, principal, task_id, {})
+
+
+@router.post("/staff/tasks/{task_id}")
+async def complete_staff_task(page: PageDep, task_id: str) -> Response:
+    principal = page.signed_in_as(Role.STAFF)
+    if principal is None:
+        return page.redirect("/staff/sign-in")
+    posted = await page.form()
+    with page.runtime.reading() as session:
+        row = queries.load_task(session, principal, task_id)
+    model = row.form or {}
+    answers, _ = parse(questions(page.t, model, model.get("ui", {}).get("order", []), {}), posted)
+    try:
+        with page.runtime.unit_of_work() as session:
+            locked = queries.load_task(session, principal, task_id, for_update=True)
+            instances.complete_task(session, page.runtime, principal, locked, answers)
+    except InvalidInput as invalid:
+        errors = {e.field: message_for(e, page.t.lang) for e in invalid.errors}
+        return _render_task(page, principal, task_id, errors, answers, status=422)
+    except Conflict:
+        return page.redirect("/staff")
+    return page.redirect("/staff?done=1")
+
+
+@router.get("/staff/uploads/{upload_id}")
+def staff_upload(page: PageDep, upload_id: str) -> Response:
+    """A citizen's document, as an attachment, with its sniffed type and no sniffing by the browser."""
+    principal = page.signed_in_as(Role.STAFF)
+    if principal is None:
+        return page.redirect("/staff/sign-in")
+    with page.runtime.reading() as session:
+        row = session.get(Upload, upload_id)
+        if row is None:
+            raise NotFound(upload_id)
+        visible = [i for i in queries.list_instances(session, principal, limit=1000) if row.owner == i.owner]
+        if not visible:
+            raise NotFound(upload_id)
+    return FileResponse(uploads.path_of(page.runtime.settings.var_dir / "uploads", row), media_type=row.media_type,
+                        filename=row.filename, headers={"X-Content-Type-Options": "nosniff",
+                                                        "Content-Security-Policy": "sandbox"})
