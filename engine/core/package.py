@@ -65,6 +65,12 @@ class CompiledPackage:
         return self._specs[key]
 
 
+    def start_events(self, key: str) -> list[str]:
+        """Element ids of the start events of process `key` (their forms ask the start data)."""
+        spec, _ = self.spec(key)
+        return [event.bpmn_id for event in spec.bpmn_start_events]
+
+
 def document_kind(root: etree._Element) -> DocumentKind | None:
     """BPMN, DMN, or neither, judged by the root element's namespace."""
     if root.tag == f"{{{BPMN_NS}}}definitions":

@@ -128,12 +128,13 @@ def start(session: Session, runtime: Runtime, principal: Principal, key: str, da
     """Start process `key` (newest version unless `version`) and run it until it waits."""
     if principal.role is Role.STAFF:
         raise Forbidden("staff work tasks; instances are started by citizens, analysts or admins")
-    _, errors = validate_submission(None, data)
+    definition = _definition(session, key, version)
+    package = package_of(session, runtime, definition.deployment_id)
+    start_form = next((package.forms[e] for e in package.compiled.start_events(key) if e in package.forms), None)
+    data, errors = validate_submission(start_form, data)
     if errors:
         raise InvalidInput(errors)
     check_data_size(data, runtime.settings.max_data_bytes)
-    definition = _definition(session, key, version)
-    package = package_of(session, runtime, definition.deployment_id)
     execution = Execution.start(package.compiled, key, data, runtime.script_engine)
     _advance(execution.advance)
     owner = principal.name if principal.role is Role.CITIZEN else principal.actor

@@ -206,3 +206,40 @@ def test_claim_and_terminate(client: TestClient, tokens: Tokens) -> None:
     again = client.post(f"/api/v1/instances/{instance['id']}/terminate", json={"reason": "again"},
                         headers=tokens.headers("admin"))
     assert again.status_code == 409
+
+
+START_FORM = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="with_start_form" isExecutable="true">
+    <bpmn:startEvent id="s">
+      <bpmn:extensionElements>
+        <camunda:formData>
+          <camunda:formField id="national_code" label="National code" type="string">
+            <camunda:properties><camunda:property id="format" value="ir-national-code" /></camunda:properties>
+            <camunda:validation><camunda:constraint name="required" /></camunda:validation>
+          </camunda:formField>
+        </camunda:formData>
+      </bpmn:extensionElements>
+      <bpmn:outgoing>a</bpmn:outgoing>
+    </bpmn:startEvent>
+    <bpmn:userTask id="u" name="Wait"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="u" />
+    <bpmn:sequenceFlow id="b" sourceRef="u" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_start_data_is_checked_against_the_start_form(client: TestClient, tokens: Tokens) -> None:
+    deployed = client.post("/api/v1/deployments", files=[("files", ("start.bpmn", START_FORM, "text/xml"))],
+                           headers=tokens.headers("analyst"))
+    assert deployed.status_code == 201, deployed.text
+    url = "/api/v1/processes/with_start_form/instances"
+    wrong = client.post(url, json={"data": {"national_code": "0013542410"}}, headers=tokens.headers("analyst"))
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "national_code"
+    started = client.post(url, json={"data": {"national_code": "۰۰۱۳۵۴۲۴۱۹", "is_admin": True}},
+                          headers=tokens.headers("analyst"))
+    assert started.status_code == 201, started.text
+    instance = client.get(f"/api/v1/instances/{started.json()['id']}", headers=tokens.headers("analyst")).json()
+    assert instance["data"] == {"national_code": "0013542419"}
