@@ -82,6 +82,8 @@ MESSAGES: dict[str, dict[str, Message]] = {
                            "هر گزینهٔ {label} را فقط یک بار انتخاب کنید")},
     "not-in-past": {"": M("must not be in the past", "{Label} must be today or in the future",
                           "{label} باید امروز یا پس از امروز باشد")},
+    "upload-unknown": {"": M("upload the document first; this is not a file you uploaded",
+                             "Upload {label} again", "{label} را دوباره بارگذاری کنید")},
     "invalid": {"": M("is not an answer this form accepts", "Check {label} and enter it again",
                       "{label} را بررسی کنید و دوباره وارد کنید")},
     "field-name": {"": M("field names must be identifiers that do not start with '_'",

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from engine.services.catalogue import deploy_catalogue
 from engine.services.runtime import Runtime
 from tests.fixtures import ROOT, Tokens
+from tests.web.journey import PDF
 
 ROLE_TOKENS = {"citizen": "citizen", "analyst": "analyst", "admin": "admin",
                "staff_guild": "staff_guild", "staff_municipality": "staff_municipality"}
@@ -40,7 +41,12 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
                            headers=headers).json()
         matching = [t for t in ready if t["name"] == step["task"]]
         assert matching, f"{step['task']} is not ready for {step['as']}: {[t['name'] for t in ready]}"
-        response = client.post(f"/api/v1/tasks/{matching[0]['id']}/complete", json={"data": step["data"]},
+        data = dict(step["data"])
+        for field, name in step.get("files", {}).items():
+            uploaded = client.post("/api/v1/uploads", files={"file": (name, PDF, "application/pdf")}, headers=headers)
+            assert uploaded.status_code == 201, uploaded.text
+            data[field] = uploaded.json()["id"]
+        response = client.post(f"/api/v1/tasks/{matching[0]['id']}/complete", json={"data": data},
                                headers=headers)
         if "errors" in step:
             assert response.status_code == 422, response.text

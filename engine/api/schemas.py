@@ -126,3 +126,11 @@ class AuditVerification(BaseModel):
 
 class TerminateIn(BaseModel):
     reason: str = Field(min_length=3, max_length=1000)
+
+
+class UploadOut(BaseModel):
+    id: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str

@@ -23,7 +23,7 @@ from engine.core.errors import ScriptError, TaskStateError
 from engine.core.runtime import Execution
 from engine.core.serialization import LIBRARY_VERSION
 from engine.db.base import utcnow
-from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow
+from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow, Upload
 from engine.security.principals import Principal, Role
 from engine.services.access import audience_of, visible_instances
 from engine.services.deployments import LoadedPackage, package_of
@@ -174,6 +174,22 @@ def restore(session: Session, runtime: Runtime, instance: Instance) -> tuple[Exe
     return execution, package
 
 
+def _unknown_uploads(session: Session, form: dict[str, Any] | None, data: dict[str, Any],
+                     owners: set[str]) -> list[FieldError]:
+    """A document answer must name a file this case's people actually uploaded."""
+    widgets = ((form or {}).get("ui") or {}).get("widgets", {})
+    errors = []
+    for path, widget in widgets.items():
+        value = data.get(path)
+        if widget != "file" or value is None:
+            continue
+        upload = session.get(Upload, value) if isinstance(value, str) else None
+        if upload is None or upload.owner not in owners:
+            errors.append(FieldError(path, "upload the document first; this is not a file you uploaded",
+                                     code="upload-unknown"))
+    return errors
+
+
 def complete_task(session: Session, runtime: Runtime, principal: Principal, row: HumanTaskRow,
                   data: dict[str, Any]) -> Instance:
     """Complete a human task the caller may see; `row` comes from `tasks.load_visible`."""
@@ -185,6 +201,7 @@ def complete_task(session: Session, runtime: Runtime, principal: Principal, row:
     if instance is None:
         raise NotFound(f"no instance {row.instance_id}")
     kept, errors = validate_submission(row.form, data, variables=instance.data)
+    errors += _unknown_uploads(session, row.form, kept, {instance.owner, principal.name})
     if errors:
         raise InvalidInput(errors)
     check_data_size(kept, runtime.settings.max_data_bytes)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from engine.api.deps import RoleGuard
 from tests.api.test_deploy_and_run import complete, ready_tasks
 from tests.fixtures import ROOT, Tokens, model_files
+from tests.web.journey import PDF
 
 ROLES = {"admin": "admin", "analyst": "analyst", "staff": "staff_guild", "citizen": "citizen"}
 
@@ -100,9 +101,10 @@ def test_staff_see_only_their_agency_tasks(client: TestClient, tokens: Tokens, l
     [apply] = ready_tasks(client, tokens, licence["id"], role="citizen")
     assert ready_tasks(client, tokens, licence["id"], role="staff_guild") == []
     assert client.get(f"/api/v1/tasks/{apply['id']}", headers=tokens.headers("staff_guild")).status_code == 404
+    lease = client.post("/api/v1/uploads", files={"file": ("lease.pdf", PDF, "application/pdf")},
+                        headers=tokens.headers("citizen")).json()
     complete(client, tokens, apply["id"], {"business_name": "نان سنگک", "activity": "food", "area_m2": 40,
-     "premises_document": "0d6f3c1e-2b8a-4c39-9a7e-5b1f2e3d4c5a"},
-             role="citizen")
+                                           "premises_document": lease["id"]}, role="citizen")
     [inspect] = ready_tasks(client, tokens, licence["id"], role="staff_municipality")
     assert inspect["agency"] == "municipality"
     assert ready_tasks(client, tokens, licence["id"], role="staff_guild") == []

@@ -106,3 +106,14 @@ def test_oversized_request_is_refused_before_reading(client: TestClient, tokens:
                                     "Content-Type": "multipart/form-data; boundary=x"})
     assert response.status_code == 413
     assert "over the limit" in response.json()["detail"]
+
+
+def test_documents_are_judged_by_their_content(client: TestClient, tokens: Tokens) -> None:
+    headers = tokens.headers("citizen")
+    disguised = client.post("/api/v1/uploads", files={"file": ("scan.pdf", b"<html><script>alert(1)</script>",
+                                                                "application/pdf")}, headers=headers)
+    assert disguised.status_code == 422 and "judged by its content" in disguised.json()["detail"]
+    real = client.post("/api/v1/uploads", files={"file": ("../../etc/scan.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64,
+                                                           "text/html")}, headers=headers)
+    assert real.status_code == 201
+    assert real.json()["media_type"] == "image/png" and real.json()["name"] == "scan.png"

@@ -159,3 +159,17 @@ def test_staff_work_the_case_and_the_citizen_sees_the_outcome(client: TestClient
     assert approved.status_code == 200
     status = client.get(case_url)
     assert "تأیید شد: پروانه کسب شما صادر شد" in status.text
+
+
+def test_a_document_answer_must_be_an_upload_of_this_case(client: TestClient, runtime: Runtime,
+                                                          tokens: Tokens) -> None:
+    ready_catalogue(runtime)
+    headers = tokens.headers("citizen")
+    instance = client.post("/api/v1/processes/business_licence/instances", json={"data": {}}, headers=headers).json()
+    [task] = client.get("/api/v1/tasks", params={"instance_id": instance["id"]}, headers=headers).json()
+    forged = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers, json={"data": {
+        "business_name": "x" * 5, "activity": "retail", "area_m2": 30,
+        "premises_document": "0d6f3c1e-2b8a-4c39-9a7e-5b1f2e3d4c5a"}})
+    assert forged.status_code == 422
+    assert forged.json()["errors"] == [{"field": "premises_document",
+                                        "message": "upload the document first; this is not a file you uploaded"}]
