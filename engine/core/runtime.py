@@ -13,8 +13,10 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine.core.errors import ScriptError, TaskStateError
@@ -223,6 +225,35 @@ class Execution:
             raise self._script_error(err) from err
         self._record(task)
         self.advance()
+
+    def fail_service_task(self, task_id: str, code: str, message: str) -> bool:
+        """Throw a BPMN error with `code` from a parked service task.
+
+        Returns whether the model catches it (an error boundary event or event subprocess
+        matching the code, or catching every code); when nothing does, the task is left
+        waiting and the caller opens an incident instead.
+        """
+        task = self._task(task_id)
+        if task.state != TaskState.STARTED or not isinstance(task.task_spec, ParkingServiceTask):
+            raise TaskStateError(f"task '{_title(task.task_spec)}' is not waiting for a service result")
+        definition = ErrorEventDefinition(code, code=code)
+        if not self._catchable(task, definition):
+            return False
+        task.internal_data.pop(PENDING_CALL, None)
+        event = BpmnEvent(definition, payload={"code": code, "message": message}, target=task.workflow)
+        try:
+            task.workflow.top_workflow.catch(event)
+        except SpiffWorkflowException as err:
+            raise self._script_error(err) from err
+        self.advance()
+        return True
+
+    @staticmethod
+    def _catchable(task: Any, definition: Any) -> bool:
+        event = BpmnEvent(definition, target=task.workflow)
+        waiting = task.workflow.top_workflow.event_manager.tasks.values()
+        return any(t.task_spec.event_definition.catches(t, event) for t in waiting
+                   if hasattr(t.task_spec, "event_definition"))
 
     def terminate(self) -> None:
         """Cancel the instance; nothing more runs."""
