@@ -11,5 +11,10 @@ from engine.services.runtime import Runtime
 
 def build_app(runtime: Runtime) -> FastAPI:
     app = create_app(runtime)
+    if runtime.settings.sandbox:
+        # The simulated agencies, so the demo fetches people and addresses with no network.
+        from connectors.sandbox.app import create_sandbox_app
+
+        app.mount("/sandbox", create_sandbox_app())
     web.install(app)
     return app

@@ -55,9 +55,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for outcome in deploy_catalogue(runtime, settings.processes_dir):
             keys = ", ".join(f"{d.key} v{d.version}" for d in outcome.definitions)
             print(f"service {outcome.deployment.name}: {keys}{'' if outcome.created else ' (unchanged)'}")
+    from engine.services.dispatch import InlineDispatcher
+
+    if isinstance(runtime.dispatch, InlineDispatcher):
+        runtime.dispatch.start()
     host, port = args.host or settings.host, args.port or settings.port
     print(f"Panjereh is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", flush=True)
     uvicorn.run(build_app(runtime), host=host, port=port, log_level="warning")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if not settings.broker_url:
+        print("set PANJEREH_BROKER_URL (redis://... or amqp://...) to run workers; without it, "
+              "`panjereh serve` runs connector jobs itself", file=sys.stderr)
+        return 1
+    from engine.jobs import run_worker
+
+    run_worker(args.concurrency, beat=not args.no_beat)
+    return 0
+
+
+def cmd_connectors_list(args: argparse.Namespace) -> int:
+    with closing(build_runtime(get_settings(), migrate=False)) as runtime:
+        registry = runtime.connectors
+    if args.json:
+        print(json.dumps([{"id": op.id, "title": op.title, "agency": op.agency, "params": op.params_schema(),
+                           "result": op.result_schema()} for op in registry.operations.values()],
+                         ensure_ascii=False, indent=2))
+    else:
+        for op in registry.operations.values():
+            params = ", ".join(op.params_schema().get("properties", {}))
+            print(f"{op.id:<45} {op.title.get('en', '')}  ({params})")
+    for problem in registry.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
     return 0
 
 
@@ -156,6 +188,17 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run a Celery worker for connector jobs (needs PANJEREH_BROKER_URL)")
+    worker.add_argument("--concurrency", type=int, default=2)
+    worker.add_argument("--no-beat", action="store_true", help="do not run the due-call tick in this worker")
+    worker.set_defaults(func=cmd_worker)
+
+    connectors_cmd = commands.add_parser("connectors", help="connector plugins").add_subparsers(
+        dest="connectors_command", required=True)
+    listing = connectors_cmd.add_parser("list", help="every operation with its parameters")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_connectors_list)
 
     validate = commands.add_parser("validate", help="check BPMN/DMN files; exit 0 when deployable")
     validate.add_argument("files", nargs="+")

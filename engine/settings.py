@@ -34,12 +34,35 @@ class Settings(BaseSettings):
     max_files_per_deployment: int = 50
     script_cpu_seconds: float = 1.0
     max_data_bytes: int = 1_000_000
+    broker_url: str = Field("", description="Redis or RabbitMQ URL; empty runs connector jobs inline")
+    connector_timeout_seconds: float = 10.0
+    connectors_allow: list[str] | None = None
+    connectors_deny: list[str] = Field(default_factory=list)
+    connectors: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="per connector id, e.g. PANJEREH_CONNECTORS__CIVIL_REGISTRY__BASE_URL")
+    secrets: dict[str, SecretStr] = Field(default_factory=dict, description="PANJEREH_SECRETS__NAME=value")
+    sandbox: bool = Field(True, description="serve the simulated agencies under /sandbox (embedded demo)")
+    public_url: str = ""
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
         if self.environment != "development" and self.secret_key.get_secret_value() == DEV_SECRET:
             raise ValueError("PANJEREH_SECRET_KEY must be set outside development")
         return self
+
+    @property
+    def base_url(self) -> str:
+        """Where this server is reached; the embedded simulated agencies live under it."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def connector_config(self, connector_id: str) -> dict[str, str]:
+        """A connector's settings; without any, it talks to its simulated agency under /sandbox."""
+        configured = {k.lower(): v for k, v in self.connectors.get(connector_id.upper(),
+                                                                   self.connectors.get(connector_id, {})).items()}
+        return {"base_url": f"{self.base_url}/sandbox/{connector_id.replace('_', '-')}", **configured}
+
+    def connector_secrets(self) -> dict[str, str]:
+        return {name.lower(): value.get_secret_value() for name, value in self.secrets.items()}
 
     @property
     def effective_database_url(self) -> str:

@@ -4,11 +4,17 @@ PANJEREH_TEST_DATABASE_URL is set (CI sets it)."""
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -46,13 +52,49 @@ def _empty_pg(runtime: Runtime) -> None:
         conn.execute(text("UPDATE audit_head SET last_id = 0, last_hash = :g"), {"g": "0" * 64})
 
 
+@pytest.fixture(scope="session")
+def agencies() -> Iterator[str]:
+    """The simulated agencies on a real port, under /sandbox as the embedded server has them."""
+    from fastapi import FastAPI
+
+    from connectors.sandbox.app import create_sandbox_app
+    from connectors.sandbox.settings import SandboxSettings
+
+    host = FastAPI()
+    host.mount("/sandbox", create_sandbox_app(SandboxSettings()))
+    with serve(host) as url:
+        yield url
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run `app` with uvicorn in a thread on a free local port; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, pg_ready: bool) -> Settings:
+def settings(tmp_path: Path, pg_ready: bool, agencies: str) -> Settings:
     return Settings(
         var_dir=tmp_path / "var",
         database_url=PG_URL if pg_ready else f"sqlite:///{tmp_path / 'panjereh.db'}",
         processes_dir=ROOT / "processes",
         admin_token=ADMIN_TOKEN,
+        public_url=agencies,
+        connector_timeout_seconds=5,
     )
 
 

@@ -134,3 +134,26 @@ class UploadOut(BaseModel):
     media_type: str
     size: int
     sha256: str
+
+
+class OperationOut(BaseModel):
+    id: str
+    connector: str
+    name: str
+    title: dict[str, str]
+    agency: str
+    description: dict[str, str]
+    personal_fields: list[str]
+    params: dict[str, Any]
+    result: dict[str, Any]
+
+
+class IncidentOut(BaseModel):
+    id: int
+    instance_id: str
+    call_id: str | None
+    kind: str
+    message: str
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None

@@ -22,7 +22,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from engine.core.checks import check_model
 from engine.core.errors import UnknownProcessError
-from engine.core.parser import EngineParser
+from engine.core.parser import EngineParser, ParkingServiceTask
 from engine.core.report import Report
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -47,6 +47,15 @@ class ProcessInfo:
     executable: bool
 
 
+@dataclass(frozen=True)
+class ServiceBinding:
+    """A service task's operation and the parameter names it declares."""
+
+    element_id: str
+    operation: str
+    params: tuple[str, ...]
+
+
 @dataclass
 class CompiledPackage:
     """Runnable specs for every process of one deployment."""
@@ -64,6 +73,20 @@ class CompiledPackage:
             self._specs[key] = (self.parser.get_spec(key), self.parser.get_subprocess_specs(key))
         return self._specs[key]
 
+
+    def service_bindings(self) -> list[ServiceBinding]:
+        """Every service task of every executable process: which operation, with which parameters."""
+        found: dict[str, ServiceBinding] = {}
+        for key, info in self.processes.items():
+            if not info.executable:
+                continue
+            spec, subprocesses = self.spec(key)
+            for process in (spec, *subprocesses.values()):
+                for task in process.task_specs.values():
+                    if isinstance(task, ParkingServiceTask):
+                        found[task.bpmn_id] = ServiceBinding(task.bpmn_id, task.operation_name or "",
+                                                             tuple(task.operation_params or {}))
+        return list(found.values())
 
     def start_events(self, key: str) -> list[str]:
         """Element ids of the start events of process `key` (their forms ask the start data)."""

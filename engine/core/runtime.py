@@ -57,6 +57,8 @@ class ServiceCall:
     operation: str
     params: dict[str, Any]
     result_variable: str
+    retries: int | None = None
+    backoff_base: float | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,13 @@ class Step:
     spec_id: str
     name: str
     kind: str
+
+
+def _number(value: Any, kind: type[int] | type[float]) -> Any:
+    try:
+        return kind(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def make_script_engine(limits: SandboxLimits | None = None) -> PythonScriptEngine:
@@ -178,7 +187,8 @@ class Execution:
             if isinstance(spec, ParkingServiceTask):
                 pending = task.internal_data.get(PENDING_CALL, {})
                 calls.append(ServiceCall(str(task.id), spec.bpmn_id, _title(spec), pending.get("operation", ""),
-                                         pending.get("params", {}), spec.result_variable))
+                                         pending.get("params", {}), spec.result_variable,
+                                         _number(spec.retries, int), _number(spec.retry_backoff_base, float)))
         return calls
 
     def task_data(self, task_id: str) -> dict[str, Any]:

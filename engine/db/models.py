@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -118,6 +118,12 @@ class ServiceCallRow(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(String(16), index=True)
     result: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    backoff_base: Mapped[float] = mapped_column(Float, default=2.0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -221,4 +227,40 @@ class RateLimitHit(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Incident(Base):
+    """Work that needs a person: a service call whose retries ran out, or an error no model catches."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    call_id: Mapped[str | None] = mapped_column(ForeignKey("service_call.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class DataUse(Base):
+    """One use of a citizen's data held by another agency: who, what, why, when, and hashes of
+    the exchange, so the citizen can see it and an auditor can match it with the agency's log."""
+
+    __tablename__ = "data_use"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    call_id: Mapped[str] = mapped_column(String(36))
+    connector: Mapped[str] = mapped_column(String(100))
+    operation: Mapped[str] = mapped_column(String(200))
+    agency: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(200))
+    end_user: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    fields: Mapped[list[str]] = mapped_column(JSONType)
+    outcome: Mapped[str] = mapped_column(String(32))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    response_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from connectors.registry import Registry
 from engine import audit
 from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
 from engine.core.package import CompiledPackage, Document, compile_package, document_kind
@@ -22,6 +23,7 @@ from engine.settings import Settings
 from forms.extract import FormDefinitionError, FormModel, task_forms
 
 XML_SUFFIXES = {".bpmn", ".dmn", ".xml"}
+MANUAL_PREFIX = "manual/"
 FORM_SUFFIXES = {".json", ".form"}
 
 
@@ -122,14 +124,47 @@ def _forms(docs: Sequence[Document], extras: dict[str, bytes], report: Report) -
     return found
 
 
-def check(files: Sequence[UploadedFile], settings: Settings) -> tuple[LoadedPackage | None, Report]:
-    """Load and compile `files` without storing anything; the report says if they deploy."""
+def is_manual(operation: str) -> bool:
+    """A service task nobody's connector runs: a person completes it through the API."""
+    return not operation or operation.startswith(MANUAL_PREFIX)
+
+
+def _bindings(compiled: CompiledPackage, registry: Registry, report: Report) -> None:
+    for binding in compiled.service_bindings():
+        if is_manual(binding.operation):
+            report.warning("no connector is bound: the task waits until someone completes it through "
+                           "POST /api/v1/service-calls/{id}/complete", element_id=binding.element_id)
+            continue
+        operation = registry.get(binding.operation)
+        if operation is None:
+            known = ", ".join(sorted(registry.operations)) or "none"
+            report.error(f"no connector operation '{binding.operation}' is installed (installed: {known})",
+                         element_id=binding.element_id)
+            continue
+        schema = operation.params_schema()
+        expected, required = set(schema.get("properties", {})), set(schema.get("required", []))
+        for name in sorted(set(binding.params) - expected):
+            report.error(f"'{binding.operation}' takes no parameter '{name}' (it takes: {', '.join(sorted(expected))})",
+                         element_id=binding.element_id)
+        for name in sorted(required - set(binding.params)):
+            report.error(f"'{binding.operation}' needs the parameter '{name}'", element_id=binding.element_id)
+
+
+def check(files: Sequence[UploadedFile], settings: Settings,
+          registry: Registry | None = None) -> tuple[LoadedPackage | None, Report]:
+    """Load and compile `files` without storing anything; the report says if they deploy.
+
+    With a connector `registry`, every service task must name an installed operation with
+    the parameters it takes.
+    """
     docs, extras, report = _load(files, settings)
     if not report.deployable:
         return None, report
     compiled = compile_package(docs)
     report.problems[:0] = [p for p in compiled.report.problems]
     compiled.report = report
+    if registry is not None and report.deployable:
+        _bindings(compiled, registry, report)
     forms = _forms(docs, extras, report)
     if not report.deployable:
         return None, report
@@ -159,7 +194,7 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
         DeploymentRejected: the files are not deployable; nothing was stored.
         UploadTooLarge: a file is over the size cap.
     """
-    loaded, report = check(files, runtime.settings)
+    loaded, report = check(files, runtime.settings, runtime.connectors)
     if loaded is None:
         raise DeploymentRejected(report)
     digest = content_hash(files, service)

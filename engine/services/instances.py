@@ -26,7 +26,7 @@ from engine.db.base import utcnow
 from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow, Upload
 from engine.security.principals import Principal, Role
 from engine.services.access import audience_of, visible_instances
-from engine.services.deployments import LoadedPackage, package_of
+from engine.services.deployments import LoadedPackage, is_manual, package_of
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
@@ -55,7 +55,8 @@ def _project(session: Session, instance: Instance, execution: Execution, package
         select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id, HumanTaskRow.status == "ready")
     ).scalars().all()
     open_calls = session.execute(
-        select(ServiceCallRow).where(ServiceCallRow.instance_id == instance.id, ServiceCallRow.status == "waiting")
+        select(ServiceCallRow).where(ServiceCallRow.instance_id == instance.id,
+                                     ServiceCallRow.status.in_(("waiting", "running", "incident")))
     ).scalars().all()
     for row in open_rows:
         if row.id not in ready:
@@ -81,7 +82,11 @@ def _project(session: Session, instance: Instance, execution: Execution, package
             session.add(ServiceCallRow(id=call.task_id, instance_id=instance.id, spec_id=call.spec_id,
                                        name=call.name, operation=call.operation,
                                        params=json.loads(json.dumps(call.params, default=str)),
-                                       status="waiting"))
+                                       status="waiting", attempts=0,
+                                       max_attempts=(call.retries + 1) if call.retries is not None else 5,
+                                       backoff_base=call.backoff_base or 2.0))
+            if not is_manual(call.operation):
+                session.info.setdefault("new_calls", set()).add(call.task_id)
 
 
 def _advance(change: Callable[[], None]) -> None:
@@ -222,7 +227,7 @@ def complete_service_call(session: Session, runtime: Runtime, actor: str, call_i
     call = session.get(ServiceCallRow, call_id)
     if call is None:
         raise NotFound(f"no service call {call_id}")
-    if call.status != "waiting":
+    if call.status not in ("waiting", "running", "incident"):
         raise Conflict(f"service call '{call.name}' is already {call.status}")
     instance = session.get(Instance, call.instance_id)
     if instance is None:
@@ -259,3 +264,20 @@ def terminate(session: Session, runtime: Runtime, principal: Principal, instance
     _save(session, instance, execution, package,
           audit.Entry(principal.actor, "instance.terminated", instance.id, None, {"reason": reason}))
     return instance
+
+
+def fail_service_call(session: Session, runtime: Runtime, call_id: str, code: str, message: str) -> bool:
+    """Throw a connector's error code into the model; False (and nothing changed) when no
+    error event catches it."""
+    call = session.get(ServiceCallRow, call_id)
+    instance = session.get(Instance, call.instance_id) if call is not None else None
+    if call is None or instance is None:
+        raise NotFound(f"no service call {call_id}")
+    execution, package = restore(session, runtime, instance)
+    if not execution.fail_service_task(call_id, code, message):
+        return False
+    call.status, call.completed_at = "caught", utcnow()
+    _save(session, instance, execution, package, audit.Entry(
+        "connector", "service_call.error_caught", instance.id, call.spec_id,
+        {"task": call.name, "operation": call.operation, "code": code, "message": message}), audited_task=call_id)
+    return True

@@ -7,11 +7,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.registry import GROUP as ENTRY_POINT_GROUP
+from connectors.registry import Registry, load_registry
 from engine.core.runtime import make_script_engine
 from engine.core.sandbox import SandboxLimits
 from engine.db.base import make_engine, make_session_factory
@@ -50,12 +53,34 @@ class Runtime:
     script_engine: Any
     readers: sessionmaker[Session] | None = None
     packages: PackageCache = field(default_factory=PackageCache)
+    dispatch: Callable[[set[str]], None] | None = None
+    connector_transport: Any = None  # tests route connector HTTP through their own transport
+    _registry: Any = None
+
+    @property
+    def connectors(self) -> Registry:
+        """The connector operations installed here (discovered once, on first use)."""
+        if self._registry is None:
+            settings = self.settings
+            installed = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+            self._registry = load_registry(allow=settings.connectors_allow, deny=settings.connectors_deny,
+                                           config={name: settings.connector_config(name) for name in installed})
+        registry: Registry = self._registry
+        return registry
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self.sessions() as session, session.begin():
-            yield session
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Connector calls the transaction wrote are handed to the dispatcher only after the
+        commit, so a worker never looks for a row that is not there yet.
+        """
+        with self.sessions() as session:
+            with session.begin():
+                yield session
+            written = session.info.pop("new_calls", None)
+        if written and self.dispatch is not None:
+            self.dispatch(written)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -79,4 +104,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         upgrade(engine)
     limits = SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_data_bytes=settings.max_data_bytes)
     readers = make_session_factory(make_engine(url, read_only=True)) if url.startswith("sqlite") else None
-    return Runtime(settings, engine, make_session_factory(engine), make_script_engine(limits), readers)
+    runtime = Runtime(settings, engine, make_session_factory(engine), make_script_engine(limits), readers)
+    from engine.services.jobs import attach_dispatcher
+
+    attach_dispatcher(runtime)
+    return runtime

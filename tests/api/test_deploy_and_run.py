@@ -105,14 +105,14 @@ def test_call_activity_and_dmn(client: TestClient, tokens: Tokens) -> None:
 
 
 def test_service_task_waits_for_its_result(client: TestClient, tokens: Tokens) -> None:
-    deploy(client, tokens, "registry_lookup.bpmn")
-    instance = client.post("/api/v1/processes/registry_lookup/instances",
+    deploy(client, tokens, "manual_lookup.bpmn")
+    instance = client.post("/api/v1/processes/manual_lookup/instances",
                            json={"data": {"national_code": "0499370899", "secret_note": "keep me"}},
                            headers=tokens.headers("analyst")).json()
     assert instance["status"] == "waiting"
     calls = client.get("/api/v1/service-calls", headers=tokens.headers("admin")).json()
     assert [(c["operation"], c["params"]) for c in calls] == [
-        ("civil_registry/person_by_national_code", {"national_code": "0499370899"})]
+        ("manual/person_lookup", {"national_code": "0499370899"})]
     done = client.post(f"/api/v1/service-calls/{calls[0]['id']}/complete",
                        json={"result": {"first_name": "Sara", "alive": True}}, headers=tokens.headers("admin"))
     assert done.status_code == 200, done.text
@@ -124,8 +124,8 @@ def test_service_task_waits_for_its_result(client: TestClient, tokens: Tokens) -
 
 
 def test_failed_script_names_the_task_and_keeps_the_data(client: TestClient, tokens: Tokens) -> None:
-    deploy(client, tokens, "registry_lookup.bpmn")
-    instance = client.post("/api/v1/processes/registry_lookup/instances",
+    deploy(client, tokens, "manual_lookup.bpmn")
+    instance = client.post("/api/v1/processes/manual_lookup/instances",
                            json={"data": {"national_code": "0499370899"}}, headers=tokens.headers("analyst")).json()
     [call] = client.get("/api/v1/service-calls", headers=tokens.headers("admin")).json()
     done = client.post(f"/api/v1/service-calls/{call['id']}/complete", json={"result": {"alive": True}},
@@ -135,6 +135,16 @@ def test_failed_script_names_the_task_and_keeps_the_data(client: TestClient, tok
     assert done["data"]["person"] == {"alive": True}
     assert done["history"][-1]["action"] == "instance.failed"
     assert instance["id"] == done["id"]
+
+
+def test_service_task_runs_its_connector_against_the_agency(client: TestClient, tokens: Tokens) -> None:
+    deploy(client, tokens, "registry_lookup.bpmn")
+    started = client.post("/api/v1/processes/registry_lookup/instances", json={"data": {"national_code": "0013542419"}},
+                          headers=tokens.headers("analyst")).json()
+    instance = client.get(f"/api/v1/instances/{started['id']}", headers=tokens.headers("analyst")).json()
+    assert instance["status"] == "completed", instance
+    assert instance["data"]["greeting"] == "Dear علی"
+    assert instance["data"]["person"]["last_name"] == "رضایی"
 
 
 def test_instance_resumes_after_restart(client: TestClient, tokens: Tokens, settings) -> None:  # type: ignore[no-untyped-def]
@@ -153,6 +163,21 @@ def test_instance_resumes_after_restart(client: TestClient, tokens: Tokens, sett
             assert "sent_email" not in final["data"]
     finally:
         fresh.close()
+
+
+def test_unknown_connector_operation_is_not_deployable(client: TestClient, tokens: Tokens) -> None:
+    model = (MODELS / "registry_lookup.bpmn").read_bytes().replace(b"person_by_national_code", b"person_by_shoe_size")
+    response = client.post("/api/v1/deployments", files=[("files", ("lookup.bpmn", model, "text/xml"))],
+                           headers=tokens.headers("analyst"))
+    assert response.status_code == 422
+    [problem] = response.json()["report"]["problems"]
+    assert problem["element_id"] == "fetch_person" and "person_by_shoe_size" in problem["message"]
+    wrong_param = (MODELS / "registry_lookup.bpmn").read_bytes().replace(b'id="national_code"', b'id="shoe_size"')
+    response = client.post("/api/v1/deployments", files=[("files", ("lookup.bpmn", wrong_param, "text/xml"))],
+                           headers=tokens.headers("analyst"))
+    assert response.status_code == 422
+    messages = " ".join(p["message"] for p in response.json()["report"]["problems"])
+    assert "shoe_size" in messages and "national_code" in messages
 
 
 def test_unknown_process_and_bad_start_data(client: TestClient, tokens: Tokens) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from engine.core.runtime import Execution, make_script_engine
 from engine.security.principals import Principal, Role
-from engine.services import instances, queries
+from engine.services import instances, queries, uploads
 from engine.services.catalogue import deploy_service, read_service
 from engine.services.deployments import check
 from engine.services.runtime import Runtime, build_runtime
@@ -93,6 +93,9 @@ def measure(label: str, n: int, once: Callable[[], None]) -> float:
 def engine_runtime(url: str, var: Path) -> Runtime:
     runtime = build_runtime(Settings(database_url=url, var_dir=var))
     deploy_service(runtime, SERVICE)
+    with runtime.unit_of_work() as session:
+        lease = uploads.store(session, var / "uploads", "bench", "lease.pdf", b"%PDF-1.4 benchmark lease")
+    ANSWERS["apply"]["premises_document"] = lease.id
     return runtime
 
 

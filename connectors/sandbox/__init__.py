@@ -1,0 +1,27 @@
+"""Simulated government agencies with synthetic, deterministic data, so the demo and tests run offline.
+
+Each agency is a small FastAPI app behind a gate that behaves like a real system (latency, failures,
+rate limits, outages, idempotency keys, an access log); `create_sandbox_app` mounts them all:
+
+=====================  =====================================  ==================================
+prefix                 endpoint                               module
+=====================  =====================================  ==================================
+/civil-registry        GET /persons/{national_code}           `civil_registry`
+/mobile-registry       POST /ownership                        `mobile_registry`
+/post                  POST /soap (SOAP 1.1)                  `post`
+/tax                   GET /taxpayers/{id}                    `tax`
+/business-registry     GET /companies/{legal_id}              `business_registry`
+/sms                   POST /messages, GET /messages          `sms`
+=====================  =====================================  ==================================
+
+Demo identities: citizen 0013542419 (mobile 09121234567, postal code 1193653471, CEO of company
+10380284790); deceased 2720123455; minor 3678123457; not registered 0061234567 and 14009999995;
+dissolved company 10100654321. The module docstrings give exact payloads.
+
+The sandbox imports nothing from `engine`: it stands for other agencies' systems, not ours.
+"""
+
+from connectors.sandbox.app import create_sandbox_app
+from connectors.sandbox.settings import SERVICES, Behaviour, SandboxSettings
+
+__all__ = ["SERVICES", "Behaviour", "SandboxSettings", "create_sandbox_app"]

@@ -1,0 +1,182 @@
+"""Every agency endpoint over real HTTP: the payloads connectors code against, and the refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from forms.dates import check_jalali
+from forms.identifiers import check_national_code
+from tests.sandbox.conftest import SMS_AUTH, Serve, quiet
+
+# The research vectors, as tests/forms keeps them (it checks they match shared/research).
+VECTORS = json.loads((Path(__file__).resolve().parents[1] / "forms" / "data" / "iran-identifier-vectors.json")
+                     .read_text())
+PERSON_FIELDS = {"national_code", "first_name", "last_name", "father_name", "birth_date", "gender", "alive"}
+
+
+def test_demo_citizen(shared: httpx.Client) -> None:
+    response = shared.get("/civil-registry/persons/0013542419")
+    assert response.status_code == 200
+    assert response.json() == {"national_code": "0013542419", "first_name": "علی", "last_name": "رضایی",
+                               "father_name": "حسن", "birth_date": "1365/04/12", "gender": "male", "alive": True}
+
+
+def test_deceased_person(shared: httpx.Client) -> None:
+    person = shared.get("/civil-registry/persons/2720123455").json()
+    assert person["alive"] is False
+
+
+@pytest.mark.parametrize("code", VECTORS["nc_valid"])
+def test_every_valid_code_is_a_plausible_person(shared: httpx.Client, code: str) -> None:
+    response = shared.get(f"/civil-registry/persons/{code}")
+    assert response.status_code == 200
+    person = response.json()
+    assert set(person) == PERSON_FIELDS and person["national_code"] == code
+    assert person["gender"] in ("male", "female")
+    assert check_jalali(person["birth_date"]) is None
+    assert all(person[field] for field in ("first_name", "last_name", "father_name"))
+
+
+@pytest.mark.parametrize("code", [*VECTORS["nc_invalid_offby1"], "1111111111", "0010000003", "12345678",
+                                  "۰۰۱۳۵۴۲۴۱۹", "abc"])
+def test_invalid_national_codes_are_404_with_a_reason(shared: httpx.Client, code: str) -> None:
+    response = shared.get(f"/civil-registry/persons/{code}")
+    assert response.status_code == 404
+    body = response.json()
+    assert body["error"] == "invalid-national-code" and body["reason"] in ("length", "checksum")
+
+
+def test_valid_but_unregistered_code_is_not_found(shared: httpx.Client) -> None:
+    assert check_national_code("0061234567") is None
+    response = shared.get("/civil-registry/persons/0061234567")
+    assert response.status_code == 404 and response.json()["error"] == "not-found"
+
+
+def test_same_identifier_same_data_across_app_instances(serve: Serve) -> None:
+    paths = [f"/civil-registry/persons/{c}" for c in VECTORS["nc_valid"]]
+    paths += [f"/business-registry/companies/{c}" for c in VECTORS["lid_valid"]]
+    paths += [f"/tax/taxpayers/{c}" for c in VECTORS["nc_valid"] + VECTORS["lid_valid"]]
+    first, second = serve(), serve()
+    with httpx.Client(base_url=first) as one, httpx.Client(base_url=second) as two:
+        for path in paths:
+            assert one.get(path).json() == two.get(path).json(), path
+
+
+@pytest.mark.parametrize(("code", "mobile", "match"), [
+    ("0013542419", "09121234567", True),
+    ("0013542419", "09351234567", False),
+    ("9876543210", "09351234567", True),
+    ("1234567891", "09122222222", True),
+    ("1234567891", "09121234567", False),
+    ("0061234567", "09122222222", False),
+    ("2720123455", "09122222222", False),
+])
+def test_mobile_ownership(shared: httpx.Client, code: str, mobile: str, match: bool) -> None:
+    response = shared.post("/mobile-registry/ownership", json={"national_code": code, "mobile": mobile})
+    assert response.status_code == 200 and response.json() == {"match": match}
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ({"national_code": "0013542410", "mobile": "09121234567"}, "invalid-national-code"),
+    ({"national_code": "0013542419", "mobile": "0912123456"}, "invalid-mobile"),
+    ({"national_code": "0013542419", "mobile": "+989121234567"}, "invalid-mobile"),
+    ({"national_code": "0013542419"}, "invalid-request"),
+])
+def test_mobile_ownership_refuses_bad_input(shared: httpx.Client, body: dict[str, str], error: str) -> None:
+    response = shared.post("/mobile-registry/ownership", json=body)
+    assert response.status_code == 422 and response.json()["error"] == error
+
+
+@pytest.mark.parametrize(("taxpayer", "expected"), [
+    ("0013542419", {"kind": "person", "registered": True, "debt_rial": 0, "clearance": True}),
+    ("1234567891", {"kind": "person", "registered": True, "debt_rial": 45_000_000, "clearance": False}),
+    ("3678123457", {"kind": "person", "registered": False, "debt_rial": 0, "clearance": True}),
+    ("10380284790", {"kind": "company", "registered": True, "debt_rial": 0, "clearance": True}),
+    ("10100654321", {"kind": "company", "registered": True, "debt_rial": 120_000_000, "clearance": False}),
+])
+def test_tax_status(shared: httpx.Client, taxpayer: str, expected: dict[str, object]) -> None:
+    response = shared.get(f"/tax/taxpayers/{taxpayer}")
+    assert response.status_code == 200 and response.json() == {"id": taxpayer, **expected}
+
+
+@pytest.mark.parametrize("taxpayer", VECTORS["nc_valid"] + VECTORS["lid_valid"])
+def test_tax_status_for_every_valid_id(shared: httpx.Client, taxpayer: str) -> None:
+    status = shared.get(f"/tax/taxpayers/{taxpayer}").json()
+    assert status["kind"] == ("company" if len(taxpayer) == 11 else "person")
+    assert status["clearance"] == (status["debt_rial"] == 0)
+    assert status["debt_rial"] == 0 or status["registered"]
+
+
+@pytest.mark.parametrize(("taxpayer", "error"), [
+    *((code, "invalid-id") for code in VECTORS["nc_invalid_offby1"] + VECTORS["lid_invalid"]),
+    ("123", "invalid-id"), ("0061234567", "not-found"), ("14009999995", "not-found"),
+])
+def test_tax_refusals(shared: httpx.Client, taxpayer: str, error: str) -> None:
+    response = shared.get(f"/tax/taxpayers/{taxpayer}")
+    assert response.status_code == 404 and response.json()["error"] == error
+
+
+def test_demo_company_is_managed_by_the_demo_citizen(shared: httpx.Client) -> None:
+    company = shared.get("/business-registry/companies/10380284790").json()
+    assert company["status"] == "active" and company["registered_at"] == "1395/06/20"
+    assert company["managers"][0] == {"national_code": "0013542419", "name": "علی رضایی", "role": "مدیرعامل"}
+    assert shared.get("/business-registry/companies/10100654321").json()["status"] == "dissolved"
+
+
+@pytest.mark.parametrize("legal_id", VECTORS["lid_valid"])
+def test_companies_and_their_managers_agree_with_the_civil_registry(shared: httpx.Client, legal_id: str) -> None:
+    company = shared.get(f"/business-registry/companies/{legal_id}").json()
+    assert company["legal_id"] == legal_id and company["status"] in ("active", "dissolved")
+    assert check_jalali(company["registered_at"]) is None and company["name"].startswith("شرکت ")
+    assert 1 <= len(company["managers"]) <= 3
+    for manager in company["managers"]:
+        person = shared.get(f"/civil-registry/persons/{manager['national_code']}").json()
+        assert manager["name"] == f"{person['first_name']} {person['last_name']}"
+
+
+@pytest.mark.parametrize(("legal_id", "error"), [
+    *((code, "invalid-legal-id") for code in VECTORS["lid_invalid"]),
+    ("0013542419", "invalid-legal-id"), ("14009999995", "not-found"),
+])
+def test_company_refusals(shared: httpx.Client, legal_id: str, error: str) -> None:
+    response = shared.get(f"/business-registry/companies/{legal_id}")
+    assert response.status_code == 404 and response.json()["error"] == error
+
+
+def test_sms_send_and_read_back(http: httpx.Client) -> None:
+    sent = http.post("/sms/messages", json={"to": "+989121234567", "text": "کد ورود: 482913"}, headers=SMS_AUTH)
+    assert sent.status_code == 202 and sent.json() == {"id": "sms-000001"}
+    http.post("/sms/messages", json={"to": "09351234567", "text": "other"}, headers=SMS_AUTH)
+    outbox = http.get("/sms/messages", params={"to": "۰۹۱۲۱۲۳۴۵۶۷"}, headers=SMS_AUTH).json()["messages"]
+    assert [(m["id"], m["to"], m["text"]) for m in outbox] == [("sms-000001", "09121234567", "کد ورود: 482913")]
+    assert len(http.get("/sms/messages", headers=SMS_AUTH).json()["messages"]) == 2
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "sandbox-sms-key"}])
+def test_sms_needs_the_key_to_send_and_to_read(http: httpx.Client, headers: dict[str, str]) -> None:
+    sent = http.post("/sms/messages", json={"to": "09121234567", "text": "x"}, headers=headers)
+    assert sent.status_code == 401 and sent.json()["error"] == "unauthorized"
+    assert http.get("/sms/messages", headers=headers).status_code == 401
+    assert http.get("/_sandbox/status").json()["services"]["sms"]["side_effects"] == 0
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ({"to": "0912123456", "text": "x"}, "invalid-mobile"),
+    ({"to": "09121234567", "text": ""}, "invalid-request"),
+    ({"to": "09121234567", "text": "x" * 1001}, "invalid-request"),
+])
+def test_sms_refuses_bad_messages(http: httpx.Client, body: dict[str, str], error: str) -> None:
+    response = http.post("/sms/messages", json=body, headers=SMS_AUTH)
+    assert response.status_code == 422 and response.json()["error"] == error
+    assert http.get("/sms/messages", headers=SMS_AUTH).json() == {"messages": []}
+
+
+def test_sms_key_is_configurable(serve: Serve) -> None:
+    with httpx.Client(base_url=serve(quiet(sms_api_key="other-key"))) as http:
+        body = {"to": "09121234567", "text": "x"}
+        assert http.post("/sms/messages", json=body, headers=SMS_AUTH).status_code == 401
+        assert http.post("/sms/messages", json=body, headers={"Authorization": "Bearer other-key"}).status_code == 202
