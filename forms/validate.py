@@ -64,11 +64,20 @@ def _error(path: ConcretePath, code: str, params: dict[str, Any], labels: Mappin
     return FieldError(".".join(str(p) for p in path), plain_message(code, full), code, full)
 
 
+def _required_params(prop: Any) -> dict[str, Any]:
+    # A missing choice reads "Select …", not "Enter …": the person picks, they do not type.
+    if isinstance(prop, dict) and any(key in prop for key in ("oneOf", "anyOf", "enum")):
+        return {"choice": True}
+    return {}
+
+
 def _translate(error: ValidationError) -> list[tuple[ConcretePath, str, dict[str, Any]]]:
     path: ConcretePath = tuple(error.absolute_path)
     rule, value = str(error.validator), error.validator_value
     if rule == "required" and isinstance(error.instance, dict):
-        return [((*path, name), "required", {}) for name in value if name not in error.instance]
+        properties = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        return [((*path, name), "required", _required_params(properties.get(name)))
+                for name in value if name not in error.instance]
     if rule == "dependentRequired" and isinstance(error.instance, dict):
         return [((*path, name), "required", {}) for present, needed in value.items() if present in error.instance
                 for name in needed if name not in error.instance]

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from engine.security.principals import Principal, Role
 from engine.services.runtime import Runtime
 from engine.web import session as sessions
+from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES, Translator, translator
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "forms" / "templates"
@@ -69,7 +70,7 @@ class Page:
         html = environment().get_template(template).render(
             t=self.t, lang=self.t.lang, dir=self.t.direction, csrf=self.session.csrf, principal=self.principal,
             path=self.request.url.path, query=self.request.url.query,
-            other_lang="en" if self.t.lang == "fa" else "fa",
+            other_lang="en" if self.t.lang == "fa" else "fa", title_of=lambda task: task_title(self.t, task),
             embedded=not self.runtime.settings.database_url or self.runtime.settings.environment == "development",
             **context)
         return self._finish(HTMLResponse(html, status_code=status))

@@ -155,3 +155,10 @@ def parse(page: list[Question], posted: FormData) -> tuple[dict[str, Any], set[s
             else:
                 empty.add(name)
     return answers, empty
+
+
+def task_title(t: Translator, task: Any) -> str:
+    """A task's name in the page's language: its form's title when it has one, else the BPMN name."""
+    schema = ((getattr(task, "form", None) or {}).get("schema")) or {}
+    own = schema.get(f"x-title-{t.lang}")
+    return str(own) if own else str(task.title)

@@ -18,6 +18,7 @@ from engine.services.errors import NotFound
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.tracking import is_valid_tracking_code
 from engine.web.context import Page, PageDep, safe_next
+from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES
 from engine.web.session import LANG_COOKIE
 from forms.identifiers import canonical_national_code, check_national_code
@@ -109,7 +110,7 @@ def timeline(page: Page, session: Any, instance: Instance, meta: dict[str, Any])
         who = page.t("status.you") if task.audience == "citizen" else page.t.pick(
             (meta.get("agencies") or {}).get(task.agency or ""), task.agency or "")
         key = "status.step_done" if task.status == "completed" else "status.step_waiting"
-        entries.append({"text": page.t(key, step=task.title, who=who),
+        entries.append({"text": page.t(key, step=task_title(page.t, task), who=who),
                         "at": task.completed_at if task.status == "completed" else task.created_at,
                         "done": task.status == "completed"})
     ends = [h for h in queries.history(session, instance.id)

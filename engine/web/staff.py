@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine.db.models import HumanTaskRow, Upload
 from engine.security.principals import Principal, Role
 from engine.services import instances, queries, uploads
+from engine.services.catalogue import offered
 from engine.services.errors import Conflict, InvalidInput, NotFound
 from engine.web.context import Page, PageDep
 from engine.web.fields import Question, parse, questions
@@ -26,7 +27,9 @@ def inbox(page: PageDep) -> Response:
         return page.redirect("/staff/sign-in")
     with page.runtime.reading() as session:
         tasks = queries.list_tasks(session, principal, status="ready")
-    return page.render("staff_inbox.html", tasks=tasks)
+        names = [s.meta.get("agencies", {}).get(principal.agency or "") for s in offered(session)]
+    agency = page.t.pick(next((n for n in names if n), None), principal.agency or "")
+    return page.render("staff_inbox.html", tasks=tasks, agency=agency)
 
 
 def _render_task(page: Page, principal: Principal, task_id: str, errors: dict[str, str],
@@ -54,12 +57,18 @@ def _given(page: Page, principal: Principal, instance_id: str, data: dict[str, A
     for key, value in data.items():
         found = asked.get(key)
         if found is None:
-            rows.append({"label": key, "value": value, "link": None})
+            rows.append({"label": key, "value": _shown(page, value), "link": None})
             continue
         link = f"/staff/uploads/{value}" if found.widget == "file" and isinstance(value, str) else None
         shown = ", ".join(o.label for o in found.options if o.checked) if found.options else value
-        rows.append({"label": found.label, "value": shown, "link": link})
+        rows.append({"label": found.label, "value": _shown(page, shown), "link": link})
     return rows
+
+
+def _shown(page: Page, value: Any) -> Any:
+    if isinstance(value, bool):
+        return page.t("check.yes") if value else page.t("check.no")
+    return value
 
 
 @router.get("/staff/tasks/{task_id}")
