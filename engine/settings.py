@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development below
+SANDBOX_SMS_KEY = "sandbox-sms-key"  # the simulated gateway's key; refused outside development
 
 
 class Settings(BaseSettings):
@@ -40,7 +41,9 @@ class Settings(BaseSettings):
     connectors_deny: list[str] = Field(default_factory=list)
     connectors: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="per connector id, e.g. PANJEREH_CONNECTORS__CIVIL_REGISTRY__BASE_URL")
-    secrets: dict[str, SecretStr] = Field(default_factory=dict, description="PANJEREH_SECRETS__NAME=value")
+    secrets: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"sms_api_key": SecretStr(SANDBOX_SMS_KEY)},
+        description="PANJEREH_SECRETS__NAME=value; the default SMS key is the simulated gateway's")
     sandbox: bool = Field(True, description="serve the simulated agencies under /sandbox (embedded demo)")
     public_url: str = ""
 
@@ -48,6 +51,9 @@ class Settings(BaseSettings):
     def _production_needs_real_secrets(self) -> Settings:
         if self.environment != "development" and self.secret_key.get_secret_value() == DEV_SECRET:
             raise ValueError("PANJEREH_SECRET_KEY must be set outside development")
+        if self.environment != "development" and any(
+                v.get_secret_value() == SANDBOX_SMS_KEY for v in self.secrets.values()):
+            raise ValueError("PANJEREH_SECRETS__SMS_API_KEY must be the real gateway's key outside development")
         return self
 
     @property

@@ -22,6 +22,7 @@ class Person(BaseModel):
     birth_date: str = Field(description="Jalali YYYY/MM/DD")
     gender: str
     alive: bool
+    postal_code: str = Field(description="postal code of the registered residence")
 
 
 class CivilRegistry(Connector):
@@ -30,7 +31,7 @@ class CivilRegistry(Connector):
     agency: ClassVar[str] = "civil_registration"
 
     @operation(title={"fa": "ثبت احوال: مشخصات فرد با کد ملی", "en": "Civil registry: person by national code"},
-               fields=("first_name", "last_name", "father_name", "birth_date", "gender", "alive"))
+               fields=("first_name", "last_name", "father_name", "birth_date", "gender", "alive", "postal_code"))
     def person_by_national_code(self, ctx: ConnectorContext, params: PersonQuery) -> Person:
         response = request(ctx, "GET", f"{self.config['base_url']}/persons/{params.national_code}")
         return Person.model_validate(response.json())

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from connectors.sandbox.agency import AgencyError, new_agency_app
 from connectors.sandbox.data import FEMALE_FIRST_NAMES, LAST_NAMES, MALE_FIRST_NAMES, Draw
@@ -34,6 +34,7 @@ class Person(BaseModel):
     birth_date: str
     gender: Literal["male", "female"]
     alive: bool
+    postal_code: str = Field(description="postal code of the registered residence")
 
 
 DEMO_PEOPLE = {
@@ -41,13 +42,13 @@ DEMO_PEOPLE = {
     for person in (
         # The demo citizen: a living adult who owns mobile 09121234567 and manages company 10380284790.
         Person(national_code="0013542419", first_name="علی", last_name="رضایی", father_name="حسن",
-               birth_date="1365/04/12", gender="male", alive=True),
+               birth_date="1365/04/12", gender="male", alive=True, postal_code="1193653471"),
         Person(national_code="9876543210", first_name="مریم", last_name="حسینی", father_name="محمود",
-               birth_date="1370/11/03", gender="female", alive=True),
+               birth_date="1370/11/03", gender="female", alive=True, postal_code="8175913465"),
         Person(national_code="2720123455", first_name="محمود", last_name="کریمی", father_name="اسماعیل",
-               birth_date="1310/02/20", gender="male", alive=False),
+               birth_date="1310/02/20", gender="male", alive=False, postal_code="1193653471"),
         Person(national_code="3678123457", first_name="نازنین", last_name="احمدی", father_name="رضا",
-               birth_date="1396/02/15", gender="female", alive=True),
+               birth_date="1396/02/15", gender="female", alive=True, postal_code="8175913465"),
     )
 }
 # Valid by checksum, yet never issued: the registry's "no such person".
@@ -70,7 +71,15 @@ def find_person(national_code: str) -> Person | None:
         birth_date=draw.jalali_date(1330, 1384),
         gender=gender,
         alive=True,
+        postal_code=_residence(draw),
     )
+
+
+def _residence(draw: Draw) -> str:
+    # Postal codes never use 0 or 2 in their first five digits (handwritten they pass for 5 and 3).
+    allowed = "13456789"
+    head = "".join(draw.pick(allowed) for _ in range(5))
+    return head + "".join(str(draw.below(10)) for _ in range(5)).replace("00000", "12345")
 
 
 def require_valid(national_code: str) -> None:

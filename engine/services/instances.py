@@ -32,6 +32,8 @@ from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
 from forms.validate import FieldError, validate_submission
 
+APPLICANT_VARIABLE = "applicant_national_code"
+
 
 def check_data_size(data: dict[str, Any], limit: int) -> None:
     size = len(json.dumps(data, default=str).encode())
@@ -139,6 +141,9 @@ def start(session: Session, runtime: Runtime, principal: Principal, key: str, da
     data, errors = validate_submission(start_form, data)
     if errors:
         raise InvalidInput(errors)
+    if principal.role is Role.CITIZEN:
+        # Who applies is known from sign-in, never from the form: connectors fetch the rest.
+        data[APPLICANT_VARIABLE] = principal.name
     check_data_size(data, runtime.settings.max_data_bytes)
     execution = Execution.start(package.compiled, key, data, runtime.script_engine)
     _advance(execution.advance)

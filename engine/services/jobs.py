@@ -13,6 +13,12 @@ while another agency answers:
    with jitter), or throw the connector's error code into the model, or open an incident.
 
 A duplicate delivery finds the row settled or claimed by a newer attempt and changes nothing.
+
+A claim older than `stale_after` is presumed dead (the worker was killed, the machine
+lost) and the next sweep takes the call again: a new attempt, with the same idempotency
+key, so an agency that acted on the dead attempt answers the new one from its memory.
+Broker workers kill an attempt before its claim turns stale (`engine.jobs`), so a claim
+that looks dead is dead, and two attempts never call an agency at once.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from connectors.context import make_context
 from connectors.registry import Operation, Registry
@@ -39,9 +46,13 @@ from engine.services.deployments import MANUAL_PREFIX
 from engine.services.dispatch import InlineDispatcher, celery_dispatcher
 from engine.services.errors import Conflict
 from engine.services.runtime import Runtime
+from engine.settings import Settings
 
 log = logging.getLogger("panjereh.jobs")
 MAX_BACKOFF_SECONDS = 15 * 60
+# Settling loses the instance's optimistic lock when a person changes the same case at the
+# same moment; the result is in hand, so settle again on a fresh read rather than call again.
+SETTLE_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,16 @@ def backoff(attempt: int, base: float, retry_after: float | None = None) -> floa
     return max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not secrecy
 
 
+def stale_after(settings: Settings) -> float:
+    """Seconds after which a running claim is presumed dead.
+
+    An attempt is a connector call, each request of which is bounded by the connector
+    timeout, and a settling transaction; four timeouts leave room for an operation that
+    makes a few requests. Broker workers enforce a hard limit below this (`engine.jobs`).
+    """
+    return settings.connector_timeout_seconds * 4
+
+
 def due(session: Session, limit: int = 50, stale_after: float = 120.0) -> list[str]:
     """Calls ready to run now: waiting and due, or running on a claim older than `stale_after`."""
     now = utcnow()
@@ -77,18 +98,30 @@ def due(session: Session, limit: int = 50, stale_after: float = 120.0) -> list[s
 
 def claim(runtime: Runtime, call_id: str) -> Claim | None:
     """Take the call for one attempt, or None when it is not due, done, or someone else's."""
-    stale_after = runtime.settings.connector_timeout_seconds * 4
+    stale = stale_after(runtime.settings)
     with runtime.unit_of_work() as session:
+        # skip_locked (PostgreSQL): a row locked right now is being claimed or settled by
+        # another attempt, which leaves it done, scheduled or claimed; no need to wait.
         row = session.execute(select(ServiceCallRow).where(ServiceCallRow.id == call_id)
                               .with_for_update(skip_locked=True)).scalar_one_or_none()
         if row is None:
+            log.info("service call %s: skipped (no such call, or another attempt holds its row)", call_id)
             return None
         now = utcnow()
         if row.status == "running":
-            if row.claimed_at is not None and row.claimed_at > now - timedelta(seconds=stale_after):
+            if row.claimed_at is not None and row.claimed_at > now - timedelta(seconds=stale):
+                log.info("service call %s: skipped (attempt %d claimed it at %s and may still be running; "
+                         "presumed dead after %.0f s)", call_id, row.attempts, row.claimed_at.isoformat(), stale)
                 return None
-            log.warning("reclaiming service call %s: its previous attempt never settled", call_id)
-        elif row.status != "waiting" or (row.next_attempt_at is not None and row.next_attempt_at > now):
+            log.warning("service call %s: reclaiming it; attempt %d (claimed at %s) never settled, so its worker "
+                        "is presumed dead", call_id, row.attempts,
+                        row.claimed_at.isoformat() if row.claimed_at else "?")
+        elif row.status != "waiting":
+            log.info("service call %s: skipped (already %s)", call_id, row.status)
+            return None
+        elif row.next_attempt_at is not None and row.next_attempt_at > now:
+            log.info("service call %s: skipped (next attempt not before %s)", call_id,
+                     row.next_attempt_at.isoformat())
             return None
         row.status, row.claimed_at, row.attempts = "running", now, row.attempts + 1
         instance = session.get(Instance, row.instance_id)
@@ -96,6 +129,8 @@ def claim(runtime: Runtime, call_id: str) -> Claim | None:
         # Owners of the form "role:name" are staff or analysts testing; only citizens are end users.
         end_user = owner if owner and ":" not in owner else None
         purpose = instance.process_key if instance is not None else ""
+        log.info("service call %s: attempt %d of %d, %s for instance %s", call_id, row.attempts, row.max_attempts,
+                 row.operation, row.instance_id)
         return Claim(row.id, row.instance_id, row.operation, dict(row.params), row.attempts, purpose, end_user)
 
 
@@ -127,21 +162,62 @@ def call(runtime: Runtime, registry: Registry, job: Claim) -> tuple[Operation | 
 def settle(runtime: Runtime, job: Claim, operation: Operation | None,
            outcome: dict[str, Any] | ConnectorError) -> str:
     """Apply what the call brought back; returns the call's new status (or "stale")."""
-    try:
-        with runtime.unit_of_work() as session:
-            row = session.execute(select(ServiceCallRow).where(ServiceCallRow.id == job.call_id)
-                                  .with_for_update()).scalar_one_or_none()
-            if row is None or row.status != "running" or row.attempts != job.attempt:
-                return "stale"
-            session.add(_data_use(job, operation, outcome))
-            if isinstance(outcome, dict):
-                instances.complete_service_call(session, runtime, "connector", job.call_id, outcome)
-                return "completed"
-            return _failed(session, runtime, row, job, outcome)
-    except Conflict:
-        # The instance moved on meanwhile (terminated, say); the row stays claimed and a
-        # later sweep re-reads it, so nothing is applied twice.
-        return "stale"
+    for attempt in range(1, SETTLE_TRIES + 1):
+        try:
+            return _settle_once(runtime, job, operation, outcome)
+        except (Conflict, StaleDataError) as conflict:
+            if not isinstance(conflict, StaleDataError) and not isinstance(conflict.__cause__, StaleDataError):
+                # Not a race: the instance cannot take this result (its task is no longer
+                # waiting). Calling again would only bring the same answer; a person decides.
+                return _incident_after_conflict(runtime, job, str(conflict))
+            log.info("service call %s: the instance changed while settling (try %d of %d)", job.call_id,
+                     attempt, SETTLE_TRIES)
+    # Still losing the race: leave the row claimed; once the claim is stale a sweep calls
+    # again (the agency replays its answer) and settles then.
+    log.warning("service call %s: could not settle attempt %d (the instance kept changing); a sweep retries it",
+                job.call_id, job.attempt)
+    return "stale"
+
+
+def _settle_once(runtime: Runtime, job: Claim, operation: Operation | None,
+                 outcome: dict[str, Any] | ConnectorError) -> str:
+    with runtime.unit_of_work() as session:
+        row = _own_row(session, job)
+        if row is None:
+            return "stale"
+        session.add(_data_use(job, operation, outcome))
+        if isinstance(outcome, dict):
+            instances.complete_service_call(session, runtime, "connector", job.call_id, outcome)
+            return "completed"
+        return _failed(session, runtime, row, job, outcome)
+
+
+def _own_row(session: Session, job: Claim) -> ServiceCallRow | None:
+    """The call's row, locked, if it is still claimed by this attempt."""
+    row = session.execute(select(ServiceCallRow).where(ServiceCallRow.id == job.call_id)
+                          .with_for_update()).scalar_one_or_none()
+    if row is None or row.status != "running" or row.attempts != job.attempt:
+        # A newer attempt took the call over (this one was presumed dead), or it was
+        # cancelled meanwhile: whatever this attempt learned is not applied.
+        log.info("service call %s: attempt %d is no longer the call's (now %s, attempt %s); its outcome is dropped",
+                 job.call_id, job.attempt, row.status if row else "gone", row.attempts if row else "-")
+        return None
+    return row
+
+
+def _incident_after_conflict(runtime: Runtime, job: Claim, reason: str) -> str:
+    with runtime.unit_of_work() as session:
+        row = _own_row(session, job)
+        if row is None:
+            return "stale"
+        row.status, row.last_error = "incident", f"cannot-apply: {reason}"
+        session.add(Incident(instance_id=job.instance_id, call_id=job.call_id, kind="cannot-apply",
+                             message=f"{job.operation}: the instance cannot take the result: {reason} "
+                                     f"(attempt {row.attempts})"))
+        audit.append(session, "connector", "incident.opened", instance_id=job.instance_id, subject=row.spec_id,
+                     detail={"operation": job.operation, "kind": "cannot-apply", "error": row.last_error})
+    log.error("service call %s: the instance cannot take the result (%s); incident opened", job.call_id, reason)
+    return "incident"
 
 
 def _data_use(job: Claim, operation: Operation | None, outcome: dict[str, Any] | ConnectorError) -> DataUse:
@@ -159,7 +235,11 @@ def _failed(session: Session, runtime: Runtime, row: ServiceCallRow, job: Claim,
     row.last_error = f"{error.code}: {error.message}"
     if error.retryable and row.attempts < row.max_attempts:
         row.status = "waiting"
-        row.next_attempt_at = utcnow() + timedelta(seconds=backoff(row.attempts, row.backoff_base, error.retry_after))
+        delay = backoff(row.attempts, row.backoff_base, error.retry_after)
+        # Not retried here or by the broker: the row says when, and whichever tick (inline
+        # or the workers' beat) comes first after that sends it, even across restarts.
+        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        log.info("service call %s: retry %d of %d in %.1f s", job.call_id, row.attempts, row.max_attempts - 1, delay)
         audit.append(session, "connector", "service_call.retry", instance_id=job.instance_id, subject=row.spec_id,
                      detail={"operation": job.operation, "attempt": row.attempts, "error": row.last_error})
         return "waiting"
@@ -171,6 +251,8 @@ def _failed(session: Session, runtime: Runtime, row: ServiceCallRow, job: Claim,
                          message=f"{job.operation}: {row.last_error} (attempt {row.attempts})"))
     audit.append(session, "connector", "incident.opened", instance_id=job.instance_id, subject=row.spec_id,
                  detail={"operation": job.operation, "kind": kind, "error": row.last_error})
+    log.warning("service call %s: incident opened (%s after attempt %d: %s)", job.call_id, kind, row.attempts,
+                row.last_error)
     return "incident"
 
 
@@ -180,7 +262,13 @@ def run(runtime: Runtime, registry: Registry, call_id: str) -> str:
     if job is None:
         return "skipped"
     operation, outcome = call(runtime, registry, job)
-    return settle(runtime, job, operation, outcome)
+    status = settle(runtime, job, operation, outcome)
+    if isinstance(outcome, ConnectorError):
+        log.info("service call %s: attempt %d failed with %s (%s) -> %s", call_id, job.attempt, outcome.code,
+                 outcome.message, status)
+    else:
+        log.info("service call %s: attempt %d answered -> %s", call_id, job.attempt, status)
+    return status
 
 
 def retry_incident(session: Session, incident_id: int, actor: str) -> ServiceCallRow:
@@ -199,6 +287,7 @@ def retry_incident(session: Session, incident_id: int, actor: str) -> ServiceCal
     audit.append(session, actor, "incident.retried", instance_id=incident.instance_id, subject=row.spec_id,
                  detail={"incident": incident_id})
     session.info.setdefault("new_calls", set()).add(row.id)
+    log.info("service call %s: queued again by %s (incident %d)", row.id, actor, incident_id)
     return row
 
 
@@ -210,6 +299,6 @@ def attach_dispatcher(runtime: Runtime) -> None:
 
     def due_now() -> list[str]:
         with runtime.reading() as session:
-            return due(session, stale_after=runtime.settings.connector_timeout_seconds * 4)
+            return due(session, stale_after=stale_after(runtime.settings))
 
     runtime.dispatch = InlineDispatcher(lambda call_id: run(runtime, runtime.connectors, call_id), due_now)

@@ -45,8 +45,10 @@ def _digest(challenge_id: str, code: str, secret: str) -> str:
     return hmac.new(secret.encode(), f"{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def start(session: Session, national_code: str, mobile: str, secret: str, message: str) -> Challenge:
-    """Send a one-time code to `mobile`; `message` is the SMS text with `{code}` in it.
+def start(session: Session, national_code: str, mobile: str, secret: str, message: str,
+          *, keep_copy: bool) -> tuple[Challenge, str]:
+    """A new one-time code for `mobile`: the challenge, and the SMS text to send (`message`
+    with `{code}` filled in). `keep_copy` also files the text in the development outbox.
 
     Raises:
         RateLimited: too many codes asked for this person or phone recently.
@@ -58,8 +60,10 @@ def start(session: Session, national_code: str, mobile: str, secret: str, messag
     session.add(SignInChallenge(id=challenge_id, national_code=national_code, mobile=mobile,
                                 code_hash=_digest(challenge_id, code, secret), attempts=0,
                                 expires_at=utcnow() + CODE_TTL))
-    session.add(OutboxMessage(channel="sms", recipient=mobile, body=message.format(code=code)))
-    return Challenge(challenge_id, mobile[:4] + "•••" + mobile[-4:])
+    text = message.format(code=code)
+    if keep_copy:
+        session.add(OutboxMessage(channel="sms", recipient=mobile, body=text))
+    return Challenge(challenge_id, mobile[:4] + "•••" + mobile[-4:]), text
 
 
 def verify(session: Session, challenge_id: str, code: str, secret: str) -> str:

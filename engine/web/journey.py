@@ -6,14 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from engine.db.models import HumanTaskRow, Instance
+from engine.db.models import DataUse, HumanTaskRow, Instance
 from engine.security.principals import Principal, Role
 from engine.services import drafts, instances, queries, uploads
 from engine.services.errors import Conflict, InvalidInput, NotFound
 from engine.web.context import Page, PageDep
-from engine.web.fields import Question, get_value, hidden_paths, parse, questions, set_value
+from engine.web.fields import Question, get_value, hidden_paths, parse, questions, schema_at, set_value
 from forms.validate import FieldError, validate_submission
 
 router = APIRouter(include_in_schema=False)
@@ -35,10 +36,36 @@ def _task(page: Page, principal: Principal, instance_id: str, task_id: str) -> t
 
 
 def _pages(row: HumanTaskRow, data: dict[str, Any]) -> list[list[str]]:
-    """The pages still to ask: a page whose every field is hidden by a condition is skipped."""
+    """The pages still to ask: read-only fields are shown, not asked, and a page whose every
+    field is hidden by a condition is skipped."""
     model = row.form or {}
     hidden = hidden_paths(model, data) if model else set()
-    return [p for p in (model.get("ui", {}).get("pages") or []) if any(f not in hidden for f in p)]
+    readonly = set(model.get("ui", {}).get("readonly", []))
+    pages = [[f for f in page if f not in readonly] for page in (model.get("ui", {}).get("pages") or [])]
+    return [p for p in pages if any(f not in hidden for f in p)]
+
+
+def _evidence(page: Page, row: HumanTaskRow, instance: Instance, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Read-only answers another agency gave, each with where and when it came from."""
+    model = row.form or {}
+    readonly = [p for p in model.get("ui", {}).get("order", []) if p in set(model.get("ui", {}).get("readonly", []))]
+    if not readonly:
+        return []
+    with page.runtime.reading() as session:
+        uses = {u.connector: u for u in session.execute(
+            select(DataUse).where(DataUse.instance_id == instance.id, DataUse.outcome == "ok")
+            .order_by(DataUse.at)).scalars()}
+    connectors = page.runtime.connectors.connectors
+    found = []
+    for question in questions(page.t, model, readonly, data):
+        if question.value in (None, ""):
+            continue
+        node, _ = schema_at(model.get("schema") or {}, question.path)
+        source = str(node.get("x-source", ""))
+        use = uses.get(source)
+        agency = page.t.pick(connectors[source].title, source) if source in connectors else ""
+        found.append({"question": question, "source": agency, "at": use.at if use else None})
+    return found
 
 
 def _answers(page: Page, row: HumanTaskRow, instance: Instance, owner: str) -> dict[str, Any]:
@@ -74,7 +101,9 @@ def _render_page(page: Page, instance: Instance, row: HumanTaskRow, pages: list[
                  data: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     shown = questions(page.t, row.form or {}, pages[number], data, errors)
     back = f"{_base(instance, row)}/pages/{number - 1}" if number > 0 else f"/cases/{instance.id}"
+    evidence = _evidence(page, row, instance, data) if number == 0 else []
     return page.render("question.html", status=status, instance=instance, task=row, questions=shown,
+                       evidence=evidence,
                        number=number, total=len(pages), back=back,
                        action=f"{_base(instance, row)}/pages/{number}",
                        multipart=any(q.widget == "file" for q in shown),
@@ -152,6 +181,7 @@ def _render_check(page: Page, instance: Instance, row: HumanTaskRow, data: dict[
         for question in questions(page.t, row.form or {}, paths, data):
             rows.append((question, number))
     return page.render("check.html", status=status, instance=instance, task=row, rows=rows,
+                       evidence=_evidence(page, row, instance, data),
                        action=f"{_base(instance, row)}/check", base=_base(instance, row),
                        error_list=[(f"f-{e.field.replace('.', '-')}", _message(page, e)) for e in errors],
                        uploads=_upload_names(page, data))

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from engine.db.models import HumanTaskRow, Instance
+from engine.db.models import DataUse, HumanTaskRow, Instance
 from engine.security.principals import Role
 from engine.services import instances, queries
 from engine.services.catalogue import OfferedService, offered
@@ -125,6 +125,22 @@ def timeline(page: Page, session: Any, instance: Instance, meta: dict[str, Any])
     return entries
 
 
+def data_uses(page: Page, session: Any, instance_id: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each fetch of the citizen's data from another agency: which, what, why, when."""
+    operations = page.runtime.connectors.operations
+    connectors = page.runtime.connectors.connectors
+    rows = session.execute(select(DataUse).where(DataUse.instance_id == instance_id)
+                           .order_by(DataUse.at)).scalars()
+    found = []
+    for use in rows:
+        connector, operation = connectors.get(use.connector), operations.get(use.operation)
+        found.append({"agency": page.t.pick(connector.title, use.agency) if connector else use.agency,
+                      "what": page.t.pick(operation.title, use.operation) if operation else use.operation,
+                      "why": page.t("evidence.purpose", service=page.t.pick(meta.get("title"), use.purpose)),
+                      "at": use.at})
+    return found
+
+
 @router.get("/cases/{instance_id}")
 def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response:
     principal = page.signed_in_as(Role.CITIZEN)
@@ -136,8 +152,9 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
         meta = services.get(instance.process_key, {})
         entries = timeline(page, session, instance, meta)
         ready = queries.list_tasks(session, principal, instance_id, "ready")
+        uses = data_uses(page, session, instance.id, meta)
     return page.render("case.html", instance=instance, meta=meta, entries=entries, ready=ready,
-                       submitted=bool(submitted))
+                       submitted=bool(submitted), uses=uses)
 
 
 @router.get("/track")

@@ -7,9 +7,11 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from connectors.sdk import ConnectorError
 from engine.security.principals import Role
 from engine.security.tokens import resolve
 from engine.services import signin
+from engine.services.notify import send_sms
 from engine.web.context import PageDep, safe_next
 from forms.identifiers import canonical_mobile, canonical_national_code, check_mobile, check_national_code
 
@@ -38,11 +40,17 @@ async def sign_in(page: PageDep) -> Response:
     secret = page.runtime.settings.secret_key.get_secret_value()
     try:
         with page.runtime.unit_of_work() as session:
-            challenge = signin.start(session, national, mobile, secret, page.t("signin.sms", code="{code}"))
+            challenge, text = signin.start(session, national, mobile, secret, page.t("signin.sms", code="{code}"),
+                                           keep_copy=page.runtime.settings.environment == "development")
     except signin.RateLimited as limited:
         return page.render("sign_in.html", status=429, next=target, values=values,
                            errors={"national_code": page.t("signin.too_many",
                                                            minutes=limited.retry_after // 60 + 1)})
+    try:
+        send_sms(page.runtime, mobile, text, purpose="sign-in", case_id=challenge.id)
+    except ConnectorError:
+        return page.render("sign_in.html", status=503, next=target, values=values,
+                           errors={"mobile": page.t("signin.sms_failed")})
     return page.redirect(f"/sign-in/code?challenge={challenge.id}&to={quote(challenge.masked_mobile)}"
                          f"&next={quote(target)}")
 

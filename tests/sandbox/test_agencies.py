@@ -9,20 +9,22 @@ import httpx
 import pytest
 
 from forms.dates import check_jalali
-from forms.identifiers import check_national_code
+from forms.identifiers import check_national_code, check_postal_code
 from tests.sandbox.conftest import SMS_AUTH, Serve, quiet
 
 # The research vectors, as tests/forms keeps them (it checks they match shared/research).
 VECTORS = json.loads((Path(__file__).resolve().parents[1] / "forms" / "data" / "iran-identifier-vectors.json")
                      .read_text())
-PERSON_FIELDS = {"national_code", "first_name", "last_name", "father_name", "birth_date", "gender", "alive"}
+PERSON_FIELDS = {"national_code", "first_name", "last_name", "father_name", "birth_date", "gender", "alive",
+                 "postal_code"}
 
 
 def test_demo_citizen(shared: httpx.Client) -> None:
     response = shared.get("/civil-registry/persons/0013542419")
     assert response.status_code == 200
     assert response.json() == {"national_code": "0013542419", "first_name": "علی", "last_name": "رضایی",
-                               "father_name": "حسن", "birth_date": "1365/04/12", "gender": "male", "alive": True}
+                               "father_name": "حسن", "birth_date": "1365/04/12", "gender": "male", "alive": True,
+                               "postal_code": "1193653471"}
 
 
 def test_deceased_person(shared: httpx.Client) -> None:
@@ -38,6 +40,7 @@ def test_every_valid_code_is_a_plausible_person(shared: httpx.Client, code: str)
     assert set(person) == PERSON_FIELDS and person["national_code"] == code
     assert person["gender"] in ("male", "female")
     assert check_jalali(person["birth_date"]) is None
+    assert check_postal_code(person["postal_code"]) is None
     assert all(person[field] for field in ("first_name", "last_name", "father_name"))
 
 

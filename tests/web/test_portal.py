@@ -35,6 +35,9 @@ def test_full_journey_to_a_tracking_code(client: TestClient, runtime: Runtime, t
     first = client.post("/services/business_licence/start", data={"csrf_token": csrf(service.text)})
     assert first.status_code == 200 and "/pages/0" in str(first.url)
     assert "نام کسب‌وکار چیست؟" in first.text
+    evidence = text(first.text)
+    assert "علی رضایی" in evidence and "از ثبت احوال" in evidence, "name fetched, not asked"
+    assert "خیابان انقلاب" in evidence and "از شرکت ملی پست" in evidence, "address fetched, not asked"
     base = str(first.url).rsplit("/pages/", 1)[0]
 
     empty = client.post(f"{base}/pages/0", data={"csrf_token": csrf(first.text), "business_name": ""})
@@ -62,6 +65,10 @@ def test_full_journey_to_a_tracking_code(client: TestClient, runtime: Runtime, t
     assert code, sent.text
     digits = code.group(1).translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")).replace(" ", "")
     assert len(digits) == 12
+
+    case = text(client.get(str(sent.url).split("?")[0]).text)
+    assert "چه کسی از اطلاعات شما استفاده کرد و چرا" in case
+    assert "ثبت احوال" in case and "شرکت ملی پست" in case and "صدور پروانه کسب" in case
 
     other = TestClient(client.app)
     tracked_page = other.get("/track")
@@ -173,3 +180,17 @@ def test_a_document_answer_must_be_an_upload_of_this_case(client: TestClient, ru
     assert forged.status_code == 422
     assert forged.json()["errors"] == [{"field": "premises_document",
                                         "message": "upload the document first; this is not a file you uploaded"}]
+
+
+def test_sign_in_code_goes_through_the_sms_gateway(client: TestClient, runtime: Runtime) -> None:
+    import httpx
+
+    mobile = "09351234567"
+    page = client.get("/sign-in")
+    response = client.post("/sign-in", data={"csrf_token": csrf(page.text), "national_code": "9876543210",
+                                              "mobile": mobile, "next": "/cases"})
+    assert response.status_code == 200
+    gateway = httpx.get(f"{runtime.settings.public_url}/sandbox/sms/messages", params={"to": mobile},
+                        headers={"Authorization": "Bearer sandbox-sms-key"}).json()
+    assert gateway["messages"], "the code was not sent through the SMS connector"
+    assert re.search(r"[0-9۰-۹]{6}", gateway["messages"][-1]["text"])
