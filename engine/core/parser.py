@@ -16,6 +16,8 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser, SpiffTaskParser
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask
 
+from engine.core.bindings import camunda_binding
+
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 PENDING_CALL = "pending_call"
 
@@ -37,7 +39,7 @@ class ParkingServiceTaskParser(SpiffTaskParser):  # type: ignore[misc]
 
     def create_task(self) -> Any:
         extensions = self.parse_extensions()
-        operator = extensions.get("serviceTaskOperator") or {}
+        operator = extensions.get("serviceTaskOperator") or camunda_binding(self.node) or {}
         return self.spec_class(
             self.spec,
             self.bpmn_id,

@@ -19,7 +19,7 @@ def _start(name: str, key: str) -> Execution:
 def test_caught_error_takes_the_boundary_path() -> None:
     execution = _start("registry_fallback.bpmn", "registry_fallback")
     [call] = execution.service_calls()
-    assert execution.fail_service_task(call.task_id, "person-not-found", "no such person") is True
+    assert execution.fail_service_task(call.task_id, "not-found", "no such person") is True
     assert execution.service_calls() == []
     assert [t.spec_id for t in execution.human_tasks()] == ["upload_birth_certificate"]
 
@@ -31,4 +31,4 @@ def test_uncaught_error_leaves_the_task_waiting() -> None:
     assert [c.task_id for c in execution.service_calls()] == [call.task_id]
     plain = _start("registry_lookup.bpmn", "registry_lookup")
     [call] = plain.service_calls()
-    assert plain.fail_service_task(call.task_id, "person-not-found", "no such person") is False
+    assert plain.fail_service_task(call.task_id, "not-found", "no such person") is False
