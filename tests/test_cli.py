@@ -80,7 +80,7 @@ def test_serve_deploys_the_catalogue_and_prints_its_url(settings: Settings, tmp_
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    environment = {**os.environ, "PANJEREH_DATABASE_URL": settings.database_url,
+    environment = {**os.environ, "PANJEREH_DATABASE_URL": settings.database_url, "PANJEREH_PUBLIC_URL": "",
                    "PANJEREH_VAR_DIR": str(tmp_path / "var"), "PANJEREH_PORT": str(port),
                    "PANJEREH_ADMIN_TOKEN": "serve-test-token-123456"}
     server = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve"], cwd=ROOT, env=environment,
@@ -106,6 +106,18 @@ def test_serve_deploys_the_catalogue_and_prints_its_url(settings: Settings, tmp_
         processes = httpx.get(f"http://127.0.0.1:{port}/api/v1/processes",
                               headers={"Authorization": "Bearer serve-test-token-123456"}).json()
         assert [p["key"] for p in processes] == ["business_licence"]
+        # The embedded server answers its own connectors: registry and post under /sandbox.
+        admin = {"Authorization": "Bearer serve-test-token-123456"}
+        started = httpx.post(f"http://127.0.0.1:{port}/api/v1/processes/business_licence/instances", headers=admin,
+                             json={"data": {"applicant_national_code": "0013542419"}}, timeout=30).json()
+        deadline = time.monotonic() + 30
+        while True:  # connector calls run right after the request's transaction commits
+            instance = httpx.get(f"http://127.0.0.1:{port}/api/v1/instances/{started['id']}", headers=admin).json()
+            if "home_address" in instance["data"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert instance["data"].get("applicant_name") == "علی رضایی", instance
+        assert "خیابان انقلاب" in instance["data"]["home_address"]
     finally:
         server.terminate()
         server.wait(timeout=20)

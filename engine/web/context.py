@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
 
 from engine.security.principals import Principal, Role
 from engine.services.runtime import Runtime
@@ -82,12 +83,6 @@ class Page:
         current = self.request.url.path + (f"?{self.request.url.query}" if self.request.url.query else "")
         return self.redirect(f"/sign-in?next={quote(current)}")
 
-    async def form(self) -> Any:
-        """The posted form, after the CSRF check (a mismatch is a 403, nothing is changed)."""
-        data = await self.request.form()
-        if not self.session.csrf_ok(str(data.get("csrf_token", ""))):
-            raise HTTPException(403, self.t("errors.csrf"))
-        return data
 
 
 def get_page(request: Request) -> Page:
@@ -98,3 +93,20 @@ def get_page(request: Request) -> Page:
 
 
 PageDep = Annotated[Page, Depends(get_page)]
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, after the CSRF check (a mismatch is a 403 and nothing changes).
+
+    Reading the body is the only async step of a page: the handlers themselves are plain
+    functions that FastAPI runs in its thread pool, because they wait on the database and
+    on other agencies (which, in embedded mode, this same server answers).
+    """
+    page = get_page(request)
+    data = await request.form()
+    if not page.session.csrf_ok(str(data.get("csrf_token", ""))):
+        raise HTTPException(403, page.t("errors.csrf"))
+    return data
+
+
+FormDep = Annotated[FormData, Depends(checked_form)]

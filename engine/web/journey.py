@@ -13,7 +13,7 @@ from engine.db.models import DataUse, HumanTaskRow, Instance
 from engine.security.principals import Principal, Role
 from engine.services import drafts, instances, queries, uploads
 from engine.services.errors import Conflict, InvalidInput, NotFound
-from engine.web.context import Page, PageDep
+from engine.web.context import FormDep, Page, PageDep
 from engine.web.fields import Question, get_value, hidden_paths, parse, questions, schema_at, set_value
 from forms.validate import FieldError, validate_submission
 
@@ -111,11 +111,10 @@ def _render_page(page: Page, instance: Instance, row: HumanTaskRow, pages: list[
 
 
 @router.post("/cases/{instance_id}/tasks/{task_id}/pages/{number}")
-async def save_page(page: PageDep, instance_id: str, task_id: str, number: int) -> Response:
+def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, number: int) -> Response:
     principal = page.signed_in_as(Role.CITIZEN)
     if principal is None:
         return page.sign_in_redirect()
-    posted = await page.form()
     instance, row = _task(page, principal, instance_id, task_id)
     data = _answers(page, row, instance, principal.name)
     pages = _pages(row, data)
@@ -126,14 +125,14 @@ async def save_page(page: PageDep, instance_id: str, task_id: str, number: int) 
     errors: dict[str, str] = {}
     with page.runtime.unit_of_work() as session:
         for question in (q for q in asked if q.widget == "file"):
-            errors.update(await _store_file(page, session, principal, question, posted, answers))
+            errors.update(_store_file(page, session, principal, question, posted, answers))
         candidate = {**data, **answers}
         for path in empty:
             candidate.pop(path, None)
         errors.update(_page_errors(page, row, [q.path for q in asked], candidate))
         if not errors:
             drafts.save(session, row.id, principal.name, answers, empty)
-    await posted.close()
+    _close(posted)
     if errors:
         return _render_page(page, instance, row, pages, number, {**data, **answers}, errors, status=422)
     following = _pages(row, candidate)
@@ -142,14 +141,14 @@ async def save_page(page: PageDep, instance_id: str, task_id: str, number: int) 
     return page.redirect(f"{_base(instance, row)}/check")
 
 
-async def _store_file(page: Page, session: Any, principal: Principal, question: Question, posted: Any,
+def _store_file(page: Page, session: Any, principal: Principal, question: Question, posted: Any,
                       answers: dict[str, Any]) -> dict[str, str]:
     upload = posted.get(question.path)
     if not isinstance(upload, UploadFile) or not upload.filename:
         if question.value is None and question.required:
             return {question.path: page.t("upload.missing", label=question.label)}
         return {}
-    content = await upload.read(uploads.MAX_BYTES + 1)
+    content = upload.file.read(uploads.MAX_BYTES + 1)
     try:
         stored = uploads.store(session, page.runtime.settings.var_dir / "uploads", principal.name,
                                upload.filename, content)
@@ -157,6 +156,13 @@ async def _store_file(page: Page, session: Any, principal: Principal, question: 
         return {question.path: page.t(refused.reason, label=question.label)}
     answers[question.path] = stored.id
     return {}
+
+
+def _close(posted: Any) -> None:
+    # Uploads are spooled to temporary files; close them now rather than at garbage collection.
+    for value in posted.values():
+        if isinstance(value, UploadFile):
+            value.file.close()
 
 
 def _page_errors(page: Page, row: HumanTaskRow, paths: list[str], candidate: dict[str, Any]) -> dict[str, str]:
@@ -198,11 +204,10 @@ def _upload_names(page: Page, data: dict[str, Any]) -> dict[str, str]:
 
 
 @router.post("/cases/{instance_id}/tasks/{task_id}/check")
-async def submit(page: PageDep, instance_id: str, task_id: str) -> Response:
+def submit(page: PageDep, _: FormDep, instance_id: str, task_id: str) -> Response:
     principal = page.signed_in_as(Role.CITIZEN)
     if principal is None:
         return page.sign_in_redirect()
-    await page.form()
     instance, row = _task(page, principal, instance_id, task_id)
     data = _answers(page, row, instance, principal.name)
     try:

@@ -17,7 +17,7 @@ from engine.services.catalogue import OfferedService, offered
 from engine.services.errors import NotFound
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.tracking import is_valid_tracking_code
-from engine.web.context import Page, PageDep, safe_next
+from engine.web.context import FormDep, Page, PageDep, safe_next
 from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES
 from engine.web.session import LANG_COOKIE
@@ -64,8 +64,7 @@ def service_start(page: PageDep, key: str) -> Response:
 
 
 @router.post("/services/{key}/start")
-async def start_service(page: PageDep, key: str) -> Response:
-    await page.form()
+def start_service(page: PageDep, _: FormDep, key: str) -> Response:
     principal = page.signed_in_as(Role.CITIZEN)
     if principal is None:
         return page.redirect(f"/sign-in?next={quote(f'/services/{key}')}")
@@ -163,8 +162,7 @@ def track_form(page: PageDep) -> Response:
 
 
 @router.post("/track")
-async def track(page: PageDep) -> Response:
-    posted = await page.form()
+def track(page: PageDep, posted: FormDep) -> Response:
     code = compact(str(posted.get("tracking_code", ""))).replace("-", "")
     national = canonical_national_code(str(posted.get("national_code", "")))
     values = {"tracking_code": posted.get("tracking_code", ""), "national_code": posted.get("national_code", "")}

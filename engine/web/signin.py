@@ -12,7 +12,7 @@ from engine.security.principals import Role
 from engine.security.tokens import resolve
 from engine.services import signin
 from engine.services.notify import send_sms
-from engine.web.context import PageDep, safe_next
+from engine.web.context import FormDep, PageDep, safe_next
 from forms.identifiers import canonical_mobile, canonical_national_code, check_mobile, check_national_code
 
 router = APIRouter(include_in_schema=False)
@@ -24,8 +24,7 @@ def sign_in_form(page: PageDep, next: str = "/cases") -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(page: PageDep) -> Response:
-    posted = await page.form()
+def sign_in(page: PageDep, posted: FormDep) -> Response:
     target = safe_next(str(posted.get("next", "")), "/cases")
     national = canonical_national_code(str(posted.get("national_code", "")))
     mobile = canonical_mobile(str(posted.get("mobile", "")))
@@ -61,8 +60,7 @@ def code_form(page: PageDep, challenge: str, to: str = "", next: str = "/cases")
 
 
 @router.post("/sign-in/code")
-async def verify_code(page: PageDep) -> Response:
-    posted = await page.form()
+def verify_code(page: PageDep, posted: FormDep) -> Response:
     challenge = str(posted.get("challenge", ""))
     target = safe_next(str(posted.get("next", "")), "/cases")
     from forms.normalize import ascii_digits
@@ -80,8 +78,7 @@ async def verify_code(page: PageDep) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(page: PageDep) -> Response:
-    await page.form()
+def sign_out(page: PageDep, _: FormDep) -> Response:
     page.session.sign_out()
     return page.redirect("/")
 
@@ -102,8 +99,7 @@ def staff_sign_in_form(page: PageDep) -> Response:
 
 
 @router.post("/staff/sign-in")
-async def staff_sign_in(page: PageDep) -> Response:
-    posted = await page.form()
+def staff_sign_in(page: PageDep, posted: FormDep) -> Response:
     admin = page.runtime.settings.admin_token
     with page.runtime.reading() as session:
         principal = resolve(session, str(posted.get("token", "")).strip(),

@@ -13,7 +13,7 @@ from engine.security.principals import Principal, Role
 from engine.services import instances, queries, uploads
 from engine.services.catalogue import offered
 from engine.services.errors import Conflict, InvalidInput, NotFound
-from engine.web.context import Page, PageDep
+from engine.web.context import FormDep, Page, PageDep
 from engine.web.fields import Question, parse, questions
 from forms.messages import message_for
 
@@ -80,11 +80,10 @@ def staff_task(page: PageDep, task_id: str) -> Response:
 
 
 @router.post("/staff/tasks/{task_id}")
-async def complete_staff_task(page: PageDep, task_id: str) -> Response:
+def complete_staff_task(page: PageDep, posted: FormDep, task_id: str) -> Response:
     principal = page.signed_in_as(Role.STAFF)
     if principal is None:
         return page.redirect("/staff/sign-in")
-    posted = await page.form()
     with page.runtime.reading() as session:
         row = queries.load_task(session, principal, task_id)
     model = row.form or {}
