@@ -1,9 +1,13 @@
 """Benchmark (not a test): what the engine costs on top of bare SpiffWorkflow.
 
-Runs the business licence service N times start to end three ways and prints ms per
-instance and the ratio to raw:
-  raw       SpiffWorkflow in memory: parse once, run, complete the three user tasks;
-  sqlite    the engine's services on a SQLite file (state, projections, audit, commits);
+Runs the business licence service N times start to end and prints ms per instance and the
+ratio to raw:
+  raw       SpiffWorkflow in memory: parse once, run, answer the two service tasks and the
+            three user tasks directly;
+  core      the same through `engine.core` (our runtime, in memory);
+  sqlite    the engine's services on a SQLite file (state, projections, outbox, connector
+            jobs, data-use records, audit, commits); the agencies answer through an
+            in-process transport with the same canned answers, so no network time is counted;
   postgres  the same on PostgreSQL, when PANJEREH_BENCH_PG_URL (or the CI default) answers.
 
 Usage: .venv/bin/python tests/benchmarks/engine_overhead.py [N]
@@ -19,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from sqlalchemy import text
 
 from engine.core.runtime import Execution, make_script_engine
@@ -37,14 +42,41 @@ ANSWERS = {
     "inspect": {"inspection_passed": True},
     "review": {"review_outcome": "approve"},
 }
+PERSON = {"national_code": "0013542419", "first_name": "علی", "last_name": "رضایی", "father_name": "حسن",
+          "birth_date": "1365/04/12", "gender": "male", "alive": True, "postal_code": "1193653471"}
+ADDRESS = {"postal_code": "1193653471", "province": "تهران", "city": "تهران", "street": "خیابان انقلاب",
+           "alley": "کوچه لاله", "plaque": 12, "floor": 3, "unit": 7}
+RESULTS = {"fetch_person": PERSON, "fetch_address": ADDRESS}
+START = {"applicant_national_code": "0013542419"}
+SOAP_ANSWER = (
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:post="urn:panjereh:sandbox:post">'
+    "<soap:Body><post:GetAddressByPostalCodeResponse><post:Address>"
+    + "".join(f"<post:{tag}>{ADDRESS[key]}</post:{tag}>" for tag, key in (
+        ("PostalCode", "postal_code"), ("Province", "province"), ("City", "city"), ("Street", "street"),
+        ("Alley", "alley"), ("Plaque", "plaque"), ("Floor", "floor"), ("Unit", "unit")))
+    + "</post:Address></post:GetAddressByPostalCodeResponse></soap:Body></soap:Envelope>").encode()
+
+
+def agencies(request: httpx.Request) -> httpx.Response:
+    """The registry and the post, answering in-process."""
+    if request.url.path.endswith("/soap"):
+        return httpx.Response(200, content=SOAP_ANSWER, headers={"Content-Type": "text/xml; charset=utf-8"})
+    return httpx.Response(200, json=PERSON)
+
+
 PG_URL = os.environ.get("PANJEREH_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def raw_once(compiled: object, script_engine: object) -> None:
-    execution = Execution.start(compiled, "business_licence", {}, script_engine)  # type: ignore[arg-type]
+    execution = Execution.start(compiled, "business_licence", dict(START), script_engine)  # type: ignore[arg-type]
     execution.advance()
-    while tasks := execution.human_tasks():
-        execution.complete_human_task(tasks[0].id, ANSWERS[tasks[0].spec_id])
+    while True:
+        if calls := execution.service_calls():
+            execution.complete_service_task(calls[0].task_id, RESULTS[calls[0].spec_id])
+        elif tasks := execution.human_tasks():
+            execution.complete_human_task(tasks[0].id, ANSWERS[tasks[0].spec_id])
+        else:
+            break
     assert execution.status == "completed"
 
 
@@ -53,17 +85,24 @@ def bare_spiff_once(spec: object, subprocess_specs: object, script_engine: objec
     from SpiffWorkflow.util.task import TaskState
 
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+    workflow.get_next_task(state=TaskState.READY).data.update(START)
     workflow.do_engine_steps()
-    while task := workflow.get_next_task(state=TaskState.READY, manual=True):
-        task.data.update(ANSWERS[task.task_spec.bpmn_id])
-        task.run()
+    while True:
+        if task := workflow.get_next_task(state=TaskState.STARTED):
+            task.data[task.task_spec.result_variable] = RESULTS[task.task_spec.bpmn_id]
+            task.complete()
+        elif task := workflow.get_next_task(state=TaskState.READY, manual=True):
+            task.data.update(ANSWERS[task.task_spec.bpmn_id])
+            task.run()
+        else:
+            break
         workflow.do_engine_steps()
     assert workflow.is_completed()
 
 
 def engine_once(runtime: Runtime, who: Principal) -> None:
     with runtime.unit_of_work() as session:
-        instance = instances.start(session, runtime, who, "business_licence", {})
+        instance = instances.start(session, runtime, who, "business_licence", dict(START))
         instance_id = instance.id
     while True:
         with runtime.unit_of_work() as session:
@@ -92,6 +131,7 @@ def measure(label: str, n: int, once: Callable[[], None]) -> float:
 
 def engine_runtime(url: str, var: Path) -> Runtime:
     runtime = build_runtime(Settings(database_url=url, var_dir=var))
+    runtime.connector_transport = httpx.MockTransport(agencies)
     deploy_service(runtime, SERVICE)
     with runtime.unit_of_work() as session:
         lease = uploads.store(session, var / "uploads", "bench", "lease.pdf", b"%PDF-1.4 benchmark lease")
@@ -118,7 +158,8 @@ def main() -> None:
         print(f"postgres   skipped: {type(err).__name__}: {str(err).splitlines()[0]}")
     else:
         with runtime.engine.begin() as conn:
-            conn.execute(text("DELETE FROM human_task; DELETE FROM service_call; DELETE FROM instance"))
+            conn.execute(text("DELETE FROM draft; DELETE FROM data_use; DELETE FROM incident; DELETE FROM human_task; "
+                              "DELETE FROM service_call; DELETE FROM instance"))
         results["postgres"] = measure("postgres", n, lambda: engine_once(runtime, who))
         runtime.close()
     raw = results["raw"]
