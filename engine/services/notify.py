@@ -1,16 +1,35 @@
-"""Text messages to citizens, through the SMS gateway connector like any other agency call."""
+"""Calls the portal makes to other agencies outside any case: sign-in texts and the
+mobile-ownership check, through connectors like every other agency call."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from connectors.context import make_context
 from connectors.sdk import ConnectorError
 from engine.services.runtime import Runtime
 
 SEND_SMS = "sms/send"
+OWNS_MOBILE = "mobile_registry/owns_mobile"
 log = logging.getLogger("panjereh.notify")
+
+
+def _call(runtime: Runtime, operation_id: str, params: dict[str, Any], *, purpose: str, case_id: str | None,
+          end_user: str | None) -> dict[str, Any]:
+    operation = runtime.connectors.get(operation_id)
+    if operation is None:
+        raise ConnectorError("unknown-operation", f"no '{operation_id}' connector is installed")
+    call_id = str(uuid.uuid4())
+    settings = runtime.settings
+    context = make_context(timeout=settings.connector_timeout_seconds, case_id=case_id or call_id,
+                           purpose=purpose, end_user=end_user, attempt=1, idempotency_key=f"panjereh-{call_id}",
+                           secrets=settings.connector_secrets(), logger=log, transport=runtime.connector_transport)
+    try:
+        return operation.call(context, params)
+    finally:
+        context.http.close()
 
 
 def send_sms(runtime: Runtime, to: str, text: str, *, purpose: str, case_id: str | None = None) -> str:
@@ -19,16 +38,15 @@ def send_sms(runtime: Runtime, to: str, text: str, *, purpose: str, case_id: str
     Raises:
         ConnectorError: the gateway is missing, refused or could not be reached.
     """
-    operation = runtime.connectors.get(SEND_SMS)
-    if operation is None:
-        raise ConnectorError("unknown-operation", f"no '{SEND_SMS}' connector is installed")
-    message_id = str(uuid.uuid4())
-    settings = runtime.settings
-    context = make_context(timeout=settings.connector_timeout_seconds, case_id=case_id or message_id,
-                           purpose=purpose, end_user=None, attempt=1, idempotency_key=f"panjereh-sms-{message_id}",
-                           secrets=settings.connector_secrets(), logger=log, transport=runtime.connector_transport)
-    try:
-        result = operation.call(context, {"to": to, "text": text})
-    finally:
-        context.http.close()
-    return str(result["id"])
+    return str(_call(runtime, SEND_SMS, {"to": to, "text": text}, purpose=purpose, case_id=case_id,
+                     end_user=None)["id"])
+
+
+def owns_mobile(runtime: Runtime, national_code: str, mobile: str) -> bool:
+    """Whether the operators' registry has `mobile` in the name of `national_code`.
+
+    Raises:
+        ConnectorError: the check could not be made; sign-in then fails closed.
+    """
+    return bool(_call(runtime, OWNS_MOBILE, {"national_code": national_code, "mobile": mobile},
+                      purpose="sign-in", case_id=None, end_user=national_code)["match"])

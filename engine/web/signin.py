@@ -11,7 +11,7 @@ from connectors.sdk import ConnectorError
 from engine.security.principals import Role
 from engine.security.tokens import resolve
 from engine.services import signin
-from engine.services.notify import send_sms
+from engine.services.notify import owns_mobile, send_sms
 from engine.web.context import FormDep, PageDep, safe_next
 from forms.identifiers import canonical_mobile, canonical_national_code, check_mobile, check_national_code
 
@@ -36,6 +36,14 @@ def sign_in(page: PageDep, posted: FormDep) -> Response:
         errors["mobile"] = page.t("signin.mobile_invalid")
     if errors:
         return page.render("sign_in.html", status=422, next=target, errors=errors, values=values)
+    try:
+        # A code texted to a phone proves only the phone; the operators' registry ties it to the person.
+        if not owns_mobile(page.runtime, national, mobile):
+            return page.render("sign_in.html", status=422, next=target, values=values,
+                               errors={"mobile": page.t("signin.mobile_not_owned")})
+    except ConnectorError:
+        return page.render("sign_in.html", status=503, next=target, values=values,
+                           errors={"mobile": page.t("signin.check_failed")})
     secret = page.runtime.settings.secret_key.get_secret_value()
     try:
         with page.runtime.unit_of_work() as session:

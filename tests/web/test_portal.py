@@ -194,3 +194,11 @@ def test_sign_in_code_goes_through_the_sms_gateway(client: TestClient, runtime: 
                         headers={"Authorization": "Bearer sandbox-sms-key"}).json()
     assert gateway["messages"], "the code was not sent through the SMS connector"
     assert re.search(r"[0-9۰-۹]{6}", gateway["messages"][-1]["text"])
+
+
+def test_sign_in_needs_a_mobile_in_the_citizens_name(client: TestClient, runtime: Runtime) -> None:
+    page = client.get("/sign-in")
+    response = client.post("/sign-in", data={"csrf_token": csrf(page.text), "national_code": "1234567891",
+                                              "mobile": "09121234567"})
+    assert response.status_code == 422
+    assert "این شماره همراه به نام این کد ملی ثبت نشده است" in response.text
