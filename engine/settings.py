@@ -67,8 +67,12 @@ class Settings(BaseSettings):
                                                                    self.connectors.get(connector_id, {})).items()}
         return {"base_url": f"{self.base_url}/sandbox/{connector_id.replace('_', '-')}", **configured}
 
-    def connector_secrets(self) -> dict[str, str]:
-        return {name.lower(): value.get_secret_value() for name, value in self.secrets.items()}
+    def connector_secrets(self, connector_id: str) -> dict[str, str]:
+        """The secrets one connector may read: those named after it (`sms_api_key` for `sms`),
+        so a plugin never sees another agency's credentials."""
+        prefix = f"{connector_id.lower()}_"
+        return {name.lower(): value.get_secret_value() for name, value in self.secrets.items()
+                if name.lower().startswith(prefix)}
 
     @property
     def effective_database_url(self) -> str:

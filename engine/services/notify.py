@@ -25,7 +25,8 @@ def _call(runtime: Runtime, operation_id: str, params: dict[str, Any], *, purpos
     settings = runtime.settings
     context = make_context(timeout=settings.connector_timeout_seconds, case_id=case_id or call_id,
                            purpose=purpose, end_user=end_user, attempt=1, idempotency_key=f"panjereh-{call_id}",
-                           secrets=settings.connector_secrets(), logger=log, transport=runtime.connector_transport)
+                           secrets=settings.connector_secrets(operation.connector_id), logger=log,
+                           transport=runtime.connector_transport)
     try:
         return operation.call(context, params)
     finally:
