@@ -4,14 +4,11 @@ also runs on PostgreSQL."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,25 +16,13 @@ from engine import audit
 from engine.app import build_app
 from engine.db.models import AuditEvent, Instance
 from engine.services.runtime import Runtime
-from tests.fixtures import Tokens, model_files
+from tests.fixtures import Tokens, model_files, serve
 
 
 @pytest.fixture
 def server(runtime: Runtime) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(build_app(runtime), host="127.0.0.1", port=port, log_level="error")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert instance.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serve(build_app(runtime)) as url:
+        yield url
 
 
 def _race(url: str, headers: dict[str, str], bodies: list[dict]) -> list[httpx.Response]:

@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tarfile
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
-import uvicorn
 
 from engine.app import build_app
 from engine.services.catalogue import deploy_catalogue
 from engine.services.runtime import Runtime
-from tests.fixtures import ROOT
+from tests.fixtures import ROOT, serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -99,20 +95,8 @@ def axe_script(pytestconfig: pytest.Config) -> Path:
 def server(runtime: Runtime) -> Iterator[str]:
     """The whole application on a free loopback port, with the service catalogue deployed."""
     deploy_catalogue(runtime, ROOT / "processes")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(build_app(runtime), host="127.0.0.1", port=port, log_level="error")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert instance.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serve(build_app(runtime)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
