@@ -1,78 +1,150 @@
-"""Celery: the worker side of connector calls in broker mode.
+"""Celery: the worker side of connector calls in broker mode (`panjereh worker`).
 
 Tasks are thin: they take a call id and run one attempt through `engine.services.jobs`,
-which owns every decision (retry, incident, BPMN error). `acks_late` with
-`reject_on_worker_lost` means a worker killed mid-call leaves its message to be
-redelivered; the claim on the row makes the second delivery pick it up only once the
-first attempt is known to be dead, and the agency drops the repeat by idempotency key.
-Retries are not Celery retries: the row's `next_attempt_at` holds them, and a beat tick
-sends what is due, so a retry survives a restart of every worker.
+which owns every decision (retry, incident, BPMN error). Delivery is at least once:
+
+- `acks_late` with `reject_on_worker_lost`: a message is acknowledged only after its
+  attempt ran, so a worker killed mid-call leaves it to be delivered again (RabbitMQ: as
+  soon as the connection drops; Redis: after the visibility timeout,
+  ``PANJEREH_BROKER_VISIBILITY_TIMEOUT``, see `engine.services.dispatch`).
+- The beat tick (`panjereh.tick`, every 2 s) sends every call that is due: retries whose
+  `next_attempt_at` came (retries are rows, not Celery retries, so they survive a restart of
+  every worker), calls whose hand-over failed, and calls whose claim went stale because
+  the worker running them died.
+
+and the effect is once: a delivery first claims the row, so a duplicate finds it claimed
+or settled and does nothing, and a new attempt after a dead one calls the agency with the
+same idempotency key, so the agency answers it from its memory instead of acting twice.
+
+Run the tick in exactly one worker (``panjereh worker --no-beat`` for the others); two
+ticks only send duplicates, which the claim absorbs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import os
+import sys
+from contextlib import closing
 from functools import cache
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 from engine.services import jobs
-from engine.services.dispatch import RUN_CALL
+from engine.services.dispatch import RUN_CALL, BrokerSettings, celery_dispatcher
+from engine.services.dispatch import make_celery as make_sender
 from engine.services.runtime import Runtime, build_runtime
-from engine.settings import get_settings
+from engine.settings import Settings, get_settings
 
+log = logging.getLogger("panjereh.worker")
 TICK = "panjereh.tick"
+TICK_SECONDS = 2.0
+# A tick that waited behind busy workers longer than this is dropped unrun: a newer one is
+# queued, and a pile of old ones run back to back would each send the same due calls.
+TICK_EXPIRES_SECONDS = 10.0
 
 
-def make_celery(broker_url: str) -> Celery:
-    app = Celery("panjereh", broker=broker_url)
+def make_celery(broker_url: str, settings: Settings) -> Celery:
+    """The worker's Celery app: the shared sender configuration plus delivery guarantees."""
+    app: Celery = make_sender(broker_url)
+    stale = jobs.stale_after(settings)
     app.conf.update(
-        task_serializer="json", accept_content=["json"], result_backend=None, task_ignore_result=True,
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-        broker_connection_retry_on_startup=True,
-        # Redis redelivers an unacknowledged message only after this; keep it short so a
-        # killed worker's call is picked up again within a minute.
-        broker_transport_options={"visibility_timeout": 60},
-        beat_schedule={"panjereh-tick": {"task": TICK, "schedule": 2.0}},
+        # An attempt must end before its claim can be presumed dead, or a sweep would start a
+        # second attempt beside a live one. The soft limit interrupts the call (it settles as
+        # a retryable failure); the hard limit kills a process that ignored it.
+        task_soft_time_limit=stale * 0.6, task_time_limit=stale * 0.75,
+        beat_schedule={"panjereh-tick": {"task": TICK, "schedule": TICK_SECONDS,
+                                         "options": {"expires": TICK_EXPIRES_SECONDS}}},
+        # The schedule is one fixed interval: nothing to persist, so no schedule file is
+        # written into whatever directory the worker was started in.
+        beat_scheduler="celery.beat:Scheduler",
     )
-    app.task(name=RUN_CALL, bind=False)(run_service_call)
-    app.task(name=TICK, bind=False)(tick)
+    app.task(name=RUN_CALL, bind=True)(run_service_call)
+    app.task(name=TICK)(tick)
     return app
 
 
 @cache
+def celery_app() -> Celery:
+    settings = get_settings()
+    return make_celery(settings.broker_url, settings)
+
+
+def _send(call_ids: Any) -> None:
+    celery_dispatcher(get_settings().broker_url, celery_app())(call_ids)
+
+
+@cache
 def worker_runtime() -> Runtime:
-    """The worker's own runtime; it runs calls itself, so it never dispatches to Celery."""
-    runtime = build_runtime(get_settings())
+    """This pool process's own runtime, built on first use, after the fork.
+
+    Migrations ran once in the main process (`run_worker`). Calls that a result parks go
+    back through the broker, like any other.
+    """
+    runtime = build_runtime(get_settings(), migrate=False)
     runtime.dispatch = _send
     return runtime
 
 
-def _send(call_ids: Iterable[str]) -> None:
-    for call_id in call_ids:
-        celery_app().send_task(RUN_CALL, args=[call_id])
+def _no_inherited_connections(**_: Any) -> None:
+    """A forked pool process must not use the database connections of its parent: two
+    processes talking over one socket (or one SQLite handle) corrupt each other's
+    transactions. `run_worker` closes its own before forking; this guards the rest."""
+    if worker_runtime.cache_info().currsize:
+        inherited = worker_runtime()
+        inherited.engine.dispose(close=False)
+        if inherited.readers is not None and inherited.readers.kw.get("bind") is not None:
+            inherited.readers.kw["bind"].dispose(close=False)
+        worker_runtime.cache_clear()
 
 
-@cache
-def celery_app() -> Celery:
-    return make_celery(get_settings().broker_url)
+signals.worker_process_init.connect(_no_inherited_connections, weak=False)
 
 
-def run_service_call(call_id: str) -> str:
+def _quiet_libraries(**_: Any) -> None:
+    # At INFO, SpiffWorkflow logs every task state change and httpx every request; the
+    # worker's log should read as one line per decision, which engine.services.jobs writes.
+    for name in ("spiff", "httpx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+signals.after_setup_logger.connect(_quiet_libraries, weak=False)
+
+
+def run_service_call(task: Any, call_id: str) -> str:
+    """One attempt at one call (the task body: the id in, the service does the work)."""
+    if (task.request.delivery_info or {}).get("redelivered"):
+        log.warning("service call %s: message redelivered (the worker that took it died, or did not acknowledge "
+                    "it within the visibility timeout)", call_id)
     runtime = worker_runtime()
     return jobs.run(runtime, runtime.connectors, call_id)
 
 
 def tick() -> int:
-    """Send every call that is due (retries whose time came, claims whose worker died)."""
+    """Send every call that is due: retries whose time came, hand-overs that failed, and
+    claims whose worker died."""
     runtime = worker_runtime()
     with runtime.reading() as session:
-        due = jobs.due(session, stale_after=runtime.settings.connector_timeout_seconds * 4)
-    _send(due)
+        due = jobs.due(session, stale_after=jobs.stale_after(runtime.settings))
+    if due:
+        log.info("tick: sending %d due service call(s): %s", len(due), ", ".join(due))
+        _send(due)
     return len(due)
 
 
 def run_worker(concurrency: int, beat: bool) -> None:
     """`panjereh worker`: a Celery worker (with the due-call tick when `beat`)."""
-    arguments = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle"]
-    celery_app().worker_main([*arguments, "-B"] if beat else arguments)
+    settings = get_settings()
+    # Migrate once, here, rather than in every pool process at once; closing the runtime
+    # leaves no connection open for the forks to inherit.
+    with closing(build_runtime(settings)):
+        pass
+    stale = jobs.stale_after(settings)
+    print(f"panjereh worker: queue {BrokerSettings().queue!r}, connector timeout "
+          f"{settings.connector_timeout_seconds:g} s, attempts presumed dead after {stale:g} s, "
+          f"tick {f'every {TICK_SECONDS:g} s' if beat else 'off (--no-beat)'}", file=sys.stderr, flush=True)
+    arguments = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--without-gossip",
+                 "--without-mingle", f"--hostname=panjereh-{os.getpid()}@%h"]
+    celery_app().worker_main([*arguments, "--beat"] if beat else arguments)

@@ -18,7 +18,8 @@ A claim older than `stale_after` is presumed dead (the worker was killed, the ma
 lost) and the next sweep takes the call again: a new attempt, with the same idempotency
 key, so an agency that acted on the dead attempt answers the new one from its memory.
 Broker workers kill an attempt before its claim turns stale (`engine.jobs`), so a claim
-that looks dead is dead, and two attempts never call an agency at once.
+that looks dead is dead rather than slow. A call whose every attempt died (one that kills
+its worker, say) becomes an incident instead of being taken up for ever.
 """
 
 from __future__ import annotations
@@ -113,6 +114,11 @@ def claim(runtime: Runtime, call_id: str) -> Claim | None:
                 log.info("service call %s: skipped (attempt %d claimed it at %s and may still be running; "
                          "presumed dead after %.0f s)", call_id, row.attempts, row.claimed_at.isoformat(), stale)
                 return None
+            if row.attempts >= row.max_attempts:
+                # Every attempt died mid-call: a call that kills its worker would otherwise
+                # be taken up, and kill one, every `stale` seconds for ever.
+                _lost(session, row)
+                return None
             log.warning("service call %s: reclaiming it; attempt %d (claimed at %s) never settled, so its worker "
                         "is presumed dead", call_id, row.attempts,
                         row.claimed_at.isoformat() if row.claimed_at else "?")
@@ -134,6 +140,18 @@ def claim(runtime: Runtime, call_id: str) -> Claim | None:
         return Claim(row.id, row.instance_id, row.operation, dict(row.params), row.attempts, purpose, end_user)
 
 
+def _lost(session: Session, row: ServiceCallRow) -> None:
+    row.status = "incident"
+    row.last_error = f"worker-lost: attempt {row.attempts} of {row.max_attempts} never settled"
+    session.add(Incident(
+        instance_id=row.instance_id, call_id=row.id, kind="worker-lost",
+        message=f"{row.operation}: {row.last_error} (its worker died mid-call); the agency may have acted, "
+                f"and a retry repeats the idempotency key panjereh-{row.id}, so it will not act twice"))
+    audit.append(session, "connector", "incident.opened", instance_id=row.instance_id, subject=row.spec_id,
+                 detail={"operation": row.operation, "kind": "worker-lost", "error": row.last_error})
+    log.error("service call %s: incident opened (%s)", row.id, row.last_error)
+
+
 def _sha256(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -146,7 +164,7 @@ def call(runtime: Runtime, registry: Registry, job: Claim) -> tuple[Operation | 
     context = make_context(
         timeout=runtime.settings.connector_timeout_seconds, case_id=job.instance_id, purpose=job.purpose,
         end_user=job.end_user, attempt=job.attempt, idempotency_key=f"panjereh-{job.call_id}",
-        secrets=runtime.settings.connector_secrets(), logger=log.getChild(operation.connector_id),
+        secrets=runtime.settings.connector_secrets(operation.connector_id), logger=log.getChild(operation.connector_id),
         transport=runtime.connector_transport)
     try:
         return operation, operation.call(context, job.params)

@@ -21,11 +21,19 @@ CASES = [
      {"upload": {"deed_number": "9"}}),
     (["counter_loop.bpmn"], "counter_loop", {"rounds": 50}, {}),
     ([str(p) for p in sorted((ROOT / "processes" / "business_licence").iterdir())
-      if p.suffix in (".bpmn", ".dmn", ".json")], "business_licence", {},
+      if p.suffix in (".bpmn", ".dmn", ".json")], "business_licence", {"applicant_national_code": "0013542419"},
      {"apply": {"business_name": "x", "activity": "retail", "area_m2": 500,
      "premises_document": "0d6f3c1e-2b8a-4c39-9a7e-5b1f2e3d4c5a"}, "inspect": {"inspection_passed": True},
       "review": {"review_outcome": "approve"}}),
 ]
+
+
+AGENCY_ANSWERS = {
+    "fetch_person": {"national_code": "0013542419", "first_name": "علی", "last_name": "رضایی", "father_name": "حسن",
+                     "birth_date": "1365/04/12", "gender": "male", "alive": True, "postal_code": "1193653471"},
+    "fetch_address": {"postal_code": "1193653471", "province": "تهران", "city": "تهران", "street": "خیابان انقلاب",
+                      "alley": "کوچه لاله", "plaque": 12, "floor": 3, "unit": 7},
+}
 
 
 def _package(names: list[str]) -> Any:
@@ -40,13 +48,16 @@ def _run(names: list[str], key: str, data: dict[str, Any], answers: dict[str, An
     engine = make_script_engine()
     execution = Execution.start(package, key, data, engine)
     execution.advance()
-    while tasks := execution.human_tasks():
+    while (calls := execution.service_calls()) or (tasks := execution.human_tasks()):
         if restore:
             state, version = execution.dump()
             json.loads(state)
             execution = Execution.restore(package, key, state, version, make_script_engine())
             assert isinstance(execution.workflow.script_engine.environment, SandboxedEnvironment)
-        execution.complete_human_task(tasks[0].id, answers[tasks[0].spec_id])
+        if calls:
+            execution.complete_service_task(calls[0].task_id, AGENCY_ANSWERS[calls[0].spec_id])
+        else:
+            execution.complete_human_task(tasks[0].id, answers[tasks[0].spec_id])
     return execution
 
 
