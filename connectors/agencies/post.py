@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import httpx
 from lxml import etree
 from pydantic import BaseModel, Field
 
-from connectors.agencies.http import request
+from connectors.failures import from_http_error, from_response
 from connectors.sdk import Connector, ConnectorContext, ConnectorError, operation
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -53,6 +54,20 @@ def _parse(content: bytes) -> etree._Element:
     return root
 
 
+def _fault(response: httpx.Response) -> ConnectorError:
+    """A SOAP fault names what went wrong; anything else (a gateway's 503, 429) is HTTP's to say."""
+    if "xml" not in response.headers.get("content-type", ""):
+        return from_response(response)
+    root = _parse(response.content)
+    code = root.findtext(f".//{{{POST}}}ErrorCode") or ""
+    if code == "not-found":
+        return ConnectorError("not-found", "the post has no address for this postal code")
+    if code in ("invalid-postal-code", "malformed-request", "unknown-operation"):
+        return ConnectorError("bad-params", f"the post refused the request: {code}")
+    return ConnectorError("agency-unavailable", f"the post answered with a SOAP fault {code or '(no code)'}",
+                          retryable=True)
+
+
 class NationalPost(Connector):
     id: ClassVar[str] = "post"
     title: ClassVar[dict[str, str]] = {"fa": "شرکت ملی پست", "en": "National post"}
@@ -62,13 +77,13 @@ class NationalPost(Connector):
                fields=("province", "city", "street", "alley", "plaque", "floor", "unit"))
     def address_by_postal_code(self, ctx: ConnectorContext, params: AddressQuery) -> Address:
         try:
-            response = request(ctx, "POST", f"{self.config['base_url']}/soap", content=_envelope(params.postal_code),
-                               headers={"Content-Type": "text/xml; charset=utf-8",
-                                        "SOAPAction": f'"{POST}#GetAddressByPostalCode"'})
-        except ConnectorError as error:
-            if error.code != "agency-rejected":
-                raise
-            raise ConnectorError("not-found", "the post has no address for this postal code") from error
+            response = ctx.http.post(f"{self.config['base_url']}/soap", content=_envelope(params.postal_code),
+                                     headers={"Content-Type": "text/xml; charset=utf-8",
+                                              "SOAPAction": f'"{POST}#GetAddressByPostalCode"'})
+        except httpx.HTTPError as error:
+            raise from_http_error(error) from error
+        if response.status_code >= 400:
+            raise _fault(response)
         found = _parse(response.content).find(f".//{{{POST}}}Address")
         if found is None:
             raise ConnectorError("bad-result", "the post's answer has no Address", retryable=True)

@@ -1,0 +1,62 @@
+"""The built-in agency connectors against the simulated agencies, over real HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from connectors.context import make_context
+from connectors.registry import load_registry
+from connectors.sdk import ConnectorError
+
+BUILT_IN = ["civil_registry", "mobile_registry", "post", "sms", "tax", "business_registry"]
+
+
+def _call(agencies: str, operation_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    connector = operation_id.split("/")[0]
+    registry = load_registry(allow=BUILT_IN, config={
+        name: {"base_url": f"{agencies}/sandbox/{name.replace('_', '-')}"} for name in BUILT_IN})
+    assert registry.problems == []
+    operation = registry.get(operation_id)
+    assert operation is not None
+    context = make_context(timeout=5, case_id="case-1", purpose="test", end_user="0013542419", attempt=1,
+                           idempotency_key=f"test-{operation_id}-{sorted(params.items())}",
+                           secrets={"sms_api_key": "sandbox-sms-key"} if connector == "sms" else {},
+                           logger=logging.getLogger("test"))
+    try:
+        return operation.call(context, params)
+    finally:
+        context.http.close()
+
+
+def test_every_built_in_connector_is_discovered() -> None:
+    registry = load_registry(allow=BUILT_IN)
+    assert set(registry.connectors) == set(BUILT_IN)
+    assert len(registry.operations) == 6
+
+
+@pytest.mark.parametrize("operation_id, params, expected", [
+    ("civil_registry/person_by_national_code", {"national_code": "0013542419"}, {"first_name": "علی"}),
+    ("mobile_registry/owns_mobile", {"national_code": "0013542419", "mobile": "09121234567"}, {"match": True}),
+    ("post/address_by_postal_code", {"postal_code": "1193653471"}, {"street": "خیابان انقلاب", "plaque": 12}),
+    ("tax/taxpayer_status", {"taxpayer_id": "1234567891"}, {"debt_rial": 45_000_000, "clearance": False}),
+    ("business_registry/company_by_legal_id", {"legal_id": "10380284790"}, {"status": "active"}),
+    ("sms/send", {"to": "09121234567", "text": "test"}, {}),
+])
+def test_operation_answers(agencies: str, operation_id: str, params: dict[str, Any],
+                           expected: dict[str, Any]) -> None:
+    result = _call(agencies, operation_id, params)
+    assert {key: result[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize("operation_id, params", [
+    ("civil_registry/person_by_national_code", {"national_code": "0061234567"}),
+    ("post/address_by_postal_code", {"postal_code": "1315700000"}),
+    ("business_registry/company_by_legal_id", {"legal_id": "14009999995"}),
+])
+def test_unknown_records_are_not_found(agencies: str, operation_id: str, params: dict[str, Any]) -> None:
+    with pytest.raises(ConnectorError) as caught:
+        _call(agencies, operation_id, params)
+    assert caught.value.code == "not-found" and caught.value.retryable is False
