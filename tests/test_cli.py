@@ -14,12 +14,13 @@ import httpx
 import pytest
 
 from engine.cli import main
+from engine.services.runtime import Runtime
 from engine.settings import Settings, get_settings
 from tests.fixtures import MODELS, ROOT
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+def env(monkeypatch: pytest.MonkeyPatch, settings: Settings, runtime: Runtime) -> Settings:
     monkeypatch.setenv("PANJEREH_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("PANJEREH_VAR_DIR", str(settings.var_dir))
     get_settings.cache_clear()
@@ -76,7 +77,8 @@ def test_token_deploy_and_audit_verify(env: Settings, capsys: pytest.CaptureFixt
     assert "chain intact" in capsys.readouterr().out
 
 
-def test_serve_deploys_the_catalogue_and_prints_its_url(settings: Settings, tmp_path: Path) -> None:
+def test_serve_deploys_the_catalogue_and_prints_its_url(settings: Settings, runtime: Runtime, tmp_path: Path) -> None:
+    """`runtime` empties the shared PostgreSQL database first, as for every test."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
