@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
@@ -84,8 +85,19 @@ def _base(instance: Instance, row: HumanTaskRow) -> str:
     return f"/cases/{instance.id}/tasks/{row.id}"
 
 
-@router.get("/cases/{instance_id}/tasks/{task_id}/pages/{number}")
-def show_page(page: PageDep, instance_id: str, task_id: str, number: int) -> Response:
+@dataclass
+class _Step:
+    """One page of one task, as the signed-in citizen left it."""
+
+    principal: Principal
+    instance: Instance
+    row: HumanTaskRow
+    data: dict[str, Any]
+    pages: list[list[str]]
+
+
+def _step(page: Page, instance_id: str, task_id: str, number: int) -> _Step | Response:
+    """The page asked for, or where to go instead (sign in; past the last page, the check)."""
     principal = page.signed_in_as(Role.CITIZEN)
     if principal is None:
         return page.sign_in_redirect()
@@ -94,7 +106,15 @@ def show_page(page: PageDep, instance_id: str, task_id: str, number: int) -> Res
     pages = _pages(row, data)
     if not 0 <= number < len(pages):
         return page.redirect(f"{_base(instance, row)}/check")
-    return _render_page(page, instance, row, pages, number, data, {})
+    return _Step(principal, instance, row, data, pages)
+
+
+@router.get("/cases/{instance_id}/tasks/{task_id}/pages/{number}")
+def show_page(page: PageDep, instance_id: str, task_id: str, number: int) -> Response:
+    step = _step(page, instance_id, task_id, number)
+    if isinstance(step, Response):
+        return step
+    return _render_page(page, step.instance, step.row, step.pages, number, step.data, {})
 
 
 def _render_page(page: Page, instance: Instance, row: HumanTaskRow, pages: list[list[str]], number: int,
@@ -112,14 +132,10 @@ def _render_page(page: Page, instance: Instance, row: HumanTaskRow, pages: list[
 
 @router.post("/cases/{instance_id}/tasks/{task_id}/pages/{number}")
 def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, number: int) -> Response:
-    principal = page.signed_in_as(Role.CITIZEN)
-    if principal is None:
-        return page.sign_in_redirect()
-    instance, row = _task(page, principal, instance_id, task_id)
-    data = _answers(page, row, instance, principal.name)
-    pages = _pages(row, data)
-    if not 0 <= number < len(pages):
-        return page.redirect(f"{_base(instance, row)}/check")
+    step = _step(page, instance_id, task_id, number)
+    if isinstance(step, Response):
+        return step
+    principal, instance, row, data, pages = step.principal, step.instance, step.row, step.data, step.pages
     asked = questions(page.t, row.form or {}, pages[number], data)
     answers, empty = parse(asked, posted)
     errors: dict[str, str] = {}
