@@ -36,7 +36,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from connectors.context import make_context
 from connectors.registry import Operation, Registry
 from connectors.sdk import ConnectorError
 from engine import audit
@@ -161,11 +160,9 @@ def call(runtime: Runtime, registry: Registry, job: Claim) -> tuple[Operation | 
     operation = registry.get(job.operation)
     if operation is None:
         return None, ConnectorError("unknown-operation", f"no connector operation '{job.operation}' is installed")
-    context = make_context(
-        timeout=runtime.settings.connector_timeout_seconds, case_id=job.instance_id, purpose=job.purpose,
-        end_user=job.end_user, attempt=job.attempt, idempotency_key=f"panjereh-{job.call_id}",
-        secrets=runtime.settings.connector_secrets(operation.connector_id), logger=log.getChild(operation.connector_id),
-        transport=runtime.connector_transport)
+    context = runtime.connector_context(
+        operation, case_id=job.instance_id, purpose=job.purpose, end_user=job.end_user, attempt=job.attempt,
+        idempotency_key=f"panjereh-{job.call_id}", logger=log.getChild(operation.connector_id))
     try:
         return operation, operation.call(context, job.params)
     except ConnectorError as error:

@@ -7,7 +7,6 @@ import logging
 import uuid
 from typing import Any
 
-from connectors.context import make_context
 from connectors.sdk import ConnectorError
 from engine.services.runtime import Runtime
 
@@ -22,11 +21,8 @@ def _call(runtime: Runtime, operation_id: str, params: dict[str, Any], *, purpos
     if operation is None:
         raise ConnectorError("unknown-operation", f"no '{operation_id}' connector is installed")
     call_id = str(uuid.uuid4())
-    settings = runtime.settings
-    context = make_context(timeout=settings.connector_timeout_seconds, case_id=case_id or call_id,
-                           purpose=purpose, end_user=end_user, attempt=1, idempotency_key=f"panjereh-{call_id}",
-                           secrets=settings.connector_secrets(operation.connector_id), logger=log,
-                           transport=runtime.connector_transport)
+    context = runtime.connector_context(operation, case_id=case_id or call_id, purpose=purpose, end_user=end_user,
+                                        attempt=1, idempotency_key=f"panjereh-{call_id}", logger=log)
     try:
         return operation.call(context, params)
     finally:

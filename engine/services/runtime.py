@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -13,8 +14,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.context import make_context
 from connectors.registry import GROUP as ENTRY_POINT_GROUP
-from connectors.registry import Registry, load_registry
+from connectors.registry import Operation, Registry, load_registry
+from connectors.sdk import ConnectorContext
 from engine.core.runtime import make_script_engine
 from engine.core.sandbox import SandboxLimits
 from engine.db.base import make_engine, make_session_factory
@@ -67,6 +70,14 @@ class Runtime:
                                            config={name: settings.connector_config(name) for name in installed})
         registry: Registry = self._registry
         return registry
+
+    def connector_context(self, operation: Operation, *, case_id: str, purpose: str, end_user: str | None,
+                          attempt: int, idempotency_key: str, logger: logging.Logger) -> ConnectorContext:
+        """The per-call context every connector call gets: timeouts, headers, its own secrets only."""
+        return make_context(timeout=self.settings.connector_timeout_seconds, case_id=case_id, purpose=purpose,
+                            end_user=end_user, attempt=attempt, idempotency_key=idempotency_key,
+                            secrets=self.settings.connector_secrets(operation.connector_id), logger=logger,
+                            transport=self.connector_transport)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
