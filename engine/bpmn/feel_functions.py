@@ -1,0 +1,83 @@
+"""The FEEL built-in functions the translator supports, and how each becomes Python.
+
+FEEL counts string and list positions from 1 and lets negative positions count from the
+end; `from_one` turns such a position into a Python index, statically when it is a literal.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from engine.bpmn.expression_syntax import call, compare, const, item, method
+
+_TEMPORAL = ("date", "time", "date and time", "duration", "years and months duration", "now", "today",
+             "day of week", "day of year", "week of year", "month of year", "last day of month")
+REFUSED_FUNCTIONS = {
+    "is defined": "is defined() needs the variable context, which a translated expression does not see",
+    **dict.fromkeys(_TEMPORAL, "date and time functions are not supported"),
+}
+
+
+class Refusal(Exception):
+    """A function's arguments are outside the subset; the parser adds the position."""
+
+
+def whole(node: ast.expr) -> int | None:
+    """The value of a whole-number literal (``3``, ``-3``), else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = whole(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
+def from_one(position: ast.expr) -> ast.expr:
+    """A 1-based FEEL position (negative: from the end) as a Python index."""
+    literal = whole(position)
+    if literal == 0:
+        raise Refusal("FEEL positions start at 1, not 0")
+    if literal is not None:
+        return const(literal - 1) if literal > 0 else position
+    return ast.IfExp(compare(position, ast.Gt(), const(0)), ast.BinOp(position, ast.Sub(), const(1)), position)
+
+
+def _substring(args: list[ast.expr]) -> ast.expr:
+    text, start = args[0], from_one(args[1])
+    begin, length = whole(start), whole(args[2]) if len(args) == 3 else None
+    if len(args) == 2:
+        return item(text, ast.Slice(start, None))
+    if begin is not None and length is not None:
+        end = begin + length
+        return item(text, ast.Slice(start, None if begin < 0 <= end else const(end)))
+    if begin == 0:
+        return item(text, ast.Slice(None, args[2]))
+    if begin is not None and begin > 0:
+        return item(text, ast.Slice(start, ast.BinOp(start, ast.Add(), args[2])))
+    return item(item(text, ast.Slice(start, None)), ast.Slice(None, args[2]))
+
+
+_Build = Callable[[list[ast.expr]], ast.expr]
+# Supported functions: name -> (allowed argument counts, translation).
+FUNCTIONS: dict[str, tuple[range, _Build]] = {
+    "not": (range(1, 2), lambda a: ast.UnaryOp(ast.Not(), a[0])),
+    "list contains": (range(2, 3), lambda a: compare(a[1], ast.In(), a[0])),
+    "count": (range(1, 2), lambda a: call("len", a[0])),
+    "sum": (range(1, 1000), lambda a: call("sum", a[0] if len(a) == 1 else ast.List(a, ast.Load()))),
+    "min": (range(1, 1000), lambda a: call("min", *a)),
+    "max": (range(1, 1000), lambda a: call("max", *a)),
+    "string length": (range(1, 2), lambda a: call("len", a[0])),
+    "upper case": (range(1, 2), lambda a: method(a[0], "upper")),
+    "lower case": (range(1, 2), lambda a: method(a[0], "lower")),
+    "contains": (range(2, 3), lambda a: compare(a[1], ast.In(), a[0])),
+    "starts with": (range(2, 3), lambda a: method(a[0], "startswith", a[1])),
+    "ends with": (range(2, 3), lambda a: method(a[0], "endswith", a[1])),
+    "substring": (range(2, 4), _substring),
+    # FEEL's modulo takes the sign of the divisor, exactly like Python's %.
+    "modulo": (range(2, 3), lambda a: ast.BinOp(a[0], ast.Mod(), a[1])),
+    "abs": (range(1, 2), lambda a: call("abs", a[0])),
+    "floor": (range(1, 2), lambda a: call("floor", a[0])),
+    "ceiling": (range(1, 2), lambda a: call("ceil", a[0])),
+}
+KNOWN = FUNCTIONS.keys() | REFUSED_FUNCTIONS.keys()
