@@ -31,7 +31,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from engine.services import jobs
+from engine.services import events, jobs
 from engine.services.dispatch import RUN_CALL, BrokerSettings, celery_dispatcher
 from engine.services.dispatch import make_celery as make_sender
 from engine.services.runtime import Runtime, build_runtime
@@ -39,6 +39,8 @@ from engine.settings import Settings, get_settings
 
 log = logging.getLogger("panjereh.worker")
 TICK = "panjereh.tick"
+FIRE_TIMER = "panjereh.fire_timer"
+FIRE_START = "panjereh.fire_start"
 TICK_SECONDS = 2.0
 # A tick that waited behind busy workers longer than this is dropped unrun: a newer one is
 # queued, and a pile of old ones run back to back would each send the same due calls.
@@ -63,6 +65,8 @@ def make_celery(broker_url: str, settings: Settings) -> Celery:
     )
     app.task(name=RUN_CALL, bind=True)(run_service_call)
     app.task(name=TICK)(tick)
+    app.task(name=FIRE_TIMER)(fire_timer)
+    app.task(name=FIRE_START)(fire_start)
     return app
 
 
@@ -124,14 +128,34 @@ def run_service_call(task: Any, call_id: str) -> str:
 
 def tick() -> int:
     """Send every call that is due: retries whose time came, hand-overs that failed, and
-    claims whose worker died."""
+    claims whose worker died; and every due timer and timer start event."""
     runtime = worker_runtime()
     with runtime.reading() as session:
         due = jobs.due(session, stale_after=jobs.stale_after(runtime.settings))
     if due:
         log.info("tick: sending %d due service call(s): %s", len(due), ", ".join(due))
         _send(due)
-    return len(due)
+    timers, starts = events.claim_due(runtime)
+    try:
+        for timer_id in timers:
+            celery_app().send_task(FIRE_TIMER, args=[timer_id])
+        for trigger_id in starts:
+            celery_app().send_task(FIRE_START, args=[trigger_id])
+    except Exception as error:  # claimed rows are sent again once their claim is a minute old
+        log.warning("tick: could not hand timers to the broker (%s: %s)", type(error).__name__, error)
+    if timers or starts:
+        log.info("tick: sent %d due timer(s) and %d timer start(s)", len(timers), len(starts))
+    return len(due) + len(timers) + len(starts)
+
+
+def fire_timer(timer_id: int) -> str | None:
+    """Fire one due timer (the task body: the id in, the service does the work)."""
+    return events.fire_by_id(worker_runtime(), "timer", timer_id)
+
+
+def fire_start(trigger_id: int) -> str | None:
+    """Start an instance for one due timer start event."""
+    return events.fire_by_id(worker_runtime(), "start", trigger_id)
 
 
 def run_worker(concurrency: int, beat: bool) -> None:

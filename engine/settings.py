@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         description="PANJEREH_SECRETS__NAME=value; the default SMS key is the simulated gateway's")
     sandbox: bool = Field(True, description="serve the simulated agencies under /sandbox (embedded demo)")
     public_url: str = ""
+    message_ttl_seconds: int = Field(
+        3600, ge=1, le=30 * 24 * 3600,
+        description="how long a message nobody waits for is kept for an instance that waits later")
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.api.routes import connectors, deployments, operations, processes, tasks, uploads
+from engine.api.routes import connectors, deployments, messages, operations, processes, tasks, uploads
 from engine.services.deployments import DeploymentRejected, UploadTooLarge
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.services.runtime import Runtime
@@ -84,7 +84,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         docs_url="/docs",
     )
     app.state.runtime = runtime
-    for module in (operations, deployments, processes, tasks, uploads, connectors):
+    for module in (operations, deployments, processes, tasks, uploads, connectors, messages):
         app.include_router(module.router)
     _install_error_handlers(app)
     settings = runtime.settings

@@ -1,12 +1,12 @@
 """Tables. Instance state is one JSON blob per instance; everything queried is projected
-into its own table in the same transaction (human tasks, service calls, audit)."""
+into its own table in the same transaction (human tasks, service calls, waits, audit)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -76,6 +76,9 @@ class Instance(Base):
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Process key -> deployment id of every called process outside the instance's own
+    # deployment, fixed at start: a restored workflow needs the subprocess specs it started with.
+    call_bindings: Mapped[dict[str, int] | None] = mapped_column(JSONType, nullable=True)
 
     # Optimistic lock: every UPDATE says "WHERE lock_version = <what I read>", so of two
     # writers that read the same version exactly one matches a row.
@@ -264,3 +267,94 @@ class DataUse(Base):
     request_sha256: Mapped[str] = mapped_column(String(64))
     response_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TimerRow(Base):
+    """A timer an instance waits on, projected with its due time; the tick fires due ones.
+
+    Rows are rewritten on every save (stale ones deleted); a fired row stays as history
+    with `fired_at`. `claimed_at` marks a row handed to a broker worker, so the beat tick
+    does not send it again while it waits in the queue.
+    """
+
+    __tablename__ = "timer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MessageWaitRow(Base):
+    """A message catch waiting; (name, correlation) is how an incoming message finds it."""
+
+    __tablename__ = "message_wait"
+    __table_args__ = (Index("ix_message_wait_name_correlation", "name", "correlation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    correlation: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignalWaitRow(Base):
+    """A signal catch waiting; a broadcast reaches every row with its name."""
+
+    __tablename__ = "signal_wait"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MessageBufferRow(Base):
+    """A message that came before anyone waited for it; kept until `expires_at`."""
+
+    __tablename__ = "message_buffer"
+    __table_args__ = (Index("ix_message_buffer_name_correlation", "name", "correlation"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    correlation: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    payload: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    sent_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    consumed_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class StartTriggerRow(Base):
+    """A start event of a deployed process that starts instances by itself (timer, message,
+    signal). Only the newest version of a process has active triggers. A definition with
+    none gets one row of kind "none", so it is looked at once."""
+
+    __tablename__ = "start_trigger"
+    __table_args__ = (UniqueConstraint("definition_id", "element_id"),
+                      Index("ix_start_trigger_kind_name", "kind", "name"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    element_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    expression: Mapped[str | None] = mapped_column(Text, nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    cycles_left: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    period_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    fired: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

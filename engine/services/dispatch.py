@@ -91,8 +91,10 @@ def celery_dispatcher(broker_url: str, app: Any = None) -> Callable[[Iterable[st
 class InlineDispatcher:
     """Runs calls in this process; a re-entrant call (a call whose result parks another) queues."""
 
-    def __init__(self, run: Callable[[str], str], due: Callable[[], list[str]], tick_seconds: float = 1.0) -> None:
+    def __init__(self, run: Callable[[str], str], due: Callable[[], list[str]], tick_seconds: float = 1.0,
+                 also: Callable[[], object] | None = None) -> None:
         self._run, self._due, self._tick = run, due, tick_seconds
+        self._also = also  # more work for the same tick: due timers and timer start events
         self._local = threading.local()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -120,7 +122,7 @@ class InlineDispatcher:
             self._local.queue = None
 
     def start(self) -> None:
-        """Begin the background tick that runs retries when they fall due."""
+        """Begin the background tick that runs retries, and fires timers, when they fall due."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="panjereh-jobs", daemon=True)
             self._thread.start()
@@ -138,3 +140,8 @@ class InlineDispatcher:
                     self(due)
             except Exception:  # the tick must outlive a bad row; the error is logged with its trace
                 log.exception("connector job tick failed")
+            if self._also is not None:
+                try:
+                    self._also()
+                except Exception:  # as above: the next tick tries again
+                    log.exception("timer tick failed")

@@ -20,13 +20,23 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
 from engine.core.errors import ScriptError, TaskStateError
+from engine.core.events import take_thrown
+from engine.core.report import Report
 from engine.core.runtime import Execution
 from engine.core.serialization import LIBRARY_VERSION
 from engine.db.base import utcnow
 from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow, Upload
 from engine.security.principals import Principal, Role
+from engine.services import waits
 from engine.services.access import audience_of, visible_instances
-from engine.services.deployments import LoadedPackage, is_manual, package_of
+from engine.services.deployments import (
+    DeploymentRejected,
+    LoadedPackage,
+    bound_package,
+    is_manual,
+    package_of,
+    resolve_calls,
+)
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
@@ -101,8 +111,14 @@ def _advance(change: Callable[[], None]) -> None:
 
 
 def _save(session: Session, instance: Instance, execution: Execution, package: LoadedPackage,
-          cause: audit.Entry, audited_task: str | None = None) -> None:
-    """Write state and projections, then the audit events of this change in one batch."""
+          cause: audit.Entry, audited_task: str | None = None, *, runtime: Runtime) -> None:
+    """Write state and projections, then the audit events of this change in one batch.
+
+    Before writing, the instance takes any buffered message it now waits for; after, the
+    signals and messages it threw are routed to other instances in this same transaction.
+    """
+    delivered = waits.take_buffered(session, instance.id, execution, package.compiled, utcnow())
+    thrown = take_thrown(execution)
     state, serializer_version = execution.dump()
     instance.state, instance.serializer_version = state, serializer_version
     instance.library_version = LIBRARY_VERSION
@@ -111,7 +127,8 @@ def _save(session: Session, instance: Instance, execution: Execution, package: L
     instance.data = json.loads(json.dumps(execution.data, default=str))
     _flush(session)
     _project(session, instance, execution, package)
-    entries = [cause]
+    waits.project(session, instance, execution, package.compiled)
+    entries = [cause, *delivered]
     entries += [audit.Entry("engine", "task.completed", instance.id, step.spec_id,
                             {"task": step.name, "type": step.kind, "task_id": step.task_id})
                 for step in execution.take_steps() if step.task_id != audited_task]
@@ -121,6 +138,11 @@ def _save(session: Session, instance: Instance, execution: Execution, package: L
         entries.append(audit.Entry(cause.actor, "instance.completed", instance.id))
     audit.append_all(session, entries)
     _flush(session)
+    if thrown:
+        # events drives instances (it restores and saves them), so it is imported here.
+        from engine.services import events
+
+        events.route_thrown(session, runtime, instance.id, thrown)
 
 
 def _flush(session: Session) -> None:
@@ -145,18 +167,33 @@ def start(session: Session, runtime: Runtime, principal: Principal, key: str, da
         # Who applies is known from sign-in, never from the form: connectors fetch the rest.
         data[APPLICANT_VARIABLE] = principal.name
     check_data_size(data, runtime.settings.max_data_bytes)
-    execution = Execution.start(package.compiled, key, data, runtime.script_engine)
-    _advance(execution.advance)
     owner = principal.name if principal.role is Role.CITIZEN else principal.actor
+    return launch(session, runtime, definition, data, owner, principal.actor)
+
+
+def launch(session: Session, runtime: Runtime, definition: ProcessDefinition, data: dict[str, Any], owner: str,
+           actor: str, trigger: Callable[[Execution], None] | None = None,
+           detail: dict[str, Any] | None = None) -> Instance:
+    """Create an instance of `definition` with checked start `data` and run it until it waits.
+
+    `trigger` lets in what started it (a timer, a message, a signal) at its start event.
+    """
+    package, bindings = _pinned_package(session, runtime, definition.deployment_id)
+    execution = Execution.start(package.compiled, definition.key, data, runtime.script_engine)
+    _advance(execution.advance)
+    if trigger is not None and not execution.error:
+        _advance(lambda: trigger(execution))
     instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
-                        deployment_id=definition.deployment_id, process_key=key,
+                        deployment_id=definition.deployment_id, process_key=definition.key,
                         version=definition.version, status="running", tracking_code=_free_code(session),
-                        owner=owner, data={}, state="", serializer_version="", library_version="")
+                        owner=owner, data={}, state="", serializer_version="", library_version="",
+                        call_bindings=bindings or None)
     session.add(instance)
     session.flush()
     _save(session, instance, execution, package, audit.Entry(
-        principal.actor, "instance.started", instance.id, key,
-        {"version": definition.version, "tracking_code": instance.tracking_code, "data_keys": sorted(data)}))
+        actor, "instance.started", instance.id, definition.key,
+        {"version": definition.version, "tracking_code": instance.tracking_code, "data_keys": sorted(data),
+         **(detail or {})}), runtime=runtime)
     return instance
 
 
@@ -177,8 +214,24 @@ def load_visible(session: Session, principal: Principal, instance_id: str) -> In
     return instance
 
 
+def _pinned_package(session: Session, runtime: Runtime, deployment_id: int) -> tuple[LoadedPackage, dict[str, int]]:
+    """The deployment compiled with the processes it calls in other deployments, as deployed now.
+
+    The bindings go on the instance, so every later restore compiles the same callees.
+    """
+    base = package_of(session, runtime, deployment_id)
+    report = Report()
+    bindings = resolve_calls(session, runtime, base.compiled.documents, report)
+    try:
+        if not report.deployable:
+            raise DeploymentRejected(report)
+        return bound_package(session, runtime, deployment_id, bindings), bindings
+    except DeploymentRejected as err:
+        raise Conflict(f"the processes this one calls no longer fit together: {err}") from err
+
+
 def restore(session: Session, runtime: Runtime, instance: Instance) -> tuple[Execution, LoadedPackage]:
-    package = package_of(session, runtime, instance.deployment_id)
+    package = bound_package(session, runtime, instance.deployment_id, instance.call_bindings)
     execution = Execution.restore(package.compiled, instance.process_key, instance.state,
                                   instance.serializer_version, runtime.script_engine)
     return execution, package
@@ -223,7 +276,7 @@ def complete_task(session: Session, runtime: Runtime, principal: Principal, row:
     row.status, row.completed_by, row.completed_at = "completed", principal.actor, utcnow()
     _save(session, instance, execution, package, audit.Entry(
         principal.actor, "task.completed", instance.id, row.spec_id,
-        {"task": row.title, "task_id": row.id, "fields": sorted(kept)}), audited_task=row.id)
+        {"task": row.title, "task_id": row.id, "fields": sorted(kept)}), audited_task=row.id, runtime=runtime)
     return instance
 
 
@@ -245,7 +298,7 @@ def complete_service_call(session: Session, runtime: Runtime, actor: str, call_i
     call.status, call.result, call.completed_at = "completed", result, utcnow()
     _save(session, instance, execution, package, audit.Entry(
         actor, "service_call.completed", instance.id, call.spec_id,
-        {"task": call.name, "operation": call.operation}), audited_task=call_id)
+        {"task": call.name, "operation": call.operation}), audited_task=call_id, runtime=runtime)
     return instance
 
 
@@ -267,7 +320,7 @@ def terminate(session: Session, runtime: Runtime, principal: Principal, instance
     execution, package = restore(session, runtime, instance)
     execution.terminate()
     _save(session, instance, execution, package,
-          audit.Entry(principal.actor, "instance.terminated", instance.id, None, {"reason": reason}))
+          audit.Entry(principal.actor, "instance.terminated", instance.id, None, {"reason": reason}), runtime=runtime)
     return instance
 
 
@@ -284,5 +337,6 @@ def fail_service_call(session: Session, runtime: Runtime, call_id: str, code: st
     call.status, call.completed_at = "caught", utcnow()
     _save(session, instance, execution, package, audit.Entry(
         "connector", "service_call.error_caught", instance.id, call.spec_id,
-        {"task": call.name, "operation": call.operation, "code": code, "message": message}), audited_task=call_id)
+        {"task": call.name, "operation": call.operation, "code": code, "message": message}), audited_task=call_id,
+        runtime=runtime)
     return True

@@ -41,7 +41,7 @@ from connectors.sdk import ConnectorError
 from engine import audit
 from engine.db.base import utcnow
 from engine.db.models import DataUse, Incident, Instance, ServiceCallRow
-from engine.services import instances
+from engine.services import events, instances
 from engine.services.deployments import MANUAL_PREFIX
 from engine.services.dispatch import InlineDispatcher, celery_dispatcher
 from engine.services.errors import Conflict
@@ -316,4 +316,5 @@ def attach_dispatcher(runtime: Runtime) -> None:
         with runtime.reading() as session:
             return due(session, stale_after=stale_after(runtime.settings))
 
-    runtime.dispatch = InlineDispatcher(lambda call_id: run(runtime, runtime.connectors, call_id), due_now)
+    runtime.dispatch = InlineDispatcher(lambda call_id: run(runtime, runtime.connectors, call_id), due_now,
+                                        also=lambda: events.tick(runtime))

@@ -1,0 +1,399 @@
+"""Timers, messages and signals between instances: the tick, delivery and broadcast.
+
+- The tick fires every timer row that is due (one transaction per timer, the row claimed
+  with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's writer lock serialises) and
+  starts an instance for every timer start event that is due.
+- A message goes to the instance that has waited longest with the same name and
+  correlation (one indexed lookup), else starts the processes whose message start event
+  it names, else is buffered until an instance waits for it or it expires.
+- A signal goes to every instance waiting for it and starts every process whose signal
+  start event it names.
+- Signals and messages an instance throws are routed the same way, in the transaction
+  that saved it (`route_thrown`, called by `instances._save`).
+
+Start events are looked up in `start_trigger` rows, written the first time the tick or a
+delivery sees a new process definition; only the newest version of a process is active.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, Literal
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.core import events as core
+from engine.core.errors import ScriptError, TaskStateError
+from engine.db.base import utcnow
+from engine.db.models import (
+    Instance,
+    MessageBufferRow,
+    MessageWaitRow,
+    ProcessDefinition,
+    SignalWaitRow,
+    StartTriggerRow,
+    TimerRow,
+)
+from engine.services import instances
+from engine.services.deployments import package_of
+from engine.services.errors import Conflict, InvalidInput
+from engine.services.runtime import Runtime
+from engine.services.waits import correlation_is
+from forms.validate import FieldError
+
+log = logging.getLogger("panjereh.events")
+OPEN = ("running", "waiting")
+TIMER_BATCH = 100
+# A cycle that falls due again within one tick's `now` is fired again in the same tick,
+# up to this many rounds (a tick long overdue catches up in a bounded way).
+MAX_ROUNDS = 50
+# A routed signal may make its receivers throw in turn; a chain longer than this is a
+# modelling loop, cut off with a log line rather than run for ever.
+MAX_ROUTING_DEPTH = 8
+CLAIM_SECONDS = 60.0
+SYSTEM = "engine"
+
+
+@dataclass(frozen=True)
+class MessageOutcome:
+    """What became of a message: delivered to, or started, `instances`; or buffered."""
+
+    outcome: Literal["delivered", "started", "buffered"]
+    instances: list[str] = field(default_factory=list)
+    buffer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SignalOutcome:
+    """Instances a signal reached, and instances it started."""
+
+    delivered: list[str] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    fired: list[str] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)
+
+
+# -- start events ----------------------------------------------------------------------
+
+
+def sync_start_triggers(session: Session, runtime: Runtime, now: datetime) -> None:
+    """Write start-trigger rows for process definitions not seen yet, and retire the
+    triggers of versions a newer one replaced."""
+    new = session.execute(
+        select(ProcessDefinition).where(~exists().where(StartTriggerRow.definition_id == ProcessDefinition.id))
+        .order_by(ProcessDefinition.key, ProcessDefinition.version)
+    ).scalars().all()
+    for definition in new:
+        package = package_of(session, runtime, definition.deployment_id)
+        triggers = core.start_triggers(package.compiled, definition.key)
+        session.execute(
+            StartTriggerRow.__table__.update()  # type: ignore[attr-defined]
+            .where(StartTriggerRow.process_key == definition.key, StartTriggerRow.definition_id != definition.id)
+            .values(active=False))
+        if not triggers:
+            session.add(StartTriggerRow(definition_id=definition.id, process_key=definition.key, element_id="",
+                                        kind="none", active=False, fired=0))
+        for trigger in triggers:
+            session.add(_trigger_row(definition, trigger, package.compiled, runtime, now))
+    session.flush()
+
+
+def _trigger_row(definition: ProcessDefinition, trigger: core.StartTrigger, package: Any, runtime: Runtime,
+                 now: datetime) -> StartTriggerRow:
+    row = StartTriggerRow(definition_id=definition.id, process_key=definition.key, element_id=trigger.element_id,
+                          kind=trigger.kind, name=trigger.name, expression=trigger.expression, active=True, fired=0)
+    if trigger.kind == "timer":
+        try:
+            plan = core.schedule(trigger, lambda text: runtime.script_engine.environment.evaluate(text, {}), now)
+        except Exception as err:  # the expression is the analyst's; one bad timer must not stop the tick
+            row.active, row.last_error = False, str(err)
+            log.warning("timer start event %s of %s v%d: %s", trigger.element_id, definition.key,
+                        definition.version, err)
+            return row
+        row.due_at, row.cycles_left, row.period_seconds = plan.first_due, plan.cycles, plan.period_seconds
+    return row
+
+
+def _active_starts(session: Session, kind: str, name: str) -> list[StartTriggerRow]:
+    rows = session.execute(
+        select(StartTriggerRow).where(StartTriggerRow.kind == kind, StartTriggerRow.name == name,
+                                      StartTriggerRow.active.is_(True))
+        .order_by(StartTriggerRow.process_key, StartTriggerRow.id)
+    ).scalars().all()
+    return list(rows)
+
+
+def _start(session: Session, runtime: Runtime, trigger: StartTriggerRow, data: dict[str, Any], actor: str,
+           let_in: Any, detail: dict[str, Any]) -> str:
+    definition = session.get(ProcessDefinition, trigger.definition_id)
+    assert definition is not None
+    instances.check_data_size(data, runtime.settings.max_data_bytes)
+    instance = instances.launch(session, runtime, definition, dict(data), actor, actor, let_in,
+                                {"start_event": trigger.element_id, **detail})
+    trigger.fired += 1
+    return instance.id
+
+
+def fire_start_trigger(session: Session, runtime: Runtime, trigger_id: int, now: datetime) -> str | None:
+    """Start an instance for a due timer start event; None when it is not due (or taken)."""
+    trigger = session.execute(
+        select(StartTriggerRow).where(StartTriggerRow.id == trigger_id, StartTriggerRow.kind == "timer",
+                                      StartTriggerRow.active.is_(True), StartTriggerRow.due_at <= now)
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if trigger is None or trigger.due_at is None:
+        return None
+    due = trigger.due_at
+    instance_id = _start(session, runtime, trigger, {}, SYSTEM, core.fire_start_timer,
+                         {"timer": trigger.expression, "due_at": due.isoformat()})
+    if trigger.cycles_left is not None and trigger.cycles_left > 0:
+        trigger.cycles_left -= 1
+    if trigger.period_seconds and trigger.cycles_left != 0:
+        trigger.due_at = due + timedelta(seconds=trigger.period_seconds)
+    else:
+        trigger.active, trigger.due_at = False, None
+    trigger.last_error = None
+    return instance_id
+
+
+# -- timers ----------------------------------------------------------------------------
+
+
+def due_timers(session: Session, now: datetime, limit: int = TIMER_BATCH) -> list[int]:
+    """Ids of timer rows due at `now` and not fired, oldest first."""
+    query = (select(TimerRow.id).where(TimerRow.fired_at.is_(None), TimerRow.due_at <= now)
+             .order_by(TimerRow.due_at, TimerRow.id).limit(limit))
+    return list(session.execute(query).scalars())
+
+
+def due_starts(session: Session, now: datetime) -> list[int]:
+    """Ids of active timer start triggers due at `now`."""
+    query = select(StartTriggerRow.id).where(StartTriggerRow.kind == "timer", StartTriggerRow.active.is_(True),
+                                             StartTriggerRow.due_at <= now).order_by(StartTriggerRow.due_at)
+    return list(session.execute(query).scalars())
+
+
+def fire_timer(session: Session, runtime: Runtime, timer_id: int, now: datetime) -> str | None:
+    """Fire one due timer and run its instance on; the instance id, or None when the row
+    is not due, already fired, or being fired by someone else."""
+    row = session.execute(
+        select(TimerRow).where(TimerRow.id == timer_id, TimerRow.fired_at.is_(None), TimerRow.due_at <= now)
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    instance = session.get(Instance, row.instance_id)
+    if instance is None or instance.status not in OPEN:
+        session.delete(row)
+        return None
+    execution, package = instances.restore(session, runtime, instance)
+    try:
+        instances._advance(lambda: core.fire_timer(execution, row.task_id))
+    except TaskStateError as err:
+        # The state moved on since the row was written; the row is stale, not due.
+        log.info("timer %d of instance %s is stale (%s); dropped", row.id, instance.id, err)
+        session.delete(row)
+        return None
+    row.fired_at = now
+    instances._save(session, instance, execution, package, audit.Entry(
+        SYSTEM, "timer.fired", instance.id, row.element_id,
+        {"task_id": row.task_id, "kind": row.kind, "due_at": row.due_at.isoformat()}), runtime=runtime)
+    return instance.id
+
+
+def tick(runtime: Runtime, now: datetime | None = None) -> TickReport:
+    """Fire every timer and timer start event due at `now` (default: the current time).
+
+    Each firing is its own transaction, so one failing instance does not hold up the rest.
+    """
+    now = now or utcnow()
+    report = TickReport()
+    with runtime.unit_of_work() as session:
+        sync_start_triggers(session, runtime, now)
+        _purge_expired(session, now)
+    failed: set[tuple[str, int]] = set()
+    for _ in range(MAX_ROUNDS):
+        with runtime.reading() as session:
+            timers = [i for i in due_timers(session, now) if ("timer", i) not in failed]
+            starts = [i for i in due_starts(session, now) if ("start", i) not in failed]
+        if not timers and not starts:
+            break
+        for kind, ident in [("timer", i) for i in timers] + [("start", i) for i in starts]:
+            done = _run_one(runtime, kind, ident, now)
+            if done is None:
+                failed.add((kind, ident))
+            elif kind == "timer":
+                report.fired.append(done)
+            else:
+                report.started.append(done)
+    return report
+
+
+def _run_one(runtime: Runtime, kind: str, ident: int, now: datetime) -> str | None:
+    try:
+        with runtime.unit_of_work() as session:
+            if kind == "timer":
+                return fire_timer(session, runtime, ident, now)
+            return fire_start_trigger(session, runtime, ident, now)
+    except Exception:  # the tick must outlive one bad instance; the row stays due for the next tick
+        log.exception("firing %s %d failed; the next tick tries again", kind, ident)
+        return None
+
+
+def claim_due(runtime: Runtime, now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """For the broker tick: due timers and timer starts not handed over in the last minute,
+    marked as handed over now (a duplicate hand-over is harmless, only wasteful)."""
+    now = now or utcnow()
+    with runtime.unit_of_work() as session:
+        sync_start_triggers(session, runtime, now)
+        _purge_expired(session, now)
+        rows = session.execute(
+            select(TimerRow).where(TimerRow.fired_at.is_(None), TimerRow.due_at <= now,
+                                   TimerRow.claimed_at.is_(None)
+                                   | (TimerRow.claimed_at < now - timedelta(seconds=CLAIM_SECONDS)))
+            .order_by(TimerRow.due_at).limit(TIMER_BATCH).with_for_update(skip_locked=True)
+        ).scalars().all()
+        for row in rows:
+            row.claimed_at = now
+        return [row.id for row in rows], due_starts(session, now)
+
+
+def fire_by_id(runtime: Runtime, kind: Literal["timer", "start"], ident: int) -> str | None:
+    """One firing in its own transaction, at the current time (what a broker worker runs)."""
+    return _run_one(runtime, kind, ident, utcnow())
+
+
+def _purge_expired(session: Session, now: datetime) -> None:
+    session.execute(MessageBufferRow.__table__.delete().where(  # type: ignore[attr-defined]
+        MessageBufferRow.consumed_at.is_(None), MessageBufferRow.expires_at <= now))
+
+
+def _taken(catch: Callable[[], bool]) -> bool:
+    """Whether the instance took the event; a script failing after the catch fails the
+    instance (its state is saved with the error) but the event was still taken."""
+    try:
+        return catch()
+    except ScriptError:
+        return True
+
+
+# -- messages --------------------------------------------------------------------------
+
+
+def deliver_message(session: Session, runtime: Runtime, actor: str, name: str, correlation: str | None,
+                    payload: Any, ttl_seconds: int | None = None) -> MessageOutcome:
+    """Deliver, start or buffer one message (see the module docstring)."""
+    delivered = _deliver_to_waiting(session, runtime, actor, name, correlation, payload)
+    if delivered is not None:
+        return MessageOutcome("delivered", [delivered])
+    sync_start_triggers(session, runtime, utcnow())
+    starts = _active_starts(session, "message", name)
+    if starts:
+        data = payload if isinstance(payload, dict) else {}
+        started = [_start(session, runtime, trigger, data, actor,
+                          lambda ex: core.catch_start_event(ex, "message", name, payload),
+                          {"message": name, "correlation": correlation}) for trigger in starts]
+        return MessageOutcome("started", started)
+    ttl = ttl_seconds or runtime.settings.message_ttl_seconds
+    now = utcnow()
+    row = MessageBufferRow(id=str(uuid.uuid4()), name=name, correlation=correlation, payload=payload,
+                           sent_by=actor, created_at=now, expires_at=now + timedelta(seconds=ttl))
+    session.add(row)
+    audit.append(session, actor, "message.buffered", subject=name,
+                 detail={"message": name, "correlation": correlation, "buffer_id": row.id,
+                         "expires_at": row.expires_at.isoformat()})
+    return MessageOutcome("buffered", buffer_id=row.id)
+
+
+def _deliver_to_waiting(session: Session, runtime: Runtime, actor: str, name: str, correlation: str | None,
+                        payload: Any) -> str | None:
+    waits = session.execute(
+        select(MessageWaitRow).where(MessageWaitRow.name == name,
+                                     correlation_is(MessageWaitRow.correlation, correlation))
+        .order_by(MessageWaitRow.created_at, MessageWaitRow.id).with_for_update()
+    ).scalars().all()
+    for wait in waits:
+        instance = session.get(Instance, wait.instance_id)
+        if instance is None or instance.status not in OPEN:
+            continue
+        execution, package = instances.restore(session, runtime, instance)
+        try:
+            taken = _taken(partial(core.catch_message, execution, name, payload, correlation))
+        except TaskStateError as err:
+            raise InvalidInput([FieldError("payload", str(err))]) from err
+        if not taken:
+            continue
+        instances._save(session, instance, execution, package, audit.Entry(
+            actor, "message.delivered", instance.id, wait.element_id,
+            {"message": name, "correlation": correlation}), runtime=runtime)
+        return instance.id
+    return None
+
+
+# -- signals ---------------------------------------------------------------------------
+
+
+def broadcast_signal(session: Session, runtime: Runtime, actor: str, name: str, payload: Any,
+                     exclude: str | None = None) -> SignalOutcome:
+    """Deliver signal `name` to every waiting instance, and start its signal-start processes."""
+    instance_ids = session.execute(
+        select(SignalWaitRow.instance_id).where(SignalWaitRow.name == name).distinct()
+    ).scalars().all()
+    delivered = []
+    for instance_id in sorted(set(instance_ids) - {exclude}):
+        instance = session.get(Instance, instance_id)
+        if instance is None or instance.status not in OPEN:
+            continue
+        execution, package = instances.restore(session, runtime, instance)
+        if not _taken(partial(core.catch_signal, execution, name, payload)):
+            continue
+        instances._save(session, instance, execution, package, audit.Entry(
+            actor, "signal.delivered", instance.id, name, {"signal": name}), runtime=runtime)
+        delivered.append(instance.id)
+    sync_start_triggers(session, runtime, utcnow())
+    data = payload if isinstance(payload, dict) else {}
+    started = [_start(session, runtime, trigger, data, actor,
+                      lambda ex: core.catch_start_event(ex, "signal", name, payload), {"signal": name})
+               for trigger in _active_starts(session, "signal", name)]
+    return SignalOutcome(delivered, started)
+
+
+# -- thrown events ---------------------------------------------------------------------
+
+
+def route_thrown(session: Session, runtime: Runtime, source_id: str, thrown: list[core.ThrownEvent]) -> None:
+    """Route what instance `source_id` threw to other instances, in this transaction."""
+    depth = session.info.get("panjereh.route_depth", 0)
+    if depth >= MAX_ROUTING_DEPTH:
+        log.warning("instance %s threw %s, not routed: events already passed %d instances in a chain",
+                    source_id, ", ".join(e.name for e in thrown), depth)
+        return
+    session.info["panjereh.route_depth"] = depth + 1
+    try:
+        for event in thrown:
+            if event.kind == "signal":
+                broadcast_signal(session, runtime, SYSTEM, event.name, event.payload, exclude=source_id)
+            else:
+                _route_message(session, runtime, source_id, event)
+    finally:
+        session.info["panjereh.route_depth"] = depth
+
+
+def _route_message(session: Session, runtime: Runtime, source_id: str, event: core.ThrownEvent) -> None:
+    try:
+        deliver_message(session, runtime, SYSTEM, event.name, event.correlation, event.payload)
+    except (InvalidInput, Conflict, ScriptError) as err:
+        log.warning("message %s thrown by instance %s could not be delivered: %s", event.name, source_id, err)
