@@ -13,9 +13,10 @@ from typing import Any
 from engine import audit
 from engine.db.base import make_engine
 from engine.db.migrate import upgrade
+from engine.report_text import render
 from engine.services.catalogue import CatalogueError, deploy_catalogue, deploy_service, service_folders
 from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge, check, deploy
-from engine.services.runtime import Runtime, build_runtime
+from engine.services.runtime import Runtime, build_runtime, installed_connectors
 from engine.settings import get_settings
 
 
@@ -94,8 +95,14 @@ def cmd_connectors_list(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    if args.summary:
+        return _summary(args)
+    if not args.files:
+        print("name the files to check, or --summary DIR", file=sys.stderr)
+        return 2
+    settings = get_settings()
     try:
-        loaded, report = check(_files(args.files), get_settings())
+        loaded, report = check(_files(args.files), settings, installed_connectors(settings))
     except UploadTooLarge as err:
         print(err, file=sys.stderr)
         return 1
@@ -103,10 +110,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
         processes = list(loaded.compiled.processes) if loaded else []
         print(json.dumps({**report.as_dict(), "processes": processes}, ensure_ascii=False, indent=2))
     else:
-        for problem in report.problems:
-            print(problem)
-        print("deployable" if report.deployable else "NOT deployable")
+        print(render(report, all_elements=args.all))
     return 0 if report.deployable else 1
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from engine.summary import bpmn_files, print_table, summarise
+
+    root = Path(args.summary)
+    if not root.is_dir():
+        print(f"{root} is not a folder", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    results = []
+    for path in bpmn_files(root):
+        result = summarise(path, settings, args.run)
+        result.file = str(path.relative_to(root))
+        results.append(result)
+        if args.json:
+            print(result.as_json(), flush=True)
+    if not args.json:
+        print_table(results, args.run)
+    return 0
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -201,8 +226,14 @@ def parser() -> argparse.ArgumentParser:
     listing.set_defaults(func=cmd_connectors_list)
 
     validate = commands.add_parser("validate", help="check BPMN/DMN files; exit 0 when deployable")
-    validate.add_argument("files", nargs="+")
-    validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    validate.add_argument("files", nargs="*")
+    validate.add_argument("--json", action="store_true", help="print the report as JSON (one line per file "
+                          "with --summary)")
+    validate.add_argument("--all", action="store_true", help="list every element, also those that run as drawn")
+    validate.add_argument("--summary", metavar="DIR", help="import every BPMN file under DIR and print counts "
+                          "by dialect and exporter")
+    validate.add_argument("--run", action="store_true", help="with --summary: also run every deployable model "
+                          "headless and count those that reach an end event")
     validate.set_defaults(func=cmd_validate)
 
     deploy_cmd = commands.add_parser("deploy", help="deploy files, or one service folder")

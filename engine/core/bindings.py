@@ -17,6 +17,7 @@ from typing import Any
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 ZEEBE = "{http://camunda.org/schema/zeebe/1.0}"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+UNBOUND_PREFIX = "manual/"
 _PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
 
 
@@ -56,6 +57,9 @@ def camunda_binding(node: Any) -> dict[str, Any] | None:
 
 
 def _binding(operation: str, inputs: dict[str, str], result: str | None) -> dict[str, Any]:
-    return {"name": operation, "resultVariable": result or "",
+    # A Camunda topic or job type that is not `agency/operation` names a worker of another
+    # platform: the task is unbound (completed through the API) until a connector is bound.
+    name = operation if "/" in operation else f"{UNBOUND_PREFIX}{operation}"
+    return {"name": name, "resultVariable": result or "",
             "parameters": {name: {"value": value_expression(value), "type": "any"}
                            for name, value in inputs.items() if name}}

@@ -95,19 +95,29 @@ def _check_defaults(root: etree._Element, file: str, report: Report) -> None:
                            "only when no other condition holds", file, default.get("id", ""), default.sourceline)
 
 
+def _runs(node: etree._Element) -> bool:
+    """Whether `node` belongs to a process that may run (descriptive processes are only drawn)."""
+    for ancestor in node.iterancestors(f"{BPMN}process"):
+        return str(ancestor.get("isExecutable", "true")).strip().lower() != "false"
+    return _local(node) != "process" or node.get("isExecutable", "true").strip().lower() != "false"
+
+
 def check_model(root: etree._Element, file: str, report: Report) -> None:
     """Add to `report` every construct in `root` the engine would not run faithfully."""
     for node in root.iter():
         message = _UNSUPPORTED.get(_local(node))
-        if message:
+        if message and _runs(node):
             owner = _owner(node)
             report.error(message, file, owner.get("id", ""), owner.sourceline)
     for node in root.iter(f"{BPMN}startEvent"):
         if node.find(f"{BPMN}timerEventDefinition") is not None and _local(node.getparent()) == "process":
-            report.warning("a timer start event delays an instance that was started; it does not "
-                           "create instances on a schedule", file, node.get("id", ""), node.sourceline)
+            report.warning("a timer start event starts a new instance each time it fires (only the newest "
+                           "deployed version is scheduled); an instance started by hand first waits for "
+                           "the timer", file, node.get("id", ""), node.sourceline)
     for process in root.iter(f"{BPMN}process", f"{BPMN}subProcess", f"{BPMN}transaction"):
-        _check_flows(process, file, report)
+        if _runs(process):
+            _check_flows(process, file, report)
     for process in root.iterfind(f"{BPMN}process"):
-        _check_expressions(process, file, report)
+        if _runs(process):
+            _check_expressions(process, file, report)
     _check_defaults(root, file, report)

@@ -33,3 +33,7 @@ class ScriptError(EngineError):
 
 class TaskStateError(EngineError):
     """The task is not waiting for what the caller tried to do (already done, or never ready)."""
+
+
+class StepLimitExceeded(EngineError):
+    """An instance ran more engine steps, or longer, than its caller allowed (a runaway loop)."""

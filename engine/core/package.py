@@ -20,7 +20,9 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
+from engine.core.calls import call_refs, name_zeebe_callees
 from engine.core.checks import check_model
+from engine.core.decisions import check_decision_ids, check_decisions
 from engine.core.errors import UnknownProcessError
 from engine.core.parser import EngineParser, ParkingServiceTask
 from engine.core.report import Report
@@ -64,6 +66,8 @@ class CompiledPackage:
     processes: dict[str, ProcessInfo]
     report: Report
     _specs: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)
+    documents: tuple[Document, ...] = ()
+    callees: tuple[Document, ...] = ()
 
     def spec(self, key: str) -> tuple[Any, dict[str, Any]]:
         """The top-level spec of process `key` and the specs of everything it calls."""
@@ -114,7 +118,13 @@ def _dmn_schema(namespace: str) -> BpmnValidator:
     return BpmnValidator(DMN_SCHEMAS[namespace])
 
 
-def _schema_check(doc: Document, report: Report) -> None:
+def schema_check(doc: Document, report: Report) -> None:
+    """Report where `doc` departs from the BPMN or DMN schema.
+
+    Real exports often break the schema in ways that do not change what the model means
+    (an attribute a tool leaves out, an element in another order); they are warnings, and
+    the parser judges what truly cannot run.
+    """
     if doc.kind == "bpmn":
         validator = _bpmn_schema()
         validator.preprocess(doc.root)
@@ -124,8 +134,8 @@ def _schema_check(doc: Document, report: Report) -> None:
     if schema.validate(doc.root):
         return
     for entry in list(schema.error_log)[:50]:
-        report.error(f"not valid against the {doc.kind.upper()} schema: {entry.message}", doc.name,
-                     line=entry.line)
+        report.warning(f"not valid against the {doc.kind.upper()} schema: {entry.message}", doc.name,
+                       line=entry.line)
 
 
 def _spiff_problem(err: SpiffWorkflowException, report: Report, file: str) -> None:
@@ -148,37 +158,53 @@ def _processes(docs: Sequence[Document]) -> dict[str, ProcessInfo]:
     return found
 
 
-def _check_calls(docs: Sequence[Document], processes: dict[str, ProcessInfo], report: Report) -> None:
-    for doc in docs:
-        if doc.kind != "bpmn":
-            continue
-        for call in doc.root.iter(f"{{{BPMN_NS}}}callActivity"):
-            target = call.get("calledElement", "")
-            if target not in processes:
-                known = ", ".join(sorted(processes)) or "none"
-                report.error(f"calls process '{target}', which is not in this deployment (processes here: "
-                             f"{known}); upload its BPMN file together with this one",
-                             doc.name, call.get("id", ""), call.sourceline)
+def _check_calls(docs: Sequence[Document], callees: Sequence[Document], processes: dict[str, ProcessInfo],
+                 report: Report) -> None:
+    deployed = _processes(callees)
+    for ref in call_refs(docs, report):
+        where = (ref.file, ref.element_id, ref.line)
+        if ref.key in processes:
+            if ref.binding in ("version", "versionTag"):
+                report.warning(f"calls {ref.describe()}, but '{ref.key}' is also in this upload: the copy "
+                               "in this upload is the one that runs", *where)
+        elif ref.binding == "deployment":
+            report.error(f"calls process '{ref.key}' from the same deployment, but it is not in this upload; "
+                         "upload its BPMN file together with this one", *where)
+        elif ref.key not in deployed:
+            known = ", ".join(sorted(processes)) or "none"
+            report.error(f"calls {ref.describe()}, which is neither in this upload (processes here: {known}) "
+                         "nor deployed; deploy it first or upload its BPMN file together with this one", *where)
 
 
-def compile_package(docs: Sequence[Document]) -> CompiledPackage:
-    """Validate and parse `docs`; the returned report says whether they can be deployed."""
+def compile_package(docs: Sequence[Document], *, callees: Sequence[Document] = (),
+                    validate_schema: bool = True) -> CompiledPackage:
+    """Validate and parse `docs`; the returned report says whether they can be deployed.
+
+    `callees` are the documents of other deployments that `docs` call into (already
+    checked when they were deployed): they are parsed alongside, so a call activity finds
+    its process, but they add no process of their own to the package.
+    """
     report = Report()
     parser = EngineParser()
+    name_zeebe_callees([*docs, *callees])
     for doc in docs:
-        _schema_check(doc, report)
+        if validate_schema:
+            schema_check(doc, report)
         if doc.kind == "bpmn":
             check_model(doc.root, doc.name, report)
+        else:
+            check_decisions(doc.root, doc.name, report)
+    check_decision_ids([(d.name, d.root) for d in [*docs, *callees] if d.kind == "dmn"], report)
     processes = _processes(docs)
     if not any(p.executable for p in processes.values()):
         report.error("no executable process: a deployment needs at least one bpmn:process "
                      "that is not marked isExecutable=\"false\"")
-    _check_calls(docs, processes, report)
-    package = CompiledPackage(parser, processes, report)
+    _check_calls(docs, callees, processes, report)
+    package = CompiledPackage(parser, processes, report, documents=tuple(docs), callees=tuple(callees))
     if not report.deployable:
         return package
     seen: dict[str, str] = {}
-    for doc in docs:
+    for doc in [*docs, *callees]:
         try:
             if doc.kind == "dmn":
                 parser.add_dmn_xml(doc.root, filename=doc.name)

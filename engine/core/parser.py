@@ -17,8 +17,11 @@ from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser, SpiffTa
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask
 
 from engine.core.bindings import camunda_binding
+from engine.core.event_subprocesses import EventStart, EventStartParser
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 PENDING_CALL = "pending_call"
 
 
@@ -58,11 +61,13 @@ class DecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
     """Business rule tasks name their decision the Spiff way or the Camunda way."""
 
     def create_task(self) -> Any:
-        decision_ref = self.get_decision_ref(self.node) or self.node.get(f"{{{CAMUNDA_NS}}}decisionRef")
+        zeebe = self.node.find(f"{{{BPMN_NS}}}extensionElements/{{{ZEEBE_NS}}}calledDecision")
+        decision_ref = (self.get_decision_ref(self.node) or self.node.get(f"{{{CAMUNDA_NS}}}decisionRef")
+                        or (zeebe.get("decisionId") if zeebe is not None else None))
         if not decision_ref:
             raise ValidationException(
                 "A business rule task must name its decision "
-                "(spiffworkflow:calledDecisionId or camunda:decisionRef)",
+                "(spiffworkflow:calledDecisionId, camunda:decisionRef or zeebe:calledDecision)",
                 node=self.node,
                 file_name=self.filename,
             )
@@ -85,4 +90,5 @@ class EngineParser(SpiffBpmnParser):  # type: ignore[misc]
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (ParkingServiceTaskParser, ParkingServiceTask),
         full_tag("businessRuleTask"): (DecisionTaskParser, BusinessRuleTask),
+        full_tag("startEvent"): (EventStartParser, EventStart),
     }

@@ -1,4 +1,15 @@
-"""The compatibility report: what an analyst reads when a model is or is not deployable."""
+"""The compatibility report: what an analyst reads when a model is or is not deployable.
+
+Two views of one import. `problems` are the findings (errors block deployment, warnings
+do not). `elements` lists every flow element of every uploaded BPMN file with one status:
+
+- `executes`: runs as drawn;
+- `translated`: written for another platform and carried over (`detail` says from what to what);
+- `needs attention`: deployable, but an analyst should look (`detail` says what to do);
+- `unsupported`: blocks deployment until changed (`detail` says why).
+
+`files` says, per uploaded file, which modeler dialect and exporter it came from.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+ElementStatus = Literal["executes", "translated", "needs attention", "unsupported"]
+STATUS_ORDER: tuple[ElementStatus, ...] = ("executes", "translated", "needs attention", "unsupported")
 
 
 @dataclass(frozen=True)
@@ -25,10 +38,44 @@ class Problem:
 
 
 @dataclass
+class ElementEntry:
+    """One BPMN element of an uploaded file and how the engine takes it."""
+
+    file: str
+    element_id: str
+    element_type: str
+    name: str
+    line: int | None
+    status: ElementStatus = "executes"
+    details: list[str] = field(default_factory=list)
+
+    def mark(self, status: ElementStatus, detail: str) -> None:
+        """Record `detail`; the element's status becomes the worse of its current one and `status`."""
+        if STATUS_ORDER.index(status) > STATUS_ORDER.index(self.status):
+            self.status = status
+        if detail and detail not in self.details:
+            self.details.append(detail)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """Where one uploaded file came from."""
+
+    file: str
+    kind: str
+    dialect: str
+    exporter: str
+    exporter_version: str
+    executable: bool
+
+
+@dataclass
 class Report:
     """All findings for one set of uploaded files."""
 
     problems: list[Problem] = field(default_factory=list)
+    elements: list[ElementEntry] = field(default_factory=list)
+    files: list[FileInfo] = field(default_factory=list)
 
     @property
     def deployable(self) -> bool:
@@ -40,5 +87,15 @@ class Report:
     def warning(self, message: str, file: str = "", element_id: str = "", line: int | None = None) -> None:
         self.problems.append(Problem("warning", message, file, element_id, line))
 
+    def element(self, file: str, element_id: str) -> ElementEntry | None:
+        """The entry of one element, if that element was listed."""
+        return next((e for e in self.elements if e.element_id == element_id and e.file == file), None)
+
+    def counts(self) -> dict[str, int]:
+        """How many elements have each status."""
+        return {status: sum(1 for e in self.elements if e.status == status) for status in STATUS_ORDER}
+
     def as_dict(self) -> dict[str, Any]:
-        return {"deployable": self.deployable, "problems": [asdict(p) for p in self.problems]}
+        return {"deployable": self.deployable, "problems": [asdict(p) for p in self.problems],
+                "files": [asdict(f) for f in self.files], "elements": [asdict(e) for e in self.elements],
+                "counts": self.counts()}

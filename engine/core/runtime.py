@@ -7,6 +7,7 @@ engine, so a restored workflow can never fall back to SpiffWorkflow's plain `eva
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
@@ -19,11 +20,13 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from engine.core.errors import ScriptError, TaskStateError
+from engine.core.errors import ScriptError, StepLimitExceeded, TaskStateError
+from engine.core.event_subprocesses import uncaught_error
 from engine.core.package import CompiledPackage
 from engine.core.parser import PENDING_CALL, ParkingServiceTask
 from engine.core.sandbox import SandboxedEnvironment, SandboxLimits
 from engine.core.serialization import SERIALIZER_VERSION, dump_state, load_state
+from engine.core.workflow import EngineWorkflow
 
 # SpiffWorkflow 3.2 stops iterating at depth 1000, so a gateway loop of a few hundred
 # rounds silently "completes" with empty data. Lift the limit; tree size is capped elsewhere.
@@ -95,13 +98,15 @@ class Execution:
         self.process_key = process_key
         self.error: str | None = None
         self._steps: list[Step] = []
+        self._budget: tuple[int, float] | None = None
+        self._spent = 0
 
     @classmethod
     def start(cls, package: CompiledPackage, key: str, data: dict[str, Any],
               script_engine: PythonScriptEngine) -> Execution:
         """A new instance of process `key` with `data` as its start data (not yet advanced)."""
         spec, subprocess_specs = package.spec(key)
-        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+        workflow = EngineWorkflow(spec, subprocess_specs, script_engine=script_engine)
         workflow.get_next_task(state=TaskState.READY).data.update(data)
         return cls(workflow, key)
 
@@ -123,13 +128,23 @@ class Execution:
 
         Raises:
             ScriptError: a script, condition or decision failed; `status` is now "failed".
+            StepLimitExceeded: more steps or time than `limit_steps` allows.
         """
         try:
             self.workflow.do_engine_steps(did_complete_task=self._record)
         except SpiffWorkflowException as err:
             raise self._script_error(err) from err
+        self.error = self.error or uncaught_error(self.workflow)
+
+    def limit_steps(self, max_steps: int, max_seconds: float) -> None:
+        """Stop any later run of this instance after `max_steps` tasks or `max_seconds` in all."""
+        self._budget = (max_steps, time.monotonic() + max_seconds)
 
     def _record(self, task: Any) -> None:
+        if self._budget is not None:
+            self._spent += 1
+            if self._spent > self._budget[0] or time.monotonic() > self._budget[1]:
+                raise StepLimitExceeded(f"stopped after {self._spent - 1} steps: the step or time limit was reached")
         spec = task.task_spec
         if getattr(spec, "bpmn_id", None) and task.state == TaskState.COMPLETED:
             self._steps.append(Step(str(task.id), spec.bpmn_id, _title(spec), type(spec).__name__))
@@ -152,6 +167,8 @@ class Execution:
 
     @property
     def status(self) -> Status:
+        if self.error:
+            return "failed"
         if self.workflow.is_completed():
             return "completed" if self.workflow.success else "terminated"
         if self.error or self.workflow.get_tasks(state=TaskState.ERROR):
@@ -161,9 +178,11 @@ class Execution:
     @property
     def data(self) -> dict[str, Any]:
         """Process data: the final data once completed, else that of the last completed task."""
-        if self.workflow.is_completed():
-            return dict(self.workflow.data)
         last = self.workflow.last_task
+        if self.workflow.is_completed() and (self.workflow.data or last is None):
+            return dict(self.workflow.data)
+        # An interrupting event subprocess ends the instance without copying its data to
+        # the workflow: its last task holds what the instance produced.
         return dict(last.data) if last is not None else {}
 
     def human_tasks(self) -> list[HumanTask]:
@@ -227,7 +246,8 @@ class Execution:
         task = self._task(task_id)
         if task.state != TaskState.STARTED or not isinstance(task.task_spec, ParkingServiceTask):
             raise TaskStateError(f"task '{_title(task.task_spec)}' is not waiting for a service result")
-        task.data[task.task_spec.result_variable] = result
+        if task.task_spec.result_variable:
+            task.data[task.task_spec.result_variable] = result
         task.internal_data.pop(PENDING_CALL, None)
         try:
             task.complete()

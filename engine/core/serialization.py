@@ -14,13 +14,18 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+)
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 
 from engine.core.parser import ParkingServiceTask
+from engine.core.workflow import EngineSubWorkflow, EngineTask, EngineWorkflow
 
 SERIALIZER_VERSION = SPIFF_SERIALIZER_VERSION
 LIBRARY_VERSION = version("SpiffWorkflow")
@@ -46,10 +51,30 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         return workflow
 
 
+class _EngineWorkflowConverter(SpeclessWorkflowConverter):
+    # Our subclasses keep SpiffWorkflow's type names, so stored state reads the same either way.
+    def __init__(self, target_class: type, registry: Any, typename: str | None = None) -> None:
+        super().__init__(target_class, registry, "BpmnWorkflow")
+
+
+class _EngineSubWorkflowConverter(BpmnSubWorkflowConverter):  # type: ignore[misc]
+    def __init__(self, target_class: type, registry: Any, typename: str | None = None) -> None:
+        super().__init__(target_class, registry, "BpmnSubWorkflow")
+
+
+class _EngineTaskConverter(TaskConverter):  # type: ignore[misc]
+    def __init__(self, target_class: type, registry: Any, typename: str | None = None) -> None:
+        super().__init__(target_class, registry, "Task")
+
+
 def _serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpeclessWorkflowConverter
     config[ParkingServiceTask] = ServiceTaskConverter
+    # Registered after SpiffWorkflow's classes, so restoring builds ours.
+    config[EngineWorkflow] = _EngineWorkflowConverter
+    config[EngineSubWorkflow] = _EngineSubWorkflowConverter
+    config[EngineTask] = _EngineTaskConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -14,17 +14,21 @@ from sqlalchemy.orm import Session, selectinload
 
 from connectors.registry import Registry
 from engine import audit
+from engine.bpmn.importer import import_documents, settle
 from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
-from engine.core.package import CompiledPackage, Document, compile_package, document_kind
+from engine.core.calls import CallRef, call_refs, version_tag
+from engine.core.package import CompiledPackage, Document, compile_package, document_kind, schema_check
 from engine.core.report import Report
 from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from forms.extract import FormDefinitionError, FormModel, task_forms
 
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 XML_SUFFIXES = {".bpmn", ".dmn", ".xml"}
 MANUAL_PREFIX = "manual/"
 FORM_SUFFIXES = {".json", ".form"}
+CalleeResolver = Callable[[Sequence[Document], Report], list[Document]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class LoadedPackage:
     compiled: CompiledPackage
     forms: dict[str, FormModel] = field(default_factory=dict)
     lanes: dict[str, str] = field(default_factory=dict)
+    # The same deployment compiled with the callee deployments an instance was pinned to.
+    variants: dict[tuple[tuple[str, int], ...], LoadedPackage] = field(default_factory=dict)
 
     def with_service(self, service: dict[str, Any] | None) -> LoadedPackage:
         """This package with the lane-to-agency table of its service.toml."""
@@ -151,21 +157,30 @@ def _bindings(compiled: CompiledPackage, registry: Registry, report: Report) -> 
 
 
 def check(files: Sequence[UploadedFile], settings: Settings,
-          registry: Registry | None = None) -> tuple[LoadedPackage | None, Report]:
+          registry: Registry | None = None, *,
+          callees: CalleeResolver | None = None) -> tuple[LoadedPackage | None, Report]:
     """Load and compile `files` without storing anything; the report says if they deploy.
 
     With a connector `registry`, every service task must name an installed operation with
-    the parameters it takes.
+    the parameters it takes. `callees` finds the deployed documents that calls leaving
+    the upload go to (see `resolver`); without it, such calls are errors.
     """
     docs, extras, report = _load(files, settings)
-    if not report.deployable:
+    if not docs:
         return None, report
-    compiled = compile_package(docs)
-    report.problems[:0] = [p for p in compiled.report.problems]
+    for doc in docs:
+        schema_check(doc, report)
+    docs = import_documents(docs, report)
+    compiled = compile_package(docs, callees=callees(docs, report) if callees else (), validate_schema=False)
+    # An element the importer already refused would otherwise be reported twice, once more
+    # in the compiler's words about the untranslated text.
+    refused = {(p.file, p.element_id) for p in report.problems if p.severity == "error" and p.element_id}
+    report.problems.extend(p for p in compiled.report.problems if (p.file, p.element_id) not in refused)
     compiled.report = report
     if registry is not None and report.deployable:
         _bindings(compiled, registry, report)
     forms = _forms(docs, extras, report)
+    settle(report)
     if not report.deployable:
         return None, report
     return LoadedPackage(compiled, forms), report
@@ -194,7 +209,7 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
         DeploymentRejected: the files are not deployable; nothing was stored.
         UploadTooLarge: a file is over the size cap.
     """
-    loaded, report = check(files, runtime.settings, runtime.connectors)
+    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime))
     if loaded is None:
         raise DeploymentRejected(report)
     digest = content_hash(files, service)
@@ -237,7 +252,8 @@ def package_of(session: Session, runtime: Runtime, deployment_id: int) -> Loaded
         rows = session.execute(
             select(DeploymentFile).where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)
         ).scalars().all()
-        loaded, report = check([UploadedFile(r.name, r.content) for r in rows], runtime.settings)
+        loaded, report = check([UploadedFile(r.name, r.content) for r in rows], runtime.settings,
+                               callees=resolver(session, runtime))
         if loaded is None:
             raise DeploymentRejected(report)
         service = session.execute(select(Deployment.service).where(Deployment.id == deployment_id)).scalar_one()
@@ -245,3 +261,109 @@ def package_of(session: Session, runtime: Runtime, deployment_id: int) -> Loaded
 
     package: LoadedPackage = runtime.packages.get(deployment_id, build)
     return package
+
+
+def _deployment_documents(session: Session, runtime: Runtime, deployment_id: int) -> tuple[list[Document],
+                                                                                             dict[str, bytes]]:
+    """A stored deployment's documents as the importer leaves them, and its form files."""
+    rows = session.execute(
+        select(DeploymentFile).where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)
+    ).scalars().all()
+    docs, extras, _ = _load([UploadedFile(r.name, r.content) for r in rows], runtime.settings)
+    return import_documents(docs, Report()), extras
+
+
+def _callee_deployment(session: Session, ref: CallRef, documents: Callable[[int], list[Document]]) -> int | None:
+    query = select(ProcessDefinition.deployment_id, ProcessDefinition.version).where(
+        ProcessDefinition.key == ref.key).order_by(ProcessDefinition.version.desc())
+    if ref.binding == "version":
+        query = query.where(ProcessDefinition.version == ref.version)
+    for deployment_id, _ in session.execute(query).all():
+        if ref.binding != "versionTag" or version_tag(documents(deployment_id), ref.key) == ref.version_tag:
+            return int(deployment_id)
+    return None
+
+
+def resolve_calls(session: Session, runtime: Runtime, docs: Sequence[Document],
+                  report: Report | None = None) -> dict[str, int]:
+    """The deployment each process called from `docs`, and from what those call in turn, runs from.
+
+    Calls to a process of the same upload stay inside it. A key no deployment satisfies is
+    left out (the compiler reports it). One instance can hold one version of each called
+    process: two calls that pin the same key to different deployments go to `report`.
+    """
+    loaded: dict[int, list[Document]] = {}
+
+    def documents(deployment_id: int) -> list[Document]:
+        if deployment_id not in loaded:
+            loaded[deployment_id] = _deployment_documents(session, runtime, deployment_id)[0]
+        return loaded[deployment_id]
+
+    def keys(current: Sequence[Document]) -> set[str | None]:
+        return {node.get("id") for d in current if d.kind == "bpmn" for node in d.root.iter(f"{{{BPMN}}}process")}
+
+    bindings: dict[str, int] = {}
+    top = keys(docs)
+    pending = [list(docs)]
+    while pending:
+        current = pending.pop(0)
+        own = keys(current)
+        for ref in call_refs(current):
+            # A call back into the upload (a callee calling its caller) runs the upload's copy.
+            if ref.key in own or ref.key in top or ref.binding == "deployment":
+                continue
+            found = _callee_deployment(session, ref, documents)
+            if found is None:
+                continue
+            if ref.key in bindings:
+                if bindings[ref.key] != found and report is not None:
+                    report.error(f"calls {ref.describe()} (deployment {found}), but another call activity already "
+                                 f"runs '{ref.key}' from deployment {bindings[ref.key]}; one instance can run only "
+                                 "one version of a called process", ref.file, ref.element_id, ref.line)
+                continue
+            if found not in bindings.values():
+                pending.append(documents(found))
+            bindings[ref.key] = found
+    return bindings
+
+
+def resolver(session: Session, runtime: Runtime) -> CalleeResolver:
+    """A `check` callee finder that resolves against what is deployed now."""
+
+    def find(docs: Sequence[Document], report: Report) -> list[Document]:
+        bindings = resolve_calls(session, runtime, docs, report)
+        return [doc for deployment_id in sorted(set(bindings.values()))
+                for doc in _deployment_documents(session, runtime, deployment_id)[0]]
+
+    return find
+
+
+def bound_package(session: Session, runtime: Runtime, deployment_id: int,
+                  bindings: dict[str, int] | None) -> LoadedPackage:
+    """A deployment compiled with exactly the callee deployments in `bindings` (cached).
+
+    An instance keeps the callees it was started with: its subprocess specs must be the same
+    every time its state is restored, whatever has been deployed since.
+
+    Raises:
+        DeploymentRejected: the pinned callees no longer compile together with the deployment.
+    """
+    base = package_of(session, runtime, deployment_id)
+    if not bindings:
+        return base
+    key = tuple(sorted(bindings.items()))
+    if key not in base.variants:
+        callee_docs: list[Document] = []
+        forms, lanes = dict(base.forms), dict(base.lanes)
+        for callee in sorted(set(bindings.values())):
+            docs, extras = _deployment_documents(session, runtime, callee)
+            callee_docs += docs
+            service = session.execute(select(Deployment.service).where(Deployment.id == callee)).scalar_one()
+            # The caller's own tasks keep their forms and lanes; the callee brings those of its tasks.
+            forms = {**_forms(docs, extras, Report()), **forms}
+            lanes = {**LoadedPackage(base.compiled).with_service(service).lanes, **lanes}
+        compiled = compile_package(list(base.compiled.documents), callees=callee_docs, validate_schema=False)
+        if not compiled.report.deployable:
+            raise DeploymentRejected(compiled.report)
+        base.variants[key] = LoadedPackage(compiled, forms, lanes)
+    return base.variants[key]

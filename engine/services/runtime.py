@@ -46,6 +46,13 @@ class PackageCache:
         return value
 
 
+def installed_connectors(settings: Settings) -> Registry:
+    """The connector operations installed here, configured from `settings`."""
+    installed = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    return load_registry(allow=settings.connectors_allow, deny=settings.connectors_deny,
+                         config={name: settings.connector_config(name) for name in installed})
+
+
 @dataclass
 class Runtime:
     """Settings, database and engine pieces shared by every request and job."""
@@ -64,10 +71,7 @@ class Runtime:
     def connectors(self) -> Registry:
         """The connector operations installed here (discovered once, on first use)."""
         if self._registry is None:
-            settings = self.settings
-            installed = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-            self._registry = load_registry(allow=settings.connectors_allow, deny=settings.connectors_deny,
-                                           config={name: settings.connector_config(name) for name in installed})
+            self._registry = installed_connectors(self.settings)
         registry: Registry = self._registry
         return registry
 

@@ -1,4 +1,4 @@
-"""Server-rendered HTML: the citizen portal, sign-in and the staff inbox."""
+"""Server-rendered HTML: the citizen portal, sign-in, the staff inbox and the analyst console."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from engine.services.errors import NotFound
-from engine.web import journey, portal, signin, staff
+from engine.web import analyst, journey, portal, signin, staff
 from engine.web.context import get_page
 
 STATIC = Path(__file__).resolve().parents[2] / "forms" / "static"
@@ -21,7 +21,7 @@ STATIC = Path(__file__).resolve().parents[2] / "forms" / "static"
 def install(app: FastAPI) -> None:
     """Add the HTML pages to `app`; the JSON API keeps its own error bodies under /api."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (portal, signin, journey, staff):
+    for module in (portal, signin, journey, staff, analyst):
         app.include_router(module.router)
     json_not_found: Any = app.exception_handlers.get(NotFound)
 

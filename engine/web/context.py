@@ -105,6 +105,7 @@ async def checked_form(request: Request) -> FormData:
     page = get_page(request)
     data = await request.form()
     if not page.session.csrf_ok(str(data.get("csrf_token", ""))):
+        await data.close()  # a refused upload's spooled files go now, not at garbage collection
         raise HTTPException(403, page.t("errors.csrf"))
     return data
 

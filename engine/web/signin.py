@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from connectors.sdk import ConnectorError
-from engine.security.principals import Role
+from engine.security.principals import Principal, Role
 from engine.security.tokens import resolve
 from engine.services import signin
 from engine.services.notify import owns_mobile, send_sms
-from engine.web.context import FormDep, PageDep, safe_next
+from engine.web.context import FormDep, Page, PageDep, safe_next
 from forms.identifiers import canonical_mobile, canonical_national_code, check_mobile, check_national_code
 
 router = APIRouter(include_in_schema=False)
@@ -106,13 +107,19 @@ def staff_sign_in_form(page: PageDep) -> Response:
     return page.render("staff_sign_in.html", error=None)
 
 
-@router.post("/staff/sign-in")
-def staff_sign_in(page: PageDep, posted: FormDep) -> Response:
+def sign_in_with_token(page: Page, token: str, roles: Collection[Role]) -> Principal | None:
+    """Sign the visitor in with an access key of one of `roles`; None (and no change) otherwise."""
     admin = page.runtime.settings.admin_token
     with page.runtime.reading() as session:
-        principal = resolve(session, str(posted.get("token", "")).strip(),
-                            admin.get_secret_value() if admin else None)
-    if principal is None or principal.role is not Role.STAFF:
-        return page.render("staff_sign_in.html", status=422, error=page.t("staff.token_invalid"))
+        principal = resolve(session, token.strip(), admin.get_secret_value() if admin else None)
+    if principal is None or principal.role not in roles:
+        return None
     page.session.sign_in(principal.name, principal.role.value, principal.agency)
+    return principal
+
+
+@router.post("/staff/sign-in")
+def staff_sign_in(page: PageDep, posted: FormDep) -> Response:
+    if sign_in_with_token(page, str(posted.get("token", "")), (Role.STAFF,)) is None:
+        return page.render("staff_sign_in.html", status=422, error=page.t("staff.token_invalid"))
     return page.redirect("/staff")

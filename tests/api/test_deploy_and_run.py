@@ -194,7 +194,7 @@ def test_unknown_process_and_bad_start_data(client: TestClient, tokens: Tokens) 
 
 
 def test_model_problems_are_reported_with_element_ids(client: TestClient, tokens: Tokens) -> None:
-    broken = (MODELS / "approval.bpmn").read_bytes().replace(b"amount &gt; 1000", b"${amount > 1000}")
+    broken = (MODELS / "approval.bpmn").read_bytes().replace(b"amount &gt; 1000", b"${limits.exceeded(amount)}")
     response = client.post("/api/v1/deployments", files=[("files", ("approval.bpmn", broken, "text/xml"))],
                            headers=tokens.headers("analyst"))
     assert response.status_code == 422

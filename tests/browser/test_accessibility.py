@@ -1,4 +1,5 @@
-"""Every page of the citizen's journey and the staff inbox, in Persian and in English, in a real
+"""Every page of the citizen's journey, the staff inbox and the analyst console, in Persian and in
+English, in a real
 Chromium: axe-core's WCAG 2.0/2.1/2.2 A and AA rules report nothing, and the hand-written
 checks of `tests/browser/audit.py` pass. A full-page screenshot of each page is left in
 `tests/browser/screenshots/<lang>-<page>.png` to look at.
@@ -11,13 +12,14 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, FilePayload, Page
 
 from engine.web.i18n import translator
 from engine.web.session import LANG_COOKIE
 from tests.browser.audit import DESKTOP, PERSIAN_DIGITS, Auditor
 from tests.fixtures import Tokens
 from tests.web.journey import CITIZEN, MOBILE, PDF
+from tests.web.test_analyst import BROKEN_CONDITION, service_files
 
 pytestmark = pytest.mark.browser
 
@@ -209,6 +211,64 @@ def test_every_page_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: 
     finally:
         citizen.close()
         print(f"\n{lang}: {len(audit.checked)} pages checked: {', '.join(audit.checked)}")
+    assert not audit.problems, (f"{len(audit.problems)} accessibility problems in {lang}:\n"
+                                + "\n".join(audit.problems))
+
+
+def chosen_files(replace: tuple[str, str] | None = None) -> list[FilePayload]:
+    return [{"name": name, "mimeType": kind, "buffer": content} for _, (name, content, kind) in service_files(replace)]
+
+
+def analyst_console(audit: Auditor, tokens: Tokens) -> None:
+    """Sign in with a key, upload nothing, upload a broken model, then check and deploy good ones."""
+    page = audit.page
+    page.goto("/analyst")
+    assert "/analyst/sign-in" in page.url, page.url
+    audit.check("analyst-sign-in")
+    page.fill("#f-token", tokens.staff_guild)  # a staff key does not open the console
+    go(page)
+    audit.check("analyst-sign-in-error", errors=True)
+    page.fill("#f-token", tokens.analyst)
+    go(page)
+    assert page.url.endswith("/analyst"), page.url
+    audit.check("analyst-console")
+    go(page, 'main button[value="check"]')
+    audit.check("analyst-upload-error", errors=True)
+    page.set_input_files("#f-files", chosen_files((BROKEN_CONDITION, "review_outcome ==")))
+    go(page, 'main button[value="check"]')
+    assert "/analyst/uploads/" in page.url, page.url
+    audit.check("analyst-report-not-deployable")
+    page.goto("/analyst")
+    page.set_input_files("#f-files", chosen_files())
+    go(page, 'main button[value="check"]')
+    audit.check("analyst-report")
+    if page.locator(".filter-nav a[href*='status=']").count():  # only when the importer lists elements
+        go(page, ".filter-nav a[href*='status=']")
+        assert "status=" in page.url and "#elements" in page.url, page.url
+        # The link jumps to the table, which moves where Tab starts; audit the page as loaded afresh.
+        page.goto(page.url.split("#")[0])
+        audit.check("analyst-report-filtered")
+    go(page, 'main form[action$="/deploy"] button')
+    assert "deployed=new" in page.url, page.url
+    audit.check("analyst-deployment")
+    go(page, '.site-nav a[href="/analyst"]')
+    audit.check("analyst-deployments")
+    audit.digits("analyst-deployments", "main tbody th a")
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_the_analyst_console_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: Path, screenshots: Path,
+                                               server: str, tokens: Tokens) -> None:
+    context = new_context(chromium, server, lang)
+    audit = Auditor(context.new_page(), lang, axe_script, screenshots)
+    try:
+        analyst_console(audit, tokens)
+    except BaseException:
+        print("\n".join(audit.problems))
+        raise
+    finally:
+        context.close()
+        print(f"\n{lang}: {len(audit.checked)} analyst pages checked: {', '.join(audit.checked)}")
     assert not audit.problems, (f"{len(audit.problems)} accessibility problems in {lang}:\n"
                                 + "\n".join(audit.problems))
 

@@ -1,0 +1,266 @@
+"""Flow structure other engines accept and SpiffWorkflow does not, given its BPMN meaning.
+
+- An activity or event with several unconditioned outgoing flows splits in parallel
+  (BPMN "uncontrolled flow"): a parallel gateway is placed after it.
+- Conditional flows out of an activity are taken for every condition that holds, the
+  unconditioned ones always, the activity's default flow when none holds: an inclusive
+  gateway is placed after it. When no flow may be taken the token ends there, as BPMN says.
+- An exclusive gateway flow without a condition: Camunda 7, Activiti and Flowable (and
+  so most modelers' "descriptive" exports) treat it as always holding, and take the first
+  holding flow in drawing order; a single such flow with no default is simply the
+  default. Camunda 8 and SpiffArena refuse such a gateway, so their models are refused
+  too. Either way the gateway is flagged for the analyst.
+- An embedded subprocess drawn collapsed and left empty is a step that does nothing.
+- A process or embedded subprocess without a start event starts every node that has no
+  incoming flow (BPMN's implicit start).
+- Link events jump from the throw to the catch of the same name.
+- Data stores without an implementation, and data associations that point nowhere, are
+  descriptive only: the associations are dropped and the element is flagged.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from engine.bpmn.context import (
+    BPMN,
+    CONTAINERS,
+    FLOW_NODES,
+    GATEWAYS,
+    ImportContext,
+    children,
+    is_bpmn,
+    local,
+)
+
+_STRICT_GATEWAYS = {"camunda8", "spiffarena"}
+
+
+def _condition(flow: etree._Element) -> etree._Element | None:
+    found = flow.find(f"{BPMN}conditionExpression")
+    if found is not None and not (found.text or "").strip():
+        flow.remove(found)
+        return None
+    return found
+
+
+def _flows(container: etree._Element) -> list[etree._Element]:
+    return children(container, "sequenceFlow")
+
+
+def _set_condition(flow: etree._Element, python: str) -> None:
+    condition = flow.find(f"{BPMN}conditionExpression")
+    if condition is None:
+        condition = etree.SubElement(flow, f"{BPMN}conditionExpression")
+    condition.text = python
+
+
+def _connect(ctx: ImportContext, container: etree._Element, source: str, target: str,
+             after: etree._Element) -> etree._Element:
+    return ctx.element("sequenceFlow", container, after, id=ctx.new_id(source, "flow"), sourceRef=source,
+                       targetRef=target)
+
+
+def _gateway_after(ctx: ImportContext, container: etree._Element, node: etree._Element, kind: str,
+                   flows: list[etree._Element]) -> etree._Element:
+    """Insert a gateway of `kind` between `node` and its outgoing `flows`."""
+    node_id = node.get("id", "")
+    gateway = ctx.element(kind, container, node, id=ctx.new_id(node_id, "split"))
+    for flow in flows:
+        flow.set("sourceRef", gateway.get("id", ""))
+    for out in node.findall(f"{BPMN}outgoing"):
+        node.remove(out)
+    _connect(ctx, container, node_id, gateway.get("id", ""), gateway)
+    default = node.get("default")
+    if default:
+        gateway.set("default", default)
+        del node.attrib["default"]
+    return gateway
+
+
+def _end_path(ctx: ImportContext, container: etree._Element, gateway: etree._Element) -> None:
+    """A default flow from `gateway` to a new end event: the token ends when nothing holds."""
+    end = ctx.element("endEvent", container, gateway, id=ctx.new_id(gateway.get("id", ""), "end"))
+    flow = _connect(ctx, container, gateway.get("id", ""), end.get("id", ""), end)
+    gateway.set("default", flow.get("id", ""))
+
+
+def _splits(ctx: ImportContext, container: etree._Element) -> None:
+    nodes = {n.get("id"): n for n in container if is_bpmn(n) and local(n) in FLOW_NODES}
+    outgoing: dict[str, list[etree._Element]] = {}
+    for flow in _flows(container):
+        outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
+    for source_id, flows in outgoing.items():
+        node = nodes.get(source_id)
+        if node is None or local(node) in GATEWAYS:
+            continue
+        conditional = [f for f in flows if _condition(f) is not None]
+        name = node.get("name") or source_id
+        if not conditional and len(flows) > 1:
+            _gateway_after(ctx, container, node, "parallelGateway", flows)
+            ctx.mark(node, "translated", f"{len(flows)} outgoing flows without conditions: all are taken "
+                     "(an implicit parallel split, made explicit)")
+        elif conditional:
+            default = node.get("default")
+            gateway = _gateway_after(ctx, container, node, "inclusiveGateway", flows)
+            for flow in flows:
+                if flow.get("id") != default and _condition(flow) is None:
+                    _set_condition(flow, "True")
+            if not default:
+                _end_path(ctx, container, gateway)
+            ctx.mark(node, "translated", f"conditional flows out of '{name}': every flow whose condition "
+                     "holds is taken (an inclusive split, made explicit)")
+
+
+def _exclusive_defaults(ctx: ImportContext, container: etree._Element) -> None:
+    flows_of: dict[str, list[etree._Element]] = {}
+    for flow in _flows(container):
+        flows_of.setdefault(flow.get("sourceRef", ""), []).append(flow)
+    for gateway in children(container, "exclusiveGateway", "inclusiveGateway"):
+        flows = flows_of.get(gateway.get("id", ""), [])
+        if len(flows) < 2:
+            continue
+        default = gateway.get("default")
+        bare = [f for f in flows if f.get("id") != default and _condition(f) is None]
+        if not bare:
+            continue
+        names = ", ".join(f"'{f.get('name') or f.get('id')}'" for f in bare)
+        if len(bare) == 1 and not default and local(gateway) == "exclusiveGateway":
+            gateway.set("default", bare[0].get("id", ""))
+            ctx.mark(gateway, "needs attention", f"flow {names} has no condition and is not marked as the "
+                     "default; it is taken as the default flow (when no other condition holds)")
+        elif local(gateway) == "inclusiveGateway" or ctx.origin.dialect not in _STRICT_GATEWAYS:
+            for flow in bare:
+                _set_condition(flow, "True")
+            rule = ("a flow without a condition is always taken" if local(gateway) == "inclusiveGateway" else
+                    "as in Camunda 7, Activiti and Flowable, a flow without a condition always holds and the "
+                    "first holding flow in drawing order is taken")
+            ctx.mark(gateway, "needs attention", f"flows {names} have no condition: {rule}; give them "
+                     "conditions if that is not what you mean")
+        else:
+            ctx.mark(gateway, "unsupported", f"exclusive gateway '{gateway.get('name') or gateway.get('id')}': "
+                     f"flows {names} have no condition; give each a condition, or mark one as the default flow")
+
+
+def _implicit_start(ctx: ImportContext, container: etree._Element) -> None:
+    if container.get("triggeredByEvent") == "true" or local(container) == "adHocSubProcess":
+        return
+    if children(container, "startEvent"):
+        return
+    targets = {f.get("targetRef") for f in _flows(container)}
+    entry = [n for n in container if is_bpmn(n) and local(n) in FLOW_NODES and local(n) != "boundaryEvent"
+             and n.get("id") not in targets and n.get("isForCompensation") != "true"
+             and n.get("triggeredByEvent") != "true"]
+    if not entry:
+        return
+    container_id = container.get("id", "")
+    first = entry[0]
+    start = ctx.element("startEvent", container, None, id=ctx.new_id(container_id, "start"))
+    first.addprevious(start)
+    if len(entry) == 1:
+        _connect(ctx, container, start.get("id", ""), first.get("id", ""), start)
+    else:
+        fork = ctx.element("parallelGateway", container, start, id=ctx.new_id(container_id, "fork"))
+        _connect(ctx, container, start.get("id", ""), fork.get("id", ""), fork)
+        for node in entry:
+            _connect(ctx, container, fork.get("id", ""), node.get("id", ""), fork)
+    names = ", ".join(f"'{n.get('name') or n.get('id')}'" for n in entry)
+    for node in entry:
+        ctx.mark(node, "translated", f"no start event: begins with {names} (BPMN's implicit start)")
+
+
+def _links(ctx: ImportContext, container: etree._Element) -> None:
+    catches: dict[str, etree._Element] = {}
+    for event in children(container, "intermediateCatchEvent"):
+        link = event.find(f"{BPMN}linkEventDefinition")
+        if link is not None:
+            catches[link.get("name") or event.get("name") or ""] = event
+    by_event_name = {c.get("name") or "": c for c in catches.values()}
+    for event in children(container, "intermediateThrowEvent"):
+        link = event.find(f"{BPMN}linkEventDefinition")
+        if link is None:
+            continue
+        name = link.get("name") or event.get("name") or ""
+        # Some tools give every link definition its own generated name and pair the events
+        # by their own names instead; a lone catch in the level is the only possible target.
+        target = catches.get(name)
+        if target is None:
+            target = by_event_name.get(event.get("name") or "\0")
+        if target is None and len(catches) == 1:
+            target = next(iter(catches.values()))
+        if target is None:
+            ctx.mark(event, "unsupported", f"link event '{name}' has no catching link event of the same name "
+                     "in this process level")
+            continue
+        event.remove(link)
+        _connect(ctx, container, event.get("id", ""), target.get("id", ""), event)
+        ctx.mark(event, "translated", f"link to '{name}': continues at '{target.get('name') or target.get('id')}'")
+    for name, catch in catches.items():
+        definition = catch.find(f"{BPMN}linkEventDefinition")
+        if definition is not None:
+            catch.remove(definition)
+            catch.tag = f"{BPMN}intermediateThrowEvent"
+            ctx.mark(catch, "translated", f"link target '{name}': a pass-through event")
+
+
+def _data_associations(ctx: ImportContext) -> None:
+    ids = {n.get("id") for n in ctx.root.iter() if isinstance(n.tag, str) and n.get("id")}
+    stores = {n.get("id") for n in ctx.root.iter(f"{BPMN}dataStoreReference")}
+    for association in list(ctx.root.iter(f"{BPMN}dataInputAssociation", f"{BPMN}dataOutputAssociation")):
+        refs = [(r.text or "").strip() for r in association.iter(f"{BPMN}sourceRef", f"{BPMN}targetRef")]
+        task = association.getparent()
+        dangling = [r for r in refs if r and r not in ids]
+        stored = [r for r in refs if r in stores]
+        if not (dangling or stored) or task is None:
+            continue
+        task.remove(association)
+        what = (f"data store '{stored[0]}' has no implementation here" if stored
+                else f"data reference '{dangling[0]}' points to no element")
+        ctx.mark(task, "needs attention", f"{what}; the association is ignored (descriptive only)")
+    for store in ctx.root.iter(f"{BPMN}dataStoreReference"):
+        ctx.mark(store, "needs attention", "data stores are descriptive here: nothing is read or written")
+
+
+def _empty_subprocesses(ctx: ImportContext) -> None:
+    for node in list(ctx.root.iter(f"{BPMN}subProcess")):
+        if node.get("triggeredByEvent") == "true":
+            continue
+        if any(is_bpmn(n) and local(n) in FLOW_NODES for n in node):
+            continue
+        attached = [b for b in ctx.root.iter(f"{BPMN}boundaryEvent") if b.get("attachedToRef") == node.get("id")]
+        if attached:
+            ctx.mark(node, "unsupported", "the subprocess is empty (drawn collapsed with no content) and has "
+                     "boundary events; model what happens inside it")
+            continue
+        # A none intermediate event is BPMN's pass-through: the token goes straight on.
+        node.tag = f"{BPMN}intermediateThrowEvent"
+        for child in [c for c in node if not is_bpmn(c, "incoming", "outgoing", "documentation", "extensionElements")]:
+            node.remove(child)
+        ctx.mark(node, "needs attention", "the subprocess is empty (drawn collapsed with no content): "
+                 "it is passed straight through")
+
+
+def _events(ctx: ImportContext) -> None:
+    for event in ctx.root.iter(f"{BPMN}boundaryEvent"):
+        if not any(local(d).endswith("EventDefinition") for d in event if isinstance(d.tag, str)):
+            ctx.mark(event, "unsupported", "a boundary event needs a trigger (timer, message, error, "
+                     "signal, escalation or condition)")
+    for timer in ctx.root.iter(f"{BPMN}timerEventDefinition"):
+        times = [t for t in timer if is_bpmn(t, "timeDate", "timeDuration", "timeCycle") and (t.text or "").strip()]
+        if not times:
+            ctx.mark(timer, "unsupported", "the timer has no date, duration or cycle; give it one "
+                     "(e.g. duration PT48H)")
+
+
+def apply(ctx: ImportContext) -> None:
+    """Rewrite the structure of every process and subprocess in `ctx`."""
+    _events(ctx)
+    _empty_subprocesses(ctx)
+    _data_associations(ctx)
+    containers = [n for n in ctx.root.iter() if is_bpmn(n) and local(n) in CONTAINERS]
+    for container in containers:
+        _links(ctx, container)
+        _implicit_start(ctx, container)
+        _exclusive_defaults(ctx, container)
+        _splits(ctx, container)
+

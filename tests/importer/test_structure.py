@@ -1,0 +1,166 @@
+"""Structures other engines run and SpiffWorkflow refuses, given their BPMN meaning and run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.headless import run_model
+from engine.services.deployments import UploadedFile, check
+from engine.settings import Settings
+from tests.importer.bpmn_text import flow, model, script
+
+
+def run(settings: Settings, content: bytes, data: dict[str, Any] | None = None) -> Any:
+    return run_model([UploadedFile("m.bpmn", content)], settings, data or {}, {}, {})
+
+
+def entry(settings: Settings, content: bytes, element_id: str) -> dict[str, Any]:
+    _, report = check([UploadedFile("m.bpmn", content)], settings)
+    found = [e for e in report.as_dict()["elements"] if e["element_id"] == element_id]
+    assert found, f"{element_id} is not listed"
+    return found[0]
+
+
+IMPLICIT_SPLIT = model("\n".join([
+    '<bpmn:startEvent id="s" />', script("a", "a = 1"), script("b", "b = 2"), script("c", "c = 3"),
+    '<bpmn:parallelGateway id="join" />', '<bpmn:endEvent id="e" />',
+    flow("f0", "s", "a"), flow("f1", "a", "b"), flow("f2", "a", "c"),
+    flow("f3", "b", "join"), flow("f4", "c", "join"), flow("f5", "join", "e"),
+]))
+
+
+def test_implicit_split_runs_every_branch(settings: Settings) -> None:
+    result = run(settings, IMPLICIT_SPLIT)
+    assert result.status == "completed"
+    assert result.data == {"a": 1, "b": 2, "c": 3}
+    found = entry(settings, IMPLICIT_SPLIT, "a")
+    assert found["status"] == "translated" and "parallel" in found["details"][0]
+
+
+def conditional_out_of_task(default: bool) -> bytes:
+    default_attribute = 'default="fd"' if default else ""
+    return model("\n".join([
+        '<bpmn:startEvent id="s" />',
+        f'<bpmn:scriptTask id="t" scriptFormat="python" {default_attribute}>'
+        "<bpmn:script>x = x</bpmn:script></bpmn:scriptTask>",
+        script("big", "big = True"), script("small", "small = True"), script("always", "always = True"),
+        script("fallback", "fallback = True"),
+        '<bpmn:endEvent id="e1" />', '<bpmn:endEvent id="e2" />', '<bpmn:endEvent id="e3" />',
+        '<bpmn:endEvent id="e4" />',
+        flow("f0", "s", "t"), flow("fa", "t", "big", "x > 10"), flow("fb", "t", "small", "x < 5"),
+        *([flow("fd", "t", "fallback")] if default else [flow("fc", "t", "always")]),
+        flow("g1", "big", "e1"), flow("g2", "small", "e2"), flow("g3", "always", "e3"), flow("g4", "fallback", "e4"),
+    ]))
+
+
+@pytest.mark.parametrize(("x", "expected"), [(20, {"big", "always"}), (3, {"small", "always"}),
+                                             (7, {"always"})])
+def test_conditional_flows_out_of_an_activity_take_every_holding_flow(settings: Settings, x: int,
+                                                                       expected: set[str]) -> None:
+    result = run(settings, conditional_out_of_task(default=False), {"x": x})
+    assert result.status == "completed"
+    assert {k for k in ("big", "small", "always", "fallback") if result.data.get(k)} == expected
+
+
+def test_the_default_flow_of_an_activity_is_taken_only_when_no_condition_holds(settings: Settings) -> None:
+    model_with_default = conditional_out_of_task(default=True)
+    assert {k for k in ("big", "small", "fallback") if run(settings, model_with_default, {"x": 7}).data.get(k)} == {
+        "fallback"}
+    assert not run(settings, model_with_default, {"x": 20}).data.get("fallback")
+
+
+def gateway(dialect: str, bare: int, conditional: str | None = "x == 1") -> bytes:
+    flows = [flow("c1", "g", "one", conditional)] if conditional else []
+    flows += [flow(f"b{i}", "g", "two" if i == 0 else "three") for i in range(bare)]
+    return model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:exclusiveGateway id="g" name="Which?" />',
+        script("one", "path = 1"), script("two", "path = 2"), script("three", "path = 3"), '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "g"), *flows, flow("h1", "one", "e"), flow("h2", "two", "e"), flow("h3", "three", "e"),
+    ]), dialect)
+
+
+def test_one_unconditioned_flow_is_the_default_and_is_reported(settings: Settings) -> None:
+    content = gateway("bpmn", bare=1)
+    assert run(settings, content, {"x": 1}).data["path"] == 1
+    assert run(settings, content, {"x": 5}).data["path"] == 2
+    found = entry(settings, content, "g")
+    assert found["status"] == "needs attention" and "taken as the default" in found["details"][0]
+
+
+def test_several_unconditioned_flows_follow_drawing_order_in_camunda_7(settings: Settings) -> None:
+    content = gateway("camunda7", bare=2)
+    assert run(settings, content, {"x": 1}).data["path"] == 1
+    assert run(settings, content, {"x": 0}).data["path"] == 2
+    assert "drawing order" in entry(settings, content, "g")["details"][0]
+
+
+def test_several_unconditioned_flows_are_refused_for_camunda_8(settings: Settings) -> None:
+    loaded, report = check([UploadedFile("m.bpmn", gateway("camunda8", bare=2, conditional="=x = 1"))], settings)
+    assert loaded is None
+    [problem] = [p for p in report.problems if p.severity == "error" and p.element_id == "g"]
+    assert "give each a condition" in problem.message and problem.line
+
+
+def test_implicit_start_begins_with_every_node_without_incoming_flow(settings: Settings) -> None:
+    content = model("\n".join([
+        script("a", "a = 1"), script("b", "b = 2"), '<bpmn:endEvent id="e1" />', '<bpmn:endEvent id="e2" />',
+        flow("f1", "a", "e1"), flow("f2", "b", "e2"),
+    ]))
+    result = run(settings, content)
+    assert result.status == "completed" and result.data == {"a": 1, "b": 2}
+    assert "implicit start" in entry(settings, content, "a")["details"][0]
+
+
+def test_link_events_jump_to_their_catch(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', script("a", "a = 1"),
+        '<bpmn:intermediateThrowEvent id="go"><bpmn:linkEventDefinition name="L" /></bpmn:intermediateThrowEvent>',
+        '<bpmn:intermediateCatchEvent id="land"><bpmn:linkEventDefinition name="L" /></bpmn:intermediateCatchEvent>',
+        script("b", "b = a + 1"), '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "a"), flow("f1", "a", "go"), flow("f2", "land", "b"), flow("f3", "b", "e"),
+    ]))
+    result = run(settings, content)
+    assert result.status == "completed" and result.data == {"a": 1, "b": 2}
+    assert entry(settings, content, "go")["status"] == "translated"
+
+
+def test_an_empty_collapsed_subprocess_is_a_step(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:subProcess id="sub" name="Later" />', script("a", "a = 1"),
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "sub"), flow("f1", "sub", "a"), flow("f2", "a", "e"),
+    ]))
+    assert run(settings, content).status == "completed"
+    assert entry(settings, content, "sub")["status"] == "needs attention"
+
+
+def test_descriptive_models_import_with_a_report_and_do_not_deploy(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:task id="t" name="Do it" />',
+        '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition /></bpmn:intermediateCatchEvent>',
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "t"), flow("f1", "t", "wait"), flow("f2", "wait", "e"),
+    ]), executable="false")
+    loaded, report = check([UploadedFile("m.bpmn", content)], settings)
+    assert loaded is None
+    assert [p.message for p in report.problems if p.severity == "error"] == [
+        'no executable process: a deployment needs at least one bpmn:process that is not marked '
+        'isExecutable="false"']
+    statuses = {e.element_id: e.status for e in report.elements}
+    assert statuses == {"s": "needs attention", "t": "needs attention", "wait": "needs attention",
+                        "e": "needs attention", "f0": "executes", "f1": "executes", "f2": "executes"}
+    assert report.files[0].executable is False
+
+
+def test_a_timer_without_time_and_a_boundary_without_trigger_are_unsupported(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:userTask id="t" />',
+        '<bpmn:boundaryEvent id="b" attachedToRef="t" />',
+        '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition id="td" /></bpmn:intermediateCatchEvent>',
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "t"), flow("f1", "t", "wait"), flow("f2", "wait", "e"),
+        flow("f3", "b", "e"),
+    ]))
+    _, report = check([UploadedFile("m.bpmn", content)], settings)
+    statuses = {e.element_id: e.status for e in report.elements}
+    assert statuses["b"] == "unsupported" and statuses["wait"] == "unsupported"
+    assert any("no date, duration or cycle" in p.message and p.line for p in report.problems)
