@@ -107,7 +107,10 @@ class Execution:
         """A new instance of process `key` with `data` as its start data (not yet advanced)."""
         spec, subprocess_specs = package.spec(key)
         workflow = EngineWorkflow(spec, subprocess_specs, script_engine=script_engine)
-        workflow.get_next_task(state=TaskState.READY).data.update(data)
+        first = workflow.get_next_task(state=TaskState.READY)
+        if first is None:
+            raise TaskStateError(f"process '{key}' has nothing to start with")
+        first.data.update(data)
         return cls(workflow, key)
 
     @classmethod

@@ -142,7 +142,7 @@ def _position(parent: Task, child: Task) -> int:
 class EngineTask(Task):  # type: ignore[misc]
     """A task that reports its state changes to its instance's `StateIndex`."""
 
-    @property  # type: ignore[misc]
+    @property
     def _state(self) -> int:
         state: int = self.__dict__["_state"]
         return state
@@ -207,6 +207,7 @@ class IndexedQueries:
     """What `EngineWorkflow` and `EngineSubWorkflow` share: the indexed queries."""
 
     cross_check: ClassVar[bool] = False
+    task_tree: Any
     _index: StateIndex
     _table: TaskTable | None = None
 
