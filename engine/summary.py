@@ -3,7 +3,8 @@
 Each BPMN file is imported as an analyst would deploy it: alone, with the DMN tables,
 forms and called processes that sit in the same folder. With `run`, every deployable
 model is started and driven headless the way the baseline in the corpus README was
-measured: user tasks answered with empty data, service tasks given an empty result,
+measured: user tasks answered with empty data (submitted through the task's form, so a
+Camunda form stores its defaults and nulls as Camunda does), service tasks given an empty result,
 timers fired as soon as they are waited on (a dry run has no clock to wait for),
 2,000 engine steps and 10 seconds at most. A run that waits for a message or signal
 nobody sends, or fails, did not reach an end; its reason says where and why.
@@ -25,11 +26,12 @@ from engine.core.errors import EngineError, ScriptError, StepLimitExceeded
 from engine.core.runtime import Execution, make_script_engine
 from engine.services.deployments import LoadedPackage, UploadedFile, check
 from engine.settings import Settings
+from forms.validate import validate_submission
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 MAX_STEPS = 2000
 MAX_SECONDS = 10.0
-MAX_ROUNDS = 500
+MAX_ROUNDS = 2000
 _SIBLING_SUFFIXES = {".dmn", ".form", ".json"}
 
 
@@ -102,7 +104,8 @@ def _waiting_reason(execution: Execution) -> str:
     if events:
         described = ", ".join(f"{e.event_type} '{e.name}'" for e in events[:3])
         return f"waits for {described}, which a dry run does not send"
-    return "stopped waiting with nothing left to do"
+    stuck = ", ".join(f"'{name}'" for name in execution.waiting_elements()[:3])
+    return f"waits at {stuck or 'nothing'} with nothing left that could move it on (a deadlock in the model)"
 
 
 def _fire_timers(execution: Execution) -> bool:
@@ -114,6 +117,12 @@ def _fire_timers(execution: Execution) -> bool:
     return True
 
 
+def _empty_answer(package: LoadedPackage, task: str) -> dict[str, Any]:
+    """What submitting the task's form with nothing filled in stores (nothing, for most forms)."""
+    kept, errors = validate_submission(package.forms.get(task), {})
+    return {} if errors else kept
+
+
 def drive(package: LoadedPackage, key: str) -> tuple[bool, str | None]:
     """Run process `key` headless to its end: whether it got there, and why not."""
     execution = Execution.start(package.compiled, key, {}, make_script_engine())
@@ -123,13 +132,14 @@ def drive(package: LoadedPackage, key: str) -> tuple[bool, str | None]:
         for _ in range(MAX_ROUNDS):
             if execution.workflow.is_completed():
                 break
+            # One at a time: finishing a task can cancel others (an event gateway, a boundary event).
             human = execution.human_tasks()
             calls = execution.service_calls()
-            for task in human:
-                execution.complete_human_task(task.id, {})
-            for call in calls:
-                execution.complete_service_task(call.task_id, {})
-            if not human and not calls and not _fire_timers(execution):
+            if human:
+                execution.complete_human_task(human[0].id, _empty_answer(package, human[0].spec_id))
+            elif calls:
+                execution.complete_service_task(calls[0].task_id, {})
+            elif not _fire_timers(execution):
                 return False, _waiting_reason(execution)
         else:
             return False, f"still running after {MAX_ROUNDS} rounds of answers"

@@ -151,4 +151,22 @@ def validate_submission(form: FormModel | None, data: dict[str, Any], *,
     ranked = sorted(errors.values(), key=lambda e: (
         order.get(".".join(p for p in e.field.split(".") if not p.isdigit()), len(order)),
         [p.zfill(12) if p.isdigit() else p for p in e.field.split(".")]))
+    if not ranked and form.get("source") == "camunda:formData":
+        kept = {**_unanswered(schema, hidden), **kept}
     return kept, ranked
+
+
+def _unanswered(schema: dict[str, Any], skipped: set[ConcretePath]) -> dict[str, Any]:
+    """What Camunda 7 stores for the fields of a formData form left empty.
+
+    Camunda submits every field of a generated form: its default, an unchecked box as false,
+    anything else as null. Models rely on that (`${empty notes}`, `${!approved}`), so a
+    field the person left empty is stored the same way here. Read-only fields (the process
+    fills them) and fields hidden by a condition are left out.
+    """
+    found: dict[str, Any] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        if (name,) in skipped or not isinstance(prop, dict):
+            continue
+        found[name] = prop.get("default", False if prop.get("type") == "boolean" else None)
+    return found

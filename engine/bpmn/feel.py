@@ -23,7 +23,8 @@ Supported subset, with examples (FEEL -> Python):
   ``lower case(s)``, ``contains(s, t)`` -> ``t in s``, ``starts with(s, t)`` ->
   ``s.startswith(t)``, ``ends with(s, t)``, ``substring(s, 2)`` -> ``s[1:]``,
   ``substring(s, 2, 3)`` -> ``s[1:4]``, ``substring(s, -2)`` -> ``s[-2:]``,
-  ``modulo(a, b)`` -> ``a % b``, ``abs``, ``floor``, ``ceiling`` -> ``ceil``
+  ``modulo(a, b)`` -> ``a % b``, ``abs``, ``floor``, ``ceiling`` -> ``ceil``,
+  ``string join(l, ", ")`` -> ``', '.join(l)``, ``string(x)`` -> ``str(x)``
 
 Refused (`Untranslatable`, with the column): ``for``, ``some``/``every``, ``if`` inside an
 operation without parentheses, ``instance of``, function definitions, date/time functions
@@ -37,7 +38,7 @@ Where Python differs and the translation does not hide it: FEEL numbers are deci
 (``0.1 + 0.2 = 0.3`` is true there, false in Python); FEEL gives null where Python raises
 (comparing or adding null, a missing context key, an index out of range, division by zero,
 ``"a" + 1``); a path on a list of contexts is not projected; ``and``/``or`` on non-booleans
-return an operand instead of null.
+return an operand instead of null; ``string(null)`` is null there and ``'None'`` here.
 """
 
 from __future__ import annotations

@@ -79,5 +79,7 @@ FUNCTIONS: dict[str, tuple[range, _Build]] = {
     "abs": (range(1, 2), lambda a: call("abs", a[0])),
     "floor": (range(1, 2), lambda a: call("floor", a[0])),
     "ceiling": (range(1, 2), lambda a: call("ceil", a[0])),
+    "string join": (range(1, 3), lambda a: method(a[1] if len(a) == 2 else const(""), "join", a[0])),
+    "string": (range(1, 2), lambda a: call("str", a[0])),
 }
 KNOWN = FUNCTIONS.keys() | REFUSED_FUNCTIONS.keys()

@@ -15,7 +15,8 @@
   incoming flow (BPMN's implicit start).
 - Link events jump from the throw to the catch of the same name.
 - Data stores without an implementation, and data associations that point nowhere, are
-  descriptive only: the associations are dropped and the element is flagged.
+  descriptive only: the associations are dropped and the element is flagged. So are all
+  data associations in Camunda models: the Camunda engines never run them.
 """
 
 from __future__ import annotations
@@ -211,11 +212,13 @@ def _data_associations(ctx: ImportContext) -> None:
         task = association.getparent()
         dangling = [r for r in refs if r and r not in ids]
         stored = [r for r in refs if r in stores]
-        if not (dangling or stored) or task is None:
+        camunda = ctx.origin.dialect in {"camunda7", "camunda8"}
+        if not (dangling or stored or camunda) or task is None:
             continue
         task.remove(association)
         what = (f"data store '{stored[0]}' has no implementation here" if stored
-                else f"data reference '{dangling[0]}' points to no element")
+                else f"data reference '{dangling[0]}' points to no element" if dangling
+                else "Camunda does not run data associations (they document the model)")
         ctx.mark(task, "needs attention", f"{what}; the association is ignored (descriptive only)")
     for store in ctx.root.iter(f"{BPMN}dataStoreReference"):
         ctx.mark(store, "needs attention", "data stores are descriptive here: nothing is read or written")

@@ -18,9 +18,10 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from engine.core.errors import ScriptError, StepLimitExceeded, TaskStateError
+from engine.core.errors import EngineError, ScriptError, StepLimitExceeded, TaskStateError
 from engine.core.event_subprocesses import uncaught_error
 from engine.core.package import CompiledPackage
 from engine.core.parser import PENDING_CALL, ParkingServiceTask
@@ -81,6 +82,20 @@ def _number(value: Any, kind: type[int] | type[float]) -> Any:
         return None
 
 
+def _running_task(err: BaseException) -> Any:
+    """The innermost SpiffWorkflow task on the traceback of `err`, if any."""
+    found = None
+    trace = err.__traceback__
+    while trace is not None:
+        for name in ("my_task", "task", "self"):
+            candidate = trace.tb_frame.f_locals.get(name)
+            if isinstance(candidate, Task):
+                found = candidate
+                break
+        trace = trace.tb_next
+    return found
+
+
 def make_script_engine(limits: SandboxLimits | None = None) -> PythonScriptEngine:
     """The only script engine instances run with."""
     return PythonScriptEngine(environment=SandboxedEnvironment(limits))
@@ -135,7 +150,9 @@ class Execution:
         """
         try:
             self.workflow.do_engine_steps(did_complete_task=self._record)
-        except SpiffWorkflowException as err:
+        except EngineError:
+            raise
+        except Exception as err:  # SpiffWorkflow raises plain errors too
             raise self._script_error(err) from err
         self.error = self.error or uncaught_error(self.workflow)
 
@@ -157,7 +174,15 @@ class Execution:
         steps, self._steps = self._steps, []
         return steps
 
-    def _script_error(self, err: SpiffWorkflowException) -> ScriptError:
+    def _script_error(self, err: Exception) -> ScriptError:
+        if not isinstance(err, SpiffWorkflowException):
+            # A plain error from inside the library (bad data meeting a multi-instance, a
+            # join...): the instance fails with it, named after the task that was running.
+            task = _running_task(err)
+            name = _title(task.task_spec) if task is not None else "?"
+            error = ScriptError(str(task.id) if task is not None else "", name, f"{type(err).__name__}: {err}")
+            self.error = str(error)
+            return error
         task = getattr(err, "task", None)
         spec = task.task_spec if task is not None else getattr(err, "task_spec", None)
         cause = err.__cause__ or err.__context__
@@ -213,6 +238,11 @@ class Execution:
                                          _number(spec.retries, int), _number(spec.retry_backoff_base, float)))
         return calls
 
+    def waiting_elements(self) -> list[str]:
+        """Element ids of tasks that wait for something (a join, an event), in tree order."""
+        return [t.task_spec.bpmn_id or t.task_spec.name for t in self.workflow.get_tasks(state=TaskState.WAITING)
+                if getattr(t.task_spec, "bpmn_id", None)]
+
     def task_data(self, task_id: str) -> dict[str, Any]:
         """The data visible to one task."""
         return dict(self._task(task_id).data)
@@ -239,7 +269,9 @@ class Execution:
             task.data.update(data)
         try:
             task.run()
-        except SpiffWorkflowException as err:
+        except EngineError:
+            raise
+        except Exception as err:  # SpiffWorkflow raises plain errors too
             raise self._script_error(err) from err
         self._record(task)
         self.advance()
@@ -254,7 +286,9 @@ class Execution:
         task.internal_data.pop(PENDING_CALL, None)
         try:
             task.complete()
-        except SpiffWorkflowException as err:
+        except EngineError:
+            raise
+        except Exception as err:  # SpiffWorkflow raises plain errors too
             raise self._script_error(err) from err
         self._record(task)
         self.advance()
@@ -276,7 +310,9 @@ class Execution:
         event = BpmnEvent(definition, payload={"code": code, "message": message}, target=task.workflow)
         try:
             task.workflow.top_workflow.catch(event)
-        except SpiffWorkflowException as err:
+        except EngineError:
+            raise
+        except Exception as err:  # SpiffWorkflow raises plain errors too
             raise self._script_error(err) from err
         self.advance()
         return True

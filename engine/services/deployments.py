@@ -186,6 +186,16 @@ def check(files: Sequence[UploadedFile], settings: Settings,
     return LoadedPackage(compiled, forms), report
 
 
+def validate(runtime: Runtime, files: Sequence[UploadedFile]) -> Report:
+    """The report `deploy` would give for `files`, storing nothing.
+
+    Calls to processes deployed earlier resolve as they would on deploy.
+    """
+    with runtime.reading() as session:
+        _, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime))
+    return report
+
+
 def content_hash(files: Sequence[UploadedFile], service: dict[str, Any] | None = None) -> str:
     """Same files (by name and bytes, in any order) and service metadata give the same hash."""
     digest = hashlib.sha256()

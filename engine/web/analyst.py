@@ -176,8 +176,7 @@ def _home(page: Page, status: int = 200, errors: dict[str, str] | None = None) -
 def _report(page: Page, staging_id: str, files: Sequence[UploadedFile], status: str | None,
             report: dict[str, Any] | None = None, code: int = 200) -> Response:
     if report is None:
-        _, checked = deployments.check(files, page.runtime.settings, page.runtime.connectors)
-        report = checked.as_dict()
+        report = deployments.validate(page.runtime, files).as_dict()
     return page.render("analyst_report.html", status=code, staging_id=staging_id, attempted=code != 200,
                        report=report_view(report, _kinds(files), status))
 

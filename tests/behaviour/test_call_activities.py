@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from engine.settings import Settings
 from tests.behaviour.flow import complete, deploy, instance, ready, start, stored
-from tests.fixtures import Tokens
+from tests.fixtures import MODELS, Tokens
 
 
 def _inspect_and_issue(client: TestClient, tokens: Tokens, settings: Settings, instance_id: str) -> dict:
@@ -67,3 +67,12 @@ def test_unresolvable_calls_are_refused_with_the_reason(client: TestClient, toke
     assert any("same deployment" in p["message"] for p in same["report"]["problems"])
     together = deploy(client, tokens, "caller_same_deployment.bpmn", "callee_v2.bpmn")
     assert {p["key"] for p in together["processes"]} == {"permit_same", "site_inspection"}
+
+
+def test_validating_a_caller_resolves_deployed_callees_like_deploying(client: TestClient, tokens: Tokens) -> None:
+    model = ("caller_latest.bpmn", (MODELS / "behaviour" / "caller_latest.bpmn").read_bytes(), "text/xml")
+    before = client.post("/api/v1/deployments/validate", files=[("files", model)], headers=tokens.headers("analyst"))
+    assert before.status_code == 200 and before.json()["deployable"] is False
+    deploy(client, tokens, "callee_v1.bpmn")
+    after = client.post("/api/v1/deployments/validate", files=[("files", model)], headers=tokens.headers("analyst"))
+    assert after.status_code == 200 and after.json()["deployable"] is True, after.json()["problems"]

@@ -79,7 +79,7 @@ async def validate_deployment(
 ) -> ReportOut:
     """Check files without deploying them and return the compatibility report."""
     uploads = await _read(files, runtime.settings.max_upload_bytes)
-    _, report = await run_in_threadpool(deployments.check, uploads, runtime.settings, runtime.connectors)
+    report = await run_in_threadpool(deployments.validate, runtime, uploads)
     return ReportOut.model_validate(report.as_dict())
 
 
