@@ -221,9 +221,7 @@ def tick(runtime: Runtime, now: datetime | None = None) -> TickReport:
     """
     now = now or utcnow()
     report = TickReport()
-    with runtime.unit_of_work() as session:
-        sync_start_triggers(session, runtime, now)
-        _purge_expired(session, now)
+    _housekeeping(runtime, now)
     failed: set[tuple[str, int]] = set()
     for _ in range(MAX_ROUNDS):
         with runtime.reading() as session:
@@ -257,18 +255,38 @@ def claim_due(runtime: Runtime, now: datetime | None = None) -> tuple[list[int],
     """For the broker tick: due timers and timer starts not handed over in the last minute,
     marked as handed over now (a duplicate hand-over is harmless, only wasteful)."""
     now = now or utcnow()
+    _housekeeping(runtime, now)
+    stale = now - timedelta(seconds=CLAIM_SECONDS)
+    with runtime.reading() as session:
+        starts = due_starts(session, now)
+        if not session.execute(select(TimerRow.id).where(
+                TimerRow.fired_at.is_(None), TimerRow.due_at <= now,
+                TimerRow.claimed_at.is_(None) | (TimerRow.claimed_at < stale)).limit(1)).first():
+            return [], starts
     with runtime.unit_of_work() as session:
-        sync_start_triggers(session, runtime, now)
-        _purge_expired(session, now)
         rows = session.execute(
             select(TimerRow).where(TimerRow.fired_at.is_(None), TimerRow.due_at <= now,
-                                   TimerRow.claimed_at.is_(None)
-                                   | (TimerRow.claimed_at < now - timedelta(seconds=CLAIM_SECONDS)))
+                                   TimerRow.claimed_at.is_(None) | (TimerRow.claimed_at < stale))
             .order_by(TimerRow.due_at).limit(TIMER_BATCH).with_for_update(skip_locked=True)
         ).scalars().all()
         for row in rows:
             row.claimed_at = now
-        return [row.id for row in rows], due_starts(session, now)
+        return [row.id for row in rows], starts
+
+
+def _housekeeping(runtime: Runtime, now: datetime) -> None:
+    """Register new definitions' start events and drop expired buffered messages; an idle
+    tick only reads (on SQLite a write would take the database's one write lock)."""
+    with runtime.reading() as session:
+        unseen = session.execute(select(ProcessDefinition.id).where(
+            ~exists().where(StartTriggerRow.definition_id == ProcessDefinition.id)).limit(1)).first()
+        expired = session.execute(select(MessageBufferRow.id).where(
+            MessageBufferRow.consumed_at.is_(None), MessageBufferRow.expires_at <= now).limit(1)).first()
+    if unseen is None and expired is None:
+        return
+    with runtime.unit_of_work() as session:
+        sync_start_triggers(session, runtime, now)
+        _purge_expired(session, now)
 
 
 def fire_by_id(runtime: Runtime, kind: Literal["timer", "start"], ident: int) -> str | None:

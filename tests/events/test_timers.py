@@ -4,6 +4,7 @@ passing, so nothing sleeps."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
@@ -135,3 +136,32 @@ def test_timer_start_date_fires_once_and_only_for_the_newest_version(client: Tes
         assert [(t.kind, t.active, t.fired) for t in triggers] == [("timer", False, 1)]
         assert session.execute(select(func.count()).select_from(TimerRow)
                                .where(TimerRow.instance_id == started)).scalar_one() == 0
+
+
+def test_broker_tick_hands_each_due_timer_over_once_and_a_worker_fires_it(
+        client: TestClient, tokens: Tokens, runtime: Runtime) -> None:
+    deploy(client, tokens, "timers.bpmn")
+    instance_id = start(client, tokens, "wait_duration")
+    assert events.claim_due(runtime, later(minutes=30)) == ([], [])
+    timers, starts = events.claim_due(runtime, later(minutes=61))
+    assert len(timers) == 1 and starts == []
+    # Handed over: the next beat does not send it again while it waits in the queue.
+    assert events.claim_due(runtime, later(minutes=61, seconds=2)) == ([], [])
+    assert events.fire_by_id(runtime, "timer", timers[0]) is None  # not due yet by the real clock
+    with runtime.unit_of_work() as session:
+        assert events.fire_timer(session, runtime, timers[0], later(minutes=61)) == instance_id
+    assert events.fire_by_id(runtime, "timer", timers[0]) is None  # a duplicate delivery changes nothing
+    assert instance(client, tokens, instance_id)["status"] == "completed"
+
+
+def test_the_embedded_background_tick_also_fires_timers(runtime: Runtime) -> None:
+    from engine.services.dispatch import InlineDispatcher
+
+    ticked = threading.Event()
+    dispatcher = InlineDispatcher(lambda call_id: "done", lambda: [], tick_seconds=0.01, also=ticked.set)
+    dispatcher.start()
+    try:
+        assert ticked.wait(timeout=30)
+    finally:
+        dispatcher.stop()
+    assert isinstance(runtime.dispatch, InlineDispatcher) and runtime.dispatch._also is not None
