@@ -29,6 +29,7 @@ from engine.settings import Settings
 from forms.validate import validate_submission
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 MAX_STEPS = 2000
 MAX_SECONDS = 10.0
 MAX_ROUNDS = 2000
@@ -70,7 +71,9 @@ def _called_keys(content: bytes) -> set[str]:
         root = load_xml(content, name="", max_bytes=50 * 2**20, max_depth=512)
     except UnsafeXmlError:
         return set()
-    return {c.get("calledElement", "") for c in root.iter(f"{{{BPMN_NS}}}callActivity")} - {""}
+    keys = {c.get("calledElement", "") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    keys |= {c.get("processId", "").lstrip("=").strip().strip('"') for c in root.iter(f"{{{ZEEBE_NS}}}calledElement")}
+    return keys - {""}
 
 
 def _process_keys(path: Path) -> set[str]:
@@ -123,12 +126,25 @@ def _empty_answer(package: LoadedPackage, task: str) -> dict[str, Any]:
     return {} if errors else kept
 
 
+def _trigger_start(execution: Execution, package: LoadedPackage, key: str) -> None:
+    """Start the instance the way its process is started: a process whose start events all
+    wait for a message or a signal gets the first one's trigger, as `POST /messages` would."""
+    triggers = events.start_triggers(package.compiled, key)
+    if not triggers or len(triggers) < len(package.compiled.start_events(key)):
+        return
+    first = next((t for t in triggers if t.kind in ("message", "signal") and t.name), None)
+    if first is not None and first.kind in ("message", "signal"):
+        events.catch_start_event(execution, first.kind, first.name or "", {})
+        execution.advance()
+
+
 def drive(package: LoadedPackage, key: str) -> tuple[bool, str | None]:
     """Run process `key` headless to its end: whether it got there, and why not."""
     execution = Execution.start(package.compiled, key, {}, make_script_engine())
     execution.limit_steps(MAX_STEPS, MAX_SECONDS)
     try:
         execution.advance()
+        _trigger_start(execution, package, key)
         for _ in range(MAX_ROUNDS):
             if execution.workflow.is_completed():
                 break

@@ -13,6 +13,9 @@ from engine.bpmn.context import BPMN, ImportContext
 from engine.bpmn.expressions import ExpressionProblem, Translation, translate, translate_timer
 
 _TIMERS = ("timeDate", "timeDuration", "timeCycle")
+# What some modelers write where no expression was given (itp-commerce's Visio modeler
+# writes `_undefined`): the same as an empty expression.
+_PLACEHOLDERS = {"_undefined"}
 _LOOP = ("loopCardinality", "completionCondition", "loopCondition")
 
 
@@ -26,6 +29,11 @@ def _rewrite(ctx: ImportContext, node: etree._Element, translation: Translation,
 
 def _site(ctx: ImportContext, node: etree._Element, what: str, timer: bool = False) -> None:
     text = node.text or ""
+    if text.strip() in _PLACEHOLDERS:
+        node.text = ""
+        ctx.mark(node, "needs attention", f"{what} is `{text.strip()}`, the modeler's mark for none given: "
+                 "taken as empty")
+        return
     if not text.strip():
         return
     try:

@@ -85,13 +85,16 @@ def _mappings(ctx: ImportContext, node: etree._Element, is_service: bool) -> Non
         is_input = local(parameter) == "inputParameter"
         if is_input and is_service:
             continue
+        if not _IDENTIFIER.match(name):
+            # Camunda allows any text as a local variable's name; a script can never read such
+            # a variable, so leaving it out changes nothing that runs.
+            ctx.mark(node, "needs attention", f"parameter '{name}' is not a variable name a script could use; "
+                     "it is not set")
+            continue
         try:
             value = _camunda_value(parameter)
         except ExpressionProblem as err:
             ctx.mark(node, "unsupported", f"parameter '{name}': {err}")
-            continue
-        if not _IDENTIFIER.match(name):
-            ctx.mark(node, "unsupported", f"parameter name '{name}' is not a variable name")
             continue
         (before if is_input else after).append(f"{name} = {value}")
         notes.append(f"camunda:{local(parameter)} '{name}' → {'pre' if is_input else 'post'}-script `{name} = {value}`")

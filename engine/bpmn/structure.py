@@ -232,8 +232,14 @@ def _empty_subprocesses(ctx: ImportContext) -> None:
             continue
         attached = [b for b in ctx.root.iter(f"{BPMN}boundaryEvent") if b.get("attachedToRef") == node.get("id")]
         if attached:
-            ctx.mark(node, "unsupported", "the subprocess is empty (drawn collapsed with no content) and has "
-                     "boundary events; model what happens inside it")
+            # Boundary events need an activity to sit on: an empty script step ends at once.
+            for child in [c for c in node if not is_bpmn(c, "incoming", "outgoing", "documentation")]:
+                node.remove(child)
+            node.tag = f"{BPMN}scriptTask"
+            node.set("scriptFormat", "python")
+            etree.SubElement(node, f"{BPMN}script").text = "pass"
+            ctx.mark(node, "needs attention", "the subprocess is empty (drawn collapsed with no content): it "
+                     "ends as soon as it starts, so its boundary events have no time to fire")
             continue
         # A none intermediate event is BPMN's pass-through: the token goes straight on.
         node.tag = f"{BPMN}intermediateThrowEvent"
@@ -243,14 +249,36 @@ def _empty_subprocesses(ctx: ImportContext) -> None:
                  "it is passed straight through")
 
 
+def _untimed(timer: etree._Element) -> bool:
+    return not any(is_bpmn(t, "timeDate", "timeDuration", "timeCycle") and (t.text or "").strip() for t in timer)
+
+
+def _drop_boundary(ctx: ImportContext, event: etree._Element, why: str) -> None:
+    """Remove a boundary event that can never fire, with the flows leaving it."""
+    container = event.getparent()
+    if container is None:
+        return
+    for flow in [f for f in children(container, "sequenceFlow") if f.get("sourceRef") == event.get("id")]:
+        container.remove(flow)
+    container.remove(event)
+    ctx.mark(event, "needs attention", f"{why}: it can never fire, so the path after it is never taken")
+
+
 def _events(ctx: ImportContext) -> None:
-    for event in ctx.root.iter(f"{BPMN}boundaryEvent"):
-        if not any(local(d).endswith("EventDefinition") for d in event if isinstance(d.tag, str)):
-            ctx.mark(event, "unsupported", "a boundary event needs a trigger (timer, message, error, "
-                     "signal, escalation or condition)")
-    for timer in ctx.root.iter(f"{BPMN}timerEventDefinition"):
-        times = [t for t in timer if is_bpmn(t, "timeDate", "timeDuration", "timeCycle") and (t.text or "").strip()]
-        if not times:
+    for event in list(ctx.root.iter(f"{BPMN}boundaryEvent")):
+        definitions = [d for d in event if isinstance(d.tag, str) and local(d).endswith("EventDefinition")]
+        if not definitions:
+            _drop_boundary(ctx, event, "the boundary event has no trigger (timer, message, error, signal, ...)")
+        elif len(definitions) == 1 and local(definitions[0]) == "timerEventDefinition" and _untimed(definitions[0]):
+            _drop_boundary(ctx, event, "the boundary timer has no date, duration or cycle")
+    for timer in list(ctx.root.iter(f"{BPMN}timerEventDefinition")):
+        event = timer.getparent()
+        if _untimed(timer) and event is not None and is_bpmn(event, "startEvent") and is_bpmn(
+                event.getparent(), "process"):
+            event.remove(timer)
+            ctx.mark(event, "needs attention", "the start timer has no date, duration or cycle: the process "
+                     "starts when someone starts it, as with a plain start event")
+        elif _untimed(timer):
             ctx.mark(timer, "unsupported", "the timer has no date, duration or cycle; give it one "
                      "(e.g. duration PT48H)")
 

@@ -152,15 +152,27 @@ def test_descriptive_models_import_with_a_report_and_do_not_deploy(settings: Set
     assert report.files[0].executable is False
 
 
-def test_a_timer_without_time_and_a_boundary_without_trigger_are_unsupported(settings: Settings) -> None:
+def test_a_timer_without_time_in_the_flow_is_unsupported(settings: Settings) -> None:
     content = model("\n".join([
         '<bpmn:startEvent id="s" />', '<bpmn:userTask id="t" />',
-        '<bpmn:boundaryEvent id="b" attachedToRef="t" />',
         '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition id="td" /></bpmn:intermediateCatchEvent>',
         '<bpmn:endEvent id="e" />', flow("f0", "s", "t"), flow("f1", "t", "wait"), flow("f2", "wait", "e"),
-        flow("f3", "b", "e"),
     ]))
     _, report = check([UploadedFile("m.bpmn", content)], settings)
-    statuses = {e.element_id: e.status for e in report.elements}
-    assert statuses["b"] == "unsupported" and statuses["wait"] == "unsupported"
+    assert {e.element_id: e.status for e in report.elements}["wait"] == "unsupported"
     assert any("no date, duration or cycle" in p.message and p.line for p in report.problems)
+
+
+def test_boundary_events_that_can_never_fire_are_left_out(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', script("t", "done = True"),
+        '<bpmn:boundaryEvent id="b" attachedToRef="t" />',
+        '<bpmn:boundaryEvent id="bt" attachedToRef="t"><bpmn:timerEventDefinition /></bpmn:boundaryEvent>',
+        '<bpmn:endEvent id="e" />', '<bpmn:endEvent id="late" />',
+        flow("f0", "s", "t"), flow("f1", "t", "e"), flow("f3", "b", "late"), flow("f4", "bt", "late"),
+    ]))
+    result = run(settings, content)
+    assert result.status == "completed" and result.data == {"done": True}
+    for boundary in ("b", "bt"):
+        found = entry(settings, content, boundary)
+        assert found["status"] == "needs attention" and "can never fire" in found["details"][0]
