@@ -140,7 +140,10 @@ def _trigger_start(execution: Execution, package: LoadedPackage, key: str) -> No
 
 def drive(package: LoadedPackage, key: str) -> tuple[bool, str | None]:
     """Run process `key` headless to its end: whether it got there, and why not."""
-    execution = Execution.start(package.compiled, key, {}, make_script_engine())
+    start_data: dict[str, Any] = {}
+    for event in package.compiled.start_events(key):
+        start_data.update(_empty_answer(package, event))
+    execution = Execution.start(package.compiled, key, start_data, make_script_engine())
     execution.limit_steps(MAX_STEPS, MAX_SECONDS)
     try:
         execution.advance()

@@ -5,7 +5,8 @@ others) write conditions such as `bpmn:getDataObject('approved') = 'yes'`. Withi
 subset below XPath reads like FEEL (`=` compares, `and`, `or`, `not(...)`), so a data
 object reference becomes a variable and the rest goes through the FEEL translator:
 
-- `bpmn:getDataObject('name')` → `name`; `bpmn:getDataObject('name')/field` → `name['field']`;
+- `bpmn:getDataObject('name')` → `bpmn_data_object('name')`, which is None while the data
+  object is not set (XPath's empty node set, false in a condition); `.../field` → `[...]['field']`;
 - `'single'` and `"double"` quoted strings, numbers, `true()` and `false()`;
 - `=`, `!=`, `<`, `<=`, `>`, `>=`, `and`, `or`, `not(...)`, `+ - * div mod`.
 
@@ -18,6 +19,7 @@ import re
 
 from engine.bpmn.expression_syntax import Untranslatable
 from engine.bpmn.feel import feel_to_python
+from engine.core.sandbox import DATA_OBJECT
 
 GET_DATA_OBJECT = re.compile(
     r"bpmn:getDataObject\(\s*(['\"])([A-Za-z_][A-Za-z0-9_]*)\1\s*\)((?:/[A-Za-z_][A-Za-z0-9_]*)*)")
@@ -46,7 +48,15 @@ def xpath_to_python(text: str) -> str:
     Raises:
         Untranslatable: outside the subset.
     """
-    def variable(match: re.Match[str]) -> str:
-        return match.group(2) + "".join(f".{part}" for part in match.group(3).split("/") if part)
+    names: dict[str, str] = {}
 
-    return feel_to_python(_outside_strings(GET_DATA_OBJECT.sub(variable, text)))
+    def variable(match: re.Match[str]) -> str:
+        # A stand-in name the FEEL translator passes through, swapped for the lookup after.
+        stand_in = f"xpathdataobject{len(names)}x"
+        names[stand_in] = match.group(2)
+        return stand_in + "".join(f".{part}" for part in match.group(3).split("/") if part)
+
+    python = feel_to_python(_outside_strings(GET_DATA_OBJECT.sub(variable, text)))
+    for stand_in, name in names.items():
+        python = re.sub(rf"\b{stand_in}\b", f"{DATA_OBJECT}({name!r})", python)
+    return python

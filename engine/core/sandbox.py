@@ -39,6 +39,7 @@ by a tracer; and memory allocated in a loop is bounded only by the CPU time limi
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator, Mapping
 from types import ModuleType
 from typing import Any
@@ -70,6 +71,14 @@ def _is_data(value: Any) -> bool:
 
 def _size(length: int) -> str:
     return f"{length / 1e6:.1f} MB" if length >= 100_000 else f"{length:,} bytes"
+
+
+DATA_OBJECT = "bpmn_data_object"
+
+
+def _data_object(variables: Mapping[str, Any], name: Any) -> Any:
+    """A process variable by name, or None when it is not set (XPath's empty data object)."""
+    return variables.get(name) if isinstance(name, str) and not name.startswith("_") else None
 
 
 class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
@@ -106,7 +115,9 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
             SandboxViolation: refused, or over a limit (`SandboxTimeout` for CPU time).
         """
         code = compile_checked(expression, "eval", self.limits)
-        namespace = {**(external_context or {}), **context, **self._expression_names}
+        variables = {**(external_context or {}), **context}
+        namespace = {**variables, **self._expression_names}
+        namespace.setdefault(DATA_OBJECT, functools.partial(_data_object, variables))
         result = Run(self.limits).call(eval, code, namespace)
         if isinstance(result, Unavailable):
             result.refuse()

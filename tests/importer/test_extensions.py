@@ -103,6 +103,8 @@ def test_bpmn_xpath_conditions_read_data_objects(settings: Settings) -> None:
     ]))
     assert run_model([UploadedFile("m.bpmn", content)], settings, {"clarified": "yes"}, {}, {}).data["r"] == 1
     assert run_model([UploadedFile("m.bpmn", content)], settings, {"clarified": "no"}, {}, {}).data["r"] == 2
+    unset = run_model([UploadedFile("m.bpmn", content)], settings, {}, {}, {})
+    assert unset.status == "completed" and unset.data["r"] == 2, "an unset data object is empty, as in XPath"
 
 
 def test_untranslatable_expressions_and_cron_timers_are_reported_with_their_line(settings: Settings) -> None:
