@@ -118,6 +118,11 @@ class ServiceResultIn(BaseModel):
     result: Any = None
 
 
+class ServiceErrorIn(BaseModel):
+    code: str = Field(min_length=1, max_length=200, description="the BPMN error code to throw")
+    message: str = Field(default="", max_length=2000)
+
+
 class AuditVerification(BaseModel):
     ok: bool
     checked: int

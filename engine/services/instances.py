@@ -324,19 +324,25 @@ def terminate(session: Session, runtime: Runtime, principal: Principal, instance
     return instance
 
 
-def fail_service_call(session: Session, runtime: Runtime, call_id: str, code: str, message: str) -> bool:
+def fail_service_call(session: Session, runtime: Runtime, call_id: str, code: str, message: str,
+                      actor: str = "connector") -> bool:
     """Throw a connector's error code into the model; False (and nothing changed) when no
     error event catches it."""
     call = session.get(ServiceCallRow, call_id)
     instance = session.get(Instance, call.instance_id) if call is not None else None
     if call is None or instance is None:
         raise NotFound(f"no service call {call_id}")
+    if call.status not in ("waiting", "running", "incident"):
+        raise Conflict(f"service call '{call.name}' is already {call.status}")
     execution, package = restore(session, runtime, instance)
-    if not execution.fail_service_task(call_id, code, message):
-        return False
+    try:
+        if not execution.fail_service_task(call_id, code, message):
+            return False
+    except TaskStateError as err:
+        raise Conflict(str(err)) from err
     call.status, call.completed_at = "caught", utcnow()
     _save(session, instance, execution, package, audit.Entry(
-        "connector", "service_call.error_caught", instance.id, call.spec_id,
+        actor, "service_call.error_caught", instance.id, call.spec_id,
         {"task": call.name, "operation": call.operation, "code": code, "message": message}), audited_task=call_id,
         runtime=runtime)
     return True

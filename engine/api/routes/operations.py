@@ -9,10 +9,12 @@ from sqlalchemy import select
 
 from engine import audit
 from engine.api.deps import PUBLIC, PrincipalDep, RuntimeDep, SessionDep, allow
-from engine.api.schemas import AuditVerification, Health, InstanceOut, ServiceCallOut, ServiceResultIn
+from engine.api.schemas import AuditVerification, Health, InstanceOut, ServiceCallOut, ServiceErrorIn, ServiceResultIn
 from engine.db.models import ServiceCallRow
 from engine.security.principals import Role
 from engine.services import instances, queries
+from engine.services.errors import InvalidInput
+from forms.validate import FieldError
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
 
@@ -38,6 +40,19 @@ def complete_service_call(session: SessionDep, runtime: RuntimeDep, principal: P
                           body: ServiceResultIn) -> InstanceOut:
     """Give a parked service task its result by hand and run the instance on."""
     instance = instances.complete_service_call(session, runtime, principal.actor, call_id, body.result)
+    return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+
+
+@router.post("/service-calls/{call_id}/error", response_model=InstanceOut, **allow(Role.ADMIN))
+def fail_service_call(session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep, call_id: str,
+                      body: ServiceErrorIn) -> InstanceOut:
+    """Throw a BPMN error from a parked service task by hand; its error event takes the path on."""
+    if not instances.fail_service_call(session, runtime, call_id, body.code, body.message, actor=principal.actor):
+        raise InvalidInput([FieldError("code", f"no error event of this model catches the code '{body.code}'; "
+                                       "the call still waits", "uncaught")])
+    call = session.get(ServiceCallRow, call_id)
+    assert call is not None
+    instance = instances.load_visible(session, principal, call.instance_id)
     return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
 
 
