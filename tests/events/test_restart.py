@@ -30,7 +30,8 @@ def test_signal_and_error_waits_survive_a_restart(settings: Settings, runtime: R
           httpx.Client(base_url=url, headers=admin) as http):
         uncaught = http.post(f"/api/v1/service-calls/{call['id']}/error", json={"code": "timeout"})
         assert uncaught.status_code == 422 and "timeout" in uncaught.text
-        caught = http.post(f"/api/v1/service-calls/{call['id']}/error", json={"code": "not-found", "message": "no file"})
+        caught = http.post(f"/api/v1/service-calls/{call['id']}/error",
+                           json={"code": "not-found", "message": "no file"})
         assert caught.status_code == 200, caught.text
         assert caught.json()["status"] == "completed" and caught.json()["data"]["path"] == "missing"
         again = http.post(f"/api/v1/service-calls/{call['id']}/error", json={"code": "not-found"})
