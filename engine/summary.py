@@ -88,11 +88,14 @@ def _with_siblings(path: Path, content: bytes) -> list[UploadedFile]:
     """The file and what it needs from its folder: decisions, forms and called processes."""
     files = [UploadedFile(path.name, content)]
     called = _called_keys(content)
+    own = _process_keys(path)
     for sibling in sorted(path.parent.iterdir()):
         if sibling == path or not sibling.is_file():
             continue
         wanted = sibling.suffix.lower() in _SIBLING_SUFFIXES and sibling.stat().st_size < 2**20
-        if wanted or (called and _is_bpmn(sibling) and called & _process_keys(sibling)):
+        # A sibling that defines this file's own processes is another version of it, not a callee.
+        if wanted or (called and _is_bpmn(sibling) and called & _process_keys(sibling)
+                      and not own & _process_keys(sibling)):
             files.append(UploadedFile(sibling.name, sibling.read_bytes()))
     return files
 

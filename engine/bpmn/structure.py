@@ -170,6 +170,19 @@ def _implicit_start(ctx: ImportContext, container: etree._Element) -> None:
         ctx.mark(node, "translated", f"no start event: begins with {names} (BPMN's implicit start)")
 
 
+def _implicit_end(ctx: ImportContext, container: etree._Element) -> None:
+    """BPMN's implicit end: without end events, a path ends where a node has no outgoing flow."""
+    if children(container, "endEvent") or container.get("triggeredByEvent") == "true":
+        return
+    sources = {f.get("sourceRef") for f in _flows(container)}
+    last = [n for n in container if is_bpmn(n) and local(n) in FLOW_NODES and local(n) != "startEvent"
+            and n.get("id") not in sources and n.get("isForCompensation") != "true"]
+    for node in last:
+        end = ctx.element("endEvent", container, node, id=ctx.new_id(node.get("id", ""), "end"))
+        _connect(ctx, container, node.get("id", ""), end.get("id", ""), end)
+        ctx.mark(node, "translated", "no end event here: the path ends after this element (BPMN's implicit end)")
+
+
 def _links(ctx: ImportContext, container: etree._Element) -> None:
     catches: dict[str, etree._Element] = {}
     for event in children(container, "intermediateCatchEvent"):
@@ -220,8 +233,13 @@ def _data_associations(ctx: ImportContext) -> None:
                 else f"data reference '{dangling[0]}' points to no element" if dangling
                 else "Camunda does not run data associations (they document the model)")
         ctx.mark(task, "needs attention", f"{what}; the association is ignored (descriptive only)")
-    for store in ctx.root.iter(f"{BPMN}dataStoreReference"):
+    for store in list(ctx.root.iter(f"{BPMN}dataStoreReference")):
         ctx.mark(store, "needs attention", "data stores are descriptive here: nothing is read or written")
+        if store.getparent() is not None:
+            store.getparent().remove(store)
+    # Nothing refers to a data store any more; SpiffWorkflow would want an implementation for each.
+    for store in list(ctx.root.iterfind(f"{BPMN}dataStore")):
+        ctx.root.remove(store)
 
 
 def _empty_subprocesses(ctx: ImportContext) -> None:
@@ -292,6 +310,7 @@ def apply(ctx: ImportContext) -> None:
     for container in containers:
         _links(ctx, container)
         _implicit_start(ctx, container)
+        _implicit_end(ctx, container)
         _exclusive_defaults(ctx, container)
         _splits(ctx, container)
 

@@ -176,3 +176,30 @@ def test_boundary_events_that_can_never_fire_are_left_out(settings: Settings) ->
     for boundary in ("b", "bt"):
         found = entry(settings, content, boundary)
         assert found["status"] == "needs attention" and "can never fire" in found["details"][0]
+
+
+def test_a_subprocess_without_end_event_ends_where_its_paths_stop(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />',
+        '<bpmn:subProcess id="sub"><bpmn:startEvent id="ss" />' + script("inner", "inner = 1")
+        + flow("fs", "ss", "inner") + "</bpmn:subProcess>",
+        script("after", "after = inner + 1"), '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "sub"), flow("f1", "sub", "after"), flow("f2", "after", "e"),
+    ]))
+    result = run(settings, content)
+    assert result.status == "completed" and result.data == {"inner": 1, "after": 2}
+    assert "implicit end" in entry(settings, content, "inner")["details"][0]
+
+
+def test_data_stores_are_descriptive(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />',
+        '<bpmn:task id="t"><bpmn:dataOutputAssociation id="out"><bpmn:targetRef>store</bpmn:targetRef>'
+        "</bpmn:dataOutputAssociation></bpmn:task>",
+        '<bpmn:dataStoreReference id="store" name="Registry" dataStoreRef="registry" />',
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "t"), flow("f1", "t", "e"),
+    ])).replace(b"<bpmn:process ", b'<bpmn:dataStore id="registry" name="Registry" />\n<bpmn:process ', 1)
+    loaded, report = check([UploadedFile("m.bpmn", content)], settings)
+    assert loaded is not None, [str(p) for p in report.problems]
+    assert entry(settings, content, "store")["status"] == "needs attention"
+    assert "has no implementation" in entry(settings, content, "t")["details"][0]
