@@ -16,7 +16,8 @@
 - Link events jump from the throw to the catch of the same name.
 - Data stores without an implementation, and data associations that point nowhere, are
   descriptive only: the associations are dropped and the element is flagged. So are all
-  data associations in Camunda models: the Camunda engines never run them.
+  data associations and task ioSpecifications in Camunda, Activiti and Flowable models:
+  those engines never run them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from engine.bpmn.context import (
 )
 
 _STRICT_GATEWAYS = {"camunda8", "spiffarena"}
+# Engines of these dialects never execute data associations or a task's ioSpecification.
+_IGNORES_DATA_FLOW = {"camunda7", "camunda8", "activiti", "flowable"}
 
 
 def _condition(flow: etree._Element) -> etree._Element | None:
@@ -225,14 +228,21 @@ def _data_associations(ctx: ImportContext) -> None:
         task = association.getparent()
         dangling = [r for r in refs if r and r not in ids]
         stored = [r for r in refs if r in stores]
-        camunda = ctx.origin.dialect in {"camunda7", "camunda8"}
+        camunda = ctx.origin.dialect in _IGNORES_DATA_FLOW
         if not (dangling or stored or camunda) or task is None:
             continue
         task.remove(association)
         what = (f"data store '{stored[0]}' has no implementation here" if stored
                 else f"data reference '{dangling[0]}' points to no element" if dangling
-                else "Camunda does not run data associations (they document the model)")
+                else "Camunda, Activiti and Flowable do not run data associations (they document the model)")
         ctx.mark(task, "needs attention", f"{what}; the association is ignored (descriptive only)")
+    if ctx.origin.dialect in _IGNORES_DATA_FLOW:
+        for spec in list(ctx.root.iter(f"{BPMN}ioSpecification")):
+            owner_node = spec.getparent()
+            if owner_node is not None and not is_bpmn(owner_node, "process"):
+                owner_node.remove(spec)
+                ctx.mark(owner_node, "needs attention", "the data inputs and outputs declared here are not run, as "
+                         "in Camunda, Activiti and Flowable")
     for store in list(ctx.root.iter(f"{BPMN}dataStoreReference")):
         ctx.mark(store, "needs attention", "data stores are descriptive here: nothing is read or written")
         if store.getparent() is not None:
