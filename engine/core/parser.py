@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -18,6 +19,7 @@ from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask
 
 from engine.core.bindings import camunda_binding
 from engine.core.event_subprocesses import EventStart, EventStartParser
+from engine.core.joins import EngineParallelGateway
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
@@ -91,4 +93,5 @@ class EngineParser(SpiffBpmnParser):  # type: ignore[misc]
         full_tag("serviceTask"): (ParkingServiceTaskParser, ParkingServiceTask),
         full_tag("businessRuleTask"): (DecisionTaskParser, BusinessRuleTask),
         full_tag("startEvent"): (EventStartParser, EventStart),
+        full_tag("parallelGateway"): (GatewayParser, EngineParallelGateway),
     }

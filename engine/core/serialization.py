@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import ParallelGatewayConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
@@ -24,6 +25,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 
+from engine.core.joins import EngineParallelGateway
 from engine.core.parser import ParkingServiceTask
 from engine.core.workflow import EngineSubWorkflow, EngineTask, EngineWorkflow
 
@@ -71,6 +73,7 @@ def _serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpeclessWorkflowConverter
     config[ParkingServiceTask] = ServiceTaskConverter
+    config[EngineParallelGateway] = ParallelGatewayConverter
     # Registered after SpiffWorkflow's classes, so restoring builds ours.
     config[EngineWorkflow] = _EngineWorkflowConverter
     config[EngineSubWorkflow] = _EngineSubWorkflowConverter

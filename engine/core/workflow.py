@@ -96,6 +96,22 @@ class StateIndex:
             self._places[node] = (depth + 1, far, up)
         return self._places[task]
 
+    def is_ancestor(self, ancestor: Task, task: Task) -> bool:
+        """Whether `ancestor` lies above `task` in the tree (strictly)."""
+        depth = self._place(ancestor)[0]
+        return self._place(task)[0] > depth and self._ancestor_at(task, depth) is ancestor
+
+    def common_ancestor(self, first: Task, second: Task) -> Task:
+        """The deepest task above (or equal to) both, found by jumps of equal length."""
+        depth = min(self._place(first)[0], self._place(second)[0])
+        a, b = self._ancestor_at(first, depth), self._ancestor_at(second, depth)
+        while a is not b:
+            place_a, place_b = self._place(a), self._place(b)
+            if place_a[2] is a:
+                raise ValueError(f"{first} and {second} are not in one task tree")
+            a, b = (place_a[1], place_b[1]) if place_a[1] is not place_b[1] else (place_a[2], place_b[2])
+        return a
+
     def _ancestor_at(self, task: Task, depth: int) -> Task:
         while (place := self._place(task))[0] > depth:
             task = place[1] if self._place(place[1])[0] >= depth else place[2]
@@ -155,6 +171,18 @@ class EngineTask(Task):  # type: ignore[misc]
         if old != value and isinstance(table, TaskTable) and table.get(self.id) is self:
             table.index.moved(self, old, value)
 
+    def is_descendant_of(self, task: Task) -> bool:
+        """As SpiffWorkflow's, which walks the whole parent chain, in O(log depth).
+
+        SpiffWorkflow's walk never leaves the task's own (sub)workflow.
+        """
+        table = getattr(self.__dict__.get("workflow"), "tasks", None)
+        if not isinstance(table, TaskTable) or table.get(self.id) is not self:
+            return bool(super().is_descendant_of(task))
+        if task is None or task.workflow is not self.workflow:
+            return False
+        return table.index.is_ancestor(task, self)
+
 
 class TaskTable(dict[Any, Task]):
     """A workflow's `tasks` mapping that keeps the instance's `StateIndex` in step."""
@@ -162,6 +190,11 @@ class TaskTable(dict[Any, Task]):
     def __init__(self, index: StateIndex, tasks: dict[Any, Task] | None = None) -> None:
         super().__init__()
         self.index = index
+        # Tasks of this workflow by spec: a join looks at every task of its own spec. A task
+        # enters the table before it has a spec (SpiffWorkflow's constructor order), so new
+        # tasks wait in `_unsorted` until the next lookup.
+        self.by_spec: dict[Any, dict[Task, None]] = {}
+        self._unsorted: dict[Task, None] = {}
         for key, task in (tasks or {}).items():
             self[key] = task
 
@@ -169,23 +202,37 @@ class TaskTable(dict[Any, Task]):
         if type(task) is Task:
             task.__class__ = EngineTask  # SpiffWorkflow constructs plain `Task`s itself
         if (previous := self.get(key)) is not None and previous is not task:
-            self.index.forget(previous)
+            self._forget(previous)
         super().__setitem__(key, task)
+        self._unsorted[task] = None
         if "_state" in task.__dict__:
             self.index.moved(task, None, task.__dict__["_state"])
 
+    def _forget(self, task: Task) -> None:
+        self.index.forget(task)
+        self._unsorted.pop(task, None)
+        self.by_spec.get(task.__dict__.get("task_spec"), {}).pop(task, None)
+
+    def of_spec(self, spec: Any) -> list[Task]:
+        """This workflow's tasks of `spec`, in no particular order."""
+        for task in list(self._unsorted):
+            if "task_spec" in task.__dict__:
+                del self._unsorted[task]
+                self.by_spec.setdefault(task.task_spec, {})[task] = None
+        return list(self.by_spec.get(spec, ()))
+
     def __delitem__(self, key: Any) -> None:
-        self.index.forget(self[key])
+        self._forget(self[key])
         super().__delitem__(key)
 
     def pop(self, key: Any, *default: Any) -> Any:
         if key in self:
-            self.index.forget(self[key])
+            self._forget(self[key])
         return super().pop(key, *default)
 
     def clear(self) -> None:
         for task in self.values():
-            self.index.forget(task)
+            self._forget(task)
         super().clear()
 
     def update(self, *args: Any, **kwargs: Any) -> None:
@@ -199,7 +246,7 @@ class TaskTable(dict[Any, Task]):
 
     def popitem(self) -> tuple[Any, Task]:
         key, task = super().popitem()
-        self.index.forget(task)
+        self._forget(task)
         return key, task
 
 
@@ -303,6 +350,14 @@ class EngineWorkflow(IndexedQueries, BpmnWorkflow):  # type: ignore[misc]
                  script_engine: Any = None, **kwargs: Any) -> None:
         self._index = StateIndex()
         super().__init__(spec, subprocess_specs, script_engine=script_engine, **kwargs)
+
+    def is_completed(self) -> bool:
+        """As SpiffWorkflow's, which walks the tree up to the first unfinished task (in a loop,
+        past every finished round); a task of this workflow that waits, is ready or has
+        started settles it at once."""
+        if any(task.workflow is self for state in INDEXED_STATES for task in self._index.buckets[state]):
+            return False
+        return bool(super().is_completed())
 
     def create_subprocess(self, my_task: Task, spec_name: str) -> EngineSubWorkflow:
         """As `BpmnWorkflow.create_subprocess`, with an indexed subprocess."""
