@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,9 +29,31 @@ class ProblemOut(BaseModel):
     line: int | None
 
 
+class FileInfoOut(BaseModel):
+    file: str
+    kind: str = Field(description="bpmn or dmn")
+    dialect: str = Field(description="camunda7, camunda8, spiffarena, activiti, flowable or bpmn")
+    exporter: str
+    exporter_version: str
+    executable: bool
+
+
+class ElementOut(BaseModel):
+    file: str
+    element_id: str
+    element_type: str
+    name: str
+    line: int | None
+    status: Literal["executes", "translated", "needs attention", "unsupported"]
+    details: list[str] = Field(description="what was translated from what to what, or what to do")
+
+
 class ReportOut(BaseModel):
     deployable: bool
     problems: list[ProblemOut]
+    files: list[FileInfoOut] = []
+    elements: list[ElementOut] = []
+    counts: dict[str, int] = Field(default_factory=dict, description="elements per status")
 
 
 class DeploymentOut(BaseModel):

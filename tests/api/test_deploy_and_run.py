@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from engine.app import build_app
 from engine.services.runtime import build_runtime
-from tests.fixtures import MODELS, Tokens, model_files
+from tests.fixtures import MODELS, ROOT, Tokens, model_files
 
 
 def deploy(client: TestClient, tokens: Tokens, *names: str, expect: int = 201) -> dict:
@@ -268,3 +268,19 @@ def test_start_data_is_checked_against_the_start_form(client: TestClient, tokens
     assert started.status_code == 201, started.text
     instance = client.get(f"/api/v1/instances/{started.json()['id']}", headers=tokens.headers("analyst")).json()
     assert instance["data"] == {"national_code": "0013542419"}
+
+
+def test_validate_returns_the_per_element_report(client: TestClient, tokens: Tokens) -> None:
+    export = ROOT / "designer_exports" / "camunda7" / "juel_conditions.bpmn"
+    response = client.post("/api/v1/deployments/validate", headers=tokens.headers("analyst"),
+                           files=[("files", (export.name, export.read_bytes(), "text/xml"))])
+    assert response.status_code == 200
+    report = response.json()
+    assert report["deployable"] is True
+    [info] = report["files"]
+    assert info["dialect"] == "camunda7" and info["exporter"] == "Camunda Modeler"
+    translated = [e for e in report["elements"] if e["status"] == "translated"]
+    assert translated and all(e["line"] and e["details"] for e in translated)
+    assert any("JUEL" in detail for e in translated for detail in e["details"])
+    assert report["counts"]["translated"] == len(translated)
+    assert sum(report["counts"].values()) == len(report["elements"])
