@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from engine.db.base import utcnow
 from engine.db.models import TimerRow
 from engine.services.runtime import Runtime
-from engine.db.base import utcnow
 from tests.fixtures import Tokens, model_files
 from tests.jobs.conftest import Broker, Workers, wait_for
 
