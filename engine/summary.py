@@ -6,7 +6,9 @@ model is started and driven headless the way the baseline in the corpus README w
 measured: user tasks answered with empty data (submitted through the task's form, so a
 Camunda form stores its defaults and nulls as Camunda does), service tasks given an empty result,
 timers fired as soon as they are waited on (a dry run has no clock to wait for),
-2,000 engine steps and 10 seconds at most. A run that waits for a message or signal
+2,000 engine steps and 10 seconds at most. The processes of one file run together, as the
+pools of a collaboration: a message one throws reaches another that waits for it, or
+starts the one whose start event takes it. A run that waits for a message or signal
 nobody sends, or fails, did not reach an end; its reason says where and why.
 """
 
@@ -129,39 +131,100 @@ def _empty_answer(package: LoadedPackage, task: str) -> dict[str, Any]:
     return {} if errors else kept
 
 
-def _trigger_start(execution: Execution, package: LoadedPackage, key: str) -> None:
-    """Start the instance the way its process is started: a process whose start events all
-    wait for a message or a signal gets the first one's trigger, as `POST /messages` would."""
-    triggers = events.start_triggers(package.compiled, key)
-    if not triggers or len(triggers) < len(package.compiled.start_events(key)):
-        return
-    first = next((t for t in triggers if t.kind in ("message", "signal") and t.name), None)
-    if first is not None and first.kind in ("message", "signal"):
-        events.catch_start_event(execution, first.kind, first.name or "", {})
-        execution.advance()
+class _DryRun:
+    """The processes of one file run together, as the pools of a collaboration do: a message
+    or signal one of them throws reaches another that waits for it, or starts a process of
+    the file whose start event takes it."""
 
+    def __init__(self, package: LoadedPackage, keys: list[str]) -> None:
+        self.package = package
+        self.keys = keys
+        self.running: list[Execution] = []
 
-def drive(package: LoadedPackage, key: str) -> tuple[bool, str | None]:
-    """Run process `key` headless to its end: whether it got there, and why not."""
-    start_data: dict[str, Any] = {}
-    for event in package.compiled.start_events(key):
-        start_data.update(_empty_answer(package, event))
-    execution = Execution.start(package.compiled, key, start_data, make_script_engine())
-    execution.limit_steps(MAX_STEPS, MAX_SECONDS)
-    try:
+    def start(self, key: str, trigger: tuple[str, str, Any] | None = None) -> Execution:
+        data: dict[str, Any] = {}
+        for event in self.package.compiled.start_events(key):
+            data.update(_empty_answer(self.package, event))
+        execution = Execution.start(self.package.compiled, key, data, make_script_engine())
+        execution.limit_steps(MAX_STEPS, MAX_SECONDS)
+        self.running.append(execution)
         execution.advance()
-        _trigger_start(execution, package, key)
-        for _ in range(MAX_ROUNDS):
+        if trigger is None:
+            trigger = self._own_trigger(key)
+        if trigger is not None:
+            kind, name, payload = trigger
+            events.catch_start_event(execution, kind, name, payload)  # type: ignore[arg-type]
+            execution.advance()
+        self.route(execution)
+        return execution
+
+    def _own_trigger(self, key: str) -> tuple[str, str, Any] | None:
+        """A process whose start events all wait for a message or signal is started by the first."""
+        triggers = events.start_triggers(self.package.compiled, key)
+        if not triggers or len(triggers) < len(self.package.compiled.start_events(key)):
+            return None
+        first = next((t for t in triggers if t.kind in ("message", "signal") and t.name), None)
+        return (first.kind, first.name or "", {}) if first is not None else None
+
+    def _starts_on(self, kind: str, name: str) -> str | None:
+        for key in self.keys:
+            if any(t.kind == kind and t.name == name for t in events.start_triggers(self.package.compiled, key)):
+                return key
+        return None
+
+    def route(self, source: Execution) -> None:
+        for thrown in events.take_thrown(source):
+            others = [e for e in self.running if e is not source and not e.workflow.is_completed()]
+            if thrown.kind == "message":
+                if not any(events.catch_message(e, thrown.name, thrown.payload, thrown.correlation) for e in others):
+                    key = self._starts_on("message", thrown.name)
+                    if key is not None:
+                        self.start(key, ("message", thrown.name, thrown.payload))
+                        continue
+                for target in others:
+                    self.route(target)
+            else:
+                for target in others:
+                    if events.catch_signal(target, thrown.name, thrown.payload):
+                        self.route(target)
+                key = self._starts_on("signal", thrown.name)
+                if key is not None:
+                    self.start(key, ("signal", thrown.name, thrown.payload))
+
+    def step(self) -> bool:
+        """Give the first execution with something to do its next answer; whether any had one."""
+        for execution in self.running:
             if execution.workflow.is_completed():
-                break
-            # One at a time: finishing a task can cancel others (an event gateway, a boundary event).
-            human = execution.human_tasks()
-            calls = execution.service_calls()
+                continue
+            human, calls = execution.human_tasks(), execution.service_calls()
             if human:
-                execution.complete_human_task(human[0].id, _empty_answer(package, human[0].spec_id))
+                execution.complete_human_task(human[0].id, _empty_answer(self.package, human[0].spec_id))
             elif calls:
                 execution.complete_service_task(calls[0].task_id, {})
             elif not _fire_timers(execution):
+                continue
+            self.route(execution)
+            return True
+        return False
+
+
+def _main_process(package: LoadedPackage, keys: list[str]) -> str:
+    """The process whose run is judged: the file's first (the first pool drawn)."""
+    return keys[0]
+
+
+def drive(package: LoadedPackage, keys: list[str]) -> tuple[bool, str | None]:
+    """Run the file's main process headless to its end, with the file's other processes as
+    its partners: whether it got there, and why not."""
+    run = _DryRun(package, keys)
+    main = _main_process(package, keys)
+    try:
+        execution = run.start(main)
+        for _ in range(MAX_ROUNDS):
+            if execution.workflow.is_completed():
+                break
+            # One answer at a time: finishing a task can cancel others (an event gateway, a boundary event).
+            if not run.step():
                 return False, _waiting_reason(execution)
         else:
             return False, f"still running after {MAX_ROUNDS} rounds of answers"
@@ -190,15 +253,16 @@ def summarise(path: Path, settings: Settings, run: bool) -> FileResult:
         return result
     own = _process_keys(path)
     keys = [k for k, p in loaded.compiled.processes.items() if p.executable and k in own]
-    result.ran_to_end = False
-    for key in keys[:1]:
-        try:
-            ended, why = drive(loaded, key)
-        except Exception as err:
-            ended, why = False, f"crash while running: {type(err).__name__}: {err}"
-        result.ran_to_end = ended
-        if why:
-            result.reasons.append(f"run of '{key}': {why}")
+    if not keys:
+        return result
+    main = _main_process(loaded, keys)
+    try:
+        ended, why = drive(loaded, keys)
+    except Exception as err:  # a summary must finish; the crash is its finding
+        ended, why = False, f"crash while running: {type(err).__name__}: {err}"
+    result.ran_to_end = ended
+    if why:
+        result.reasons.append(f"run of '{main}': {why}")
     return result
 
 

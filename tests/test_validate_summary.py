@@ -65,3 +65,44 @@ def test_readable_report_lists_translated_elements_with_lines(capsys: pytest.Cap
     translated = [line for line in out.splitlines() if "translated" in line and "JUEL" in line]
     assert translated and all(line.split()[0].isdigit() for line in translated), "each row starts with its line"
     assert out.rstrip().endswith("deployable")
+
+
+COLLABORATION = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs"
+                  targetNamespace="https://panjereh.example/tests">
+  <bpmn:message id="m_order" name="order" />
+  <bpmn:message id="m_confirmation" name="confirmation" />
+  <bpmn:collaboration id="c">
+    <bpmn:participant id="p1" processRef="customer" />
+    <bpmn:participant id="p2" processRef="shop" />
+    <bpmn:messageFlow id="mf1" sourceRef="send_order" targetRef="shop_start" />
+    <bpmn:messageFlow id="mf2" sourceRef="confirm" targetRef="wait_confirmation" />
+  </bpmn:collaboration>
+  <bpmn:process id="customer" isExecutable="true">
+    <bpmn:startEvent id="c_start" />
+    <bpmn:intermediateThrowEvent id="send_order"><bpmn:messageEventDefinition messageRef="m_order" />
+    </bpmn:intermediateThrowEvent>
+    <bpmn:intermediateCatchEvent id="wait_confirmation">
+      <bpmn:messageEventDefinition messageRef="m_confirmation" /></bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="c_end" />
+    <bpmn:sequenceFlow id="c1" sourceRef="c_start" targetRef="send_order" />
+    <bpmn:sequenceFlow id="c2" sourceRef="send_order" targetRef="wait_confirmation" />
+    <bpmn:sequenceFlow id="c3" sourceRef="wait_confirmation" targetRef="c_end" />
+  </bpmn:process>
+  <bpmn:process id="shop" isExecutable="true">
+    <bpmn:startEvent id="shop_start"><bpmn:messageEventDefinition messageRef="m_order" /></bpmn:startEvent>
+    <bpmn:userTask id="pack" name="Pack the order" />
+    <bpmn:endEvent id="confirm"><bpmn:messageEventDefinition messageRef="m_confirmation" /></bpmn:endEvent>
+    <bpmn:sequenceFlow id="s1" sourceRef="shop_start" targetRef="pack" />
+    <bpmn:sequenceFlow id="s2" sourceRef="pack" targetRef="confirm" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_the_pools_of_a_collaboration_run_together(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "order.bpmn").write_bytes(COLLABORATION)
+    assert main(["validate", "--summary", str(tmp_path), "--run", "--json"]) == 0
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["deployable"] is True
+    assert line["ran_to_end"] is True, line["reasons"]
