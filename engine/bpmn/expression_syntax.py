@@ -13,7 +13,7 @@ import keyword
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, NoReturn
+from typing import ClassVar, Literal, NoReturn
 
 from engine.core.sandbox import SandboxViolation, check_source
 
@@ -215,8 +215,27 @@ class TokenStream:
         token = self.peek()
         if token.text == spelling and token.kind in ("op", "name"):
             return self.take()
-        found = "the end of the expression" if token.kind == "end" else f"'{token.text}'"
-        self.fail(f"expected '{spelling}' {context}, found {found}", token)
+        self.fail(f"expected '{spelling}' {context}, found {_found(token)}", token)
+
+
+def _found(token: Token) -> str:
+    return "the end of the expression" if token.kind == "end" else f"'{token.text}'"
+
+
+class DescentParser:
+    """What the FEEL and JUEL parsers share: their tokens, and how a token out of place is
+    refused (with the language's own reason when it is a construct known to be unsupported)."""
+
+    refused: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, tokens: TokenStream) -> None:
+        self.tokens = tokens
+
+    def unexpected(self, token: Token, wanted: str = "") -> NoReturn:
+        if token.text in self.refused and token.kind in ("op", "name"):
+            self.tokens.fail(self.refused[token.text], token)
+        found = _found(token)
+        self.tokens.fail(f"expected {wanted}, found {found}" if wanted else f"unexpected {found}", token)
 
 
 def variable(token: Token, text: str) -> ast.Name:

@@ -45,9 +45,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from typing import Literal, NoReturn
+from typing import Literal
 
 from engine.bpmn.expression_syntax import (
+    DescentParser,
     Dialect,
     Lexer,
     Token,
@@ -120,17 +121,10 @@ def feel_to_python(text: str) -> str:
     return emit(node, text)
 
 
-class _Parser:
+class _Parser(DescentParser):
     """Recursive descent over one FEEL expression, lowest precedence first."""
 
-    def __init__(self, tokens: TokenStream) -> None:
-        self.tokens = tokens
-
-    def unexpected(self, token: Token, wanted: str = "") -> NoReturn:
-        if token.text in _REFUSED and token.kind in ("op", "name"):
-            self.tokens.fail(_REFUSED[token.text], token)
-        found = "the end of the expression" if token.kind == "end" else f"'{token.text}'"
-        self.tokens.fail(f"expected {wanted}, found {found}" if wanted else f"unexpected {found}", token)
+    refused = _REFUSED
 
     def expression(self) -> ast.expr:
         tokens = self.tokens
