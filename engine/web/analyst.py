@@ -196,14 +196,15 @@ def _deploy(page: Page, principal: Principal, staging_id: str, files: Sequence[U
 
 @router.get("/analyst/sign-in")
 def analyst_sign_in_form(page: PageDep, next: str = "/analyst") -> Response:
-    return page.render("analyst_sign_in.html", error=None, next=_within(next))
+    return page.render("token_sign_in.html", area="analyst", error=None, next=_within(next))
 
 
 @router.post("/analyst/sign-in")
 def analyst_sign_in(page: PageDep, posted: FormDep) -> Response:
     target = _within(str(posted.get("next", "")))
     if sign_in_with_token(page, str(posted.get("token", "")), DEPLOYERS) is None:
-        return page.render("analyst_sign_in.html", status=422, next=target, error=page.t("analyst.token_invalid"))
+        return page.render("token_sign_in.html", area="analyst", status=422, next=target,
+                           error=page.t("analyst.token_invalid"))
     return page.redirect(target)
 
 

@@ -104,7 +104,7 @@ def dev_outbox(page: PageDep) -> Response:
 
 @router.get("/staff/sign-in")
 def staff_sign_in_form(page: PageDep) -> Response:
-    return page.render("staff_sign_in.html", error=None)
+    return page.render("token_sign_in.html", area="staff", error=None)
 
 
 def sign_in_with_token(page: Page, token: str, roles: Collection[Role]) -> Principal | None:
@@ -121,5 +121,5 @@ def sign_in_with_token(page: Page, token: str, roles: Collection[Role]) -> Princ
 @router.post("/staff/sign-in")
 def staff_sign_in(page: PageDep, posted: FormDep) -> Response:
     if sign_in_with_token(page, str(posted.get("token", "")), (Role.STAFF,)) is None:
-        return page.render("staff_sign_in.html", status=422, error=page.t("staff.token_invalid"))
+        return page.render("token_sign_in.html", area="staff", status=422, error=page.t("staff.token_invalid"))
     return page.redirect("/staff")
