@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -68,36 +69,29 @@ def bpmn_files(root: Path) -> Iterator[Path]:
             yield path
 
 
-def _called_keys(content: bytes) -> set[str]:
-    try:
-        root = load_xml(content, name="", max_bytes=50 * 2**20, max_depth=512)
-    except UnsafeXmlError:
-        return set()
-    keys = {c.get("calledElement", "") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
-    keys |= {c.get("processId", "").lstrip("=").strip().strip('"') for c in root.iter(f"{{{ZEEBE_NS}}}calledElement")}
-    return keys - {""}
-
-
-def _process_keys(path: Path) -> set[str]:
+@cache
+def _keys(path: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """The processes a BPMN file defines and those it calls (read once per file and run)."""
     try:
         root = load_xml(path.read_bytes(), name="", max_bytes=50 * 2**20, max_depth=512)
     except (UnsafeXmlError, OSError):
-        return set()
-    return {p.get("id", "") for p in root.iterfind(f"{{{BPMN_NS}}}process")}
+        return frozenset(), frozenset()
+    defined = {p.get("id", "") for p in root.iterfind(f"{{{BPMN_NS}}}process")}
+    called = {c.get("calledElement", "") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    called |= {c.get("processId", "").lstrip("=").strip().strip('"') for c in root.iter(f"{{{ZEEBE_NS}}}calledElement")}
+    return frozenset(defined - {""}), frozenset(called - {""})
 
 
 def _with_siblings(path: Path, content: bytes) -> list[UploadedFile]:
     """The file and what it needs from its folder: decisions, forms and called processes."""
     files = [UploadedFile(path.name, content)]
-    called = _called_keys(content)
-    own = _process_keys(path)
+    own, called = _keys(path)
     for sibling in sorted(path.parent.iterdir()):
         if sibling == path or not sibling.is_file():
             continue
         wanted = sibling.suffix.lower() in _SIBLING_SUFFIXES and sibling.stat().st_size < 2**20
         # A sibling that defines this file's own processes is another version of it, not a callee.
-        if wanted or (called and _is_bpmn(sibling) and called & _process_keys(sibling)
-                      and not own & _process_keys(sibling)):
+        if wanted or (called and _is_bpmn(sibling) and called & _keys(sibling)[0] and not own & _keys(sibling)[0]):
             files.append(UploadedFile(sibling.name, sibling.read_bytes()))
     return files
 
@@ -108,9 +102,9 @@ def _reasons(report: Any) -> list[str]:
 
 
 def _waiting_reason(execution: Execution) -> str:
-    events = execution.workflow.waiting_events()
-    if events:
-        described = ", ".join(f"{e.event_type} '{e.name}'" for e in events[:3])
+    pending = execution.pending_events()
+    if pending:
+        described = ", ".join(f"{kind} '{name}'" for kind, name in pending[:3])
         return f"waits for {described}, which a dry run does not send"
     stuck = ", ".join(f"'{name}'" for name in execution.waiting_elements()[:3])
     return f"waits at {stuck or 'nothing'} with nothing left that could move it on (a deadlock in the model)"
@@ -174,7 +168,7 @@ class _DryRun:
 
     def route(self, source: Execution) -> None:
         for thrown in events.take_thrown(source):
-            others = [e for e in self.running if e is not source and not e.workflow.is_completed()]
+            others = [e for e in self.running if e is not source and not e.finished]
             if thrown.kind == "message":
                 if not any(events.catch_message(e, thrown.name, thrown.payload, thrown.correlation) for e in others):
                     key = self._starts_on("message", thrown.name)
@@ -194,7 +188,7 @@ class _DryRun:
     def step(self) -> bool:
         """Give the first execution with something to do its next answer; whether any had one."""
         for execution in self.running:
-            if execution.workflow.is_completed():
+            if execution.finished:
                 continue
             human, calls = execution.human_tasks(), execution.service_calls()
             if human:
@@ -221,7 +215,7 @@ def drive(package: LoadedPackage, keys: list[str]) -> tuple[bool, str | None]:
     try:
         execution = run.start(main)
         for _ in range(MAX_ROUNDS):
-            if execution.workflow.is_completed():
+            if execution.finished:
                 break
             # One answer at a time: finishing a task can cancel others (an event gateway, a boundary event).
             if not run.step():
@@ -251,7 +245,7 @@ def summarise(path: Path, settings: Settings, run: bool) -> FileResult:
                         info is not None, loaded is not None, None, _reasons(report))
     if loaded is None or not run:
         return result
-    own = _process_keys(path)
+    own, _ = _keys(path)
     keys = [k for k, p in loaded.compiled.processes.items() if p.executable and k in own]
     if not keys:
         return result

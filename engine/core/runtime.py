@@ -238,6 +238,15 @@ class Execution:
                                          _number(spec.retries, int), _number(spec.retry_backoff_base, float)))
         return calls
 
+    @property
+    def finished(self) -> bool:
+        """Whether nothing more can happen: completed, ended by an error end or terminated."""
+        return bool(self.workflow.is_completed())
+
+    def pending_events(self) -> list[tuple[str, str]]:
+        """(kind, name) of each event the instance waits for, e.g. ("MessageEventDefinition", "paid")."""
+        return [(str(e.event_type), str(e.name)) for e in self.workflow.waiting_events()]
+
     def waiting_elements(self) -> list[str]:
         """Element ids of tasks that wait for something (a join, an event), in tree order."""
         return [t.task_spec.bpmn_id or t.task_spec.name for t in self.workflow.get_tasks(state=TaskState.WAITING)
