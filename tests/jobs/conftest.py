@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.sandbox.app import create_sandbox_app
 from connectors.sandbox.behaviour import ServiceState
@@ -116,17 +116,27 @@ def broker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
 
 
 class _Arrivals:
-    """Counts SMS requests as they arrive, before the agency's latency: the moment a worker
-    is known to be mid-call (the agency's own log is written only once it answers)."""
+    """Counts SMS requests whose body has fully arrived, before the agency's latency: the
+    moment a worker is known to be mid-call with the agency bound to act (the agency's own
+    log is written only once it answers). Counting at the first byte instead lets a test
+    kill the worker while the body is still on its way, and then the agency never acts."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.sms_posts = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/sms/messages"):
-            self.sms_posts += 1
-        await self.app(scope, receive, send)
+        if not (scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/sms/messages")):
+            await self.app(scope, receive, send)
+            return
+
+        async def counted() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                self.sms_posts += 1
+            return message
+
+        await self.app(scope, counted, send)
 
 
 @dataclass
