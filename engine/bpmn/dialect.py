@@ -1,7 +1,7 @@
 """Which modeler wrote a file: the dialect its extensions speak and the exporter it names.
 
-The dialect decides how expressions are read (JUEL for Camunda 7, FEEL for Camunda 8,
-Python for SpiffArena and plain BPMN) and which extension elements carry meaning. It is
+The dialect decides which extension elements carry meaning and which engine's rules apply
+where BPMN leaves a choice open (a gateway flow without a condition, data associations). It is
 judged from the namespaces actually used, then from the modeler's execution-platform
 stamp, then from the exporter name; a plain file is `bpmn`.
 """
@@ -25,10 +25,6 @@ _BY_NAMESPACE: tuple[tuple[str, Dialect], ...] = (
     ("http://flowable.org/bpmn", "flowable"),
     ("http://activiti.org/bpmn", "activiti"),
 )
-EXPRESSION_LANGUAGE: dict[Dialect, str] = {
-    "camunda7": "juel", "camunda8": "feel", "activiti": "juel", "flowable": "juel",
-    "spiffarena": "python", "bpmn": "python",
-}
 
 
 @dataclass(frozen=True)
@@ -38,11 +34,6 @@ class Origin:
     dialect: Dialect
     exporter: str
     exporter_version: str
-
-    @property
-    def expression_language(self) -> str:
-        """The language conditions are written in when a flow does not say."""
-        return EXPRESSION_LANGUAGE[self.dialect]
 
 
 def _used_namespaces(root: etree._Element) -> set[str]:

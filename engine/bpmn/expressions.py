@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 
 from engine.bpmn.expression_syntax import Untranslatable
-from engine.bpmn.feel import feel_to_python
-from engine.bpmn.juel import juel_to_python
+from engine.bpmn.feel import feel_to_python, is_feel
+from engine.bpmn.juel import is_juel, juel_to_python
 from engine.bpmn.xpath import GET_DATA_OBJECT as _GET_DATA_OBJECT
 from engine.bpmn.xpath import xpath_to_python
 from engine.core.sandbox import SandboxViolation, check_source
@@ -63,10 +63,9 @@ def language_of(text: str, declared: str | None) -> str:
         return name
     if _LANGUAGES.get(name):
         return _LANGUAGES[name]
-    stripped = text.strip()
-    if stripped.startswith("="):
+    if is_feel(text):
         return "feel"
-    if "${" in stripped or "#{" in stripped:
+    if is_juel(text):
         return "juel"
     return "python"
 

@@ -22,6 +22,7 @@ from lxml import etree
 
 from engine.bpmn.context import BPMN, CAMUNDA, SPIFF, SPIFF_NS, TASKS, ZEEBE, ImportContext, local
 from engine.bpmn.expressions import ExpressionProblem, translate
+from engine.bpmn.juel import is_juel
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ASYNC = ("asyncBefore", "asyncAfter", "exclusive", "jobPriority", "taskPriority", "async")
@@ -56,7 +57,7 @@ def _camunda_value(node: etree._Element) -> str:
     nested = [c for c in node if isinstance(c.tag, str)]
     if not nested:
         text = node.text or ""
-        return translate(text, "juel").python if "${" in text or "#{" in text else repr(text)
+        return translate(text, "juel").python if is_juel(text) else repr(text)
     inner = nested[0]
     kind = local(inner)
     if kind == "list":

@@ -87,10 +87,6 @@ class Report:
     def warning(self, message: str, file: str = "", element_id: str = "", line: int | None = None) -> None:
         self.problems.append(Problem("warning", message, file, element_id, line))
 
-    def element(self, file: str, element_id: str) -> ElementEntry | None:
-        """The entry of one element, if that element was listed."""
-        return next((e for e in self.elements if e.element_id == element_id and e.file == file), None)
-
     def counts(self) -> dict[str, int]:
         """How many elements have each status."""
         return {status: sum(1 for e in self.elements if e.status == status) for status in STATUS_ORDER}
