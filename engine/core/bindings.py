@@ -17,7 +17,7 @@ from typing import Any
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 ZEEBE = "{http://camunda.org/schema/zeebe/1.0}"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-UNBOUND_PREFIX = "manual/"
+UNBOUND_PREFIX = "manual/"  # an operation no connector runs; the service layer waits for a person
 _PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
 
 

@@ -16,6 +16,7 @@ from connectors.registry import Registry
 from engine import audit
 from engine.bpmn.importer import import_documents, settle
 from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
+from engine.core.bindings import UNBOUND_PREFIX
 from engine.core.calls import CallRef, call_refs, version_tag
 from engine.core.package import CompiledPackage, Document, compile_package, document_kind, schema_check
 from engine.core.report import Report
@@ -26,7 +27,8 @@ from forms.extract import FormDefinitionError, FormModel, task_forms
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 XML_SUFFIXES = {".bpmn", ".dmn", ".xml"}
-MANUAL_PREFIX = "manual/"
+# Operations nobody's connector runs: a person completes them through the API.
+MANUAL_PREFIX = UNBOUND_PREFIX
 FORM_SUFFIXES = {".json", ".form"}
 CalleeResolver = Callable[[Sequence[Document], Report], list[Document]]
 
