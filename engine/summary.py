@@ -2,14 +2,19 @@
 
 Each BPMN file is imported as an analyst would deploy it: alone, with the DMN tables,
 forms and called processes that sit in the same folder. With `run`, every deployable
-model is started and driven headless the way the baseline in the corpus README was
-measured: user tasks answered with empty data (submitted through the task's form, so a
-Camunda form stores its defaults and nulls as Camunda does), service tasks given an empty result,
+model is started and driven headless under the rules of the baseline in the corpus
+README, which counts a file as run when one of its own processes reaches an end event:
+user tasks answered with empty data (submitted through the task's form, so a Camunda
+form stores its defaults and nulls as Camunda does), service tasks given an empty result,
 timers fired as soon as they are waited on (a dry run has no clock to wait for),
-2,000 engine steps and 10 seconds at most. The processes of one file run together, as the
-pools of a collaboration: a message one throws reaches another that waits for it, or
-starts the one whose start event takes it. A run that waits for a message or signal
-nobody sends, or fails, did not reach an end; its reason says where and why.
+2,000 engine steps and 10 seconds at most per process.
+
+Each executable process of the file is started the way it starts, with the file's other
+processes as its partners, as the pools of a collaboration: a message one throws reaches
+another that waits for it, or starts the one whose start event takes it. When nothing is
+left to answer and a process waits for a message or signal that none of the file's pools
+sends, it comes from outside, empty, as a user's empty answer would. A run that is still
+stuck, loops past the caps, or fails did not reach an end; its reason says where and why.
 """
 
 from __future__ import annotations
@@ -50,9 +55,13 @@ class FileResult:
     deployable: bool
     ran_to_end: bool | None
     reasons: list[str] = field(default_factory=list)
+    # Whether the run that ended needed a message or signal from outside the file (not in --json).
+    from_outside: bool = False
 
     def as_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        line = asdict(self)
+        del line["from_outside"]
+        return json.dumps(line, ensure_ascii=False)
 
 
 def _is_bpmn(path: Path) -> bool:
@@ -125,7 +134,7 @@ def _empty_answer(package: LoadedPackage, task: str) -> dict[str, Any]:
     return {} if errors else kept
 
 
-class _DryRun:
+class DryRun:
     """The processes of one file run together, as the pools of a collaboration do: a message
     or signal one of them throws reaches another that waits for it, or starts a process of
     the file whose start event takes it."""
@@ -134,6 +143,7 @@ class _DryRun:
         self.package = package
         self.keys = keys
         self.running: list[Execution] = []
+        self.from_outside = 0
 
     def start(self, key: str, trigger: tuple[str, str, Any] | None = None) -> Execution:
         data: dict[str, Any] = {}
@@ -199,19 +209,27 @@ class _DryRun:
                 continue
             self.route(execution)
             return True
+        return self._from_outside()
+
+    def _from_outside(self) -> bool:
+        """Deliver, empty, one message or signal a stuck process waits for; whether there was one."""
+        for execution in self.running:
+            if execution.finished:
+                continue
+            delivered = (any(events.catch_message(execution, wait.name, {}, None)
+                             for wait in events.message_waits(execution))
+                         or any(events.catch_signal(execution, wait.name, {}) for wait in events.signal_waits(execution)))
+            if delivered:
+                self.from_outside += 1
+                self.route(execution)
+                return True
         return False
 
 
-def _main_process(package: LoadedPackage, keys: list[str]) -> str:
-    """The process whose run is judged: the file's first (the first pool drawn)."""
-    return keys[0]
-
-
-def drive(package: LoadedPackage, keys: list[str]) -> tuple[bool, str | None]:
-    """Run the file's main process headless to its end, with the file's other processes as
-    its partners: whether it got there, and why not."""
-    run = _DryRun(package, keys)
-    main = _main_process(package, keys)
+def drive(package: LoadedPackage, keys: list[str], main: str) -> tuple[bool, str | None, DryRun]:
+    """Run process `main` headless to its end, with the file's processes `keys` as its
+    partners: whether it got there, why not, and the run itself."""
+    run = DryRun(package, keys)
     try:
         execution = run.start(main)
         for _ in range(MAX_ROUNDS):
@@ -219,18 +237,18 @@ def drive(package: LoadedPackage, keys: list[str]) -> tuple[bool, str | None]:
                 break
             # One answer at a time: finishing a task can cancel others (an event gateway, a boundary event).
             if not run.step():
-                return False, _waiting_reason(execution)
+                return False, _waiting_reason(execution), run
         else:
-            return False, f"still running after {MAX_ROUNDS} rounds of answers"
+            return False, f"still running after {MAX_ROUNDS} rounds of answers", run
     except StepLimitExceeded as err:
-        return False, str(err)
+        return False, str(err), run
     except ScriptError as err:
-        return False, str(err)
+        return False, str(err), run
     except EngineError as err:
-        return False, f"{type(err).__name__}: {err}"
+        return False, f"{type(err).__name__}: {err}", run
     if execution.status != "completed":
-        return False, f"ended as {execution.status}"
-    return True, None
+        return False, f"ended as {execution.status}", run
+    return True, None, run
 
 
 def summarise(path: Path, settings: Settings, run: bool) -> FileResult:
@@ -249,14 +267,18 @@ def summarise(path: Path, settings: Settings, run: bool) -> FileResult:
     keys = [k for k, p in loaded.compiled.processes.items() if p.executable and k in own]
     if not keys:
         return result
-    main = _main_process(loaded, keys)
-    try:
-        ended, why = drive(loaded, keys)
-    except Exception as err:  # a summary must finish; the crash is its finding
-        ended, why = False, f"crash while running: {type(err).__name__}: {err}"
-    result.ran_to_end = ended
-    if why:
-        result.reasons.append(f"run of '{main}': {why}")
+    failures = []
+    for key in keys:
+        try:
+            ended, why, dry = drive(loaded, keys, key)
+        except Exception as err:  # a summary must finish; the crash is its finding
+            ended, why, dry = False, f"crash while running: {type(err).__name__}: {err}", None
+        if ended and dry is not None:
+            result.ran_to_end, result.from_outside = True, dry.from_outside > 0
+            return result
+        failures.append(f"run of '{key}': {why}")
+    result.ran_to_end = False
+    result.reasons.extend(failures)
     return result
 
 
@@ -278,6 +300,9 @@ def print_table(results: list[FileResult], run: bool) -> None:
         for label, group in sorted(groups.items(), key=lambda item: -len(item[1])):
             print(row(label, group))
     print(row("all", results))
+    if run:
+        outside = sum(r.from_outside for r in results)
+        print(f"\n{outside} of the runs that reached an end needed a message or signal from outside the file")
     reasons: Counter[str] = Counter()
     for result in results:
         for reason in {_shape(r) for r in result.reasons}:

@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
+from engine.services.deployments import UploadedFile, check
+from engine.settings import Settings
+from engine.summary import drive
 from tests.fixtures import ROOT
+from tests.importer.bpmn_text import flow, model, script
 
 EXPORTS = ROOT / "designer_exports"
 
@@ -106,3 +110,52 @@ def test_the_pools_of_a_collaboration_run_together(tmp_path: Path, capsys: pytes
     [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert line["deployable"] is True
     assert line["ran_to_end"] is True, line["reasons"]
+
+
+def test_a_partner_pool_answers_before_anything_comes_from_outside(settings: Settings) -> None:
+    loaded, report = check([UploadedFile("order.bpmn", COLLABORATION)], settings)
+    assert loaded is not None, report.problems
+    ended, why, dry = drive(loaded, ["customer", "shop"], "customer")
+    assert ended, why
+    assert dry.from_outside == 0, "the confirmation came from the shop's pool"
+    assert [e.status for e in dry.running] == ["completed", "completed"]
+
+
+WAITS_FOR_PAYMENT = model("\n".join([
+    '<bpmn:startEvent id="s" />',
+    '<bpmn:intermediateCatchEvent id="paid"><bpmn:messageEventDefinition messageRef="m_paid" />'
+    "</bpmn:intermediateCatchEvent>",
+    '<bpmn:endEvent id="e" />', flow("f0", "s", "paid"), flow("f1", "paid", "e"),
+])).replace(b"</bpmn:definitions>", b'<bpmn:message id="m_paid" name="paid" /></bpmn:definitions>')
+
+
+def test_a_message_no_pool_sends_comes_from_outside_and_is_counted(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "payment.bpmn").write_bytes(WAITS_FOR_PAYMENT)
+    assert main(["validate", "--summary", str(tmp_path), "--run", "--json"]) == 0
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["ran_to_end"] is True, line["reasons"]
+    assert main(["validate", "--summary", str(tmp_path), "--run"]) == 0
+    assert "1 of the runs that reached an end needed a message or signal from outside" in capsys.readouterr().out
+
+
+def two_processes(first: str, second: str) -> bytes:
+    """A file with two executable processes, each a start, one script and an end."""
+    one = model("\n".join(['<bpmn:startEvent id="s1" />', script("t1", first), '<bpmn:endEvent id="e1" />',
+                           flow("f1", "s1", "t1"), flow("f2", "t1", "e1")]), key="first")
+    other = (f'<bpmn:process id="second" isExecutable="true"><bpmn:startEvent id="s2" />{script("t2", second)}'
+             f'<bpmn:endEvent id="e2" />{flow("f3", "s2", "t2")}{flow("f4", "t2", "e2")}</bpmn:process>')
+    return one.replace(b"</bpmn:definitions>", other.encode() + b"</bpmn:definitions>")
+
+
+def test_a_file_runs_when_one_of_its_processes_reaches_an_end(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "one_runs.bpmn").write_bytes(two_processes("x = missing + 1", "y = 2"))
+    (tmp_path / "none_runs.bpmn").write_bytes(two_processes("x = missing + 1", "y = absent * 2"))
+    assert main(["validate", "--summary", str(tmp_path), "--run", "--json"]) == 0
+    lines = {line["file"]: line for line in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert lines["one_runs.bpmn"]["ran_to_end"] is True and lines["one_runs.bpmn"]["reasons"] == []
+    failed = lines["none_runs.bpmn"]
+    assert failed["ran_to_end"] is False
+    assert [r.split(":")[0] for r in failed["reasons"]] == ["run of 'first'", "run of 'second'"]
+    assert "'missing' is not defined" in failed["reasons"][0] and "'absent' is not defined" in failed["reasons"][1]

@@ -203,3 +203,52 @@ def test_data_stores_are_descriptive(settings: Settings) -> None:
     assert loaded is not None, [str(p) for p in report.problems]
     assert entry(settings, content, "store")["status"] == "needs attention"
     assert "has no implementation" in entry(settings, content, "t")["details"][0]
+
+
+def with_root(content: bytes, declarations: str) -> bytes:
+    """`content` with `declarations` placed at the top of the file, beside the process."""
+    return content.replace(b"</bpmn:definitions>", declarations.encode() + b"\n</bpmn:definitions>")
+
+
+def test_an_event_that_names_a_reusable_definition_gets_a_copy_of_it(settings: Settings) -> None:
+    content = with_root(model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:userTask id="t" />',
+        '<bpmn:intermediateCatchEvent id="wait"><bpmn:eventDefinitionRef>daily</bpmn:eventDefinitionRef>'
+        "</bpmn:intermediateCatchEvent>",
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "t"), flow("f1", "t", "wait"), flow("f2", "wait", "e"),
+    ])), '<bpmn:timerEventDefinition id="daily"><bpmn:timeDuration>PT24H</bpmn:timeDuration>'
+         '</bpmn:timerEventDefinition>\n<bpmn:timerEventDefinition id="unused" />')
+    result = run_model([UploadedFile("m.bpmn", content)], settings, {}, {"t": {}}, {})
+    assert result.status == "waiting"
+    assert [(w["task"], w["kind"], w["timer"]) for w in result.waiting] == [("wait", "timer", "duration")]
+    found = entry(settings, content, "wait")
+    assert found["status"] == "translated" and "reusable timerEventDefinition 'daily'" in found["details"][0]
+
+
+def test_a_reference_to_an_undeclared_event_definition_is_reported(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />',
+        '<bpmn:intermediateCatchEvent id="wait"><bpmn:eventDefinitionRef>nowhere</bpmn:eventDefinitionRef>'
+        "</bpmn:intermediateCatchEvent>",
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "wait"), flow("f1", "wait", "e"),
+    ]))
+    loaded, report = check([UploadedFile("m.bpmn", content)], settings)
+    assert loaded is None
+    assert any("event definition 'nowhere'" in p.message and p.element_id == "wait" for p in report.problems)
+
+
+def test_a_reference_to_an_undeclared_escalation_leaves_an_unnamed_escalation(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />',
+        '<bpmn:subProcess id="sub"><bpmn:startEvent id="ss" />'
+        '<bpmn:endEvent id="raise"><bpmn:escalationEventDefinition escalationRef="missing" /></bpmn:endEvent>'
+        + flow("fs", "ss", "raise") + "</bpmn:subProcess>",
+        '<bpmn:boundaryEvent id="caught" attachedToRef="sub"><bpmn:escalationEventDefinition />'
+        "</bpmn:boundaryEvent>",
+        script("handled", "handled = True"), '<bpmn:endEvent id="e" />', '<bpmn:endEvent id="e2" />',
+        flow("f0", "s", "sub"), flow("f1", "sub", "e"), flow("f2", "caught", "handled"), flow("f3", "handled", "e2"),
+    ]))
+    result = run(settings, content)
+    assert result.status == "completed" and result.data == {"handled": True}, "caught by the catch-all boundary"
+    found = entry(settings, content, "raise")
+    assert found["status"] == "needs attention" and "escalationRef 'missing'" in found["details"][0]
