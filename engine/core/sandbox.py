@@ -76,6 +76,25 @@ def _size(length: int) -> str:
 DATA_OBJECT = "bpmn_data_object"
 
 
+_NAMESPACE_VIEWS = ("vars", "locals", "globals")
+
+
+def _variables(namespace: Mapping[str, Any], hidden: frozenset[str], *args: Any) -> dict[str, Any]:
+    """What vars(), locals() and globals() give a script: its variables, in a new dict."""
+    if args:
+        raise SandboxViolation("vars(), locals() and globals() take no argument here: they give the "
+                               "script's own variables")
+    return {name: value for name, value in namespace.items()
+            if name not in hidden and not name.startswith("_") and _is_data(value)}
+
+
+def _offer_views(namespace: dict[str, Any], hidden: frozenset[str]) -> None:
+    # Only the no-argument forms: vars(obj) would read obj.__dict__, which the sandbox forbids.
+    view = functools.partial(_variables, namespace, hidden)
+    for name in _NAMESPACE_VIEWS:
+        namespace.setdefault(name, view)
+
+
 def _data_object(variables: Mapping[str, Any], name: Any) -> Any:
     """A process variable by name, or None when it is not set (XPath's empty data object)."""
     return variables.get(name) if isinstance(name, str) and not name.startswith("_") else None
@@ -118,6 +137,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         variables = {**(external_context or {}), **context}
         namespace = {**variables, **self._expression_names}
         namespace.setdefault(DATA_OBJECT, functools.partial(_data_object, variables))
+        _offer_views(namespace, frozenset(self._expression_names))
         result = Run(self.limits).call(eval, code, namespace)
         if isinstance(result, Unavailable):
             result.refuse()
@@ -140,6 +160,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         code = compile_checked(script, "exec", self.limits)
         external = dict(external_context or {})
         namespace = {**copy.deepcopy(context), **external, **self._script_names}
+        _offer_views(namespace, frozenset(self._script_names))
         Run(self.limits).call(exec, code, namespace)
         hidden = self._script_names.keys() | external.keys()
         updated = {name: value for name, value in namespace.items() if name not in hidden and _is_data(value)}

@@ -9,6 +9,7 @@ the per-type attribute tables are the whole remaining surface.
 from __future__ import annotations
 
 import builtins
+import logging
 import functools
 import json
 import math
@@ -99,6 +100,7 @@ _IN_PLACE: dict[str, Callable[[Any, Any], Any]] = {
 _SEQUENCES = (str, bytes, list, tuple)
 _PRINTF_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[#0 +-]*(\*|\d*)(?:\.(\*|\d*))?")
 _FORMATTER = string.Formatter()
+_SCRIPT_LOG = logging.getLogger("panjereh.scripts")
 
 
 def format_spec_problem(spec: str, limit: int) -> str | None:
@@ -125,6 +127,7 @@ class Guards:
             "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
             "json_dumps": self.json_dumps, "json_loads": json_loads,
             "floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt,
+            "print": self.print,
         }
         # isinstance is safe here: scripts cannot define classes (so no __instancecheck__
         # hooks) and can only name the classes offered above.
@@ -231,6 +234,12 @@ class Guards:
     def inplace_item(guard: Callable[[Any, Any, bool], Any], target: Any, key: Any, value: Any) -> None:
         """Guarded ``target[key] op= value``; `guard` is the operator's guard."""
         target[key] = guard(target[key], value, True)
+
+    def print(self, *values: Any, sep: str | None = " ", end: str | None = None) -> None:
+        """`print` to the engine's log (a server has no console), cut to one line of the sequence limit."""
+        text = (" " if sep is None else str(sep)).join(str(value)[:self.limits.max_sequence_length]
+                                                      for value in values)
+        _SCRIPT_LOG.info("script printed: %s", text[:self.limits.max_sequence_length])
 
     def range(self, *args: int) -> range:
         """`range` that refuses more items than the sequence limit."""

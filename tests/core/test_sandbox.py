@@ -186,6 +186,25 @@ def test_script_updates_task_data_like_spiffworkflow() -> None:
     }
 
 
+def test_vars_locals_and_globals_give_the_variables_only(caplog: pytest.LogCaptureFixture) -> None:
+    environment = SandboxedEnvironment()
+    assert environment.evaluate("'a' in vars() and 'b' not in globals()", {"a": 1}) is True
+    assert environment.evaluate("sorted(locals())", {"a": 1, "b": [2]}) == ["a", "b"], "no guards, no builtins"
+    context: dict[str, Any] = {"hey": 1}
+    caplog.set_level("INFO", logger="panjereh.scripts")
+    environment.execute("if 'hey' in locals():\n    x = 2\nprint('x is', x)\nnames = sorted(vars())", context)
+    assert context == {"hey": 1, "x": 2, "names": ["hey", "x"]}
+    assert [r.getMessage() for r in caplog.records] == ["script printed: x is 2"]
+    with pytest.raises(SandboxViolation, match="take no argument"):
+        environment.evaluate("vars(a)", {"a": SimpleNamespace(secret=1)})
+    assert environment.evaluate("vars", {"vars": 3}) == 3, "task data of the same name wins"
+    with pytest.raises(KeyError):
+        environment.evaluate("globals()['__builtins__']", {})
+    seen: dict[str, Any] = {}
+    environment.execute("seen = [str(type(v)) for v in vars().values()]", seen)
+    assert seen == {"seen": []}, "no function, module or guard is a variable"
+
+
 def test_scripts_can_raise_their_own_errors() -> None:
     with pytest.raises(ValueError, match="missing national id"):
         SandboxedEnvironment().execute("raise ValueError('missing national id')", {})
