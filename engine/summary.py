@@ -91,17 +91,30 @@ def _keys(path: Path) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(defined - {""}), frozenset(called - {""})
 
 
+def _common_prefix(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
 def _with_siblings(path: Path, content: bytes) -> list[UploadedFile]:
-    """The file and what it needs from its folder: decisions, forms and called processes."""
+    """The file and what it needs from its folder: decisions, forms and the processes it
+    calls, and those they call in turn. When several siblings define a called process, the
+    one whose name is closest to the file's (the longest common prefix) is taken."""
     files = [UploadedFile(path.name, content)]
-    own, called = _keys(path)
-    for sibling in sorted(path.parent.iterdir()):
-        if sibling == path or not sibling.is_file():
-            continue
-        wanted = sibling.suffix.lower() in _SIBLING_SUFFIXES and sibling.stat().st_size < 2**20
+    siblings = [s for s in sorted(path.parent.iterdir()) if s != path and s.is_file()]
+    files += [UploadedFile(s.name, s.read_bytes()) for s in siblings
+              if s.suffix.lower() in _SIBLING_SUFFIXES and s.stat().st_size < 2**20]
+    have, wanted = set(_keys(path)[0]), set(_keys(path)[1])
+    candidates = [s for s in siblings if _is_bpmn(s)]
+    while wanted - have:
         # A sibling that defines this file's own processes is another version of it, not a callee.
-        if wanted or (called and _is_bpmn(sibling) and called & _keys(sibling)[0] and not own & _keys(sibling)[0]):
-            files.append(UploadedFile(sibling.name, sibling.read_bytes()))
+        offering = [s for s in candidates if (wanted - have) & _keys(s)[0] and not have & _keys(s)[0]]
+        if not offering:
+            break
+        chosen = max(offering, key=lambda s: (_common_prefix(s.name, path.name), -len(s.name)))
+        files.append(UploadedFile(chosen.name, chosen.read_bytes()))
+        candidates.remove(chosen)
+        have |= _keys(chosen)[0]
+        wanted |= _keys(chosen)[1]
     return files
 
 

@@ -159,3 +159,24 @@ def test_a_file_runs_when_one_of_its_processes_reaches_an_end(tmp_path: Path,
     assert failed["ran_to_end"] is False
     assert [r.split(":")[0] for r in failed["reasons"]] == ["run of 'first'", "run of 'second'"]
     assert "'missing' is not defined" in failed["reasons"][0] and "'absent' is not defined" in failed["reasons"][1]
+
+
+def calling(key: str, callee: str | None, code: str = "done = True") -> bytes:
+    """A process `key`: a script, then a call to `callee` when there is one."""
+    steps = ['<bpmn:startEvent id="s" />', script("work", code), '<bpmn:endEvent id="e" />']
+    if callee is None:
+        return model("\n".join([*steps, flow("f0", "s", "work"), flow("f1", "work", "e")]), key=key)
+    return model("\n".join([*steps, f'<bpmn:callActivity id="call" calledElement="{callee}" />',
+                            flow("f0", "s", "work"), flow("f1", "work", "call"), flow("f2", "call", "e")]), key=key)
+
+
+def test_called_processes_come_from_the_folder_with_what_they_call(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "orderA.bpmn").write_bytes(calling("order", "pack"))
+    (tmp_path / "orderA-pack.bpmn").write_bytes(calling("pack", "label"))
+    (tmp_path / "orderB-pack.bpmn").write_bytes(calling("pack", None, "x = nothing_here"))
+    (tmp_path / "label.bpmn").write_bytes(calling("label", None))
+    assert main(["validate", "--summary", str(tmp_path), "--run", "--json"]) == 0
+    lines = {line["file"]: line for line in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert lines["orderA.bpmn"]["ran_to_end"] is True, "pack from orderA-pack.bpmn, and label, which it calls"
+    assert lines["orderA.bpmn"]["reasons"] == []
