@@ -27,7 +27,10 @@ _LANGUAGES = {
     "feel": "feel", "http://www.omg.org/spec/feel/20140401": "feel", "juel": "juel",
     "${}": "juel", "http://www.w3.org/1999/xpath": "xpath",
 }
-_LABELS = {"feel": "FEEL", "juel": "JUEL", "xpath": "BPMN XPath", "iso": "ISO 8601 literal"}
+_LABELS = {"feel": "FEEL", "juel": "JUEL", "xpath": "BPMN XPath", "iso": "ISO 8601 literal",
+           "boolean": "boolean literal"}
+# Lower-case truth values mean the same in XPath, JUEL, FEEL, JavaScript and Groovy; only Python differs.
+_BOOLEANS = {"true": "True", "true()": "True", "false": "False", "false()": "False"}
 _CRON = re.compile(r"^[\d*/?,LW#-]+( [\d*/?,LW#A-Z-]+){4,6}$")
 _DURATION = (r"P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
              r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?")
@@ -80,7 +83,9 @@ def translate(text: str, declared: str | None = None) -> Translation:
     language = language_of(text, declared)
     stripped = text.strip()
     try:
-        if language == "feel":
+        if language in ("python", "xpath") and stripped in _BOOLEANS:
+            language, python = "boolean", _BOOLEANS[stripped]
+        elif language == "feel":
             python = feel_to_python(stripped[1:] if stripped.startswith("=") else stripped)
         elif language == "juel":
             python = juel_to_python(stripped)

@@ -107,6 +107,19 @@ def test_bpmn_xpath_conditions_read_data_objects(settings: Settings) -> None:
     assert unset.status == "completed" and unset.data["r"] == 2, "an unset data object is empty, as in XPath"
 
 
+def test_lower_case_truth_values_are_booleans(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:exclusiveGateway id="g" />',
+        script("a", "r = 1"), script("b", "r = 2"), '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "g"), flow("no", "g", "a", "false()"), flow("yes", "g", "b", "true"),
+        flow("f1", "a", "e"), flow("f2", "b", "e"),
+    ]))
+    assert run_model([UploadedFile("m.bpmn", content)], settings, {}, {}, {}).data["r"] == 2
+    _, report = report_of(settings, ("m.bpmn", content))
+    translated = {e.element_id: e.details for e in report.elements if e.status == "translated"}
+    assert translated["yes"] == ["condition: boolean literal `true` → Python `True`"]
+
+
 def test_untranslatable_expressions_and_cron_timers_are_reported_with_their_line(settings: Settings) -> None:
     content = model("\n".join([
         '<bpmn:startEvent id="s" />', '<bpmn:exclusiveGateway id="g" default="other" />',
