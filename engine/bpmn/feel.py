@@ -24,11 +24,16 @@ Supported subset, with examples (FEEL -> Python):
   ``s.startswith(t)``, ``ends with(s, t)``, ``substring(s, 2)`` -> ``s[1:]``,
   ``substring(s, 2, 3)`` -> ``s[1:4]``, ``substring(s, -2)`` -> ``s[-2:]``,
   ``modulo(a, b)`` -> ``a % b``, ``abs``, ``floor``, ``ceiling`` -> ``ceil``,
-  ``string join(l, ", ")`` -> ``', '.join(l)``, ``string(x)`` -> ``str(x)``
+  ``string join(l, ", ")`` -> ``', '.join(l)``, ``string(x)`` -> ``str(x)``, ``now()`` ->
+  ``datetime.now(timezone.utc)`` (the engine keeps UTC), ``today()``, and ``string(now())``
+  in ISO 8601 as FEEL writes it
+- iteration: ``some x in l satisfies c`` -> ``any((c for x in l))``, ``every`` -> ``all``,
+  several contexts ``some a in l, b in m satisfies c``; ``for x in l return e`` ->
+  ``[e for x in l]``
 
-Refused (`Untranslatable`, with the column): ``for``, ``some``/``every``, ``if`` inside an
-operation without parentheses, ``instance of``, function definitions, date/time functions
-and ``@"..."`` literals, ``is defined(x)`` (it needs the variable context), any other
+Refused (`Untranslatable`, with the column): ranges to iterate over (``for i in 1..3``),
+``if`` inside an operation without parentheses, ``instance of``, function definitions,
+other date/time functions and ``@"..."`` literals, ``is defined(x)`` (it needs the variable context), any other
 function, named arguments, filters with conditions (``l[item > 3]``), ranges outside ``in``,
 ``x in y`` with a variable ``y`` (a list or a value? use ``list contains``), names with
 spaces or in backticks, ``?``, comments, ``%`` (not FEEL: use ``modulo``), chained
@@ -77,9 +82,6 @@ _LITERALS: dict[str, bool | None] = {"true": True, "false": False, "null": None}
 _ORDER: dict[str, Callable[[], ast.cmpop]] = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 _COMPARISONS = frozenset({"=", "!=", *_ORDER})
 _REFUSED = {
-    "for": "'for' expressions are not supported",
-    "some": "'some ... satisfies' is not supported",
-    "every": "'every ... satisfies' is not supported",
     "function": "function definitions are not supported",
     "instance": "'instance of' is not supported",
     "if": "an 'if' inside an operation must be in parentheses",
@@ -136,12 +138,51 @@ class _Parser(DescentParser):
             tokens.expect("else", "after the 'then' branch")
             return ast.IfExp(condition, yes, self.expression())
         if tokens.is_word("for", "some", "every"):
-            self.unexpected(tokens.peek())
+            return self._iteration()
         values = [self._conjunction()]
         while tokens.is_word("or"):
             tokens.take()
             values.append(self._conjunction())
         return join(ast.Or(), values)
+
+    def _iteration(self) -> ast.expr:
+        """``some``/``every x in l, y in m satisfies c`` -> ``any``/``all`` over a generator;
+        ``for x in l return e`` -> a list comprehension."""
+        tokens = self.tokens
+        kind = tokens.take().text
+        loops: list[ast.comprehension] = []
+        while True:
+            name = tokens.take()
+            if name.kind != "name" or name.text in _KEYWORDS:
+                self.unexpected(name)
+            target = variable(name, tokens.text)
+            tokens.expect("in", f"after '{name.text}'")
+            if tokens.is_op("[") and self._is_range():
+                tokens.fail("ranges are only supported after 'in' in a test, like 'x in [1..10]'", tokens.peek())
+            source = self._conjunction()
+            loops.append(ast.comprehension(ast.Name(target.id, ast.Store()), source, [], 0))
+            if not tokens.is_op(","):
+                break
+            tokens.take()
+        tokens.expect("return" if kind == "for" else "satisfies", "after the iteration")
+        body = self.expression()
+        if kind == "for":
+            return ast.ListComp(body, loops)
+        return ast.Call(ast.Name("any" if kind == "some" else "all", ast.Load()), [ast.GeneratorExp(body, loops)], [])
+
+    def _is_range(self) -> bool:
+        depth, k = 0, 0
+        while (token := self.tokens.peek(k)).kind != "end":
+            if token.kind == "op" and token.text in ("[", "(", "{"):
+                depth += 1
+            elif token.kind == "op" and token.text in ("]", ")", "}"):
+                depth -= 1
+                if depth == 0:
+                    return False
+            elif token.text == ".." and depth == 1 and token.kind == "op":
+                return True
+            k += 1
+        return False
 
     def _conjunction(self) -> ast.expr:
         values = [self._comparison()]

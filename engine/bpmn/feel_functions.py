@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from engine.bpmn.expression_syntax import call, compare, const, item, method
 
-_TEMPORAL = ("date", "time", "date and time", "duration", "years and months duration", "now", "today",
+_TEMPORAL = ("date", "time", "date and time", "duration", "years and months duration",
              "day of week", "day of year", "week of year", "month of year", "last day of month")
 REFUSED_FUNCTIONS = {
     "is defined": "is defined() needs the variable context, which a translated expression does not see",
@@ -58,6 +58,21 @@ def _substring(args: list[ast.expr]) -> ast.expr:
     return item(item(text, ast.Slice(start, None)), ast.Slice(None, args[2]))
 
 
+def _now() -> ast.expr:
+    return method(ast.Name("datetime", ast.Load()), "now", ast.Attribute(ast.Name("timezone", ast.Load()), "utc",
+                                                                        ast.Load()))
+
+
+def _is_now(node: ast.expr) -> bool:
+    return ast.dump(node) == ast.dump(_now()) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                              and node.func.attr == "date" and _is_now(node.func.value))
+
+
+def _string(value: ast.expr) -> ast.expr:
+    # FEEL writes dates and times in ISO 8601; Python's str() puts a space before the time.
+    return method(value, "isoformat") if _is_now(value) else call("str", value)
+
+
 _Build = Callable[[list[ast.expr]], ast.expr]
 # Supported functions: name -> (allowed argument counts, translation).
 FUNCTIONS: dict[str, tuple[range, _Build]] = {
@@ -80,6 +95,9 @@ FUNCTIONS: dict[str, tuple[range, _Build]] = {
     "floor": (range(1, 2), lambda a: call("floor", a[0])),
     "ceiling": (range(1, 2), lambda a: call("ceil", a[0])),
     "string join": (range(1, 3), lambda a: method(a[1] if len(a) == 2 else const(""), "join", a[0])),
-    "string": (range(1, 2), lambda a: call("str", a[0])),
+    "string": (range(1, 2), lambda a: _string(a[0])),
+    # The engine keeps time in UTC.
+    "now": (range(0, 1), lambda a: _now()),
+    "today": (range(0, 1), lambda a: method(_now(), "date")),
 }
 KNOWN = FUNCTIONS.keys() | REFUSED_FUNCTIONS.keys()

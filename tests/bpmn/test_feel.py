@@ -112,6 +112,15 @@ VALUES: list[tuple[str, dict[str, Any], Any]] = [
     ("2 * 3 ** 2", {}, 18),
     ("1 + 2 * 3 = 7", {}, True),
     ("-a.b", {"a": {"b": 3}}, -3),
+    # iteration and quantifiers
+    ('some risk in risks satisfies risk = "red"', {"risks": ["yellow", "red"]}, True),
+    ('every risk in risks satisfies risk = "yellow"', {"risks": ["yellow", "red"]}, False),
+    ("every x in [] satisfies x > 1", {}, True),
+    ("some a in l, b in m satisfies a + b = 5", {"l": [1, 2], "m": [3, 9]}, True),
+    ("some x in l satisfies x > limit", {"l": [1, 5], "limit": 4, "x": 100}, True),
+    ("for x in l return x * 2", {"l": [1, 2]}, [2, 4]),
+    ("count(for x in l return x) = 2", {"l": ["a", "b"]}, True),
+    ("string length(string(today())) = 10", {}, True),
 ]
 
 
@@ -139,6 +148,8 @@ READABLE = [
     ("if ok then 1 else 2", "1 if ok else 2"),
     ("-2 ** 2", "(-2) ** 2"),
     ("a = b and c", "a == b and c"),
+    ('some r in risks satisfies r = "red"', "any((r == 'red' for r in risks))"),
+    ("string(now())", "datetime.now(timezone.utc).isoformat()"),
 ]
 
 
@@ -151,9 +162,9 @@ def test_translation_is_readable(feel: str, python: str) -> None:
 REFUSALS = [
     ("=x > 1", "without its leading '='", 0),
     ("is defined(x)", "needs the variable context", 0),
-    ("for i in l return i * 2", "'for' expressions are not supported", 0),
-    ("some x in l satisfies x > 1", "'some ... satisfies' is not supported", 0),
-    ("every x in l satisfies x > 1", "'every ... satisfies' is not supported", 0),
+    ("for i in [1..3] return i", "ranges are only supported after 'in' in a test", 9),
+    ("some x in l then x", "expected 'satisfies' after the iteration", 12),
+    ("every in l satisfies true", "unexpected 'in'", 6),
     ('x < date("2020-01-01")', "date and time functions are not supported", 4),
     ('date and time("2020-01-01T00:00:00")', "date and time functions are not supported", 0),
     ('@"2020-01-01"', "temporal literals", 0),
