@@ -319,9 +319,11 @@ def _reusable_definitions(ctx: ImportContext) -> None:
         ctx.root.remove(definition)
 
 
-_REFERENCES = {"messageEventDefinition": ("messageRef", "message"), "receiveTask": ("messageRef", "message"),
-               "sendTask": ("messageRef", "message"), "signalEventDefinition": ("signalRef", "signal"),
-               "errorEventDefinition": ("errorRef", "error"), "escalationEventDefinition": ("escalationRef", "escalation")}
+_REFERENCES = {
+    "messageEventDefinition": ("messageRef", "message"), "receiveTask": ("messageRef", "message"),
+    "sendTask": ("messageRef", "message"), "signalEventDefinition": ("signalRef", "signal"),
+    "errorEventDefinition": ("errorRef", "error"), "escalationEventDefinition": ("escalationRef", "escalation"),
+}
 
 
 def _dangling_references(ctx: ImportContext) -> None:

@@ -9,9 +9,9 @@ the per-type attribute tables are the whole remaining surface.
 from __future__ import annotations
 
 import builtins
-import logging
 import functools
 import json
+import logging
 import math
 import operator
 import re
