@@ -231,7 +231,8 @@ class DryRun:
                 continue
             delivered = (any(events.catch_message(execution, wait.name, {}, None)
                              for wait in events.message_waits(execution))
-                         or any(events.catch_signal(execution, wait.name, {}) for wait in events.signal_waits(execution)))
+                         or any(events.catch_signal(execution, wait.name, {})
+                                for wait in events.signal_waits(execution)))
             if delivered:
                 self.from_outside += 1
                 self.route(execution)
