@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from engine.bpmn import expression_sites, extensions, structure
+from engine.bpmn import expression_sites, extensions, reusables, structure
 from engine.bpmn.context import BPMN, FLOW_NODES, ImportContext, is_bpmn, local
 from engine.bpmn.decisions import translate_decisions
 from engine.bpmn.dialect import detect
@@ -71,6 +71,7 @@ def import_document(doc: Document, report: Report, outputs: dict[str, list[str]]
     runnable = _descriptive_processes(ctx)
     report.files.append(FileInfo(doc.name, doc.kind, origin.dialect, origin.exporter, origin.exporter_version,
                                  runnable))
+    reusables.apply(ctx)
     extensions.apply(ctx)
     _loops(ctx)
     expression_sites.apply(ctx)

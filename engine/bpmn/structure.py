@@ -14,11 +14,6 @@
 - A process or embedded subprocess without a start event starts every node that has no
   incoming flow (BPMN's implicit start).
 - Link events jump from the throw to the catch of the same name.
-- An event that names a reusable event definition (`eventDefinitionRef` to a definition
-  declared at the top of the file) gets its own copy of it; top-level definitions no
-  event uses are descriptive only and are left out.
-- A message, signal, error or escalation reference to nothing the file declares is
-  dropped: the event or task is the unnamed kind BPMN allows, and it is flagged.
 - Data stores without an implementation, and data associations that point nowhere, are
   descriptive only: the associations are dropped and the element is flagged. So are all
   data associations and task ioSpecifications in Camunda, Activiti and Flowable models:
@@ -26,8 +21,6 @@
 """
 
 from __future__ import annotations
-
-from copy import deepcopy
 
 from lxml import etree
 
@@ -299,48 +292,6 @@ def _drop_boundary(ctx: ImportContext, event: etree._Element, why: str) -> None:
     ctx.mark(event, "needs attention", f"{why}: it can never fire, so the path after it is never taken")
 
 
-def _reusable_definitions(ctx: ImportContext) -> None:
-    """Copy each top-level event definition into the events that refer to it, then drop them all."""
-    shared = {d.get("id"): d for d in ctx.root if is_bpmn(d) and local(d).endswith("EventDefinition")}
-    for ref in list(ctx.root.iter(f"{BPMN}eventDefinitionRef")):
-        event, target = ref.getparent(), (ref.text or "").strip()
-        if event is None:
-            continue
-        definition = shared.get(target)
-        if definition is None:
-            ctx.mark(event, "unsupported", f"the event refers to event definition '{target}', which this "
-                     "file does not declare")
-            continue
-        copy = deepcopy(definition)
-        copy.set("id", f"{target}__{event.get('id')}")
-        event.replace(ref, copy)
-        ctx.mark(event, "translated", f"the reusable {local(definition)} '{target}' is copied into the event")
-    for definition in shared.values():
-        ctx.root.remove(definition)
-
-
-_REFERENCES = {
-    "messageEventDefinition": ("messageRef", "message"), "receiveTask": ("messageRef", "message"),
-    "sendTask": ("messageRef", "message"), "signalEventDefinition": ("signalRef", "signal"),
-    "errorEventDefinition": ("errorRef", "error"), "escalationEventDefinition": ("escalationRef", "escalation"),
-}
-
-
-def _dangling_references(ctx: ImportContext) -> None:
-    """Drop references to messages, signals, errors and escalations the file does not declare."""
-    declared = {(local(n), n.get("id")) for n in ctx.root if is_bpmn(n)}
-    for node in list(ctx.root.iter()):
-        if not is_bpmn(node) or local(node) not in _REFERENCES:
-            continue
-        attribute, kind = _REFERENCES[local(node)]
-        target = node.get(attribute)
-        if target is None or (kind, target.split(":")[-1]) in declared or (kind, target) in declared:
-            continue
-        del node.attrib[attribute]
-        ctx.mark(node, "needs attention", f"{attribute} '{target}' names no {kind} declared in this file: it "
-                 f"is treated as an unnamed {kind}; declare the {kind} to give it a name")
-
-
 def _events(ctx: ImportContext) -> None:
     for event in list(ctx.root.iter(f"{BPMN}boundaryEvent")):
         definitions = [d for d in event if isinstance(d.tag, str) and local(d).endswith("EventDefinition")]
@@ -362,8 +313,6 @@ def _events(ctx: ImportContext) -> None:
 
 def apply(ctx: ImportContext) -> None:
     """Rewrite the structure of every process and subprocess in `ctx`."""
-    _reusable_definitions(ctx)
-    _dangling_references(ctx)
     _events(ctx)
     _empty_subprocesses(ctx)
     _data_associations(ctx)

@@ -252,3 +252,29 @@ def test_a_reference_to_an_undeclared_escalation_leaves_an_unnamed_escalation(se
     assert result.status == "completed" and result.data == {"handled": True}, "caught by the catch-all boundary"
     found = entry(settings, content, "raise")
     assert found["status"] == "needs attention" and "escalationRef 'missing'" in found["details"][0]
+
+
+def test_a_call_to_a_global_task_is_that_task(settings: Settings) -> None:
+    content = with_root(model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:callActivity id="review" calledElement="bpmn:check" />',
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "review"), flow("f1", "review", "e"),
+    ])), '<bpmn:globalUserTask id="check" name="Check the papers" />')
+    waiting = run_model([UploadedFile("m.bpmn", content)], settings, {}, {}, {})
+    assert waiting.status == "waiting" and [w["task"] for w in waiting.waiting] == ["review"]
+    done = run_model([UploadedFile("m.bpmn", content)], settings, {}, {"review": {}}, {})
+    assert done.status == "completed"
+    found = entry(settings, content, "review")
+    assert found["status"] == "translated" and "globalUserTask 'check'" in found["details"][0]
+
+
+def test_a_qualified_called_element_names_the_process(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:callActivity id="call" calledElement="bpmn:helper" />',
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "call"), flow("f1", "call", "e"),
+    ])).replace(b"</bpmn:definitions>", b'<bpmn:process id="helper" isExecutable="true"><bpmn:startEvent id="hs" />'
+                + script("work", "worked = True").encode() + b'<bpmn:endEvent id="he" />'
+                + flow("h0", "hs", "work").encode() + flow("h1", "work", "he").encode()
+                + b"</bpmn:process></bpmn:definitions>")
+    result = run(settings, content)
+    assert result.status == "completed" and result.data == {"worked": True}
+    assert "calledElement 'bpmn:helper' is the process 'helper'" in entry(settings, content, "call")["details"][0]
