@@ -7,6 +7,11 @@ variable each instance sees from `bpmn:inputDataItem` (and collects results thro
 `zeebe:loopCharacteristics` extension. Those attributes are foreign to SpiffWorkflow's
 parser, which ignores them: without this rewrite the loop has nothing to loop over.
 
+A standard loop with neither a condition nor a maximum never repeats: BPMN loops only while
+the condition holds, and an absent condition does not. Modelers draw the marker alone in
+descriptive diagrams; the activity runs once and the loop is flagged (SpiffWorkflow would
+refuse the model).
+
 Only plain variable names are carried over (`items`, `${items}`, `=items`). An expression
 (`=for x in items return x.id`, `${bean.list()}`) is left as written and noted, so the
 analyst computes the list in a task before the loop.
@@ -134,7 +139,8 @@ def _zeebe(loop: etree._Element) -> list[str]:
 
 
 def translate_loops(root: etree._Element) -> list[tuple[str, str]]:
-    """Rewrite Camunda 7 and Camunda 8 multi-instance loops in `root` in place.
+    """Rewrite Camunda 7 and Camunda 8 multi-instance loops, and drop standard loops that
+    can never repeat, in `root` in place.
 
     Returns:
         One (activity id, note) pair per loop looked at: a note with "→" says what was
@@ -144,4 +150,12 @@ def translate_loops(root: etree._Element) -> list[tuple[str, str]]:
     for loop in root.iter(f"{BPMN}multiInstanceLoopCharacteristics"):
         for note in _camunda7(loop) + _zeebe(loop):
             notes.append((_activity_id(loop), note))
+    for loop in list(root.iter(f"{BPMN}standardLoopCharacteristics")):
+        condition = _child(loop, "loopCondition")
+        if (condition is None or not (condition.text or "").strip()) and not loop.get("loopMaximum"):
+            notes.append((_activity_id(loop), "the loop has no condition and no maximum, so nothing makes it "
+                          "repeat: the activity runs once; give it a loopCondition or loopMaximum to repeat it"))
+            parent = loop.getparent()
+            if parent is not None:
+                parent.remove(loop)
     return notes

@@ -278,3 +278,16 @@ def test_a_qualified_called_element_names_the_process(settings: Settings) -> Non
     result = run(settings, content)
     assert result.status == "completed" and result.data == {"worked": True}
     assert "calledElement 'bpmn:helper' is the process 'helper'" in entry(settings, content, "call")["details"][0]
+
+
+def test_a_loop_marker_without_condition_or_maximum_runs_once(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />',
+        '<bpmn:scriptTask id="count" scriptFormat="python"><bpmn:standardLoopCharacteristics testBefore="false" />'
+        "<bpmn:script>n = n + 1</bpmn:script></bpmn:scriptTask>",
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "count"), flow("f1", "count", "e"),
+    ]))
+    result = run(settings, content, {"n": 0})
+    assert result.status == "completed" and result.data == {"n": 1}
+    found = entry(settings, content, "count")
+    assert found["status"] == "needs attention" and "nothing makes it repeat" in found["details"][0]
