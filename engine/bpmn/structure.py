@@ -220,6 +220,16 @@ def _links(ctx: ImportContext, container: etree._Element) -> None:
             ctx.mark(catch, "translated", f"link target '{name}': a pass-through event")
 
 
+def _drop_io(task: etree._Element, io_id: str) -> None:
+    """Remove data input or output `io_id` from the task's ioSpecification: what fed or took it is gone."""
+    for spec in children(task, "ioSpecification"):
+        for node in list(spec.iter()):
+            declared = is_bpmn(node, "dataInput", "dataOutput") and node.get("id") == io_id
+            referenced = local(node).endswith("Refs") and (node.text or "").strip() == io_id
+            if (declared or referenced) and node.getparent() is not None:
+                node.getparent().remove(node)
+
+
 def _data_associations(ctx: ImportContext) -> None:
     ids = {n.get("id") for n in ctx.root.iter() if isinstance(n.tag, str) and n.get("id")}
     stores = {n.get("id") for n in ctx.root.iter(f"{BPMN}dataStoreReference")}
@@ -232,6 +242,8 @@ def _data_associations(ctx: ImportContext) -> None:
         if not (dangling or stored or camunda) or task is None:
             continue
         task.remove(association)
+        for end in refs:
+            _drop_io(task, end)
         what = (f"data store '{stored[0]}' has no implementation here" if stored
                 else f"data reference '{dangling[0]}' points to no element" if dangling
                 else "Camunda, Activiti and Flowable do not run data associations (they document the model)")

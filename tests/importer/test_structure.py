@@ -205,6 +205,24 @@ def test_data_stores_are_descriptive(settings: Settings) -> None:
     assert "has no implementation" in entry(settings, content, "t")["details"][0]
 
 
+def test_task_data_read_from_or_written_to_a_data_store_is_descriptive_too(settings: Settings) -> None:
+    io = ('<bpmn:ioSpecification><bpmn:dataInput id="in" name="Employee" /><bpmn:dataOutput id="out" />'
+          "<bpmn:inputSet><bpmn:dataInputRefs>in</bpmn:dataInputRefs></bpmn:inputSet>"
+          "<bpmn:outputSet><bpmn:dataOutputRefs>out</bpmn:dataOutputRefs></bpmn:outputSet></bpmn:ioSpecification>")
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />',
+        f'<bpmn:scriptTask id="t" scriptFormat="python">{io}'
+        "<bpmn:dataInputAssociation><bpmn:sourceRef>store</bpmn:sourceRef><bpmn:targetRef>in</bpmn:targetRef>"
+        "</bpmn:dataInputAssociation><bpmn:dataOutputAssociation><bpmn:sourceRef>out</bpmn:sourceRef>"
+        "<bpmn:targetRef>store</bpmn:targetRef></bpmn:dataOutputAssociation>"
+        "<bpmn:script>done = True</bpmn:script></bpmn:scriptTask>",
+        '<bpmn:dataStoreReference id="store" name="Staff records" />',
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "t"), flow("f1", "t", "e"),
+    ]))
+    result = run(settings, content)
+    assert result.status == "completed" and result.data == {"done": True}, "no input to wait for, no output owed"
+
+
 def with_root(content: bytes, declarations: str) -> bytes:
     """`content` with `declarations` placed at the top of the file, beside the process."""
     return content.replace(b"</bpmn:definitions>", declarations.encode() + b"\n</bpmn:definitions>")
