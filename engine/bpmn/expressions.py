@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engine.bpmn.cron import CronProblem, cron_to_iso
 from engine.bpmn.expression_syntax import Untranslatable
 from engine.bpmn.feel import feel_to_python, is_feel
 from engine.bpmn.juel import is_juel, juel_to_python
@@ -28,7 +29,7 @@ _LANGUAGES = {
     "${}": "juel", "http://www.w3.org/1999/xpath": "xpath",
 }
 _LABELS = {"feel": "FEEL", "juel": "JUEL", "xpath": "BPMN XPath", "iso": "ISO 8601 literal",
-           "boolean": "boolean literal"}
+           "boolean": "boolean literal", "cron": "Quartz cron (in UTC)"}
 # Lower-case truth values mean the same in XPath, JUEL, FEEL, JavaScript and Groovy; only Python differs.
 _BOOLEANS = {"true": "True", "true()": "True", "false": "False", "false()": "False"}
 _CRON = re.compile(r"^[\d*/?,LW#-]+( [\d*/?,LW#A-Z-]+){4,6}$")
@@ -125,6 +126,10 @@ def translate_timer(text: str, declared: str | None = None) -> Translation:
     if stripped.startswith("=") and is_iso_literal(stripped[1:].strip().strip('"')):
         return Translation(repr(stripped[1:].strip().strip('"')), "feel", text)
     if _CRON.match(stripped):
-        raise ExpressionProblem(f"`{stripped}` is a cron expression; timer cycles are ISO 8601 repetitions "
-                                "here, e.g. R/PT5M for every five minutes or R/P1D for every day")
+        try:
+            return Translation(repr(cron_to_iso(stripped)), "cron", text)
+        except CronProblem as err:
+            raise ExpressionProblem(f"`{stripped}` is a cron expression that does not fire at a fixed period "
+                                    f"({err}); write the cycle as an ISO 8601 repetition, e.g. R/PT5M for "
+                                    "every five minutes or R/P1D for every day") from err
     return translate(text, declared)

@@ -18,6 +18,7 @@ delivery sees a new process definition; only the newest version of a process is 
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -159,10 +160,14 @@ def fire_start_trigger(session: Session, runtime: Runtime, trigger_id: int, now:
     due = trigger.due_at
     instance_id = _start(session, runtime, trigger, {}, SYSTEM, core.fire_start_timer,
                          {"timer": trigger.expression, "due_at": due.isoformat()})
+    missed = 0
+    if trigger.period_seconds:
+        # After downtime the missed firings are one, not a burst; the cycle keeps its clock times.
+        missed = max(0, math.ceil((now - due).total_seconds() / trigger.period_seconds) - 1)
     if trigger.cycles_left is not None and trigger.cycles_left > 0:
-        trigger.cycles_left -= 1
+        trigger.cycles_left = max(0, trigger.cycles_left - 1 - missed)
     if trigger.period_seconds and trigger.cycles_left != 0:
-        trigger.due_at = due + timedelta(seconds=trigger.period_seconds)
+        trigger.due_at = due + timedelta(seconds=trigger.period_seconds * (missed + 1))
     else:
         trigger.active, trigger.due_at = False, None
     trigger.last_error = None

@@ -5,7 +5,7 @@ passing, so nothing sleeps."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -117,6 +117,24 @@ def test_timer_start_cycle_creates_an_instance_each_hour(client: TestClient, tok
     made = _instances_of(runtime, "hourly_report")
     assert [(i.status, i.data, i.owner) for i in made] == [("completed", {"reported": True}, "engine")] * 2
     assert ("instance.started", "hourly_report") in audit_actions(runtime, made[0].id)
+
+
+def test_a_start_cycle_after_downtime_fires_once_and_keeps_its_clock(client: TestClient, tokens: Tokens,
+                                                                     runtime: Runtime) -> None:
+    deploy(client, tokens, "timer_start_cycle.bpmn")
+    assert tick(runtime, minutes=30).started == []
+    [trigger] = [t for t in _start_triggers(runtime, "hourly_report") if t.kind == "timer"]
+    first_due = trigger.due_at
+    assert len(tick(runtime, hours=10, minutes=30).started) == 1, "ten missed hours start one report, not ten"
+    assert tick(runtime, hours=10, minutes=31).started == []
+    [trigger] = [t for t in _start_triggers(runtime, "hourly_report") if t.kind == "timer"]
+    assert trigger.due_at == first_due + timedelta(hours=10), "the next one is on the hour it would have been"
+    assert len(tick(runtime, hours=11, minutes=1).started) == 1
+
+
+def _start_triggers(runtime: Runtime, key: str) -> list[StartTriggerRow]:
+    with runtime.reading() as session:
+        return list(session.execute(select(StartTriggerRow).where(StartTriggerRow.process_key == key)).scalars())
 
 
 def test_timer_start_date_fires_once_and_only_for_the_newest_version(client: TestClient, tokens: Tokens,

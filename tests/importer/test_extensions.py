@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from engine.bpmn.dialect import detect
@@ -124,7 +125,7 @@ def test_untranslatable_expressions_and_cron_timers_are_reported_with_their_line
     content = model("\n".join([
         '<bpmn:startEvent id="s" />', '<bpmn:exclusiveGateway id="g" default="other" />',
         '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>'
-        "<bpmn:timeCycle>0 0/5 * * * ?</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>",
+        "<bpmn:timeCycle>0 0 9 ? * MON-FRI</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>",
         '<bpmn:endEvent id="e" />',
         flow("f0", "s", "g"), flow("bean", "g", "wait", "${invoiceService.isLate(invoice)}"), flow("other", "g", "e"),
         flow("f1", "wait", "e"),
@@ -133,8 +134,21 @@ def test_untranslatable_expressions_and_cron_timers_are_reported_with_their_line
     assert loaded is None
     errors = {p.element_id: p for p in report.problems if p.severity == "error"}
     assert "method call" in errors["bean"].message and errors["bean"].line == 9
-    assert "cron expression" in errors["wait"].message and "R/PT5M" in errors["wait"].message
+    assert "cron expression that does not fire at a fixed period" in errors["wait"].message
+    assert "'MON-FRI'" in errors["wait"].message and "R/PT5M" in errors["wait"].message
     assert elements(report)["bean"].status == elements(report)["wait"].status == "unsupported"
+
+
+def test_a_cron_cycle_at_a_fixed_period_becomes_an_iso_repetition(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0/15 * * * ?</bpmn:timeCycle>'
+        "</bpmn:timerEventDefinition></bpmn:startEvent>",
+        script("t", "done = True"), '<bpmn:endEvent id="e" />', flow("f0", "s", "t"), flow("f1", "t", "e"),
+    ]), "camunda7")
+    loaded, report = report_of(settings, ("m.bpmn", content))
+    assert loaded is not None, [str(p) for p in report.problems]
+    detail = next(d for d in elements(report)["s"].details if "cron" in d)
+    assert re.search(r"Quartz cron \(in UTC\) `0 0/15 \* \* \* \?` → Python `'R/\S+:(00|15|30|45):00Z/PT15M'`", detail)
 
 
 def test_feel_decision_tables_from_camunda_run(settings: Settings) -> None:
