@@ -5,9 +5,14 @@
 - Conditional flows out of an activity are taken for every condition that holds, the
   unconditioned ones always, the activity's default flow when none holds: an inclusive
   gateway is placed after it. When no flow may be taken the token ends there, as BPMN says.
+- An exclusive gateway takes the first flow whose condition holds, in the order of the
+  file: the sequenceFlow elements for Camunda 7, Activiti and Flowable, the gateway's own
+  outgoing list for Camunda 8 and plain BPMN. SpiffWorkflow tries them top to bottom as
+  drawn instead, so each condition is rewritten to hold only when no earlier one does.
+  SpiffArena models keep SpiffWorkflow's order.
 - An exclusive gateway flow without a condition: Camunda 7, Activiti and Flowable (and
-  so most modelers' "descriptive" exports) treat it as always holding, and take the first
-  holding flow in drawing order; a single such flow with no default is simply the
+  so most modelers' "descriptive" exports) treat it as always holding, so it is taken
+  when no earlier flow holds; a single such flow with no default is simply the
   default. Camunda 8 and SpiffArena refuse such a gateway, so their models are refused
   too. Either way the gateway is flagged for the analyst.
 - An embedded subprocess drawn collapsed and left empty is a step that does nothing.
@@ -36,6 +41,8 @@ from engine.bpmn.context import (
 )
 
 _STRICT_GATEWAYS = {"camunda8", "spiffarena"}
+# Engines that try an exclusive gateway's flows in the order the sequenceFlow elements come in the file.
+_FLOWS_IN_FILE_ORDER = {"camunda7", "activiti", "flowable"}
 # Engines of these dialects never execute data associations or a task's ioSpecification.
 _IGNORES_DATA_FLOW = {"camunda7", "camunda8", "activiti", "flowable"}
 
@@ -129,7 +136,10 @@ def _exclusive_defaults(ctx: ImportContext, container: etree._Element) -> None:
         if not bare:
             continue
         names = ", ".join(f"'{f.get('name') or f.get('id')}'" for f in bare)
-        if len(bare) == 1 and not default and local(gateway) == "exclusiveGateway":
+        # One bare flow listed last holds exactly when no other does: it is the default, in every dialect.
+        listed_last = bare[0] is [f for f in flows if f.get("id") != default][-1]
+        if (len(bare) == 1 and not default and local(gateway) == "exclusiveGateway"
+                and (listed_last or ctx.origin.dialect in _STRICT_GATEWAYS)):
             gateway.set("default", bare[0].get("id", ""))
             ctx.mark(gateway, "needs attention", f"flow {names} has no condition and is not marked as the "
                      "default; it is taken as the default flow (when no other condition holds)")
@@ -138,12 +148,40 @@ def _exclusive_defaults(ctx: ImportContext, container: etree._Element) -> None:
                 _set_condition(flow, "True")
             rule = ("a flow without a condition is always taken" if local(gateway) == "inclusiveGateway" else
                     "as in Camunda 7, Activiti and Flowable, a flow without a condition always holds and the "
-                    "first holding flow in drawing order is taken")
+                    "first holding flow in the order of the file is taken")
             ctx.mark(gateway, "needs attention", f"flows {names} have no condition: {rule}; give them "
                      "conditions if that is not what you mean")
         else:
             ctx.mark(gateway, "unsupported", f"exclusive gateway '{gateway.get('name') or gateway.get('id')}': "
                      f"flows {names} have no condition; give each a condition, or mark one as the default flow")
+
+
+def _first_match(ctx: ImportContext, container: etree._Element) -> None:
+    """Make each exclusive gateway's conditions hold only when no earlier flow's does."""
+    if ctx.origin.dialect == "spiffarena":
+        return
+    flows_of: dict[str, list[etree._Element]] = {}
+    for flow in _flows(container):
+        flows_of.setdefault(flow.get("sourceRef", ""), []).append(flow)
+    for gateway in children(container, "exclusiveGateway"):
+        flows = [f for f in flows_of.get(gateway.get("id", ""), []) if f.get("id") != gateway.get("default")]
+        listed = [(ref.text or "").strip() for ref in children(gateway, "outgoing")]
+        if ctx.origin.dialect not in _FLOWS_IN_FILE_ORDER and {f.get("id") for f in flows} <= set(listed):
+            # BPMN (and Zeebe, through its model API) order a gateway's flows as the gateway lists them.
+            flows.sort(key=lambda f: listed.index(f.get("id", "")))
+        conditions = [_condition(f) for f in flows]
+        if len(flows) < 2 or any(c is None for c in conditions):
+            continue
+        earlier: list[str] = []
+        for condition in conditions:
+            assert condition is not None
+            text = (condition.text or "").strip()
+            if "True" in earlier:
+                condition.text = "False"
+            elif earlier:
+                # Earlier conditions first, so one that holds stops the rest being evaluated, as there.
+                condition.text = " and ".join([*(f"not ({e})" for e in earlier), f"({text})"])
+            earlier.append(text)
 
 
 def _implicit_start(ctx: ImportContext, container: etree._Element) -> None:
@@ -334,5 +372,6 @@ def apply(ctx: ImportContext) -> None:
         _implicit_start(ctx, container)
         _implicit_end(ctx, container)
         _exclusive_defaults(ctx, container)
+        _first_match(ctx, container)
         _splits(ctx, container)
 

@@ -89,11 +89,43 @@ def test_one_unconditioned_flow_is_the_default_and_is_reported(settings: Setting
     assert found["status"] == "needs attention" and "taken as the default" in found["details"][0]
 
 
-def test_several_unconditioned_flows_follow_drawing_order_in_camunda_7(settings: Settings) -> None:
+def test_several_unconditioned_flows_follow_the_order_of_the_file_in_camunda_7(settings: Settings) -> None:
     content = gateway("camunda7", bare=2)
     assert run(settings, content, {"x": 1}).data["path"] == 1
     assert run(settings, content, {"x": 0}).data["path"] == 2
-    assert "drawing order" in entry(settings, content, "g")["details"][0]
+    assert "first holding flow in the order of the file" in entry(settings, content, "g")["details"][0]
+
+
+def drawn(content: bytes, heights: dict[str, int]) -> bytes:
+    """`content` with a diagram placing each element of `heights` at that y (top is 0)."""
+    shapes = "".join(f'<bpmndi:BPMNShape id="{e}_di" bpmnElement="{e}"><dc:Bounds x="100" y="{y}" width="100" '
+                     'height="80" /></bpmndi:BPMNShape>' for e, y in heights.items())
+    diagram = ('<bpmndi:BPMNDiagram id="d" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+               'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"><bpmndi:BPMNPlane id="pl" bpmnElement="p">'
+               f"{shapes}</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>")
+    return content.replace(b"</bpmn:definitions>", diagram.encode() + b"</bpmn:definitions>")
+
+
+@pytest.mark.parametrize("dialect", ["camunda7", "bpmn"])
+def test_the_first_holding_flow_in_the_file_wins_wherever_it_is_drawn(settings: Settings, dialect: str) -> None:
+    # SpiffWorkflow alone would try 'three' first, as it is drawn on top.
+    conditions = [flow("c1", "g", "one", "x > 0"), flow("c2", "g", "two", "x > 5"), flow("b", "g", "three")]
+    content = drawn(model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:exclusiveGateway id="g" />',
+        script("one", "path = 1"), script("two", "path = 2"), script("three", "path = 3"), '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "g"), *conditions, flow("h1", "one", "e"), flow("h2", "two", "e"), flow("h3", "three", "e"),
+    ]), dialect), {"three": 0, "two": 100, "one": 200})
+    assert run(settings, content, {"x": 9}).data["path"] == 1
+    assert run(settings, content, {"x": 0}).data["path"] == 3
+
+
+def test_a_bare_flow_listed_before_the_others_always_wins_in_camunda_7(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:exclusiveGateway id="g" />', script("one", "path = 1"),
+        script("two", "path = 2"), '<bpmn:endEvent id="e" />', flow("f0", "s", "g"), flow("b", "g", "one"),
+        flow("c", "g", "two", "${x > 0}"), flow("h1", "one", "e"), flow("h2", "two", "e"),
+    ]), "camunda7")
+    assert run(settings, content, {"x": 9}).data["path"] == 1, "Camunda takes the first flow that holds"
 
 
 def test_several_unconditioned_flows_are_refused_for_camunda_8(settings: Settings) -> None:
@@ -309,3 +341,16 @@ def test_a_loop_marker_without_condition_or_maximum_runs_once(settings: Settings
     assert result.status == "completed" and result.data == {"n": 1}
     found = entry(settings, content, "count")
     assert found["status"] == "needs attention" and "nothing makes it repeat" in found["details"][0]
+
+
+@pytest.mark.parametrize(("dialect", "path"), [("bpmn", 2), ("camunda7", 1)])
+def test_plain_bpmn_tries_flows_as_the_gateway_lists_them(settings: Settings, dialect: str, path: int) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />',
+        '<bpmn:exclusiveGateway id="g"><bpmn:outgoing>c2</bpmn:outgoing><bpmn:outgoing>c1</bpmn:outgoing>'
+        "</bpmn:exclusiveGateway>",
+        script("one", "path = 1"), script("two", "path = 2"), '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "g"), flow("c1", "g", "one", "x > 0"), flow("c2", "g", "two", "x > 5"),
+        flow("h1", "one", "e"), flow("h2", "two", "e"),
+    ]), dialect)
+    assert run(settings, content, {"x": 9}).data["path"] == path, "Camunda 7 goes by the sequenceFlow elements"
