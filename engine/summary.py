@@ -157,6 +157,7 @@ class DryRun:
         self.keys = keys
         self.running: list[Execution] = []
         self.from_outside = 0
+        self._delivered: set[tuple[str, str, str | None]] = set()
 
     def start(self, key: str, trigger: tuple[str, str, Any] | None = None) -> Execution:
         data: dict[str, Any] = {}
@@ -225,18 +226,23 @@ class DryRun:
         return self._from_outside()
 
     def _from_outside(self) -> bool:
-        """Deliver, empty, one message or signal a stuck process waits for; whether there was one."""
+        """Deliver, empty, one message or signal a stuck process waits for; whether there was one.
+        Each catch gets each message or signal once: a parallel multiple event waits for all."""
         for execution in self.running:
             if execution.finished:
                 continue
-            delivered = (any(events.catch_message(execution, wait.name, {}, None)
-                             for wait in events.message_waits(execution))
-                         or any(events.catch_signal(execution, wait.name, {})
-                                for wait in events.signal_waits(execution)))
-            if delivered:
-                self.from_outside += 1
-                self.route(execution)
-                return True
+            waits = [("message", w.task_id, w.name) for w in events.message_waits(execution)]
+            waits += [("signal", w.task_id, w.name) for w in events.signal_waits(execution)]
+            for kind, task_id, name in waits:
+                if (kind, task_id, name) in self._delivered:
+                    continue
+                self._delivered.add((kind, task_id, name))
+                caught = (events.catch_message(execution, name, {}, None) if kind == "message"
+                          else events.catch_signal(execution, name, {}))
+                if caught:
+                    self.from_outside += 1
+                    self.route(execution)
+                    return True
         return False
 
 

@@ -180,3 +180,16 @@ def test_called_processes_come_from_the_folder_with_what_they_call(tmp_path: Pat
     lines = {line["file"]: line for line in map(json.loads, capsys.readouterr().out.splitlines())}
     assert lines["orderA.bpmn"]["ran_to_end"] is True, "pack from orderA-pack.bpmn, and label, which it calls"
     assert lines["orderA.bpmn"]["reasons"] == []
+
+
+def test_a_start_waiting_for_two_messages_gets_each_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    both = model("\n".join([
+        '<bpmn:startEvent id="s" parallelMultiple="true"><bpmn:messageEventDefinition messageRef="m1" />'
+        '<bpmn:messageEventDefinition messageRef="m2" /></bpmn:startEvent>',
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "e"),
+    ])).replace(b"</bpmn:definitions>", b'<bpmn:message id="m1" name="one" /><bpmn:message id="m2" name="two" />'
+                b"</bpmn:definitions>")
+    (tmp_path / "both.bpmn").write_bytes(both)
+    assert main(["validate", "--summary", str(tmp_path), "--run", "--json"]) == 0
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["ran_to_end"] is True, line["reasons"]

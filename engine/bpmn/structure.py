@@ -212,11 +212,14 @@ def _implicit_start(ctx: ImportContext, container: etree._Element) -> None:
 
 
 def _implicit_end(ctx: ImportContext, container: etree._Element) -> None:
-    """BPMN's implicit end: without end events, a path ends where a node has no outgoing flow."""
-    if children(container, "endEvent") or container.get("triggeredByEvent") == "true":
+    """BPMN's implicit end: a path ends where a node has no outgoing flow. SpiffWorkflow
+    ends it there by itself after an activity or event, not after a gateway; without any end
+    event in the container, every such node gets one."""
+    if container.get("triggeredByEvent") == "true":
         return
+    wanted = GATEWAYS if children(container, "endEvent") else FLOW_NODES - {"startEvent"}
     sources = {f.get("sourceRef") for f in _flows(container)}
-    last = [n for n in container if is_bpmn(n) and local(n) in FLOW_NODES and local(n) != "startEvent"
+    last = [n for n in container if is_bpmn(n) and local(n) in wanted
             and n.get("id") not in sources and n.get("isForCompensation") != "true"]
     for node in last:
         end = ctx.element("endEvent", container, node, id=ctx.new_id(node.get("id", ""), "end"))

@@ -354,3 +354,15 @@ def test_plain_bpmn_tries_flows_as_the_gateway_lists_them(settings: Settings, di
         flow("h1", "one", "e"), flow("h2", "two", "e"),
     ]), dialect)
     assert run(settings, content, {"x": 9}).data["path"] == path, "Camunda 7 goes by the sequenceFlow elements"
+
+
+def test_a_gateway_with_no_way_out_ends_the_path(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:parallelGateway id="split" />', script("a", "a = 1"),
+        script("b", "b = 2"), '<bpmn:exclusiveGateway id="merge" />', '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "split"), flow("f1", "split", "a"), flow("f2", "split", "b"), flow("f3", "a", "e"),
+        flow("f4", "b", "merge"),
+    ]))
+    result = run(settings, content)
+    assert result.status == "completed" and result.data == {"a": 1, "b": 2}
+    assert "implicit end" in entry(settings, content, "merge")["details"][0]
