@@ -43,6 +43,15 @@ def _check_flows(process: etree._Element, file: str, report: Report) -> None:
     by_id = {node.get("id"): node for node in process.iter() if node.get("id")}
     outgoing: dict[str, list[etree._Element]] = {}
     for flow in process.iter(f"{BPMN}sequenceFlow"):
+        ends = [by_id.get(flow.get("sourceRef")), by_id.get(flow.get("targetRef"))]
+        crossing = next((n for n in ends if n is not None and n.getparent() is not flow.getparent()), None)
+        if crossing is not None:
+            # Another scope's element: SpiffWorkflow would count it as a second way out of its source.
+            report.error(f"sequence flow '{flow.get('name') or flow.get('id')}' crosses the boundary of a subprocess "
+                         f"('{crossing.get('name') or crossing.get('id')}' is on the other side); a flow stays "
+                         "in one process or subprocess: end the subprocess and continue from it",
+                         file, flow.get("id", ""), flow.sourceline)
+            continue
         outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
     for source_id, flows in outgoing.items():
         source = by_id.get(source_id)

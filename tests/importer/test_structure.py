@@ -366,3 +366,16 @@ def test_a_gateway_with_no_way_out_ends_the_path(settings: Settings) -> None:
     result = run(settings, content)
     assert result.status == "completed" and result.data == {"a": 1, "b": 2}
     assert "implicit end" in entry(settings, content, "merge")["details"][0]
+
+
+def test_a_flow_across_a_subprocess_boundary_is_named(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />',
+        '<bpmn:subProcess id="sub"><bpmn:startEvent id="ss" />' + script("inner", "x = 1")
+        + '<bpmn:endEvent id="se" />' + flow("i0", "ss", "inner") + flow("i1", "inner", "se") + "</bpmn:subProcess>",
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "sub"), flow("f1", "sub", "e"), flow("leak", "inner", "e"),
+    ]))
+    loaded, report = check([UploadedFile("m.bpmn", content)], settings)
+    assert loaded is None
+    [problem] = [p for p in report.problems if p.severity == "error"]
+    assert problem.element_id == "leak" and "crosses the boundary of a subprocess" in problem.message
