@@ -91,18 +91,58 @@ def _keys(path: Path) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(defined - {""}), frozenset(called - {""})
 
 
+_DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
+                   "http://www.omg.org/spec/DMN/20151101/dmn.xsd", "https://www.omg.org/spec/DMN/20230324/MODEL/")
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+
+
+@cache
+def _decisions(path: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """The decisions a DMN file defines, and those a BPMN file's business rule tasks call."""
+    try:
+        root = load_xml(path.read_bytes(), name="", max_bytes=50 * 2**20, max_depth=512)
+    except (UnsafeXmlError, OSError):
+        return frozenset(), frozenset()
+    defined = {d.get("id", "") for ns in _DMN_NAMESPACES for d in root.iter(f"{{{ns}}}decision")}
+    called = {t.get(f"{{{CAMUNDA_NS}}}decisionRef", "") for t in root.iter(f"{{{BPMN_NS}}}businessRuleTask")}
+    called |= {(d.text or "").strip() for d in root.iter(f"{{{SPIFF_NS}}}calledDecisionId")}
+    called |= {d.get("decisionId", "").lstrip("=").strip().strip('"')
+               for d in root.iter(f"{{{ZEEBE_NS}}}calledDecision")}
+    return frozenset(defined - {""}), frozenset(called - {""})
+
+
+def _decision_tables(path: Path, beside: list[Path]) -> list[Path]:
+    """DMN files under the file's folder that define the decisions it calls and no DMN beside it
+    does (SpiffWorkflow's and many projects' layout keeps them in a subfolder such as dmn/)."""
+    missing = set(_decisions(path)[1]) - {d for s in beside for d in _decisions(s)[0]}
+    found: list[Path] = []
+    below = sorted(p for p in path.parent.glob("*/*.dmn") if p.is_file() and p.stat().st_size < 2**20)
+    while missing:
+        offering = [p for p in below if missing & _decisions(p)[0] and p not in found]
+        if not offering:
+            break
+        chosen = max(offering, key=lambda p: (len(missing & _decisions(p)[0]), _common_prefix(p.stem, path.stem)))
+        found.append(chosen)
+        missing -= _decisions(chosen)[0]
+    return found
+
+
 def _common_prefix(a: str, b: str) -> int:
     return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 def _with_siblings(path: Path, content: bytes) -> list[UploadedFile]:
     """The file and what it needs from its folder: decisions, forms and the processes it
-    calls, and those they call in turn. When several siblings define a called process, the
-    one whose name is closest to the file's (the longest common prefix) is taken."""
+    calls, and those they call in turn; decisions it calls may also come from one folder
+    below. When several files define a called process, the one whose name is closest to
+    the file's (the longest common prefix) is taken."""
     files = [UploadedFile(path.name, content)]
     siblings = [s for s in sorted(path.parent.iterdir()) if s != path and s.is_file()]
-    files += [UploadedFile(s.name, s.read_bytes()) for s in siblings
-              if s.suffix.lower() in _SIBLING_SUFFIXES and s.stat().st_size < 2**20]
+    beside = [s for s in siblings if s.suffix.lower() in _SIBLING_SUFFIXES and s.stat().st_size < 2**20]
+    files += [UploadedFile(s.name, s.read_bytes()) for s in beside]
+    files += [UploadedFile(d.name, d.read_bytes()) for d in _decision_tables(path, beside)
+              if d.name not in {s.name for s in beside}]
     have, wanted = set(_keys(path)[0]), set(_keys(path)[1])
     candidates = [s for s in siblings if _is_bpmn(s)]
     while wanted - have:

@@ -193,3 +193,30 @@ def test_a_start_waiting_for_two_messages_gets_each_once(tmp_path: Path, capsys:
     assert main(["validate", "--summary", str(tmp_path), "--run", "--json"]) == 0
     [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert line["ran_to_end"] is True, line["reasons"]
+
+
+DECIDES = model("\n".join([
+    '<bpmn:startEvent id="s" />',
+    '<bpmn:businessRuleTask id="fee" camunda:decisionRef="fee_table" camunda:resultVariable="fee" '
+    'camunda:mapDecisionResult="singleEntry" />',
+    '<bpmn:endEvent id="e" />', flow("f0", "s", "fee"), flow("f1", "fee", "e"),
+]), "camunda7")
+FEE_TABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="n">
+  <decision id="fee_table" name="Fee">
+    <decisionTable id="t" hitPolicy="FIRST">
+      <output id="o" name="fee" typeRef="number" />
+      <rule id="r"><outputEntry id="oe"><text>120</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+
+def test_decisions_kept_in_a_subfolder_are_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "dmn").mkdir()
+    (tmp_path / "licence.bpmn").write_bytes(DECIDES)
+    (tmp_path / "dmn" / "fees.dmn").write_bytes(FEE_TABLE)
+    assert main(["validate", "--summary", str(tmp_path), "--run", "--json"]) == 0
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["deployable"] and line["ran_to_end"] is True, line["reasons"]
