@@ -345,6 +345,34 @@ def _drop_boundary(ctx: ImportContext, event: etree._Element, why: str) -> None:
     ctx.mark(event, "needs attention", f"{why}: it can never fire, so the path after it is never taken")
 
 
+def _gateway_choice(event: etree._Element) -> bool:
+    """Whether `event` is reached only as one of an event-based gateway's choices, with others left."""
+    container = event.getparent()
+    if container is None or not is_bpmn(event, "intermediateCatchEvent"):
+        return False
+    nodes = {n.get("id"): n for n in container if is_bpmn(n)}
+    incoming = [f for f in children(container, "sequenceFlow") if f.get("targetRef") == event.get("id")]
+    gateways = [nodes.get(f.get("sourceRef")) for f in incoming]
+    if not gateways or not all(g is not None and is_bpmn(g, "eventBasedGateway") for g in gateways):
+        return False
+    choices = [f for f in children(container, "sequenceFlow") if f.get("sourceRef") in {g.get("id") for g in gateways
+                                                                                      if g is not None}]
+    return len(choices) > len(incoming)
+
+
+def _drop_choice(ctx: ImportContext, event: etree._Element) -> None:
+    """Remove an event-based gateway's choice that can never happen, with the flows to and from it."""
+    container = event.getparent()
+    if container is None:
+        return
+    for flow in [f for f in children(container, "sequenceFlow") if event.get("id") in (f.get("sourceRef"),
+                                                                                        f.get("targetRef"))]:
+        container.remove(flow)
+    container.remove(event)
+    ctx.mark(event, "needs attention", "the timer has no date, duration or cycle: it can never fire, so the "
+             "event-based gateway before it waits for its other events; give it a time to restore this path")
+
+
 def _events(ctx: ImportContext) -> None:
     for event in list(ctx.root.iter(f"{BPMN}boundaryEvent")):
         definitions = [d for d in event if isinstance(d.tag, str) and local(d).endswith("EventDefinition")]
@@ -359,6 +387,8 @@ def _events(ctx: ImportContext) -> None:
             event.remove(timer)
             ctx.mark(event, "needs attention", "the start timer has no date, duration or cycle: the process "
                      "starts when someone starts it, as with a plain start event")
+        elif _untimed(timer) and event is not None and _gateway_choice(event):
+            _drop_choice(ctx, event)
         elif _untimed(timer):
             ctx.mark(timer, "unsupported", "the timer has no date, duration or cycle; give it one "
                      "(e.g. duration PT48H)")

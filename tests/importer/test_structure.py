@@ -379,3 +379,28 @@ def test_a_flow_across_a_subprocess_boundary_is_named(settings: Settings) -> Non
     assert loaded is None
     [problem] = [p for p in report.problems if p.severity == "error"]
     assert problem.element_id == "leak" and "crosses the boundary of a subprocess" in problem.message
+
+
+def event_gateway(choices: str) -> bytes:
+    return model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:eventBasedGateway id="g" />', choices,
+        '<bpmn:intermediateCatchEvent id="late"><bpmn:timerEventDefinition /></bpmn:intermediateCatchEvent>',
+        script("remind", "reminded = True"), '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "g"), flow("f2", "g", "late"), flow("f3", "late", "remind"), flow("f4", "remind", "e"),
+    ])).replace(b"</bpmn:definitions>", b'<bpmn:message id="m" name="paid" /></bpmn:definitions>')
+
+
+def test_an_untimed_timer_among_event_gateway_choices_is_left_out(settings: Settings) -> None:
+    content = event_gateway('<bpmn:intermediateCatchEvent id="paid"><bpmn:messageEventDefinition messageRef="m" />'
+                            '</bpmn:intermediateCatchEvent><bpmn:endEvent id="done" />'
+                            + flow("f1", "g", "paid") + flow("f5", "paid", "done"))
+    result = run(settings, content)
+    assert result.status == "waiting" and [(w["task"], w["kind"]) for w in result.waiting] == [("g", "message")]
+    found = entry(settings, content, "late")
+    assert found["status"] == "needs attention" and "waits for its other events" in found["details"][0]
+
+
+def test_an_untimed_timer_that_is_the_only_choice_is_refused(settings: Settings) -> None:
+    loaded, report = check([UploadedFile("m.bpmn", event_gateway(""))], settings)
+    assert loaded is None
+    assert any("no date, duration or cycle; give it one" in p.message for p in report.problems)
