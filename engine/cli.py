@@ -115,7 +115,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from engine.summary import bpmn_files, print_table, summarise
+    from engine.summary import print_table, summarise
+    from engine.summary_files import bpmn_files
 
     root = Path(args.summary)
     if not root.is_dir():

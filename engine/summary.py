@@ -22,26 +22,21 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
 from engine.core import events
 from engine.core.errors import EngineError, ScriptError, StepLimitExceeded
 from engine.core.runtime import Execution, make_script_engine
-from engine.services.deployments import LoadedPackage, UploadedFile, check
+from engine.services.deployments import LoadedPackage, check
 from engine.settings import Settings
+from engine.summary_files import process_keys, with_siblings
 from forms.validate import validate_submission
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 MAX_STEPS = 2000
 MAX_SECONDS = 10.0
 MAX_ROUNDS = 2000
-_SIBLING_SUFFIXES = {".dmn", ".form", ".json"}
 
 
 @dataclass
@@ -62,100 +57,6 @@ class FileResult:
         line = asdict(self)
         del line["from_outside"]
         return json.dumps(line, ensure_ascii=False)
-
-
-def _is_bpmn(path: Path) -> bool:
-    if path.suffix.lower() not in {".bpmn", ".xml"} or not path.is_file():
-        return False
-    with path.open("rb") as handle:
-        return BPMN_NS.encode() in handle.read(8192)
-
-
-def bpmn_files(root: Path) -> Iterator[Path]:
-    """Every BPMN document under `root`, in a stable order."""
-    for path in sorted(root.rglob("*")):
-        if _is_bpmn(path):
-            yield path
-
-
-@cache
-def _keys(path: Path) -> tuple[frozenset[str], frozenset[str]]:
-    """The processes a BPMN file defines and those it calls (read once per file and run)."""
-    try:
-        root = load_xml(path.read_bytes(), name="", max_bytes=50 * 2**20, max_depth=512)
-    except (UnsafeXmlError, OSError):
-        return frozenset(), frozenset()
-    defined = {p.get("id", "") for p in root.iterfind(f"{{{BPMN_NS}}}process")}
-    called = {c.get("calledElement", "") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
-    called |= {c.get("processId", "").lstrip("=").strip().strip('"') for c in root.iter(f"{{{ZEEBE_NS}}}calledElement")}
-    return frozenset(defined - {""}), frozenset(called - {""})
-
-
-_DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
-                   "http://www.omg.org/spec/DMN/20151101/dmn.xsd", "https://www.omg.org/spec/DMN/20230324/MODEL/")
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-
-
-@cache
-def _decisions(path: Path) -> tuple[frozenset[str], frozenset[str]]:
-    """The decisions a DMN file defines, and those a BPMN file's business rule tasks call."""
-    try:
-        root = load_xml(path.read_bytes(), name="", max_bytes=50 * 2**20, max_depth=512)
-    except (UnsafeXmlError, OSError):
-        return frozenset(), frozenset()
-    defined = {d.get("id", "") for ns in _DMN_NAMESPACES for d in root.iter(f"{{{ns}}}decision")}
-    called = {t.get(f"{{{CAMUNDA_NS}}}decisionRef", "") for t in root.iter(f"{{{BPMN_NS}}}businessRuleTask")}
-    called |= {(d.text or "").strip() for d in root.iter(f"{{{SPIFF_NS}}}calledDecisionId")}
-    called |= {d.get("decisionId", "").lstrip("=").strip().strip('"')
-               for d in root.iter(f"{{{ZEEBE_NS}}}calledDecision")}
-    return frozenset(defined - {""}), frozenset(called - {""})
-
-
-def _decision_tables(path: Path, beside: list[Path]) -> list[Path]:
-    """DMN files under the file's folder that define the decisions it calls and no DMN beside it
-    does (SpiffWorkflow's and many projects' layout keeps them in a subfolder such as dmn/)."""
-    missing = set(_decisions(path)[1]) - {d for s in beside for d in _decisions(s)[0]}
-    found: list[Path] = []
-    below = sorted(p for p in path.parent.glob("*/*.dmn") if p.is_file() and p.stat().st_size < 2**20)
-    while missing:
-        offering = [p for p in below if missing & _decisions(p)[0] and p not in found]
-        if not offering:
-            break
-        chosen = max(offering, key=lambda p: (len(missing & _decisions(p)[0]), _common_prefix(p.stem, path.stem)))
-        found.append(chosen)
-        missing -= _decisions(chosen)[0]
-    return found
-
-
-def _common_prefix(a: str, b: str) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-
-
-def _with_siblings(path: Path, content: bytes) -> list[UploadedFile]:
-    """The file and what it needs from its folder: decisions, forms and the processes it
-    calls, and those they call in turn; decisions it calls may also come from one folder
-    below. When several files define a called process, the one whose name is closest to
-    the file's (the longest common prefix) is taken."""
-    files = [UploadedFile(path.name, content)]
-    siblings = [s for s in sorted(path.parent.iterdir()) if s != path and s.is_file()]
-    beside = [s for s in siblings if s.suffix.lower() in _SIBLING_SUFFIXES and s.stat().st_size < 2**20]
-    files += [UploadedFile(s.name, s.read_bytes()) for s in beside]
-    files += [UploadedFile(d.name, d.read_bytes()) for d in _decision_tables(path, beside)
-              if d.name not in {s.name for s in beside}]
-    have, wanted = set(_keys(path)[0]), set(_keys(path)[1])
-    candidates = [s for s in siblings if _is_bpmn(s)]
-    while wanted - have:
-        # A sibling that defines this file's own processes is another version of it, not a callee.
-        offering = [s for s in candidates if (wanted - have) & _keys(s)[0] and not have & _keys(s)[0]]
-        if not offering:
-            break
-        chosen = max(offering, key=lambda s: (_common_prefix(s.name, path.name), -len(s.name)))
-        files.append(UploadedFile(chosen.name, chosen.read_bytes()))
-        candidates.remove(chosen)
-        have |= _keys(chosen)[0]
-        wanted |= _keys(chosen)[1]
-    return files
 
 
 def _reasons(report: Any) -> list[str]:
@@ -315,7 +216,7 @@ def summarise(path: Path, settings: Settings, run: bool) -> FileResult:
     """Import (and with `run`, drive) one file. Never raises on a bad model."""
     content = path.read_bytes()
     try:
-        loaded, report = check(_with_siblings(path, content), settings)
+        loaded, report = check(with_siblings(path, content), settings)
     except Exception as err:
         return FileResult(str(path), "?", "", False, False, None, [f"crash: {type(err).__name__}: {err}"])
     info = next((f for f in report.files if f.file == path.name), None)
@@ -323,7 +224,7 @@ def summarise(path: Path, settings: Settings, run: bool) -> FileResult:
                         info is not None, loaded is not None, None, _reasons(report))
     if loaded is None or not run:
         return result
-    own, _ = _keys(path)
+    own, _ = process_keys(path)
     keys = [k for k, p in loaded.compiled.processes.items() if p.executable and k in own]
     if not keys:
         return result

@@ -26,7 +26,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.summary import bpmn_files
+from engine.summary_files import bpmn_files
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 MAX_STEPS = 2000
