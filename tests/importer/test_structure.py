@@ -404,3 +404,15 @@ def test_an_untimed_timer_that_is_the_only_choice_is_refused(settings: Settings)
     loaded, report = check([UploadedFile("m.bpmn", event_gateway(""))], settings)
     assert loaded is None
     assert any("no date, duration or cycle; give it one" in p.message for p in report.problems)
+
+
+def test_a_call_activity_that_names_no_process_is_refused_by_name(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:callActivity id="call" name="Check the registry" />',
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "call"), flow("f1", "call", "e"),
+    ]))
+    loaded, report = check([UploadedFile("m.bpmn", content)], settings)
+    assert loaded is None
+    [problem] = [p for p in report.problems if p.severity == "error"]
+    assert problem.element_id == "call" and problem.line == 5
+    assert "'Check the registry' names no process to call" in problem.message
