@@ -48,7 +48,8 @@ def process_keys(path: Path) -> tuple[frozenset[str], frozenset[str]]:
     if root is None:
         return frozenset(), frozenset()
     defined = {p.get("id", "") for p in root.iterfind(f"{{{BPMN_NS}}}process")}
-    called = {c.get("calledElement", "") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    # calledElement is a QName; a process id never holds a colon, so a prefix is dropped.
+    called = {c.get("calledElement", "").split(":")[-1] for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
     called |= {c.get("processId", "").lstrip("=").strip().strip('"') for c in root.iter(f"{{{ZEEBE_NS}}}calledElement")}
     return frozenset(defined - {""}), frozenset(called - {""})
 

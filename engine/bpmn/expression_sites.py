@@ -27,7 +27,7 @@ def _rewrite(ctx: ImportContext, node: etree._Element, translation: Translation,
     ctx.mark(node, "translated", f"{what}: {translation.describe()}")
 
 
-def _site(ctx: ImportContext, node: etree._Element, what: str, timer: bool = False) -> None:
+def _site(ctx: ImportContext, node: etree._Element, what: str, timer: str | None = None) -> None:
     text = node.text or ""
     if text.strip() in _PLACEHOLDERS:
         node.text = ""
@@ -37,7 +37,8 @@ def _site(ctx: ImportContext, node: etree._Element, what: str, timer: bool = Fal
     if not text.strip():
         return
     try:
-        translation = (translate_timer if timer else translate)(text, node.get("language"))
+        translation = (translate_timer(text, node.get("language"), timer) if timer
+                       else translate(text, node.get("language")))
     except ExpressionProblem as err:
         ctx.mark(node, "unsupported", f"{what} (line {node.sourceline}): {err}")
         return
@@ -54,7 +55,7 @@ def apply(ctx: ImportContext) -> None:
         _site(ctx, condition, "event condition")
     for name in _TIMERS:
         for node in ctx.root.iter(f"{BPMN}{name}"):
-            _site(ctx, node, f"timer {name}", timer=True)
+            _site(ctx, node, f"timer {name}", timer=name)
     for name in _LOOP:
         for node in ctx.root.iter(f"{BPMN}{name}"):
             _site(ctx, node, name)

@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.bpmn.cron import CronProblem, cron_to_iso
 from engine.bpmn.expression_syntax import Untranslatable
 from engine.bpmn.feel import feel_to_python, is_feel
 from engine.bpmn.juel import is_juel, juel_to_python
 from engine.bpmn.xpath import GET_DATA_OBJECT as _GET_DATA_OBJECT
 from engine.bpmn.xpath import xpath_to_python
-from engine.core.sandbox import SandboxViolation, check_source
+from engine.core.cron import CronProblem, cron_to_iso
+from engine.core.sandbox import CRON_CYCLE, SandboxViolation, check_source
 
 _LANGUAGES = {
     "": "", "python": "python", "text/x-python": "python", "text/python": "python", "py": "python",
@@ -114,11 +114,12 @@ def is_iso_literal(text: str) -> bool:
     return bool(_ISO.match(text.strip()))
 
 
-def translate_timer(text: str, declared: str | None = None) -> Translation:
-    """The Python for a timer expression; a bare ISO 8601 literal becomes a string.
+def translate_timer(text: str, declared: str | None = None, kind: str = "timeCycle") -> Translation:
+    """The Python for a timer expression of `kind` (timeDate, timeDuration or timeCycle); a bare
+    ISO 8601 literal becomes a string, a Camunda cron cycle a call that starts it when set.
 
     Raises:
-        ExpressionProblem: as `translate`.
+        ExpressionProblem: as `translate`, and for a cron outside a fixed period or a cycle.
     """
     stripped = text.strip()
     if is_iso_literal(stripped):
@@ -126,10 +127,15 @@ def translate_timer(text: str, declared: str | None = None) -> Translation:
     if stripped.startswith("=") and is_iso_literal(stripped[1:].strip().strip('"')):
         return Translation(repr(stripped[1:].strip().strip('"')), "feel", text)
     if _CRON.match(stripped):
+        if kind != "timeCycle":
+            raise ExpressionProblem(f"`{stripped}` is a cron expression, which only a timeCycle can hold; "
+                                    "a date or a duration is written in ISO 8601 (e.g. PT48H)")
         try:
-            return Translation(repr(cron_to_iso(stripped)), "cron", text)
+            cron_to_iso(stripped)
         except CronProblem as err:
             raise ExpressionProblem(f"`{stripped}` is a cron expression that does not fire at a fixed period "
                                     f"({err}); write the cycle as an ISO 8601 repetition, e.g. R/PT5M for "
                                     "every five minutes or R/P1D for every day") from err
+        # Evaluated when the timer is set, so the repetition starts at the cron's next firing.
+        return Translation(f"{CRON_CYCLE}({stripped!r})", "cron", text)
     return translate(text, declared)

@@ -70,7 +70,9 @@ def _is_now(node: ast.expr) -> bool:
 
 def _string(value: ast.expr) -> ast.expr:
     # FEEL writes dates and times in ISO 8601; Python's str() puts a space before the time.
-    return method(value, "isoformat") if _is_now(value) else call("str", value)
+    if _is_now(value):
+        return method(method(value, "isoformat"), "replace", const("+00:00"), const("Z"))
+    return call("str", value)
 
 
 _Build = Callable[[list[ast.expr]], ast.expr]

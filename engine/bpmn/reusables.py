@@ -4,7 +4,8 @@
   declared at the top of the file) gets its own copy of it; top-level definitions no
   event uses are descriptive only and are left out.
 - A message, signal, error or escalation reference to nothing the file declares is
-  dropped: the event or task is the unnamed kind BPMN allows, and it is flagged.
+  dropped: a throw (or an error or escalation catch) is the unnamed kind BPMN allows, and it
+  is flagged; a message or signal catch could never be reached, so it is refused.
 - A call activity that calls a global task (``globalTask``, ``globalUserTask``,
   ``globalManualTask``, ``globalScriptTask``, ``globalBusinessRuleTask``) is that task:
   BPMN's reusable tasks have no process of their own to start.
@@ -32,6 +33,16 @@ _GLOBAL_TASKS = {"globalTask": "task", "globalUserTask": "userTask", "globalManu
 _QNAME = re.compile(r"^([A-Za-z_][\w.-]*):([A-Za-z_][\w.-]*)$")
 
 
+def _copy(node: etree._Element, suffix: str) -> etree._Element:
+    """A deep copy of `node` whose ids (its own and its descendants') end in `suffix`, so
+    copies placed in several elements never share an id."""
+    copy = deepcopy(node)
+    for element in copy.iter():
+        if isinstance(element.tag, str) and element.get("id"):
+            element.set("id", f"{element.get('id')}{suffix}")
+    return copy
+
+
 def _event_definitions(ctx: ImportContext) -> None:
     """Copy each top-level event definition into the events that refer to it, then drop them all."""
     shared = {d.get("id"): d for d in ctx.root if is_bpmn(d) and local(d).endswith("EventDefinition")}
@@ -44,12 +55,17 @@ def _event_definitions(ctx: ImportContext) -> None:
             ctx.mark(event, "unsupported", f"the event refers to event definition '{target}', which this "
                      "file does not declare")
             continue
-        copy = deepcopy(definition)
-        copy.set("id", f"{target}__{event.get('id')}")
-        event.replace(ref, copy)
+        event.replace(ref, _copy(definition, f"__{event.get('id')}"))
         ctx.mark(event, "translated", f"the reusable {local(definition)} '{target}' is copied into the event")
     for definition in shared.values():
         ctx.root.remove(definition)
+
+
+def _waits(node: etree._Element) -> bool:
+    """Whether `node` (a receive task or an event definition) catches rather than throws."""
+    event = node.getparent() if local(node).endswith("EventDefinition") else node
+    return event is not None and local(event) in ("receiveTask", "startEvent", "intermediateCatchEvent",
+                                                  "boundaryEvent")
 
 
 def _dangling_references(ctx: ImportContext) -> None:
@@ -63,8 +79,12 @@ def _dangling_references(ctx: ImportContext) -> None:
         if target is None or (kind, target.split(":")[-1]) in declared or (kind, target) in declared:
             continue
         del node.attrib[attribute]
-        ctx.mark(node, "needs attention", f"{attribute} '{target}' names no {kind} declared in this file: it "
-                 f"is treated as an unnamed {kind}; declare the {kind} to give it a name")
+        if kind in ("message", "signal") and _waits(node):
+            ctx.mark(node, "unsupported", f"waits for {kind} '{target}', which this file does not declare; "
+                     f"declare the {kind} so it can be sent")
+        else:
+            ctx.mark(node, "needs attention", f"{attribute} '{target}' names no {kind} declared in this file: "
+                     f"it is treated as an unnamed {kind}; declare the {kind} to give it a name")
 
 
 def _local_name(call: etree._Element, called: str) -> str:
@@ -85,7 +105,7 @@ def _as_task(call: etree._Element, task: etree._Element) -> None:
     # The script, extension elements and resource roles of the global task come along.
     for child in task:
         if isinstance(child.tag, str) and not is_bpmn(child, "documentation"):
-            call.append(deepcopy(child))
+            call.append(_copy(child, f"__{call.get('id')}"))
 
 
 def _global_tasks(ctx: ImportContext) -> None:

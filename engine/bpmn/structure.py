@@ -27,6 +27,8 @@
 
 from __future__ import annotations
 
+import ast
+
 from lxml import etree
 
 from engine.bpmn.context import (
@@ -123,23 +125,38 @@ def _splits(ctx: ImportContext, container: etree._Element) -> None:
                      "holds is taken (an inclusive split, made explicit)")
 
 
-def _exclusive_defaults(ctx: ImportContext, container: etree._Element) -> None:
+def _outgoing(container: etree._Element) -> dict[str, list[etree._Element]]:
     flows_of: dict[str, list[etree._Element]] = {}
     for flow in _flows(container):
         flows_of.setdefault(flow.get("sourceRef", ""), []).append(flow)
+    return flows_of
+
+
+def _in_order(ctx: ImportContext, gateway: etree._Element, flows: list[etree._Element]) -> list[etree._Element]:
+    """The gateway's flows other than its default, in the order its dialect's engine tries them."""
+    flows = [f for f in flows if f.get("id") != gateway.get("default")]
+    listed = [(ref.text or "").strip() for ref in children(gateway, "outgoing")]
+    if ctx.origin.dialect not in _FLOWS_IN_FILE_ORDER and {f.get("id") for f in flows} <= set(listed):
+        # BPMN (and Zeebe, through its model API) order a gateway's flows as the gateway lists them.
+        flows.sort(key=lambda f: listed.index(f.get("id", "")))
+    return flows
+
+
+def _exclusive_defaults(ctx: ImportContext, container: etree._Element) -> None:
+    flows_of = _outgoing(container)
     for gateway in children(container, "exclusiveGateway", "inclusiveGateway"):
         flows = flows_of.get(gateway.get("id", ""), [])
         if len(flows) < 2:
             continue
         default = gateway.get("default")
-        bare = [f for f in flows if f.get("id") != default and _condition(f) is None]
+        ordered = _in_order(ctx, gateway, flows)
+        bare = [f for f in ordered if _condition(f) is None]
         if not bare:
             continue
         names = ", ".join(f"'{f.get('name') or f.get('id')}'" for f in bare)
-        # One bare flow listed last holds exactly when no other does: it is the default, in every dialect.
-        listed_last = bare[0] is [f for f in flows if f.get("id") != default][-1]
+        # One bare flow tried last holds exactly when no other does: it is the default, in every dialect.
         if (len(bare) == 1 and not default and local(gateway) == "exclusiveGateway"
-                and (listed_last or ctx.origin.dialect in _STRICT_GATEWAYS)):
+                and (bare[0] is ordered[-1] or ctx.origin.dialect in _STRICT_GATEWAYS)):
             gateway.set("default", bare[0].get("id", ""))
             ctx.mark(gateway, "needs attention", f"flow {names} has no condition and is not marked as the "
                      "default; it is taken as the default flow (when no other condition holds)")
@@ -156,26 +173,29 @@ def _exclusive_defaults(ctx: ImportContext, container: etree._Element) -> None:
                      f"flows {names} have no condition; give each a condition, or mark one as the default flow")
 
 
+def _one_line(text: str) -> str | None:
+    """`text` as a one-line Python expression (comments and line breaks gone), or None if it is not one."""
+    try:
+        return ast.unparse(ast.parse(text.strip(), mode="eval"))
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
 def _first_match(ctx: ImportContext, container: etree._Element) -> None:
     """Make each exclusive gateway's conditions hold only when no earlier flow's does."""
     if ctx.origin.dialect == "spiffarena":
         return
-    flows_of: dict[str, list[etree._Element]] = {}
-    for flow in _flows(container):
-        flows_of.setdefault(flow.get("sourceRef", ""), []).append(flow)
+    flows_of = _outgoing(container)
     for gateway in children(container, "exclusiveGateway"):
-        flows = [f for f in flows_of.get(gateway.get("id", ""), []) if f.get("id") != gateway.get("default")]
-        listed = [(ref.text or "").strip() for ref in children(gateway, "outgoing")]
-        if ctx.origin.dialect not in _FLOWS_IN_FILE_ORDER and {f.get("id") for f in flows} <= set(listed):
-            # BPMN (and Zeebe, through its model API) order a gateway's flows as the gateway lists them.
-            flows.sort(key=lambda f: listed.index(f.get("id", "")))
+        flows = _in_order(ctx, gateway, flows_of.get(gateway.get("id", ""), []))
         conditions = [_condition(f) for f in flows]
-        if len(flows) < 2 or any(c is None for c in conditions):
+        texts = [_one_line(c.text or "") if c is not None else None for c in conditions]
+        # A flow without a condition, or one that is not Python, is reported as it is; nothing to order.
+        if len(flows) < 2 or any(t is None for t in texts):
             continue
         earlier: list[str] = []
-        for condition in conditions:
-            assert condition is not None
-            text = (condition.text or "").strip()
+        for condition, text in zip(conditions, texts, strict=True):
+            assert condition is not None and text is not None
             if "True" in earlier:
                 condition.text = "False"
             elif earlier:

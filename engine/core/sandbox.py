@@ -46,6 +46,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from engine.core.cron import CronProblem, cron_to_iso
 from engine.core.sandbox_ast import Mode, compile_checked
 from engine.core.sandbox_guards import Guards
 from engine.core.sandbox_run import Run, SandboxLimits, SandboxTimeout, SandboxViolation, Unavailable, json_size
@@ -74,6 +75,17 @@ def _size(length: int) -> str:
 
 
 DATA_OBJECT = "bpmn_data_object"
+# A Camunda cron cycle, as the ISO repetition starting at its next firing when the timer is set.
+CRON_CYCLE = "cron_cycle"
+
+
+def _cron_cycle(text: Any) -> str:
+    if not isinstance(text, str) or len(text) > 200:
+        raise SandboxViolation("cron_cycle() takes a cron expression")
+    try:
+        return cron_to_iso(text)
+    except CronProblem as err:
+        raise SandboxViolation(f"cron cycle '{text}': {err}") from err
 
 
 _NAMESPACE_VIEWS = ("vars", "locals", "globals")
@@ -137,6 +149,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         variables = {**(external_context or {}), **context}
         namespace = {**variables, **self._expression_names}
         namespace.setdefault(DATA_OBJECT, functools.partial(_data_object, variables))
+        namespace.setdefault(CRON_CYCLE, _cron_cycle)
         _offer_views(namespace, frozenset(self._expression_names))
         result = Run(self.limits).call(eval, code, namespace)
         if isinstance(result, Unavailable):

@@ -101,6 +101,7 @@ _SEQUENCES = (str, bytes, list, tuple)
 _PRINTF_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[#0 +-]*(\*|\d*)(?:\.(\*|\d*))?")
 _FORMATTER = string.Formatter()
 _SCRIPT_LOG = logging.getLogger("panjereh.scripts")
+_PRINTED = 2000
 
 
 def format_spec_problem(spec: str, limit: int) -> str | None:
@@ -142,7 +143,8 @@ class Guards:
             ADD: self.add, MUL: self.mul, POW: self.pow, LSHIFT: self.lshift, MOD: self.mod,
             INPLACE_ITEM: self.inplace_item,
             CATCHABLE: catchable, RAISABLE: raisable, HANDLER: enter_handler, LOOP_MARK: None,
-            "__builtins__": self._builtins,
+            # Conditions and other expressions have no side effects, printing included.
+            "__builtins__": {**self._builtins, "print": Unavailable("print")} if expression else self._builtins,
         }
 
     def _getattr_guard(self, tables: dict[type, frozenset[str]], expression: bool
@@ -235,11 +237,13 @@ class Guards:
         """Guarded ``target[key] op= value``; `guard` is the operator's guard."""
         target[key] = guard(target[key], value, True)
 
-    def print(self, *values: Any, sep: str | None = " ", end: str | None = None) -> None:
-        """`print` to the engine's log (a server has no console), cut to one line of the sequence limit."""
-        text = (" " if sep is None else str(sep)).join(str(value)[:self.limits.max_sequence_length]
-                                                      for value in values)
-        _SCRIPT_LOG.info("script printed: %s", text[:self.limits.max_sequence_length])
+    @staticmethod
+    def print(*values: Any, sep: str | None = " ", end: str | None = None, flush: bool = False) -> None:
+        """`print` to the engine's log (a server has no console): one line of at most 2,000
+        characters, line breaks escaped so a script cannot forge log records."""
+        joiner = " " if sep is None else str(sep)[:_PRINTED]
+        text = joiner.join(str(value)[:_PRINTED] for value in values[:_PRINTED])[:_PRINTED]
+        _SCRIPT_LOG.info("script printed: %s", text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r"))
 
     def range(self, *args: int) -> range:
         """`range` that refuses more items than the sequence limit."""

@@ -149,7 +149,7 @@ READABLE = [
     ("-2 ** 2", "(-2) ** 2"),
     ("a = b and c", "a == b and c"),
     ('some r in risks satisfies r = "red"', "any((r == 'red' for r in risks))"),
-    ("string(now())", "datetime.now(timezone.utc).isoformat()"),
+    ("string(now())", "datetime.now(timezone.utc).isoformat().replace('+00:00', 'Z')"),
 ]
 
 

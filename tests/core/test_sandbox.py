@@ -6,6 +6,7 @@ import copy
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType, SimpleNamespace
 from typing import Any
@@ -195,14 +196,28 @@ def test_vars_locals_and_globals_give_the_variables_only(caplog: pytest.LogCaptu
     environment.execute("if 'hey' in locals():\n    x = 2\nprint('x is', x)\nnames = sorted(vars())", context)
     assert context == {"hey": 1, "x": 2, "names": ["hey", "x"]}
     assert [r.getMessage() for r in caplog.records] == ["script printed: x is 2"]
+    environment.execute('print("done\\nCRITICAL forged", "x" * 5000)', {})
+    assert caplog.records[-1].getMessage() == "script printed: done\\nCRITICAL forged " + "x" * 1979, \
+        "one record, line breaks escaped, 2,000 characters at most"
+    with pytest.raises(SandboxViolation, match="'print' is not available"):
+        environment.evaluate("print(1)", {})
     with pytest.raises(SandboxViolation, match="take no argument"):
         environment.evaluate("vars(a)", {"a": SimpleNamespace(secret=1)})
     assert environment.evaluate("vars", {"vars": 3}) == 3, "task data of the same name wins"
     with pytest.raises(KeyError):
         environment.evaluate("globals()['__builtins__']", {})
-    seen: dict[str, Any] = {}
-    environment.execute("seen = [str(type(v)) for v in vars().values()]", seen)
-    assert seen == {"seen": []}, "no function, module or guard is a variable"
+    defined: dict[str, Any] = {"a": 1}
+    environment.execute("def f():\n    return 1\nnames = sorted(vars())", defined)
+    assert defined == {"a": 1, "names": ["a"]}, "functions, modules and guards are not variables"
+
+
+def test_a_cron_cycle_starts_at_its_next_firing_when_evaluated() -> None:
+    cycle = SandboxedEnvironment().evaluate("cron_cycle('0 0/15 * * * ?')", {})
+    start = datetime.fromisoformat(cycle.split("/")[1])
+    now = datetime.now(UTC)
+    assert cycle.endswith("/PT15M") and now < start <= now + timedelta(minutes=15) and start.minute % 15 == 0
+    with pytest.raises(SandboxViolation, match="does not fire at a fixed period"):
+        SandboxedEnvironment().evaluate("cron_cycle('0 0/7 * * * ?')", {})
 
 
 def test_scripts_can_raise_their_own_errors() -> None:

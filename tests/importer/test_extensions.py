@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from engine.bpmn.dialect import detect
@@ -148,7 +147,19 @@ def test_a_cron_cycle_at_a_fixed_period_becomes_an_iso_repetition(settings: Sett
     loaded, report = report_of(settings, ("m.bpmn", content))
     assert loaded is not None, [str(p) for p in report.problems]
     detail = next(d for d in elements(report)["s"].details if "cron" in d)
-    assert re.search(r"Quartz cron \(in UTC\) `0 0/15 \* \* \* \?` → Python `'R/\S+:(00|15|30|45):00Z/PT15M'`", detail)
+    assert detail == "timer timeCycle: Quartz cron (in UTC) `0 0/15 * * * ?` → Python `cron_cycle('0 0/15 * * * ?')`", \
+        "worked out when the timer is set, not frozen at deployment"
+
+
+def test_a_cron_is_only_a_cycle(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>'
+        "<bpmn:timeDuration>0 0 9 * * ?</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>",
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "wait"), flow("f1", "wait", "e"),
+    ]), "camunda7")
+    loaded, report = report_of(settings, ("m.bpmn", content))
+    assert loaded is None
+    assert any("only a timeCycle can hold" in p.message for p in report.problems)
 
 
 def test_feel_decision_tables_from_camunda_run(settings: Settings) -> None:

@@ -416,3 +416,53 @@ def test_a_call_activity_that_names_no_process_is_refused_by_name(settings: Sett
     [problem] = [p for p in report.problems if p.severity == "error"]
     assert problem.element_id == "call" and problem.line == 5
     assert "'Check the registry' names no process to call" in problem.message
+
+
+def test_conditions_with_comments_keep_their_order(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:exclusiveGateway id="g" />',
+        script("one", "path = 1"), script("two", "path = 2"), '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "g"), flow("c1", "g", "one", "x > 1  # a big one\n"), flow("c2", "g", "two", "x > 0"),
+        flow("h1", "one", "e"), flow("h2", "two", "e"),
+    ]))
+    assert run(settings, content, {"x": 5}).data["path"] == 1
+    assert run(settings, content, {"x": 1}).data["path"] == 2
+
+
+def test_a_bare_flow_the_gateway_lists_first_wins_in_plain_bpmn(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />',
+        '<bpmn:exclusiveGateway id="g"><bpmn:outgoing>b</bpmn:outgoing><bpmn:outgoing>c</bpmn:outgoing>'
+        "</bpmn:exclusiveGateway>",
+        script("one", "path = 1"), script("two", "path = 2"), '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "g"), flow("c", "g", "two", "x > 0"), flow("b", "g", "one"),
+        flow("h1", "one", "e"), flow("h2", "two", "e"),
+    ]))
+    assert run(settings, content, {"x": 1}).data["path"] == 1, "b comes first in the gateway's list"
+
+
+def test_a_receive_task_waiting_for_an_undeclared_message_is_refused(settings: Settings) -> None:
+    content = model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:receiveTask id="wait" messageRef="nowhere" />',
+        '<bpmn:endEvent id="e" />', flow("f0", "s", "wait"), flow("f1", "wait", "e"),
+    ]))
+    loaded, report = check([UploadedFile("m.bpmn", content)], settings)
+    assert loaded is None
+    assert [p.element_id for p in report.problems if p.severity == "error"] == ["wait"]
+    assert "waits for message 'nowhere', which this file does not declare" in report.problems[0].message
+
+
+def test_two_calls_to_one_global_task_get_their_own_copies(settings: Settings) -> None:
+    content = with_root(model("\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:callActivity id="first" calledElement="count" />',
+        '<bpmn:callActivity id="second" calledElement="count" />', '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "first"), flow("f1", "first", "second"), flow("f2", "second", "e"),
+    ])), '<bpmn:globalScriptTask id="count" scriptFormat="python"><bpmn:ioSpecification id="io">'
+         '<bpmn:inputSet id="in" /><bpmn:outputSet id="out" /></bpmn:ioSpecification>'
+         "<bpmn:script>n = n + 1</bpmn:script></bpmn:globalScriptTask>")
+    result = run(settings, content, {"n": 0})
+    assert result.status == "completed" and result.data == {"n": 2}
+    loaded, _ = check([UploadedFile("m.bpmn", content)], settings)
+    assert loaded is not None
+    ids = [n.get("id") for n in loaded.compiled.documents[0].root.iter() if isinstance(n.tag, str) and n.get("id")]
+    assert len(ids) == len(set(ids)), "every copy has ids of its own"

@@ -7,16 +7,16 @@ written as a repetition that starts at the next firing time: ``0 0/15 * * * ?`` 
 ``0 0 9 ? * MON`` becomes ``R/<next Monday 09:00>/P7D``.
 
 Times are UTC, as the engine keeps them; Camunda reads cron in the server's time zone.
-Everything else (lists, ranges, steps that do not divide the unit, days of the month,
+Steps may start late (``5/15``: at 5, 20, 35, 50). Everything else (lists, ranges, steps
+that do not divide the unit, days of the month,
 ``L``, ``W``, ``#``, a year) fires at irregular times and is refused with the reason.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 # Field name, lowest value, how many values (for steps that must divide it).
 _FIELDS = (("second", 0, 60), ("minute", 0, 60), ("hour", 0, 24), ("day of month", 1, 31), ("month", 1, 12),
@@ -56,25 +56,17 @@ def _field(text: str, index: int) -> _Field:
             raise CronProblem(f"a step of 0 in the {name} field")
         if every == 1 and start == lowest:
             return _Field("every")
-        if start == lowest and count % every == 0 and index < 3:
+        # a/b fires at a, a+b, ... within the unit: a fixed period only when b divides the unit.
+        if index < 3 and count % every == 0 and lowest <= start < lowest + every:
             return _Field("step", start, every)
         raise CronProblem(f"the {name} field '{text}' does not fire at a fixed period")
     raise CronProblem(f"the {name} field '{text}' (a list, range or special character) does not fire at a "
                       "fixed period")
 
 
-def _first(now: datetime, fits: Callable[[datetime], bool]) -> datetime:
-    """The first whole second after `now` that `fits` (within a day: the period is at most one)."""
-    moment = now.replace(microsecond=0) + timedelta(seconds=1)
-    for _ in range(24 * 3600):
-        if fits(moment):
-            return moment
-        moment += timedelta(seconds=1)
-    raise CronProblem("no firing time within a day")
-
-
 def cron_to_iso(text: str, now: datetime | None = None) -> str:
-    """The ISO 8601 repetition firing when Quartz cron `text` fires, from after `now` (UTC).
+    """The ISO 8601 repetition firing when Quartz cron `text` fires, from its first firing after
+    `now` (UTC; the current time when not given).
 
     Raises:
         CronProblem: the expression does not fire at a fixed period.
@@ -89,34 +81,26 @@ def cron_to_iso(text: str, now: datetime | None = None) -> str:
     second, minute, hour, day, month, weekday = (_field(part, i) for i, part in enumerate(parts))
     if day.kind != "every" or month.kind != "every":
         raise CronProblem("days of the month and months do not fire at a fixed period")
-    start = (now or datetime.now(UTC)).astimezone(UTC)
-    if weekday.kind == "fixed":
-        if not (second.kind == minute.kind == hour.kind == "fixed"):
-            raise CronProblem("a day of the week needs a fixed time of day")
-        first = start.replace(hour=hour.value, minute=minute.value, second=second.value, microsecond=0)
-        # Quartz counts days of the week from Sunday = 1.
-        while first <= start or first.isoweekday() % 7 + 1 != weekday.value:
-            first += timedelta(days=1)
-        return f"R/{first.strftime('%Y-%m-%dT%H:%M:%SZ')}/P7D"
     fields = [second, minute, hour]
-    # The period is the step of the finest field that is not fixed; every coarser one must be '*'.
-    finest = next((i for i in (0, 1, 2) if fields[i].kind != "fixed"), None)
-    if finest is None:
-        period = "P1D"
+    units = (1, 60, 3600)
+    if weekday.kind == "fixed":
+        if any(f.kind != "fixed" for f in fields):
+            raise CronProblem("a day of the week needs a fixed time of day")
+        # 1970-01-01, where Unix time starts, was a Thursday (Quartz day 5; Quartz counts Sunday as 1).
+        period, iso = 7 * 86400, "P7D"
+        offset = (weekday.value - 5) % 7 * 86400 + sum(f.value * u for f, u in zip(fields, units, strict=True))
     else:
-        if any(fields[i].kind != "every" for i in range(finest + 1, 3)):
-            raise CronProblem(f"the {_FIELDS[finest][0]} repeats only within some "
-                              f"{_FIELDS[finest + 1][0]}s, which is not a fixed period")
-        period = f"PT{fields[finest].step}{'SMH'[finest]}"
-
-    def fits(moment: datetime) -> bool:
-        values = (moment.second, moment.minute, moment.hour)
-        for index, field in enumerate(fields):
-            if field.kind == "fixed" and values[index] != field.value:
-                return False
-            if field.kind == "step" and values[index] % field.step:
-                return False
-        return True
-
-    first = _first(start, fits)
-    return f"R/{first.strftime('%Y-%m-%dT%H:%M:%SZ')}/{period}"
+        # The period is the step of the finest field that is not fixed; every coarser one must be '*'.
+        finest = next((i for i in (0, 1, 2) if fields[i].kind != "fixed"), None)
+        if finest is None:
+            period, iso = 86400, "P1D"
+        else:
+            if any(fields[i].kind != "every" for i in range(finest + 1, 3)):
+                raise CronProblem(f"the {_FIELDS[finest][0]} repeats only within some "
+                                  f"{_FIELDS[finest + 1][0]}s, which is not a fixed period")
+            period, iso = fields[finest].step * units[finest], f"PT{fields[finest].step}{'SMH'[finest]}"
+        # Every period divides a day, so firings sit at a fixed offset from midnight UTC.
+        offset = sum(f.value * u for f, u in zip(fields, units, strict=True) if f.kind != "every") % period
+    moment = int((now or datetime.now(UTC)).timestamp())
+    first = datetime.fromtimestamp(((moment - offset) // period + 1) * period + offset, UTC)
+    return f"R/{first.strftime('%Y-%m-%dT%H:%M:%SZ')}/{iso}"

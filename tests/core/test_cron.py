@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.bpmn.cron import CronProblem, cron_to_iso
+from engine.core.cron import CronProblem, cron_to_iso
 
 NOW = datetime(2026, 11, 29, 5, 14, 7, 300000, tzinfo=UTC)  # a Sunday
 
@@ -24,9 +24,15 @@ NOW = datetime(2026, 11, 29, 5, 14, 7, 300000, tzinfo=UTC)  # a Sunday
     ("0 0 9 ? * MON", "R/2026-11-30T09:00:00Z/P7D"),
     ("0 15 10 ? * 1", "R/2026-11-29T10:15:00Z/P7D"),  # Quartz counts Sunday as 1
     ("0 0 5 ? * SUN", "R/2026-12-06T05:00:00Z/P7D"),
+    ("5/15 * * * * ?", "R/2026-11-29T05:14:20Z/PT15S"),
+    ("0 5/15 * * * ?", "R/2026-11-29T05:20:00Z/PT15M"),
 ])
 def test_fixed_periods_keep_their_clock_times(cron: str, iso: str) -> None:
     assert cron_to_iso(cron, NOW) == iso
+
+
+def test_a_firing_time_itself_counts_as_past() -> None:
+    assert cron_to_iso("0 0 * * * ?", datetime(2026, 11, 29, 6, 0, tzinfo=UTC)) == "R/2026-11-29T07:00:00Z/PT1H"
 
 
 def test_the_repetition_fires_when_the_cron_would() -> None:
@@ -40,6 +46,7 @@ def test_the_repetition_fires_when_the_cron_would() -> None:
 
 @pytest.mark.parametrize(("cron", "reason"), [
     ("0 0/7 * * * ?", "'0/7' does not fire at a fixed period"),
+    ("0 20/15 * * * ?", "'20/15' does not fire at a fixed period"),
     ("* 5 * * * ?", "repeats only within some minutes"),
     ("0 0 12 1 * ?", "days of the month and months"),
     ("0 0 9 ? * MON-FRI", "'MON-FRI' (a list, range or special character)"),
