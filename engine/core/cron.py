@@ -8,8 +8,8 @@ written as a repetition that starts at the next firing time: ``0 0/15 * * * ?`` 
 
 Times are UTC, as the engine keeps them; Camunda reads cron in the server's time zone.
 Steps may start late (``5/15``: at 5, 20, 35, 50). Everything else (lists, ranges, steps
-that do not divide the unit, days of the month,
-``L``, ``W``, ``#``, a year) fires at irregular times and is refused with the reason.
+that do not divide the unit, days of the month, ``L``, ``W``, ``#``, a year) fires at
+irregular times and is refused with the reason.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def cron_to_iso(text: str, now: datetime | None = None) -> str:
     Raises:
         CronProblem: the expression does not fire at a fixed period.
     """
+    if len(text) > 120:
+        raise CronProblem("a cron expression is a few short fields, not this long")
     parts = text.split()
     if len(parts) == 7:
         if parts[6] != "*":

@@ -56,6 +56,7 @@ def test_the_repetition_fires_when_the_cron_would() -> None:
     ("0 61 * * * ?", "minute 61 is out of range"),
     ("0 0 * * *", "six or seven fields"),
     ("0 * 9 ? * MON", "needs a fixed time of day"),
+    ("0 " + "9" * 5000 + " * * * ?", "not this long"),
 ])
 def test_irregular_crons_are_refused_with_the_reason(cron: str, reason: str) -> None:
     with pytest.raises(CronProblem, match=reason.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):
