@@ -4,7 +4,8 @@ PostgreSQL); the second fires the timer and takes the message."""
 
 from __future__ import annotations
 
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 
 import httpx
 
@@ -16,18 +17,31 @@ from tests.events.helpers import later
 from tests.fixtures import PG_URL, Tokens, model_files, serve
 
 
+@contextmanager
+def _first_server(runtime: Runtime, headers: dict[str, str], *models: str) -> Iterator[httpx.Client]:
+    """A server on `runtime` with `models` deployed; the runtime is closed when it stops."""
+    with serve(build_app(runtime)) as url, httpx.Client(base_url=url, headers=headers) as http:
+        assert http.post("/api/v1/deployments", files=model_files(*models)).status_code == 201
+        yield http
+    runtime.close()
+
+
+@contextmanager
+def _second_server(settings: Settings, headers: dict[str, str]) -> Iterator[tuple[Runtime, httpx.Client]]:
+    """A new runtime and server on the same database, as after a restart."""
+    with (closing(build_runtime(settings, migrate=not PG_URL)) as second, serve(build_app(second)) as url,
+          httpx.Client(base_url=url, headers=headers) as http):
+        yield second, http
+
+
 def test_signal_and_error_waits_survive_a_restart(settings: Settings, runtime: Runtime, tokens: Tokens) -> None:
     admin = tokens.headers("admin")
-    with serve(build_app(runtime)) as url, httpx.Client(base_url=url, headers=admin) as http:
-        files = model_files("events/signals.bpmn", "events/manual_check.bpmn")
-        assert http.post("/api/v1/deployments", files=files).status_code == 201
+    with _first_server(runtime, admin, "events/signals.bpmn", "events/manual_check.bpmn") as http:
         selling = http.post("/api/v1/processes/await_recall/instances", json={"data": {}}).json()["id"]
         checking = http.post("/api/v1/processes/manual_check/instances", json={"data": {}}).json()["id"]
         [call] = [c for c in http.get("/api/v1/service-calls").json() if c["instance_id"] == checking]
-    runtime.close()
 
-    with (closing(build_runtime(settings, migrate=not PG_URL)) as second, serve(build_app(second)) as url,
-          httpx.Client(base_url=url, headers=admin) as http):
+    with _second_server(settings, admin) as (_, http):
         uncaught = http.post(f"/api/v1/service-calls/{call['id']}/error", json={"code": "timeout"})
         assert uncaught.status_code == 422 and "timeout" in uncaught.text
         caught = http.post(f"/api/v1/service-calls/{call['id']}/error",
@@ -43,17 +57,13 @@ def test_signal_and_error_waits_survive_a_restart(settings: Settings, runtime: R
 
 def test_timer_and_message_waits_survive_a_restart(settings: Settings, runtime: Runtime, tokens: Tokens) -> None:
     admin = tokens.headers("admin")
-    with serve(build_app(runtime)) as url, httpx.Client(base_url=url, headers=admin) as http:
-        files = model_files("events/timers.bpmn", "events/messages.bpmn")
-        assert http.post("/api/v1/deployments", files=files).status_code == 201
+    with _first_server(runtime, admin, "events/timers.bpmn", "events/messages.bpmn") as http:
         timed = http.post("/api/v1/processes/wait_duration/instances", json={"data": {}}).json()["id"]
         paying = http.post("/api/v1/processes/await_payment/instances",
                            json={"data": {"order_id": "R-1"}}).json()["id"]
         assert http.get(f"/api/v1/instances/{timed}").json()["status"] == "waiting"
-    runtime.close()
 
-    with (closing(build_runtime(settings, migrate=not PG_URL)) as second, serve(build_app(second)) as url,
-          httpx.Client(base_url=url, headers=admin) as http):
+    with _second_server(settings, admin) as (second, http):
         assert events.tick(second, later(minutes=61)).fired == [timed]
         sent = http.post("/api/v1/messages", json={"name": "payment_received", "correlation": "R-1",
                                                     "payload": {"order_id": "R-1", "amount": 9}})
