@@ -6,10 +6,9 @@ it calls, from beside it or one folder down. Used by `panjereh validate --summar
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-from lxml import etree
 
 from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
 from engine.services.deployments import UploadedFile
@@ -19,6 +18,14 @@ ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 _SIBLING_SUFFIXES = {".dmn", ".form", ".json"}
 
 
+_DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
+                   "http://www.omg.org/spec/DMN/20151101/dmn.xsd", "https://www.omg.org/spec/DMN/20230324/MODEL/")
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+_SMALL = 2**20
+
+
+@cache
 def is_bpmn_file(path: Path) -> bool:
     if path.suffix.lower() not in {".bpmn", ".xml"} or not path.is_file():
         return False
@@ -33,60 +40,56 @@ def bpmn_files(root: Path) -> Iterator[Path]:
             yield path
 
 
-def _parsed(path: Path) -> etree._Element | None:
-    """The file's XML; None when it cannot be read safely."""
+@dataclass(frozen=True)
+class _Names:
+    """What one BPMN or DMN file defines and refers to (each file is read once per run)."""
+
+    processes: frozenset[str] = frozenset()
+    calls: frozenset[str] = frozenset()
+    decisions: frozenset[str] = frozenset()
+    decides: frozenset[str] = frozenset()
+
+
+@cache
+def _names(path: Path) -> _Names:
     try:
-        return load_xml(path.read_bytes(), name="", max_bytes=50 * 2**20, max_depth=512)
+        root = load_xml(path.read_bytes(), name="", max_bytes=50 * 2**20, max_depth=512)
     except (UnsafeXmlError, OSError):
-        return None
-
-
-@cache
-def process_keys(path: Path) -> tuple[frozenset[str], frozenset[str]]:
-    """The processes a BPMN file defines and those it calls (read once per file and run)."""
-    root = _parsed(path)
-    if root is None:
-        return frozenset(), frozenset()
-    defined = {p.get("id", "") for p in root.iterfind(f"{{{BPMN_NS}}}process")}
+        return _Names()
+    processes = {p.get("id", "") for p in root.iterfind(f"{{{BPMN_NS}}}process")}
     # calledElement is a QName; a process id never holds a colon, so a prefix is dropped.
-    called = {c.get("calledElement", "").split(":")[-1] for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
-    called |= {c.get("processId", "").lstrip("=").strip().strip('"') for c in root.iter(f"{{{ZEEBE_NS}}}calledElement")}
-    return frozenset(defined - {""}), frozenset(called - {""})
+    calls = {c.get("calledElement", "").split(":")[-1] for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    calls |= {c.get("processId", "").lstrip("=").strip().strip('"') for c in root.iter(f"{{{ZEEBE_NS}}}calledElement")}
+    decisions = {d.get("id", "") for ns in _DMN_NAMESPACES for d in root.iter(f"{{{ns}}}decision")}
+    decides = {t.get(f"{{{CAMUNDA_NS}}}decisionRef", "") for t in root.iter(f"{{{BPMN_NS}}}businessRuleTask")}
+    decides |= {(d.text or "").strip() for d in root.iter(f"{{{SPIFF_NS}}}calledDecisionId")}
+    decides |= {d.get("decisionId", "").lstrip("=").strip().strip('"')
+                for d in root.iter(f"{{{ZEEBE_NS}}}calledDecision")}
+    return _Names(*(frozenset(found - {""}) for found in (processes, calls, decisions, decides)))
 
 
-_DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
-                   "http://www.omg.org/spec/DMN/20151101/dmn.xsd", "https://www.omg.org/spec/DMN/20230324/MODEL/")
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-
-
-@cache
-def _decisions(path: Path) -> tuple[frozenset[str], frozenset[str]]:
-    """The decisions a DMN file defines, and those a BPMN file's business rule tasks call."""
-    root = _parsed(path)
-    if root is None:
-        return frozenset(), frozenset()
-    defined = {d.get("id", "") for ns in _DMN_NAMESPACES for d in root.iter(f"{{{ns}}}decision")}
-    called = {t.get(f"{{{CAMUNDA_NS}}}decisionRef", "") for t in root.iter(f"{{{BPMN_NS}}}businessRuleTask")}
-    called |= {(d.text or "").strip() for d in root.iter(f"{{{SPIFF_NS}}}calledDecisionId")}
-    called |= {d.get("decisionId", "").lstrip("=").strip().strip('"')
-               for d in root.iter(f"{{{ZEEBE_NS}}}calledDecision")}
-    return frozenset(defined - {""}), frozenset(called - {""})
+def process_keys(path: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """The processes a BPMN file defines and those it calls."""
+    names = _names(path)
+    return names.processes, names.calls
 
 
 def _decision_tables(path: Path, beside: list[Path]) -> list[Path]:
     """DMN files under the file's folder that define the decisions it calls and no DMN beside it
     does (SpiffWorkflow's and many projects' layout keeps them in a subfolder such as dmn/)."""
-    missing = set(_decisions(path)[1]) - {d for s in beside for d in _decisions(s)[0]}
+    missing = set(_names(path).decides) - {d for s in beside if s.suffix.lower() == ".dmn"
+                                           for d in _names(s).decisions}
+    if not missing:
+        return []
+    below = sorted(p for p in path.parent.glob("*/*.dmn") if p.is_file() and p.stat().st_size < _SMALL)
     found: list[Path] = []
-    below = sorted(p for p in path.parent.glob("*/*.dmn") if p.is_file() and p.stat().st_size < 2**20)
     while missing:
-        offering = [p for p in below if missing & _decisions(p)[0] and p not in found]
+        offering = [p for p in below if missing & _names(p).decisions and p not in found]
         if not offering:
             break
-        chosen = max(offering, key=lambda p: (len(missing & _decisions(p)[0]), _common_prefix(p.stem, path.stem)))
+        chosen = max(offering, key=lambda p: (len(missing & _names(p).decisions), _common_prefix(p.stem, path.stem)))
         found.append(chosen)
-        missing -= _decisions(chosen)[0]
+        missing -= _names(chosen).decisions
     return found
 
 
@@ -101,20 +104,20 @@ def with_siblings(path: Path, content: bytes) -> list[UploadedFile]:
     the file's (the longest common prefix) is taken."""
     files = [UploadedFile(path.name, content)]
     siblings = [s for s in sorted(path.parent.iterdir()) if s != path and s.is_file()]
-    beside = [s for s in siblings if s.suffix.lower() in _SIBLING_SUFFIXES and s.stat().st_size < 2**20]
+    beside = [s for s in siblings if s.suffix.lower() in _SIBLING_SUFFIXES and s.stat().st_size < _SMALL]
     files += [UploadedFile(s.name, s.read_bytes()) for s in beside]
     files += [UploadedFile(d.name, d.read_bytes()) for d in _decision_tables(path, beside)
               if d.name not in {s.name for s in beside}]
-    have, wanted = set(process_keys(path)[0]), set(process_keys(path)[1])
-    candidates = [s for s in siblings if is_bpmn_file(s)]
+    have, wanted = set(_names(path).processes), set(_names(path).calls)
+    candidates = [s for s in siblings if is_bpmn_file(s)] if wanted - have else []
     while wanted - have:
         # A sibling that defines this file's own processes is another version of it, not a callee.
-        offering = [s for s in candidates if (wanted - have) & process_keys(s)[0] and not have & process_keys(s)[0]]
+        offering = [s for s in candidates if (wanted - have) & _names(s).processes and not have & _names(s).processes]
         if not offering:
             break
         chosen = max(offering, key=lambda s: (_common_prefix(s.name, path.name), -len(s.name)))
         files.append(UploadedFile(chosen.name, chosen.read_bytes()))
         candidates.remove(chosen)
-        have |= process_keys(chosen)[0]
-        wanted |= process_keys(chosen)[1]
+        have |= _names(chosen).processes
+        wanted |= _names(chosen).calls
     return files
