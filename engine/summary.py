@@ -68,7 +68,7 @@ def _waiting_reason(execution: Execution) -> str:
     pending = execution.pending_events()
     if pending:
         described = ", ".join(f"{kind} '{name}'" for kind, name in pending[:3])
-        return f"waits for {described}, which a dry run does not send"
+        return f"still waits for {described} after all the dry run could send it"
     stuck = ", ".join(f"'{name}'" for name in execution.waiting_elements()[:3])
     return f"waits at {stuck or 'nothing'} with nothing left that could move it on (a deadlock in the model)"
 
