@@ -354,15 +354,20 @@ def _untimed(timer: etree._Element) -> bool:
     return not any(is_bpmn(t, "timeDate", "timeDuration", "timeCycle") and (t.text or "").strip() for t in timer)
 
 
-def _drop_boundary(ctx: ImportContext, event: etree._Element, why: str) -> None:
-    """Remove a boundary event that can never fire, with the flows leaving it."""
+def _drop_event(ctx: ImportContext, event: etree._Element, note: str) -> None:
+    """Remove an event that can never fire, with the flows to and from it."""
     container = event.getparent()
     if container is None:
         return
-    for flow in [f for f in children(container, "sequenceFlow") if f.get("sourceRef") == event.get("id")]:
+    for flow in [f for f in children(container, "sequenceFlow")
+                 if event.get("id") in (f.get("sourceRef"), f.get("targetRef"))]:
         container.remove(flow)
     container.remove(event)
-    ctx.mark(event, "needs attention", f"{why}: it can never fire, so the path after it is never taken")
+    ctx.mark(event, "needs attention", note)
+
+
+def _drop_boundary(ctx: ImportContext, event: etree._Element, why: str) -> None:
+    _drop_event(ctx, event, f"{why}: it can never fire, so the path after it is never taken")
 
 
 def _gateway_choice(event: etree._Element) -> bool:
@@ -375,22 +380,9 @@ def _gateway_choice(event: etree._Element) -> bool:
     gateways = [nodes.get(f.get("sourceRef")) for f in incoming]
     if not gateways or not all(g is not None and is_bpmn(g, "eventBasedGateway") for g in gateways):
         return False
-    choices = [f for f in children(container, "sequenceFlow") if f.get("sourceRef") in {g.get("id") for g in gateways
-                                                                                      if g is not None}]
+    sources = {g.get("id") for g in gateways if g is not None}
+    choices = [f for f in children(container, "sequenceFlow") if f.get("sourceRef") in sources]
     return len(choices) > len(incoming)
-
-
-def _drop_choice(ctx: ImportContext, event: etree._Element) -> None:
-    """Remove an event-based gateway's choice that can never happen, with the flows to and from it."""
-    container = event.getparent()
-    if container is None:
-        return
-    for flow in [f for f in children(container, "sequenceFlow") if event.get("id") in (f.get("sourceRef"),
-                                                                                        f.get("targetRef"))]:
-        container.remove(flow)
-    container.remove(event)
-    ctx.mark(event, "needs attention", "the timer has no date, duration or cycle: it can never fire, so the "
-             "event-based gateway before it waits for its other events; give it a time to restore this path")
 
 
 def _events(ctx: ImportContext) -> None:
@@ -408,7 +400,9 @@ def _events(ctx: ImportContext) -> None:
             ctx.mark(event, "needs attention", "the start timer has no date, duration or cycle: the process "
                      "starts when someone starts it, as with a plain start event")
         elif _untimed(timer) and event is not None and _gateway_choice(event):
-            _drop_choice(ctx, event)
+            _drop_event(ctx, event, "the timer has no date, duration or cycle: it can never fire, so the "
+                        "event-based gateway before it waits for its other events; give it a time to restore "
+                        "this path")
         elif _untimed(timer):
             ctx.mark(timer, "unsupported", "the timer has no date, duration or cycle; give it one "
                      "(e.g. duration PT48H)")
