@@ -136,6 +136,8 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         guards = Guards(self.limits, offered)
         self._expression_names = guards.namespace(expression=True)
         self._script_names = guards.namespace(expression=False)
+        self._expression_hidden = frozenset(self._expression_names)
+        self._script_hidden = frozenset(self._script_names)
 
     def evaluate(self, expression: str, context: dict[str, Any],
                  external_context: Mapping[str, Any] | None = None) -> Any:
@@ -150,7 +152,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         namespace = {**variables, **self._expression_names}
         namespace.setdefault(DATA_OBJECT, functools.partial(_data_object, variables))
         namespace.setdefault(CRON_CYCLE, _cron_cycle)
-        _offer_views(namespace, frozenset(self._expression_names))
+        _offer_views(namespace, self._expression_hidden)
         result = Run(self.limits).call(eval, code, namespace)
         if isinstance(result, Unavailable):
             result.refuse()
@@ -173,7 +175,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         code = compile_checked(script, "exec", self.limits)
         external = dict(external_context or {})
         namespace = {**copy.deepcopy(context), **external, **self._script_names}
-        _offer_views(namespace, frozenset(self._script_names))
+        _offer_views(namespace, self._script_hidden)
         Run(self.limits).call(exec, code, namespace)
         hidden = self._script_names.keys() | external.keys()
         updated = {name: value for name, value in namespace.items() if name not in hidden and _is_data(value)}
