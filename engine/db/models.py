@@ -209,7 +209,11 @@ class Draft(Base):
 
 
 class Upload(Base):
-    """A file a citizen gave, stored outside the web root under its content hash."""
+    """A file a citizen gave, stored outside the web root under its content hash.
+
+    It belongs to its owner until an answer that names it is accepted; from then on it is
+    also part of that case (and task), and of no other: who may read it follows the case.
+    """
 
     __tablename__ = "upload"
 
@@ -220,6 +224,9 @@ class Upload(Base):
     media_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("instance.id"), nullable=True, index=True)
+    task_id: Mapped[str | None] = mapped_column(ForeignKey("human_task.id"), nullable=True)
+    bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class RateLimitHit(Base):
