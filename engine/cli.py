@@ -62,7 +62,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         runtime.dispatch.start()
     host, port = args.host or settings.host, args.port or settings.port
     print(f"Panjereh is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", flush=True)
-    uvicorn.run(build_app(runtime), host=host, port=port, log_level="warning")
+    # The client address of every rate limit is worked out by the app from PANJEREH_TRUSTED_PROXIES
+    # alone; uvicorn's own X-Forwarded-For handling (on by default, trusting loopback and whatever
+    # FORWARDED_ALLOW_IPS says) would overwrite the peer address before the app could judge it.
+    uvicorn.run(build_app(runtime), host=host, port=port, log_level="warning", proxy_headers=False)
     return 0
 
 

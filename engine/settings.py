@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development below
 SANDBOX_SMS_KEY = "sandbox-sms-key"  # the simulated gateway's key; refused outside development
@@ -46,9 +49,32 @@ class Settings(BaseSettings):
         description="PANJEREH_SECRETS__NAME=value; the default SMS key is the simulated gateway's")
     sandbox: bool = Field(True, description="serve the simulated agencies under /sandbox (embedded demo)")
     public_url: str = ""
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="addresses or networks of the reverse proxies whose X-Forwarded-For is believed; "
+                    "a JSON list or comma-separated, e.g. 10.0.0.5,10.1.0.0/16")
     message_ttl_seconds: int = Field(
         3600, ge=1, le=30 * 24 * 3600,
         description="how long a message nobody waits for is kept for an instance that waits later")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        # Operators write "10.0.0.5, 10.0.0.6" as often as a JSON list; both are taken.
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [p for p in text.replace(",", " ").split() if p]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as err:
+                raise ValueError(f"PANJEREH_TRUSTED_PROXIES: '{entry}' is not an IP address or network") from err
+        return [entry.strip() for entry in value]
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

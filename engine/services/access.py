@@ -1,15 +1,49 @@
-"""Who may see which instance and task. Deny unless a rule here says yes."""
+"""Who may see what: pages, cases, tasks and documents. Deny unless a rule here says yes.
+
+Every authorisation decision of the API and the HTML pages is made here; routes only ask.
+Something a caller may not see is reported as not found, so its existence is not revealed.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from enum import StrEnum
+
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from engine.db.models import HumanTaskRow, Instance
+from engine.db.models import HumanTaskRow, Instance, Upload
 from engine.security.principals import Principal, Role
+from engine.services.errors import NotFound
 
 CITIZEN_LANES = {"citizen", "applicant", "customer", "شهروند", "متقاضی"}
+
+
+class Audience(StrEnum):
+    """Whom an HTML page is for; every page route declares one."""
+
+    ANYONE = "anyone"            # the catalogue, sign-in, tracking by code
+    CITIZEN = "citizen"          # a signed-in citizen's own cases and tasks
+    STAFF = "staff"              # an agency's staff: the tasks of their agency
+    CONSOLE = "console"          # analysts and admins: models and deployments
+    DEVELOPMENT = "development"  # only on a development server (the SMS outbox)
+
+
+def may_enter(principal: Principal | None, audience: Audience, *, development: bool) -> bool:
+    """Whether the visitor may open pages meant for `audience`."""
+    if audience is Audience.ANYONE:
+        return True
+    if audience is Audience.DEVELOPMENT:
+        return development
+    if principal is None:
+        return False
+    if audience is Audience.CITIZEN:
+        return principal.role is Role.CITIZEN
+    if audience is Audience.STAFF:
+        return principal.role is Role.STAFF and bool(principal.agency)
+    if audience is Audience.CONSOLE:
+        return principal.role in (Role.ANALYST, Role.ADMIN)
+    return False
 
 
 def audience_of(lane: str | None, lanes: dict[str, str]) -> tuple[str, str | None]:
@@ -49,6 +83,60 @@ def visible_tasks(principal: Principal) -> ColumnElement[bool]:
     return HumanTaskRow.id.is_(None)
 
 
+def visible_uploads(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause selecting the uploaded documents `principal` may read.
+
+    A citizen reads what they gave. Staff read only documents bound to a case in which their
+    agency has a task: a document never given in such a case is not theirs to see, whoever
+    its owner is.
+    """
+    if principal.sees_everything:
+        return Upload.id.is_not(None)
+    if principal.role is Role.CITIZEN:
+        return Upload.owner == principal.name
+    if principal.role is Role.STAFF and principal.agency:
+        return and_(Upload.instance_id.is_not(None),
+                    exists().where(HumanTaskRow.instance_id == Upload.instance_id,
+                                   HumanTaskRow.agency == principal.agency))
+    return Upload.id.is_(None)
+
+
 def can_see_instance(session: Session, principal: Principal, instance_id: str) -> bool:
+    """Whether `principal` may see instance `instance_id`."""
     query = select(Instance.id).where(Instance.id == instance_id, visible_instances(principal))
     return session.execute(query).first() is not None
+
+
+def case_task(session: Session, principal: Principal, instance_id: str, task_id: str) -> tuple[Instance, HumanTaskRow]:
+    """Task `task_id` of case `instance_id`, both visible to `principal`; NotFound otherwise
+    (also when the task belongs to another case)."""
+    found = session.execute(
+        select(Instance, HumanTaskRow).join(HumanTaskRow, HumanTaskRow.instance_id == Instance.id)
+        .where(Instance.id == instance_id, HumanTaskRow.id == task_id,
+               visible_instances(principal), visible_tasks(principal))).first()
+    if found is None:
+        raise NotFound(f"no task {task_id} in case {instance_id}")
+    return found[0], found[1]
+
+
+def upload(session: Session, principal: Principal, upload_id: str) -> Upload:
+    """Document `upload_id`, if `principal` may read it; NotFound otherwise."""
+    query = select(Upload).where(Upload.id == upload_id, visible_uploads(principal))
+    found = session.execute(query).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no document {upload_id}")
+    return found
+
+
+def tracked_case(session: Session, tracking_code: str, national_code: str) -> Instance:
+    """The case a tracking code names, for someone who also knows its applicant's national code."""
+    found = session.execute(select(Instance).where(Instance.tracking_code == tracking_code,
+                                                   Instance.owner == national_code)).scalar_one_or_none()
+    if found is None:
+        raise NotFound("no case with this tracking code and national code")
+    return found
+
+
+def may_use_staged(principal: Principal, staged_by: str) -> bool:
+    """Whether files checked in the analyst console (by `staged_by`) may be read or deployed by `principal`."""
+    return principal.role in (Role.ANALYST, Role.ADMIN) and principal.actor == staged_by

@@ -25,9 +25,9 @@ from engine.core.report import Report
 from engine.core.runtime import Execution
 from engine.core.serialization import LIBRARY_VERSION
 from engine.db.base import utcnow
-from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow, Upload
+from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow
 from engine.security.principals import Principal, Role
-from engine.services import waits
+from engine.services import uploads, waits
 from engine.services.access import audience_of, visible_instances
 from engine.services.deployments import (
     DeploymentRejected,
@@ -40,9 +40,13 @@ from engine.services.deployments import (
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
+from forms import schema as schemas
+from forms.conditions import ConcretePath
+from forms.model import FormModel, declares_fields
 from forms.validate import FieldError, validate_submission
 
 APPLICANT_VARIABLE = "applicant_national_code"
+MAX_LISTED_ERRORS = 20
 
 
 def check_data_size(data: dict[str, Any], limit: int) -> None:
@@ -152,15 +156,63 @@ def _flush(session: Session) -> None:
         raise Conflict("the instance was changed by someone else at the same time; reload and retry") from err
 
 
+def not_asked(form: FormModel | None, data: dict[str, Any]) -> list[FieldError]:
+    """The fields of `data` that `form` does not ask: every field when it declares none.
+
+    Citizens answer questions; they do not set process variables. Read-only and hidden fields
+    count as asked (the form declares them, and validation drops them), at every level of
+    groups and repeated groups.
+    """
+    found: list[ConcretePath]
+    if not declares_fields(form):
+        found = [(str(name),) for name in data]
+    else:
+        assert form is not None
+        schema = form["schema"]
+        found = _undeclared(schema, [schema], data, ())
+    errors = [FieldError(".".join(str(p) for p in path), "is not a question of this form; only its questions "
+                         "can be answered", code="not-asked") for path in found[:MAX_LISTED_ERRORS]]
+    if len(found) > MAX_LISTED_ERRORS:
+        errors.append(FieldError("", f"and {len(found) - MAX_LISTED_ERRORS:,} more fields that are not questions "
+                                 "of this form", code="not-asked"))
+    return errors
+
+
+def _undeclared(root: schemas.Node, nodes: list[schemas.Node], value: dict[str, Any],
+                at: ConcretePath) -> list[ConcretePath]:
+    declared = schemas.declared(root, nodes)
+    if not declared:
+        return []  # an object declared without properties takes any shape
+    found: list[ConcretePath] = []
+    for name, item in value.items():
+        declarations = declared.get(name)
+        if declarations is None:
+            found.append((*at, name))
+        elif isinstance(item, dict):
+            found += _undeclared(root, declarations, item, (*at, name))
+        elif isinstance(item, list):
+            item_nodes = schemas.items(root, declarations)
+            for index, element in enumerate(item):
+                if item_nodes and isinstance(element, dict):
+                    found += _undeclared(root, item_nodes, element, (*at, name, index))
+    return found
+
+
 def start(session: Session, runtime: Runtime, principal: Principal, key: str, data: dict[str, Any],
           version: int | None = None) -> Instance:
-    """Start process `key` (newest version unless `version`) and run it until it waits."""
+    """Start process `key` (newest version unless `version`) and run it until it waits.
+
+    A citizen may give only what the start event's form asks (nothing when it has no form);
+    analysts and admins may pass any variables, to test models.
+    """
     if principal.role is Role.STAFF:
         raise Forbidden("staff work tasks; instances are started by citizens, analysts or admins")
     definition = _definition(session, key, version)
     package = package_of(session, runtime, definition.deployment_id)
     start_form = next((package.forms[e] for e in package.compiled.start_events(key) if e in package.forms), None)
+    asked = not_asked(start_form, data) if principal.role is Role.CITIZEN else []
     data, errors = validate_submission(start_form, data)
+    errors = asked + errors + uploads.refused_answers(session, start_form, data, {principal.name}, None)
     if errors:
         raise InvalidInput(errors)
     if principal.role is Role.CITIZEN:
@@ -168,7 +220,11 @@ def start(session: Session, runtime: Runtime, principal: Principal, key: str, da
         data[APPLICANT_VARIABLE] = principal.name
     check_data_size(data, runtime.settings.max_data_bytes)
     owner = principal.name if principal.role is Role.CITIZEN else principal.actor
-    return launch(session, runtime, definition, data, owner, principal.actor)
+    instance = launch(session, runtime, definition, data, owner, principal.actor)
+    taken = uploads.bind(session, start_form, data, instance.id, None)
+    if taken:
+        raise InvalidInput(taken)
+    return instance
 
 
 def launch(session: Session, runtime: Runtime, definition: ProcessDefinition, data: dict[str, Any], owner: str,
@@ -237,25 +293,14 @@ def restore(session: Session, runtime: Runtime, instance: Instance) -> tuple[Exe
     return execution, package
 
 
-def _unknown_uploads(session: Session, form: dict[str, Any] | None, data: dict[str, Any],
-                     owners: set[str]) -> list[FieldError]:
-    """A document answer must name a file this case's people actually uploaded."""
-    widgets = ((form or {}).get("ui") or {}).get("widgets", {})
-    errors = []
-    for path, widget in widgets.items():
-        value = data.get(path)
-        if widget != "file" or value is None:
-            continue
-        upload = session.get(Upload, value) if isinstance(value, str) else None
-        if upload is None or upload.owner not in owners:
-            errors.append(FieldError(path, "upload the document first; this is not a file you uploaded",
-                                     code="upload-unknown"))
-    return errors
-
-
 def complete_task(session: Session, runtime: Runtime, principal: Principal, row: HumanTaskRow,
                   data: dict[str, Any]) -> Instance:
-    """Complete a human task the caller may see; `row` comes from `tasks.load_visible`."""
+    """Complete a human task the caller may see; `row` comes from `queries.load_task`.
+
+    A citizen may give only what the task's form asks. A document answer must name a file the
+    case's citizen or the caller gave that is not part of another case; once accepted, the file
+    is bound to this case and task.
+    """
     if row.status != "ready":
         raise Conflict(f"task '{row.title}' is already {row.status}")
     if row.claimed_by and row.claimed_by != principal.actor and not principal.sees_everything:
@@ -263,11 +308,16 @@ def complete_task(session: Session, runtime: Runtime, principal: Principal, row:
     instance = session.get(Instance, row.instance_id)
     if instance is None:
         raise NotFound(f"no instance {row.instance_id}")
+    asked = not_asked(row.form, data) if principal.role is Role.CITIZEN else []
     kept, errors = validate_submission(row.form, data, variables=instance.data)
-    errors += _unknown_uploads(session, row.form, kept, {instance.owner, principal.name})
+    errors = asked + errors + uploads.refused_answers(session, row.form, kept, {instance.owner, principal.name},
+                                                      instance.id)
     if errors:
         raise InvalidInput(errors)
     check_data_size(kept, runtime.settings.max_data_bytes)
+    taken = uploads.bind(session, row.form, kept, instance.id, row.id)
+    if taken:
+        raise InvalidInput(taken)
     execution, package = restore(session, runtime, instance)
     try:
         _advance(lambda: execution.complete_human_task(row.id, kept))

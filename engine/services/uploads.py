@@ -1,18 +1,32 @@
 """Files citizens give: type and size limits, content sniffed, stored by content hash
-outside the web root, and never served back with an executable type."""
+outside the web root, and never served back with an executable type.
+
+An upload belongs to the person who gave it until an answer naming it is accepted; then it is
+bound to that case (and task) for good, and an answer in any other case may not name it.
+Who may read it is decided in `engine.services.access`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from engine.db.base import UTCDateTime, utcnow
 from engine.db.models import Upload
+from engine.security.principals import Principal
+from engine.services.access import visible_uploads
+from forms.conditions import occurrences
+from forms.validate import FieldError
 
 MAX_BYTES = 5 * 1024 * 1024
+UPLOAD_ID_LENGTH = 36  # a UUID as text
 # What a file's first bytes must be for each type we accept. The name and the declared
 # type are the sender's claim; the bytes are what a viewer will actually parse.
 SIGNATURES = {
@@ -76,4 +90,69 @@ def store(session: Session, root: Path, owner: str, filename: str, content: byte
 
 
 def path_of(root: Path, row: Upload) -> Path:
+    """Where the bytes of `row` are kept under `root`."""
     return root / row.sha256[:2] / row.sha256
+
+
+def names(session: Session, principal: Principal, ids: Collection[str]) -> dict[str, str]:
+    """The file names of those of `ids` that `principal` may read."""
+    wanted = [i for i in ids if isinstance(i, str) and len(i) == UPLOAD_ID_LENGTH]
+    if not wanted:
+        return {}
+    rows = session.execute(select(Upload.id, Upload.filename).where(Upload.id.in_(wanted), visible_uploads(principal)))
+    return {upload_id: filename for upload_id, filename in rows}
+
+
+def file_answers(form: dict[str, Any] | None, data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Each answer to a file question of `form` in `data`: where it is, and what it names.
+
+    File questions may sit inside groups and repeated groups, and a list answer names several files.
+    """
+    widgets = ((form or {}).get("ui") or {}).get("widgets") or {}
+    for path, widget in widgets.items():
+        if widget != "file":
+            continue
+        for holder, key, concrete in occurrences(data, path):
+            value = holder.get(key)
+            for item in value if isinstance(value, list) else [] if value is None else [value]:
+                yield ".".join(str(p) for p in concrete), item
+
+
+def refused_answers(session: Session, form: dict[str, Any] | None, data: dict[str, Any], owners: Collection[str],
+                    instance_id: str | None) -> list[FieldError]:
+    """The file answers that may not be given in case `instance_id` (None: a case not started yet).
+
+    An answer must name an upload one of `owners` gave, not yet part of another case.
+    """
+    errors = []
+    for path, value in file_answers(form, data):
+        upload = session.get(Upload, value) if isinstance(value, str) else None
+        if upload is None or upload.owner not in owners:
+            errors.append(FieldError(path, "upload the document first; this is not a file you uploaded",
+                                     code="upload-unknown"))
+        elif upload.instance_id is not None and upload.instance_id != instance_id:
+            errors.append(_elsewhere(path))
+    return errors
+
+
+def bind(session: Session, form: dict[str, Any] | None, data: dict[str, Any], instance_id: str,
+         task_id: str | None) -> list[FieldError]:
+    """Bind every file answer of an accepted submission to its case (and task); answers whose
+    upload another case took in the meantime come back as errors, and the caller must not commit."""
+    errors = []
+    for path, value in file_answers(form, data):
+        # One conditional UPDATE, so of two cases racing for one upload exactly one gets it.
+        taken = session.execute(
+            update(Upload)
+            .where(Upload.id == value, or_(Upload.instance_id.is_(None), Upload.instance_id == instance_id))
+            .values(instance_id=instance_id, task_id=func.coalesce(Upload.task_id, task_id),
+                    bound_at=func.coalesce(Upload.bound_at, literal(utcnow(), UTCDateTime)))
+            .execution_options(synchronize_session="fetch"))
+        if getattr(taken, "rowcount", 0) != 1:
+            errors.append(_elsewhere(path))
+    return errors
+
+
+def _elsewhere(path: str) -> FieldError:
+    return FieldError(path, "this document was given in another application; upload it again for this one",
+                      code="upload-unknown")

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from engine.services.errors import NotFound
 from engine.web import analyst, journey, portal, signin, staff
+from engine.web.audience import Unwelcome, declared_audience
 from engine.web.context import get_page
 
 STATIC = Path(__file__).resolve().parents[2] / "forms" / "static"
@@ -22,6 +23,9 @@ def install(app: FastAPI) -> None:
     """Add the HTML pages to `app`; the JSON API keeps its own error bodies under /api."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (portal, signin, journey, staff, analyst):
+        undeclared = [route.path for route in module.router.routes if declared_audience(route) is None]
+        if undeclared:
+            raise RuntimeError(f"HTML routes without a declared audience: {', '.join(undeclared)}")
         app.include_router(module.router)
     json_not_found: Any = app.exception_handlers.get(NotFound)
 
@@ -38,5 +42,11 @@ def install(app: FastAPI) -> None:
         return get_page(request).render("not_found.html" if err.status_code == 404 else "forbidden.html",
                                         status=err.status_code)
 
+    async def unwelcome(request: Request, err: Exception) -> Response:
+        assert isinstance(err, Unwelcome)
+        page = get_page(request)
+        return page.redirect(err.sign_in) if err.sign_in else page.render("not_found.html", status=404)
+
     app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(Unwelcome, unwelcome)
     app.add_exception_handler(HTTPException, http_error)

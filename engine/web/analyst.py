@@ -15,25 +15,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 from starlette.datastructures import UploadFile
 
 from engine.core.report import STATUS_ORDER
-from engine.db.models import Deployment, DeploymentFile
-from engine.security.principals import Principal, Role
-from engine.services import deployments
+from engine.security.principals import Principal
+from engine.services import access, deployment_history, deployments
+from engine.services.access import Audience
 from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge
 from engine.services.errors import NotFound
-from engine.web.context import FormDep, Page, PageDep, safe_next
-from engine.web.signin import sign_in_with_token
+from engine.web.audience import audience
+from engine.web.context import FormDep, Page, PageDep
+from engine.web.signin import sign_in_with_token, within
 
 router = APIRouter(include_in_schema=False)
-DEPLOYERS = (Role.ANALYST, Role.ADMIN)
 STAGING_TTL_SECONDS = 3600
 STAGING_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 SLUGS = {status.replace(" ", "-"): status for status in STATUS_ORDER}
@@ -53,30 +50,31 @@ class Staging:
     """Uploaded files kept for a short while under `var/analyst-uploads/<random id>/`.
 
     Files are stored by position, never under the name the browser sent; the manifest keeps
-    the names and who uploaded them, and only that person can read or deploy them.
+    the names and who uploaded them, and `access.may_use_staged` says who can read or deploy them.
     """
 
     root: Path
 
-    def put(self, owner: str, files: Sequence[UploadedFile]) -> str:
+    def put(self, owner: Principal, files: Sequence[UploadedFile]) -> str:
         self.sweep()
         staging_id = secrets.token_urlsafe(16)
         partial = self.root / f".{staging_id}"
         partial.mkdir(parents=True)
         for index, upload in enumerate(files):
             (partial / str(index)).write_bytes(upload.content)
-        manifest = {"owner": owner, "created": time.time(), "names": [f.name for f in files]}
+        manifest = {"owner": owner.actor, "created": time.time(), "names": [f.name for f in files]}
         (partial / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         partial.rename(self.root / staging_id)  # whole or not at all: a reader never sees half a set
         return staging_id
 
-    def get(self, owner: str, staging_id: str) -> list[UploadedFile]:
-        """The files of `staging_id`; NotFound when unknown, expired or someone else's."""
+    def get(self, reader: Principal, staging_id: str) -> list[UploadedFile]:
+        """The files of `staging_id`; NotFound when unknown, expired or not `reader`'s to use."""
         folder = self.root / staging_id
         if not STAGING_ID.fullmatch(staging_id) or not (folder / "manifest.json").is_file():
             raise NotFound(staging_id)
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        if manifest["owner"] != owner or time.time() - manifest["created"] > STAGING_TTL_SECONDS:
+        expired = time.time() - manifest["created"] > STAGING_TTL_SECONDS
+        if expired or not access.may_use_staged(reader, manifest["owner"]):
             raise NotFound(staging_id)
         return [UploadedFile(name, (folder / str(i)).read_bytes()) for i, name in enumerate(manifest["names"])]
 
@@ -96,11 +94,6 @@ class Staging:
 
 def _staging(page: Page) -> Staging:
     return Staging(page.runtime.settings.var_dir / "analyst-uploads")
-
-
-def _analyst(page: Page) -> Principal | None:
-    principal = page.principal
-    return principal if principal is not None and principal.role in DEPLOYERS else None
 
 
 def _read_uploads(page: Page, posted: Any) -> list[UploadedFile]:
@@ -160,14 +153,7 @@ def _kinds(files: Sequence[UploadedFile]) -> list[tuple[str, str]]:
 
 def _home(page: Page, status: int = 200, errors: dict[str, str] | None = None) -> Response:
     with page.runtime.reading() as session:
-        rows = list(session.execute(
-            select(Deployment).order_by(Deployment.id.desc()).limit(200)
-            .options(selectinload(Deployment.definitions))).scalars())
-        names: dict[int, list[str]] = {}
-        for deployment_id, name in session.execute(
-                select(DeploymentFile.deployment_id, DeploymentFile.name)
-                .where(DeploymentFile.deployment_id.in_([d.id for d in rows])).order_by(DeploymentFile.id)):
-            names.setdefault(deployment_id, []).append(name)
+        rows, names = deployment_history.recent(session)
     settings = page.runtime.settings
     return page.render("analyst_home.html", status=status, errors=errors or {}, deployments=rows, names=names,
                        max_files=settings.max_files_per_deployment, max_size=_megabytes(settings.max_upload_bytes))
@@ -194,44 +180,29 @@ def _deploy(page: Page, principal: Principal, staging_id: str, files: Sequence[U
     return page.redirect(f"/analyst/deployments/{deployment_id}?deployed={'new' if outcome.created else 'existing'}")
 
 
-@router.get("/analyst/sign-in")
+@router.get("/analyst/sign-in", **audience(Audience.ANYONE))
 def analyst_sign_in_form(page: PageDep, next: str = "/analyst") -> Response:
-    return page.render("token_sign_in.html", area="analyst", error=None, next=_within(next))
+    return page.render("token_sign_in.html", area="analyst", error=None, next=within(next, Audience.CONSOLE))
 
 
-@router.post("/analyst/sign-in")
+@router.post("/analyst/sign-in", **audience(Audience.ANYONE))
 def analyst_sign_in(page: PageDep, posted: FormDep) -> Response:
-    target = _within(str(posted.get("next", "")))
-    if sign_in_with_token(page, str(posted.get("token", "")), DEPLOYERS) is None:
+    target = within(str(posted.get("next", "")), Audience.CONSOLE)
+    if sign_in_with_token(page, str(posted.get("token", "")), Audience.CONSOLE) is None:
         return page.render("token_sign_in.html", area="analyst", status=422, next=target,
                            error=page.t("analyst.token_invalid"))
     return page.redirect(target)
 
 
-def _within(target: str) -> str:
-    """Back to a console page after signing in, and nowhere else."""
-    safe = safe_next(target, "/analyst")
-    return safe if safe == "/analyst" or safe.startswith("/analyst/") else "/analyst"
-
-
-def _signed_out(page: Page) -> Response:
-    current = page.request.url.path + (f"?{page.request.url.query}" if page.request.url.query else "")
-    return page.redirect(f"/analyst/sign-in?next={quote(current)}" if current != "/analyst" else "/analyst/sign-in")
-
-
-@router.get("/analyst")
+@router.get("/analyst", **audience(Audience.CONSOLE))
 def console(page: PageDep) -> Response:
-    if _analyst(page) is None:
-        return _signed_out(page)
     return _home(page)
 
 
-@router.post("/analyst/uploads")
+@router.post("/analyst/uploads", **audience(Audience.CONSOLE, back="/analyst"))
 def upload(page: PageDep, posted: FormDep) -> Response:
     """Check or deploy the chosen files; both keep them, so the report's "Deploy" can follow."""
-    principal = _analyst(page)
-    if principal is None:
-        return page.redirect("/analyst/sign-in")
+    principal = page.visitor
     try:
         files = _read_uploads(page, posted)
     except UploadRefused as refused:
@@ -240,45 +211,32 @@ def upload(page: PageDep, posted: FormDep) -> Response:
         named = {k: "{" + k + "}" if k == "name" else v for k, v in refused.params.items()}
         message = page.t(refused.key, **named).replace("{name}", str(refused.params.get("name", "")))
         return _home(page, code, {"files": message})
-    staging_id = _staging(page).put(principal.actor, files)
+    staging_id = _staging(page).put(principal, files)
     if posted.get("action") == "deploy":
         return _deploy(page, principal, staging_id, files)
     return page.redirect(f"/analyst/uploads/{staging_id}")
 
 
-@router.get("/analyst/uploads/{staging_id}")
+@router.get("/analyst/uploads/{staging_id}", **audience(Audience.CONSOLE))
 def checked(page: PageDep, staging_id: str, status: str | None = None) -> Response:
-    principal = _analyst(page)
-    if principal is None:
-        return _signed_out(page)
-    files = _staging(page).get(principal.actor, staging_id)
+    files = _staging(page).get(page.visitor, staging_id)
     try:
         return _report(page, staging_id, files, status)
     except UploadTooLarge as too_large:  # the size cap was lowered since the files were kept
         return _home(page, 413, {"files": str(too_large)})
 
 
-@router.post("/analyst/uploads/{staging_id}/deploy")
+@router.post("/analyst/uploads/{staging_id}/deploy",
+             **audience(Audience.CONSOLE, back="/analyst/uploads/{staging_id}"))
 def deploy_checked(page: PageDep, _: FormDep, staging_id: str) -> Response:
-    principal = _analyst(page)
-    if principal is None:
-        return page.redirect("/analyst/sign-in")
-    return _deploy(page, principal, staging_id, _staging(page).get(principal.actor, staging_id))
+    principal = page.visitor
+    return _deploy(page, principal, staging_id, _staging(page).get(principal, staging_id))
 
 
-@router.get("/analyst/deployments/{deployment_id}")
+@router.get("/analyst/deployments/{deployment_id}", **audience(Audience.CONSOLE))
 def deployment(page: PageDep, deployment_id: int, status: str | None = None, deployed: str = "") -> Response:
-    if _analyst(page) is None:
-        return _signed_out(page)
     with page.runtime.reading() as session:
-        row = session.execute(select(Deployment).where(Deployment.id == deployment_id)
-                              .options(selectinload(Deployment.definitions))).scalar_one_or_none()
-        if row is None:
-            raise NotFound(str(deployment_id))
-        files = session.execute(
-            select(DeploymentFile.name, DeploymentFile.kind, DeploymentFile.sha256,
-                   func.length(DeploymentFile.content).label("size"))
-            .where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)).all()
+        row, files = deployment_history.described(session, deployment_id)
     view = report_view(row.report or {}, [(f.name, f.kind) for f in files], status)
     return page.render("analyst_deployment.html", deployment=row, files=files, report=view,
                        deployed=deployed if deployed in ("new", "existing") else "")

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
 from engine.security.principals import Principal, Role
+from engine.services.clients import client_address
 from engine.services.runtime import Runtime
 from engine.web import session as sessions
 from engine.web.fields import task_title
@@ -51,10 +51,20 @@ class Page:
             return None
         return Principal(Role(self.session.role), self.session.subject, self.session.agency)
 
-    def signed_in_as(self, role: Role) -> Principal | None:
-        """The visitor, if signed in with `role`; pages of one audience refuse the others."""
+    @property
+    def visitor(self) -> Principal:
+        """The signed-in visitor, on a page whose audience needs one (its route let them in)."""
         principal = self.principal
-        return principal if principal is not None and principal.role is role else None
+        if principal is None:
+            raise RuntimeError(f"{self.request.url.path} is open to anyone; it has no signed-in visitor")
+        return principal
+
+    @property
+    def client(self) -> str:
+        """The visitor's address, as every rate limit counts it (see `engine.services.clients`)."""
+        peer = self.request.client.host if self.request.client else None
+        return client_address(peer, self.request.headers.getlist("x-forwarded-for"),
+                              self.runtime.settings.trusted_proxies)
 
     def _finish(self, response: Response) -> Response:
         if self.session.changed:
@@ -79,17 +89,18 @@ class Page:
     def redirect(self, target: str) -> Response:
         return self._finish(RedirectResponse(target, status_code=303))
 
-    def sign_in_redirect(self) -> Response:
-        current = self.request.url.path + (f"?{self.request.url.query}" if self.request.url.query else "")
-        return self.redirect(f"/sign-in?next={quote(current)}")
-
-
 
 def get_page(request: Request) -> Page:
+    """The request's page, made once: the route's guard, the form check and the handler share it."""
+    made = getattr(request.state, "page", None)
+    if isinstance(made, Page):
+        return made
     runtime: Runtime = request.app.state.runtime
     secret = runtime.settings.secret_key.get_secret_value()
     lang = request.cookies.get(sessions.LANG_COOKIE)
-    return Page(request, runtime, sessions.load(request, secret), translator(lang if lang in LANGUAGES else None))
+    page = Page(request, runtime, sessions.load(request, secret), translator(lang if lang in LANGUAGES else None))
+    request.state.page = page
+    return page
 
 
 PageDep = Annotated[Page, Depends(get_page)]

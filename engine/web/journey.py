@@ -7,33 +7,29 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from engine.db.models import DataUse, HumanTaskRow, Instance
-from engine.security.principals import Principal, Role
-from engine.services import drafts, instances, queries, uploads
-from engine.services.errors import Conflict, InvalidInput, NotFound
+from engine.db.models import HumanTaskRow, Instance
+from engine.security.principals import Principal
+from engine.services import access, casefile, drafts, instances, queries, uploads
+from engine.services.access import Audience
+from engine.services.errors import Conflict, InvalidInput
+from engine.web.audience import audience
 from engine.web.context import FormDep, Page, PageDep
 from engine.web.fields import Question, get_value, hidden_paths, parse, questions, schema_at, set_value
+from forms.messages import message_for
 from forms.validate import FieldError, validate_submission
 
 router = APIRouter(include_in_schema=False)
 
 
 def _message(page: Page, error: FieldError) -> str:
-    from forms.messages import message_for
-
     return message_for(error, page.t.lang)
 
 
 def _task(page: Page, principal: Principal, instance_id: str, task_id: str) -> tuple[Instance, HumanTaskRow]:
     with page.runtime.reading() as session:
-        row = queries.load_task(session, principal, task_id)
-        instance = instances.load_visible(session, principal, instance_id)
-    if row.instance_id != instance.id:
-        raise NotFound(task_id)
-    return instance, row
+        return access.case_task(session, principal, instance_id, task_id)
 
 
 def _pages(row: HumanTaskRow, data: dict[str, Any]) -> list[list[str]]:
@@ -53,9 +49,7 @@ def _evidence(page: Page, row: HumanTaskRow, instance: Instance, data: dict[str,
     if not readonly:
         return []
     with page.runtime.reading() as session:
-        uses = {u.connector: u for u in session.execute(
-            select(DataUse).where(DataUse.instance_id == instance.id, DataUse.outcome == "ok")
-            .order_by(DataUse.at)).scalars()}
+        uses = {u.connector: u for u in casefile.data_uses(session, instance, answered_only=True)}
     connectors = page.runtime.connectors.connectors
     found = []
     for question in questions(page.t, model, readonly, data):
@@ -97,10 +91,8 @@ class _Step:
 
 
 def _step(page: Page, instance_id: str, task_id: str, number: int) -> _Step | Response:
-    """The page asked for, or where to go instead (sign in; past the last page, the check)."""
-    principal = page.signed_in_as(Role.CITIZEN)
-    if principal is None:
-        return page.sign_in_redirect()
+    """The page asked for, or where to go instead (past the last page, the check)."""
+    principal = page.visitor
     instance, row = _task(page, principal, instance_id, task_id)
     data = _answers(page, row, instance, principal.name)
     pages = _pages(row, data)
@@ -109,7 +101,7 @@ def _step(page: Page, instance_id: str, task_id: str, number: int) -> _Step | Re
     return _Step(principal, instance, row, data, pages)
 
 
-@router.get("/cases/{instance_id}/tasks/{task_id}/pages/{number}")
+@router.get("/cases/{instance_id}/tasks/{task_id}/pages/{number}", **audience(Audience.CITIZEN))
 def show_page(page: PageDep, instance_id: str, task_id: str, number: int) -> Response:
     step = _step(page, instance_id, task_id, number)
     if isinstance(step, Response):
@@ -130,7 +122,7 @@ def _render_page(page: Page, instance: Instance, row: HumanTaskRow, pages: list[
                        error_list=[(q.id, q.error) for q in shown if q.error])
 
 
-@router.post("/cases/{instance_id}/tasks/{task_id}/pages/{number}")
+@router.post("/cases/{instance_id}/tasks/{task_id}/pages/{number}", **audience(Audience.CITIZEN))
 def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, number: int) -> Response:
     step = _step(page, instance_id, task_id, number)
     if isinstance(step, Response):
@@ -186,11 +178,9 @@ def _page_errors(page: Page, row: HumanTaskRow, paths: list[str], candidate: dic
     return {e.field: _message(page, e) for e in errors if e.field in paths}
 
 
-@router.get("/cases/{instance_id}/tasks/{task_id}/check")
+@router.get("/cases/{instance_id}/tasks/{task_id}/check", **audience(Audience.CITIZEN))
 def check_answers(page: PageDep, instance_id: str, task_id: str) -> Response:
-    principal = page.signed_in_as(Role.CITIZEN)
-    if principal is None:
-        return page.sign_in_redirect()
+    principal = page.visitor
     instance, row = _task(page, principal, instance_id, task_id)
     return _render_check(page, instance, row, _answers(page, row, instance, principal.name), [])
 
@@ -210,20 +200,13 @@ def _render_check(page: Page, instance: Instance, row: HumanTaskRow, data: dict[
 
 
 def _upload_names(page: Page, data: dict[str, Any]) -> dict[str, str]:
-    from engine.db.models import Upload
-
-    ids = [v for v in data.values() if isinstance(v, str) and len(v) == 36]
-    if not ids:
-        return {}
     with page.runtime.reading() as session:
-        return {u.id: u.filename for u in session.query(Upload).filter(Upload.id.in_(ids))}
+        return uploads.names(session, page.visitor, [v for v in data.values() if isinstance(v, str)])
 
 
-@router.post("/cases/{instance_id}/tasks/{task_id}/check")
+@router.post("/cases/{instance_id}/tasks/{task_id}/check", **audience(Audience.CITIZEN))
 def submit(page: PageDep, _: FormDep, instance_id: str, task_id: str) -> Response:
-    principal = page.signed_in_as(Role.CITIZEN)
-    if principal is None:
-        return page.sign_in_redirect()
+    principal = page.visitor
     instance, row = _task(page, principal, instance_id, task_id)
     data = _answers(page, row, instance, principal.name)
     try:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from engine.db.models import DataUse, HumanTaskRow, Instance
-from engine.security.principals import Role
-from engine.services import instances, queries
+from engine.db.models import Instance
+from engine.services import access, casefile, instances, queries
+from engine.services.access import Audience
 from engine.services.catalogue import OfferedService, offered
 from engine.services.errors import NotFound
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.tracking import is_valid_tracking_code
+from engine.web.audience import audience
 from engine.web.context import FormDep, Page, PageDep, safe_next
 from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES
@@ -33,7 +33,7 @@ def _services(page: Page) -> list[OfferedService]:
         return offered(session)
 
 
-@router.get("/")
+@router.get("/", **audience(Audience.ANYONE))
 def catalogue(page: PageDep, q: str = "") -> Response:
     services = _services(page)
     term = q.strip().lower()
@@ -43,7 +43,7 @@ def catalogue(page: PageDep, q: str = "") -> Response:
     return page.render("catalogue.html", services=services, q=q)
 
 
-@router.get("/lang/{code}")
+@router.get("/lang/{code}", **audience(Audience.ANYONE))
 def switch_language(page: PageDep, code: str, next: str = "/") -> Response:
     response = RedirectResponse(safe_next(next), status_code=303)
     if code in LANGUAGES:
@@ -58,38 +58,30 @@ def _service(page: Page, key: str) -> OfferedService:
     raise NotFound(f"no service {key}")
 
 
-@router.get("/services/{key}")
+@router.get("/services/{key}", **audience(Audience.ANYONE))
 def service_start(page: PageDep, key: str) -> Response:
     return page.render("service.html", service=_service(page, key))
 
 
-@router.post("/services/{key}/start")
+@router.post("/services/{key}/start", **audience(Audience.CITIZEN, back="/services/{key}"))
 def start_service(page: PageDep, _: FormDep, key: str) -> Response:
-    principal = page.signed_in_as(Role.CITIZEN)
-    if principal is None:
-        return page.redirect(f"/sign-in?next={quote(f'/services/{key}')}")
     service = _service(page, key)
     with page.runtime.unit_of_work() as session:
-        instance = instances.start(session, page.runtime, principal, service.key, {})
+        instance = instances.start(session, page.runtime, page.visitor, service.key, {})
     return page.redirect(f"/cases/{instance.id}/next")
 
 
-@router.get("/cases")
+@router.get("/cases", **audience(Audience.CITIZEN))
 def my_cases(page: PageDep) -> Response:
-    principal = page.signed_in_as(Role.CITIZEN)
-    if principal is None:
-        return page.sign_in_redirect()
     with page.runtime.reading() as session:
-        cases = queries.list_instances(session, principal)
+        cases = queries.list_instances(session, page.visitor)
     titles = {s.key: s.meta.get("title") for s in _services(page)}
     return page.render("cases.html", cases=cases, titles=titles)
 
 
-@router.get("/cases/{instance_id}/next")
+@router.get("/cases/{instance_id}/next", **audience(Audience.CITIZEN))
 def next_step(page: PageDep, instance_id: str) -> Response:
-    principal = page.signed_in_as(Role.CITIZEN)
-    if principal is None:
-        return page.sign_in_redirect()
+    principal = page.visitor
     with page.runtime.reading() as session:
         instances.load_visible(session, principal, instance_id)
         ready = queries.list_tasks(session, principal, instance_id, "ready")
@@ -98,12 +90,10 @@ def next_step(page: PageDep, instance_id: str) -> Response:
     return page.redirect(f"/cases/{instance_id}?submitted=1")
 
 
-def timeline(page: Page, session: Any, instance: Instance, meta: dict[str, Any]) -> list[dict[str, Any]]:
+def timeline(page: Page, session: Session, instance: Instance, meta: dict[str, Any]) -> list[dict[str, Any]]:
     """The case's history in plain words: received, each step, the outcome."""
     entries: list[dict[str, Any]] = [{"text": page.t("status.received"), "at": instance.created_at, "done": True}]
-    tasks = session.execute(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id)
-                            .order_by(HumanTaskRow.created_at)).scalars()
-    for task in tasks:
+    for task in casefile.steps(session, instance):
         if task.status == "cancelled":
             continue
         who = page.t("status.you") if task.audience == "citizen" else page.t.pick(
@@ -124,14 +114,12 @@ def timeline(page: Page, session: Any, instance: Instance, meta: dict[str, Any])
     return entries
 
 
-def data_uses(page: Page, session: Any, instance_id: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
+def data_uses(page: Page, session: Session, instance: Instance, meta: dict[str, Any]) -> list[dict[str, Any]]:
     """Each fetch of the citizen's data from another agency: which, what, why, when."""
     operations = page.runtime.connectors.operations
     connectors = page.runtime.connectors.connectors
-    rows = session.execute(select(DataUse).where(DataUse.instance_id == instance_id)
-                           .order_by(DataUse.at)).scalars()
     found = []
-    for use in rows:
+    for use in casefile.data_uses(session, instance):
         connector, operation = connectors.get(use.connector), operations.get(use.operation)
         found.append({"agency": page.t.pick(connector.title, use.agency) if connector else use.agency,
                       "what": page.t.pick(operation.title, use.operation) if operation else use.operation,
@@ -140,28 +128,26 @@ def data_uses(page: Page, session: Any, instance_id: str, meta: dict[str, Any]) 
     return found
 
 
-@router.get("/cases/{instance_id}")
+@router.get("/cases/{instance_id}", **audience(Audience.CITIZEN))
 def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response:
-    principal = page.signed_in_as(Role.CITIZEN)
-    if principal is None:
-        return page.sign_in_redirect()
+    principal = page.visitor
     services = {s.key: s.meta for s in _services(page)}
     with page.runtime.reading() as session:
         instance = instances.load_visible(session, principal, instance_id)
         meta = services.get(instance.process_key, {})
         entries = timeline(page, session, instance, meta)
         ready = queries.list_tasks(session, principal, instance_id, "ready")
-        uses = data_uses(page, session, instance.id, meta)
+        uses = data_uses(page, session, instance, meta)
     return page.render("case.html", instance=instance, meta=meta, entries=entries, ready=ready,
                        submitted=bool(submitted), uses=uses)
 
 
-@router.get("/track")
+@router.get("/track", **audience(Audience.ANYONE))
 def track_form(page: PageDep) -> Response:
     return page.render("track.html", result=None, errors={}, values={})
 
 
-@router.post("/track")
+@router.post("/track", **audience(Audience.ANYONE))
 def track(page: PageDep, posted: FormDep) -> Response:
     code = compact(str(posted.get("tracking_code", ""))).replace("-", "")
     national = canonical_national_code(str(posted.get("national_code", "")))
@@ -173,18 +159,19 @@ def track(page: PageDep, posted: FormDep) -> Response:
         errors["national_code"] = page.t("track.national_invalid")
     if errors:
         return page.render("track.html", status=422, result=None, errors=errors, values=values)
-    client = page.request.client.host if page.request.client else "unknown"
     try:
         with page.runtime.unit_of_work() as session:
-            hit(session, f"track:{client}", TRACK_PER_HOUR, timedelta(hours=1))
+            hit(session, f"track:{page.client}", TRACK_PER_HOUR, timedelta(hours=1))
     except RateLimited as limited:
-        return page.render("track.html", status=429, result=None, values=values,
-                           errors={"tracking_code": page.t("track.too_many", minutes=limited.retry_after // 60 + 1)})
+        response = page.render("track.html", status=429, result=None, values=values, errors={
+            "tracking_code": page.t("track.too_many", minutes=limited.retry_after // 60 + 1)})
+        response.headers["Retry-After"] = str(limited.retry_after)
+        return response
     services = {s.key: s.meta for s in _services(page)}
     with page.runtime.reading() as session:
-        instance = session.execute(select(Instance).where(Instance.tracking_code == code,
-                                                          Instance.owner == national)).scalar_one_or_none()
-        if instance is None:
+        try:
+            instance = access.tracked_case(session, code, national)
+        except NotFound:
             return page.render("track.html", status=404, result=None, values=values,
                                errors={"tracking_code": page.t("track.not_found")})
         meta = services.get(instance.process_key, {})

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from connectors.sdk import ConnectorError
 from engine.security.principals import Principal, Role
 from engine.security.tokens import resolve
-from engine.services import signin
-from engine.services.notify import owns_mobile, send_sms
+from engine.services import access, signin
+from engine.services.access import Audience
+from engine.web.audience import HOMES, audience
 from engine.web.context import FormDep, Page, PageDep, safe_next
 from forms.identifiers import canonical_mobile, canonical_national_code, check_mobile, check_national_code
+from forms.normalize import ascii_digits
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/sign-in")
+def _too_many(page: Page, template: str, limited: signin.RateLimited, **context: object) -> Response:
+    response = page.render(template, status=429, **context)
+    response.headers["Retry-After"] = str(limited.retry_after)
+    return response
+
+
+@router.get("/sign-in", **audience(Audience.ANYONE))
 def sign_in_form(page: PageDep, next: str = "/cases") -> Response:
     return page.render("sign_in.html", next=safe_next(next, "/cases"), errors={}, values={})
 
 
-@router.post("/sign-in")
+@router.post("/sign-in", **audience(Audience.ANYONE))
 def sign_in(page: PageDep, posted: FormDep) -> Response:
     target = safe_next(str(posted.get("next", "")), "/cases")
     national = canonical_national_code(str(posted.get("national_code", "")))
@@ -38,88 +44,85 @@ def sign_in(page: PageDep, posted: FormDep) -> Response:
     if errors:
         return page.render("sign_in.html", status=422, next=target, errors=errors, values=values)
     try:
-        # A code texted to a phone proves only the phone; the operators' registry ties it to the person.
-        if not owns_mobile(page.runtime, national, mobile):
-            return page.render("sign_in.html", status=422, next=target, values=values,
-                               errors={"mobile": page.t("signin.mobile_not_owned")})
-    except ConnectorError:
-        return page.render("sign_in.html", status=503, next=target, values=values,
-                           errors={"mobile": page.t("signin.check_failed")})
-    secret = page.runtime.settings.secret_key.get_secret_value()
-    try:
-        with page.runtime.unit_of_work() as session:
-            challenge, text = signin.start(session, national, mobile, secret, page.t("signin.sms", code="{code}"),
-                                           keep_copy=page.runtime.settings.environment == "development")
+        challenge = signin.request_code(page.runtime, national, mobile, page.client,
+                                        page.t("signin.sms", code="{code}"))
     except signin.RateLimited as limited:
-        return page.render("sign_in.html", status=429, next=target, values=values,
-                           errors={"national_code": page.t("signin.too_many",
-                                                           minutes=limited.retry_after // 60 + 1)})
-    try:
-        send_sms(page.runtime, mobile, text, purpose="sign-in", case_id=challenge.id)
-    except ConnectorError:
+        return _too_many(page, "sign_in.html", limited, next=target, values=values,
+                         errors={"national_code": page.t(limited.reason, minutes=limited.retry_after // 60 + 1)})
+    except signin.SignInUnavailable as failed:
         return page.render("sign_in.html", status=503, next=target, values=values,
-                           errors={"mobile": page.t("signin.sms_failed")})
+                           errors={"mobile": page.t(failed.reason)})
+    except signin.SignInError as refused:
+        return page.render("sign_in.html", status=422, next=target, values=values,
+                           errors={"mobile": page.t(refused.reason)})
     return page.redirect(f"/sign-in/code?challenge={challenge.id}&to={quote(challenge.masked_mobile)}"
                          f"&next={quote(target)}")
 
 
-@router.get("/sign-in/code")
-def code_form(page: PageDep, challenge: str, to: str = "", next: str = "/cases") -> Response:
+@router.get("/sign-in/code", **audience(Audience.ANYONE))
+def code_form(page: PageDep, challenge: str = "", to: str = "", next: str = "/cases") -> Response:
     return page.render("sign_in_code.html", challenge=challenge, to=to, next=safe_next(next, "/cases"), error=None)
 
 
-@router.post("/sign-in/code")
+@router.post("/sign-in/code", **audience(Audience.ANYONE))
 def verify_code(page: PageDep, posted: FormDep) -> Response:
     challenge = str(posted.get("challenge", ""))
     target = safe_next(str(posted.get("next", "")), "/cases")
-    from forms.normalize import ascii_digits
-
+    shown = {"challenge": challenge, "to": posted.get("to", ""), "next": target}
     code = ascii_digits(str(posted.get("code", ""))).strip()
-    secret = page.runtime.settings.secret_key.get_secret_value()
     try:
-        with page.runtime.unit_of_work() as session:
-            national = signin.verify(session, challenge, code, secret)
+        national = signin.verify(page.runtime, challenge, code, page.client)
+    except signin.RateLimited as limited:
+        return _too_many(page, "sign_in_code.html", limited, **shown,
+                         error=page.t(limited.reason, minutes=limited.retry_after // 60 + 1))
     except signin.SignInError as refused:
-        return page.render("sign_in_code.html", status=422, challenge=challenge, to=posted.get("to", ""),
-                           next=target, error=page.t(refused.reason))
+        return page.render("sign_in_code.html", status=422, **shown, error=page.t(refused.reason))
     page.session.sign_in(national, Role.CITIZEN.value)
     return page.redirect(target)
 
 
-@router.post("/sign-out")
+@router.post("/sign-out", **audience(Audience.ANYONE))
 def sign_out(page: PageDep, _: FormDep) -> Response:
     page.session.sign_out()
     return page.redirect("/")
 
 
-@router.get("/dev/outbox")
+@router.get("/dev/outbox", **audience(Audience.DEVELOPMENT))
 def dev_outbox(page: PageDep) -> Response:
     """Where one-time codes go in embedded mode, instead of an SMS gateway."""
-    if page.runtime.settings.environment != "development":
-        return page.render("not_found.html", status=404)
     with page.runtime.reading() as session:
         messages = signin.outbox(session)
     return page.render("outbox.html", messages=messages)
 
 
-@router.get("/staff/sign-in")
-def staff_sign_in_form(page: PageDep) -> Response:
-    return page.render("token_sign_in.html", area="staff", error=None)
+def within(target: str, who: Audience) -> str:
+    """Back to a page of `who`'s area after signing in, and nowhere else."""
+    home = HOMES[who]
+    safe = safe_next(target, home)
+    return safe if safe == home or safe.startswith(home + "/") else home
 
 
-def sign_in_with_token(page: Page, token: str, roles: Collection[Role]) -> Principal | None:
-    """Sign the visitor in with an access key of one of `roles`; None (and no change) otherwise."""
+def sign_in_with_token(page: Page, token: str, who: Audience) -> Principal | None:
+    """Sign the visitor in with an access key that opens `who`'s pages; None (and no change) otherwise."""
     admin = page.runtime.settings.admin_token
     with page.runtime.reading() as session:
         principal = resolve(session, token.strip(), admin.get_secret_value() if admin else None)
-    if principal is None or principal.role not in roles:
+    development = page.runtime.settings.environment == "development"
+    if principal is None or not access.may_enter(principal, who, development=development):
         return None
     page.session.sign_in(principal.name, principal.role.value, principal.agency)
     return principal
 
 
-@router.post("/staff/sign-in")
+@router.get("/staff/sign-in", **audience(Audience.ANYONE))
+def staff_sign_in_form(page: PageDep, next: str = "/staff") -> Response:
+    return page.render("token_sign_in.html", area="staff", error=None, next=within(next, Audience.STAFF))
+
+
+@router.post("/staff/sign-in", **audience(Audience.ANYONE))
 def staff_sign_in(page: PageDep, posted: FormDep) -> Response:
-    if sign_in_with_token(page, str(posted.get("token", "")), (Role.STAFF,)) is None:
-        return page.render("token_sign_in.html", area="staff", status=422, error=page.t("staff.token_invalid"))
-    return page.redirect("/staff")
+    target = within(str(posted.get("next", "")), Audience.STAFF)
+    if sign_in_with_token(page, str(posted.get("token", "")), Audience.STAFF) is None:
+        return page.render("token_sign_in.html", area="staff", status=422, next=target,
+                           error=page.t("staff.token_invalid"))
+    return page.redirect(target)

@@ -6,13 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import select
 
-from engine.db.models import HumanTaskRow, Upload
-from engine.security.principals import Principal, Role
-from engine.services import instances, queries, uploads
+from engine.security.principals import Principal
+from engine.services import access, casefile, instances, queries, uploads
+from engine.services.access import Audience
 from engine.services.catalogue import offered
-from engine.services.errors import Conflict, InvalidInput, NotFound
+from engine.services.errors import Conflict, InvalidInput
+from engine.web.audience import audience
 from engine.web.context import FormDep, Page, PageDep
 from engine.web.fields import Question, parse, questions
 from forms.messages import message_for
@@ -20,11 +20,9 @@ from forms.messages import message_for
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/staff")
+@router.get("/staff", **audience(Audience.STAFF))
 def inbox(page: PageDep) -> Response:
-    principal = page.signed_in_as(Role.STAFF)
-    if principal is None:
-        return page.redirect("/staff/sign-in")
+    principal = page.visitor
     with page.runtime.reading() as session:
         tasks = queries.list_tasks(session, principal, status="ready")
         names = [s.meta.get("agencies", {}).get(principal.agency or "") for s in offered(session)]
@@ -37,18 +35,16 @@ def _render_task(page: Page, principal: Principal, task_id: str, errors: dict[st
     with page.runtime.reading() as session:
         row = queries.load_task(session, principal, task_id)
         instance = instances.load_visible(session, principal, row.instance_id)
+        forms = [t.form for t in casefile.steps(session, instance) if t.form]
     model = row.form or {}
-    given = _given(page, principal, instance.id, instance.data)
+    given = _given(page, forms, instance.data)
     shown = questions(page.t, model, model.get("ui", {}).get("order", []), data or {}, errors)
     return page.render("staff_task.html", status=status, task=row, instance=instance, given=given,
                        questions=shown, error_list=[(q.id, q.error) for q in shown if q.error])
 
 
-def _given(page: Page, principal: Principal, instance_id: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+def _given(page: Page, forms: list[dict[str, Any]], data: dict[str, Any]) -> list[dict[str, Any]]:
     """What the case holds, labelled with the questions that asked for it; documents as links."""
-    with page.runtime.reading() as session:
-        forms = [t.form for t in session.execute(select(HumanTaskRow).where(
-            HumanTaskRow.instance_id == instance_id)).scalars() if t.form]
     asked: dict[str, Question] = {}
     for model in forms:
         for question in questions(page.t, model, model.get("ui", {}).get("order", []), data):
@@ -71,19 +67,14 @@ def _shown(page: Page, value: Any) -> Any:
     return value
 
 
-@router.get("/staff/tasks/{task_id}")
+@router.get("/staff/tasks/{task_id}", **audience(Audience.STAFF))
 def staff_task(page: PageDep, task_id: str) -> Response:
-    principal = page.signed_in_as(Role.STAFF)
-    if principal is None:
-        return page.redirect("/staff/sign-in")
-    return _render_task(page, principal, task_id, {})
+    return _render_task(page, page.visitor, task_id, {})
 
 
-@router.post("/staff/tasks/{task_id}")
+@router.post("/staff/tasks/{task_id}", **audience(Audience.STAFF))
 def complete_staff_task(page: PageDep, posted: FormDep, task_id: str) -> Response:
-    principal = page.signed_in_as(Role.STAFF)
-    if principal is None:
-        return page.redirect("/staff/sign-in")
+    principal = page.visitor
     with page.runtime.reading() as session:
         row = queries.load_task(session, principal, task_id)
     model = row.form or {}
@@ -100,19 +91,12 @@ def complete_staff_task(page: PageDep, posted: FormDep, task_id: str) -> Respons
     return page.redirect("/staff?done=1")
 
 
-@router.get("/staff/uploads/{upload_id}")
+@router.get("/staff/uploads/{upload_id}", **audience(Audience.STAFF))
 def staff_upload(page: PageDep, upload_id: str) -> Response:
-    """A citizen's document, as an attachment, with its sniffed type and no sniffing by the browser."""
-    principal = page.signed_in_as(Role.STAFF)
-    if principal is None:
-        return page.redirect("/staff/sign-in")
+    """A document given in a case of the agency, as an attachment, with its sniffed type and no
+    sniffing by the browser."""
     with page.runtime.reading() as session:
-        row = session.get(Upload, upload_id)
-        if row is None:
-            raise NotFound(upload_id)
-        visible = [i for i in queries.list_instances(session, principal, limit=1000) if row.owner == i.owner]
-        if not visible:
-            raise NotFound(upload_id)
+        row = access.upload(session, page.visitor, upload_id)
     return FileResponse(uploads.path_of(page.runtime.settings.var_dir / "uploads", row), media_type=row.media_type,
                         filename=row.filename, headers={"X-Content-Type-Options": "nosniff",
                                                         "Content-Security-Policy": "sandbox"})

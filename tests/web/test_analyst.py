@@ -253,10 +253,12 @@ def test_a_deployment_page_shows_its_files_and_stored_report(client: TestClient,
 
 
 def test_staged_folder_never_takes_the_clients_name(tmp_path: Path) -> None:
+    from engine.security.principals import Principal, Role
     from engine.web.analyst import Staging
 
     staging = Staging(tmp_path)
-    staging_id = staging.put("analyst:a", [UploadedFile("../../evil.bpmn", b"<x/>")])
+    analyst = Principal(Role.ANALYST, "a")
+    staging_id = staging.put(analyst, [UploadedFile("../../evil.bpmn", b"<x/>")])
     stored = sorted(p.name for p in (tmp_path / staging_id).iterdir())
     assert stored == ["0", "manifest.json"]
-    assert staging.get("analyst:a", staging_id)[0].content == b"<x/>"
+    assert staging.get(analyst, staging_id)[0].content == b"<x/>"
