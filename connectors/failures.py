@@ -19,6 +19,13 @@ from connectors.sdk import ConnectorError
 # An agency asking for more than an hour is down for our purposes; backoff takes over.
 MAX_RETRY_AFTER = 3600.0
 
+# Failures only an operator can fix: the call was never made (no address, no secret, no such
+# connector) or its answer cannot enter a case. Trying again cannot help, and they say nothing
+# about the citizen, so a process model must never see them as an answer: the engine opens an
+# incident at once, whether or not the error says it is retryable.
+INCIDENT_CODES = frozenset({"not-configured", "secret-missing", "unknown-operation", "result-too-large",
+                            "result-too-deep"})
+
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), capped; None if absent or unreadable."""

@@ -58,6 +58,7 @@ class Post(Connector):
     id = "post"
     title = {"fa": "پست", "en": "Post"}
     agency = "post_company"
+    requires = ()  # answers from its own table: no agency to reach
 
     @operation(title={"fa": "نشانی از کد پستی", "en": "Address by postal code"})
     def address(self, ctx: ConnectorContext, params: PostQuery) -> Address:
@@ -139,6 +140,7 @@ class Misbehaving(Connector):
     id = "misbehaving"
     title = {"fa": "بدرفتار", "en": "Misbehaving"}
     agency = "nowhere"
+    requires = ()
 
     @operation(title={"fa": "الف", "en": "Wrong result"})
     def wrong_result(self, ctx: ConnectorContext, params: PostQuery) -> Person:
@@ -154,7 +156,7 @@ class Misbehaving(Connector):
 
     @operation(title={"fa": "ت", "en": "Needs a secret"})
     def needs_secret(self, ctx: ConnectorContext, params: PostQuery) -> Address:
-        return Address(line=ctx.secret("post_api_key")[:2])
+        return Address(line=ctx.secret("misbehaving_api_key")[:2])
 
 
 class Opaque:
