@@ -95,13 +95,12 @@ class Operation:
         """
         if self.handler is None:
             raise ConnectorError("connector-failed", f"{self.id} is not bound to a loaded connector")
-        missing = self.connector.missing_settings() if self.connector is not None else []
-        if missing:
+        unset = self.unset_settings()
+        if unset:
             # Checked before the call: a connector without its agency's address would
             # otherwise send the citizen's data to wherever an empty setting leads.
             raise ConnectorError("not-configured", f"connector '{self.connector_id}' is not configured: set "
-                                 + ", ".join(f"PANJEREH_CONNECTORS__{self.connector_id.upper()}__{name.upper()}"
-                                             for name in missing))
+                                 + ", ".join(unset))
         problems = self._unknown_params(raw_params)
         params: BaseModel | None = None
         try:
@@ -114,6 +113,10 @@ class Operation:
             answer = self.handler(ctx, params)
         except httpx.HTTPError as error:
             raise from_http_error(error) from error
+        except RecursionError as error:
+            # What parsing an answer nested thousands of levels deep ends in (json, lxml, pydantic).
+            raise ConnectorError("result-too-deep", f"{self.id} could not read the agency's answer: it is nested "
+                                 "too deeply") from error
         # The answer's shape is checked before pydantic walks it: a deeply nested answer
         # would otherwise end in a RecursionError deep inside validation or serialization.
         check_depth(self.id, answer, self.limits)
@@ -128,6 +131,11 @@ class Operation:
         dumped: dict[str, Any] = result.model_dump(mode="json", by_alias=True)
         check_result(self.id, dumped, self.limits)
         return dumped
+
+    def unset_settings(self) -> list[str]:
+        """The environment variables an operator must still set before this operation can be called."""
+        missing = self.connector.missing_settings() if self.connector is not None else []
+        return [f"PANJEREH_CONNECTORS__{self.connector_id.upper()}__{name.upper()}" for name in missing]
 
     def _unknown_params(self, raw: Mapping[str, Any]) -> list[str]:
         # Parameters the model does not declare are refused rather than ignored: a typo in a

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from engine.app import build_app
 from engine.db.models import SignInChallenge
+from engine.services.deployments import UploadedFile, check
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from tests.connectors.flows import case, deploy, spiff_operator, start, with_fallback
@@ -65,6 +66,17 @@ def test_a_connector_without_an_address_opens_an_incident_and_reaches_nobody(
     assert "PANJEREH_CONNECTORS__CIVIL_REGISTRY__BASE_URL" in found.incidents[0].message
     # Not an answer: the model's error path (ask the citizen for a document) is not taken.
     assert found.ready_tasks == [] and found.status == "waiting" and "answer" not in found.data
+
+
+def test_the_analyst_is_told_before_deploying(runtime: Runtime) -> None:
+    model = with_fallback("lookup", spiff_operator("civil_registry/person_by_national_code",
+                                                   {"national_code": "national_code"}))
+
+    _, report = check([UploadedFile("lookup.bpmn", model)], runtime.settings, runtime.connectors)
+
+    assert report.deployable  # the operator may set the address later
+    assert any(p.element_id == "fetch" and p.severity == "warning"
+               and "PANJEREH_CONNECTORS__CIVIL_REGISTRY__BASE_URL" in p.message for p in report.problems)
 
 
 @pytest.mark.parametrize("settings", [{"secrets": {}, "connectors": {"sms": {"base_url": "http://gateway.invalid"}}}],
