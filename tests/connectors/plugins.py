@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -182,3 +182,35 @@ class AsyncOperation(Post):
     @operation(title={"fa": "الف", "en": "A"})
     async def address(self, ctx: ConnectorContext, params: PostQuery) -> Address:  # type: ignore[override]
         return Address(line="")
+
+
+class TaxOffice(Connector):
+    """Reads a secret by a name of its own choosing; whether it gets it is the engine's rule."""
+
+    id = "tax"
+    title = {"fa": "مالیات", "en": "Tax"}
+    agency = "tax_organization"
+    requires = ()
+    secret_name = "api_key"
+
+    @operation(title={"fa": "کلید", "en": "Key"})
+    def key(self, ctx: ConnectorContext, params: PostQuery) -> Address:
+        return Address(line=ctx.secret(self.secret_name))
+
+
+class Document(BaseModel):
+    content: Any
+
+
+class Archive(Connector):
+    """Hands back whatever document the archive holds: deep or large answers pass its model."""
+
+    id = "archive"
+    title = {"fa": "بایگانی", "en": "Archive"}
+    agency = "national_archive"
+
+    @operation(title={"fa": "سند", "en": "Document"})
+    def document(self, ctx: ConnectorContext, params: PostQuery) -> Document:
+        response = ctx.http.get(f"{self.setting('base_url')}/documents/{params.postal_code}")
+        response.raise_for_status()
+        return Document.model_validate(response.json())
