@@ -72,8 +72,8 @@ def import_document(doc: Document, report: Report, outputs: dict[str, list[str]]
     report.files.append(FileInfo(doc.name, doc.kind, origin.dialect, origin.exporter, origin.exporter_version,
                                  runnable))
     reusables.apply(ctx)
-    extensions.apply(ctx)
     service_tasks.apply(ctx)
+    extensions.apply(ctx)
     _loops(ctx)
     expression_sites.apply(ctx)
     structure.apply(ctx)

@@ -22,6 +22,12 @@ models it is written here:
   attribute (Camunda 7).
 - Retry settings are read by `engine.core.bindings.retry_policy`; here they are checked
   and described in the report.
+
+Camunda implements send tasks (and, in Camunda 8, script and business rule tasks) the same
+way when they name a job type or an external topic, or (Camunda 7 send tasks) Java code:
+those become service tasks here, since left as they are they would do nothing at all. A
+message event implemented by a job cannot be one; when its job names a connector
+operation, the deployment is refused rather than the call silently skipped.
 """
 
 from __future__ import annotations
@@ -218,8 +224,45 @@ def _retries(ctx: ImportContext, node: etree._Element) -> None:
         ctx.mark(node, "translated", policy.describe())
 
 
+def _worker(node: etree._Element) -> str | None:
+    """The job type or external topic that implements `node` the Camunda way, if any."""
+    definition = node.find(f"{BPMN}extensionElements/{ZEEBE}taskDefinition")
+    if definition is not None and definition.get("type"):
+        return str(definition.get("type", "")).strip()
+    if node.get(f"{CAMUNDA}type") == "external":
+        return str(node.get(f"{CAMUNDA}topic") or "").strip()
+    return None
+
+
+def _calls_in_disguise(ctx: ImportContext) -> None:
+    """Tasks Camunda runs like service tasks become service tasks; message events run by a job are reported."""
+    for node in list(ctx.root.iter(f"{BPMN}sendTask", f"{BPMN}scriptTask", f"{BPMN}businessRuleTask")):
+        kind = etree.QName(node).localname
+        java = kind == "sendTask" and any(node.get(f"{CAMUNDA}{a}") for a in ("class", "delegateExpression",
+                                                                             "expression"))
+        if _worker(node) is None and not java:
+            continue
+        node.tag = f"{BPMN}serviceTask"
+        ctx.mark(node, "translated", f"a {kind} implemented by a job, an external topic or Java code → "
+                 "a service call, as Camunda runs it")
+    for definition in ctx.root.iter(f"{BPMN}messageEventDefinition"):
+        event = definition.getparent()
+        if event is None or etree.QName(event).localname not in ("intermediateThrowEvent", "endEvent"):
+            continue
+        worker = _worker(event) or _worker(definition)
+        if worker is None:
+            continue
+        if "/" in worker:
+            ctx.mark(event, "unsupported", f"this message event is implemented by '{worker}', which here would "
+                     "never be called (the event only throws its message): call it from a send or service task")
+        else:
+            ctx.mark(event, "needs attention", f"the job worker '{worker}' does not run here; the event only "
+                     "throws its message")
+
+
 def apply(ctx: ImportContext) -> None:
     """Write every service task of `ctx` as the operator the engine runs, and report it."""
+    _calls_in_disguise(ctx)
     for node in ctx.root.iter(f"{BPMN}serviceTask"):
         extensions = node.find(f"{BPMN}extensionElements")
         operator = extensions.find(f"{SPIFF}serviceTaskOperator") if extensions is not None else None

@@ -139,3 +139,39 @@ def test_a_mapping_that_cannot_be_evaluated_is_refused_at_deploy_naming_it(
     refusals = _refusals(runtime, task)
 
     assert any(r.startswith("fetch: ") and all(w in r for w in words) for r in refusals), refusals
+
+
+def send_task(attributes: str, extensions: str) -> str:
+    return (f'<bpmn:sendTask id="fetch" name="Text the applicant" {attributes}>'
+            f"<bpmn:extensionElements>{extensions}</bpmn:extensionElements>"
+            "<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:sendTask>")
+
+
+@pytest.mark.parametrize("task", [
+    send_task("", '<zeebe:taskDefinition type="sms/send" /><zeebe:ioMapping>'
+                  '<zeebe:input source="=&quot;0912&quot; + rest_of_mobile" target="to" />'
+                  '<zeebe:input source="Your licence is ready" target="text" /></zeebe:ioMapping>'),
+    send_task('camunda:type="external" camunda:topic="sms/send"',
+              '<camunda:inputOutput><camunda:inputParameter name="to">0912${rest_of_mobile}</camunda:inputParameter>'
+              '<camunda:inputParameter name="text">Your licence is ready</camunda:inputParameter>'
+              "</camunda:inputOutput>"),
+], ids=["camunda8", "camunda7"])
+def test_a_send_task_run_by_a_job_worker_makes_its_call(client: TestClient, tokens: Tokens, runtime: Runtime,
+                                                        task: str) -> None:
+    assert deploy(client, tokens, process(task)).status_code == 201
+
+    found = case(runtime, start(client, tokens, "mapped", {"rest_of_mobile": "1234567"}))
+
+    assert (found.call.operation, found.call.params) == ("sms/send", {"to": "09121234567",
+                                                                      "text": "Your licence is ready"})
+    assert found.call.status == "completed" and found.status == "completed"
+
+
+def test_a_message_event_run_by_a_connector_job_is_refused(runtime: Runtime) -> None:
+    event = ('<bpmn:intermediateThrowEvent id="fetch"><bpmn:extensionElements>'
+             '<zeebe:taskDefinition type="sms/send" /></bpmn:extensionElements>'
+             '<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>'
+             '<bpmn:messageEventDefinition id="notice" /></bpmn:intermediateThrowEvent>')
+
+    assert any(r.startswith("fetch: ") and "'sms/send'" in r and "never be called" in r
+               for r in _refusals(runtime, event))
