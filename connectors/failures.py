@@ -75,10 +75,15 @@ def from_http_error(error: httpx.HTTPError) -> ConnectorError:
         host = error.request.url.host
     except RuntimeError:  # an error raised before any request existed
         host = "the agency"
+    if isinstance(error, httpx.UnsupportedProtocol):
+        # The address itself is unusable (no scheme, an empty setting): the operator's to fix,
+        # and never something the agency said.
+        return ConnectorError("not-configured", f"the connector's address is not an http(s) URL ({error}); check "
+                              "its base_url setting")
     if isinstance(error, httpx.TimeoutException):
         return ConnectorError("agency-timeout", f"{host} did not answer in time ({type(error).__name__})",
                               retryable=True)
-    if isinstance(error, httpx.TransportError) and not isinstance(error, httpx.UnsupportedProtocol):
+    if isinstance(error, httpx.TransportError):
         return ConnectorError("agency-unreachable", f"could not reach {host} ({type(error).__name__})",
                               retryable=True)
     return ConnectorError("agency-request-failed", f"the request to {host} failed ({type(error).__name__})")

@@ -113,6 +113,10 @@ class Operation:
             answer = self.handler(ctx, params)
         except httpx.HTTPError as error:
             raise from_http_error(error) from error
+        except httpx.InvalidURL as error:
+            # The message may quote the URL, and with it a citizen's national code: not repeated.
+            raise ConnectorError("not-configured", f"{self.id}: the connector's address is not a valid URL; check "
+                                 "its base_url setting") from error
         except RecursionError as error:
             # What parsing an answer nested thousands of levels deep ends in (json, lxml, pydantic).
             raise ConnectorError("result-too-deep", f"{self.id} could not read the agency's answer: it is nested "

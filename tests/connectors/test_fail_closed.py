@@ -68,6 +68,22 @@ def test_a_connector_without_an_address_opens_an_incident_and_reaches_nobody(
     assert found.ready_tasks == [] and found.status == "waiting" and "answer" not in found.data
 
 
+@pytest.mark.parametrize("settings", [{"connectors": {"civil_registry": {"base_url": address}}}
+                                      for address in ("registry.gov.example/api", "ftp://registry.gov.example",
+                                                      "http://registry.gov.example:port")], indirect=True)
+def test_an_address_that_is_no_url_is_an_incident_not_an_answer(client: TestClient, tokens: Tokens,
+                                                                 runtime: Runtime) -> None:
+    model = with_fallback("lookup", spiff_operator("civil_registry/person_by_national_code",
+                                                   {"national_code": "national_code"}))
+    assert deploy(client, tokens, model).status_code == 201
+
+    found = case(runtime, start(client, tokens, "lookup", {"national_code": "0013542419"}))
+
+    assert found.ready_tasks == []
+    assert [i.kind for i in found.incidents] == ["not-configured"]
+    assert "0013542419" not in found.incidents[0].message
+
+
 def test_the_analyst_is_told_before_deploying(runtime: Runtime) -> None:
     model = with_fallback("lookup", spiff_operator("civil_registry/person_by_national_code",
                                                    {"national_code": "national_code"}))
