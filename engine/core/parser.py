@@ -42,6 +42,10 @@ class ParkingServiceTask(ServiceTask):  # type: ignore[misc]
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.retry = retry or RetryPolicy()
         self.output_targets = output_targets
+        if output_targets and not kwargs.get("result_variable"):
+            # Mappings say what to keep of the answer; SpiffWorkflow would also keep all of
+            # it under a made-up name, personal fields the model never asked for included.
+            self.result_variable = ""
 
     def _execute(self, my_task: Any) -> None:
         params = {

@@ -82,6 +82,20 @@ def test_mapped_inputs_are_evaluated_and_outputs_read_the_answer(
     assert "first_name" not in found.data and "postal_code" not in found.data
 
 
+def test_without_a_result_variable_only_what_the_mappings_set_is_kept(
+        client: TestClient, tokens: Tokens, runtime: Runtime) -> None:
+    task = service_task(f'<zeebe:taskDefinition type="{PERSON}" /><zeebe:ioMapping>'
+                        '<zeebe:input source="=prefix + rest" target="national_code" />'
+                        '<zeebe:output source="=first_name" target="first_name" /></zeebe:ioMapping>')
+    assert deploy(client, tokens, process(task)).status_code == 201
+
+    found = case(runtime, start(client, tokens, "mapped", DATA))
+
+    assert found.status == "completed"
+    assert set(found.data) - set(DATA) == {"first_name"}
+    assert found.data["first_name"] == "علی"
+
+
 @pytest.mark.parametrize("task, params", [
     (service_task('<zeebe:taskDefinition type="archive-document" />'
                   '<zeebe:ioMapping><zeebe:input source="=string(year) + &quot;/&quot; + serial" target="path" />'
