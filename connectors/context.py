@@ -9,7 +9,7 @@ the agency can drop a duplicate.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from urllib.parse import quote
 
 import httpx
@@ -36,11 +36,32 @@ def header_value(value: str) -> str:
     return quote(value, safe=_SAFE)
 
 
+def owned_secrets(connector_id: str, secrets: Mapping[str, str], connector_ids: Collection[str] = ()) -> dict[str, str]:
+    """The secrets connector `connector_id` may read: those named ``<id>_...``, names in lower case.
+
+    Ids may overlap (``tax`` and ``tax_office``): a name that starts with a longer installed
+    id (``tax_office_token``) belongs to that connector alone, never to the shorter one.
+    This is the one rule; the engine and the authors' test kit both apply it through
+    `make_context`, so a connector that passes its tests reads the same secrets in production.
+    """
+    own = f"{connector_id.lower()}_"
+    longer = [f"{other.lower()}_" for other in connector_ids
+              if len(other) > len(connector_id) and f"{other.lower()}_".startswith(own)]
+    found: dict[str, str] = {}
+    for name, value in secrets.items():
+        key = name.lower()
+        if key.startswith(own) and not any(key.startswith(prefix) for prefix in longer):
+            found[key] = value
+    return found
+
+
 def make_context(*, timeout: float, case_id: str, purpose: str, idempotency_key: str,
                  end_user: str | None = None, attempt: int = 1,
                  base_headers: Mapping[str, str] | None = None,
                  transport: httpx.BaseTransport | None = None,
+                 connector_id: str = "",
                  secrets: Mapping[str, str] | None = None,
+                 connector_ids: Collection[str] = (),
                  logger: logging.Logger | None = None) -> ConnectorContext:
     """A `ConnectorContext` whose client sends the context headers on every request.
 
@@ -55,7 +76,10 @@ def make_context(*, timeout: float, case_id: str, purpose: str, idempotency_key:
         attempt: 1 on the first try.
         base_headers: further headers (an API key header, say); the context headers win.
         transport: where requests go instead of the network (tests, the embedded sandbox).
-        secrets: secrets by name, for `ctx.secret(name)`.
+        connector_id: the connector the call is for; required when `secrets` are given.
+        secrets: every secret there is, by name; the context holds only those
+            `owned_secrets` gives `connector_id`, for `ctx.secret(name)`.
+        connector_ids: every installed connector id, so overlapping ids keep their own secrets.
         logger: where the operation logs; defaults to ``panjereh.connectors``.
 
     The caller closes `ctx.http` when the call is over.
@@ -64,6 +88,8 @@ def make_context(*, timeout: float, case_id: str, purpose: str, idempotency_key:
         raise ValueError("timeout must be positive")
     if attempt < 1:
         raise ValueError("attempt counts from 1")
+    if secrets and not connector_id:
+        raise ValueError("secrets are handed to a named connector only: pass connector_id")
     headers = httpx.Headers({"User-Agent": f"Panjereh (connector API {API_VERSION})"})
     headers.update(base_headers or {})
     # Set one by one: httpx.Headers replaces case-insensitively, so a base header cannot
@@ -86,4 +112,4 @@ def make_context(*, timeout: float, case_id: str, purpose: str, idempotency_key:
     return ConnectorContext(
         http=client, case_id=case_id, purpose=purpose, end_user=end_user or None, attempt=attempt,
         idempotency_key=idempotency_key, logger=logger or logging.getLogger("panjereh.connectors"),
-        secrets=dict(secrets or {}))
+        secrets=owned_secrets(connector_id, secrets or {}, connector_ids), connector_id=connector_id)

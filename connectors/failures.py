@@ -19,6 +19,13 @@ from connectors.sdk import ConnectorError
 # An agency asking for more than an hour is down for our purposes; backoff takes over.
 MAX_RETRY_AFTER = 3600.0
 
+# Failures only an operator can fix: the call was never made (no address, no secret, no such
+# connector) or its answer cannot enter a case. Trying again cannot help, and they say nothing
+# about the citizen, so a process model must never see them as an answer: the engine opens an
+# incident at once, whether or not the error says it is retryable.
+INCIDENT_CODES = frozenset({"not-configured", "secret-missing", "unknown-operation", "result-too-large",
+                            "result-too-deep"})
+
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), capped; None if absent or unreadable."""
@@ -68,10 +75,15 @@ def from_http_error(error: httpx.HTTPError) -> ConnectorError:
         host = error.request.url.host
     except RuntimeError:  # an error raised before any request existed
         host = "the agency"
+    if isinstance(error, httpx.UnsupportedProtocol):
+        # The address itself is unusable (no scheme, an empty setting): the operator's to fix,
+        # and never something the agency said.
+        return ConnectorError("not-configured", f"the connector's address is not an http(s) URL ({error}); check "
+                              "its base_url setting")
     if isinstance(error, httpx.TimeoutException):
         return ConnectorError("agency-timeout", f"{host} did not answer in time ({type(error).__name__})",
                               retryable=True)
-    if isinstance(error, httpx.TransportError) and not isinstance(error, httpx.UnsupportedProtocol):
+    if isinstance(error, httpx.TransportError):
         return ConnectorError("agency-unreachable", f"could not reach {host} ({type(error).__name__})",
                               retryable=True)
     return ConnectorError("agency-request-failed", f"the request to {host} failed ({type(error).__name__})")

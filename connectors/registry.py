@@ -25,6 +25,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from connectors.failures import from_http_error
+from connectors.limits import ResultLimits, check_depth, check_result
 from connectors.sdk import API_VERSION, Connector, ConnectorContext, ConnectorError, operation_mark
 
 GROUP = "panjereh.connectors"
@@ -55,6 +56,8 @@ class Operation:
     result_model: type[BaseModel]
     personal_fields: tuple[str, ...]
     handler: Handler | None = field(default=None, repr=False, compare=False)
+    connector: Connector | None = field(default=None, repr=False, compare=False)
+    limits: ResultLimits = field(default_factory=ResultLimits, compare=False)
 
     @property
     def id(self) -> str:
@@ -82,14 +85,22 @@ class Operation:
         """Validate the parameters, run the operation, validate its result and return it as JSON data.
 
         Raises:
-            ConnectorError: ``bad-params`` (not retryable) when the parameters do not fit,
-                ``bad-result`` (retryable) when the answer does not fit the result model,
-                the operation's own errors, and HTTP failures translated by
+            ConnectorError: ``not-configured`` before anything is sent when a setting the
+                connector requires is unset, ``bad-params`` (not retryable) when the
+                parameters do not fit, ``bad-result`` (retryable) when the answer does not
+                fit the result model, ``result-too-large`` / ``result-too-deep`` when it is
+                over `limits`, the operation's own errors, and HTTP failures translated by
                 `connectors.failures`. Any other exception is a bug in the connector and
                 propagates as it is.
         """
         if self.handler is None:
             raise ConnectorError("connector-failed", f"{self.id} is not bound to a loaded connector")
+        unset = self.unset_settings()
+        if unset:
+            # Checked before the call: a connector without its agency's address would
+            # otherwise send the citizen's data to wherever an empty setting leads.
+            raise ConnectorError("not-configured", f"connector '{self.connector_id}' is not configured: set "
+                                 + ", ".join(unset))
         problems = self._unknown_params(raw_params)
         params: BaseModel | None = None
         try:
@@ -102,6 +113,17 @@ class Operation:
             answer = self.handler(ctx, params)
         except httpx.HTTPError as error:
             raise from_http_error(error) from error
+        except httpx.InvalidURL as error:
+            # The message may quote the URL, and with it a citizen's national code: not repeated.
+            raise ConnectorError("not-configured", f"{self.id}: the connector's address is not a valid URL; check "
+                                 "its base_url setting") from error
+        except RecursionError as error:
+            # What parsing an answer nested thousands of levels deep ends in (json, lxml, pydantic).
+            raise ConnectorError("result-too-deep", f"{self.id} could not read the agency's answer: it is nested "
+                                 "too deeply") from error
+        # The answer's shape is checked before pydantic walks it: a deeply nested answer
+        # would otherwise end in a RecursionError deep inside validation or serialization.
+        check_depth(self.id, answer, self.limits)
         try:
             # Validate again even when the answer is already a result model: it may have
             # been built with model_construct() or mutated after validation.
@@ -110,7 +132,14 @@ class Operation:
         except ValidationError as error:
             raise ConnectorError("bad-result", f"{self.id} answered something its result model refuses: "
                                  + "; ".join(describe_errors(error)), retryable=True) from error
-        return result.model_dump(mode="json", by_alias=True)
+        dumped: dict[str, Any] = result.model_dump(mode="json", by_alias=True)
+        check_result(self.id, dumped, self.limits)
+        return dumped
+
+    def unset_settings(self) -> list[str]:
+        """The environment variables an operator must still set before this operation can be called."""
+        missing = self.connector.missing_settings() if self.connector is not None else []
+        return [f"PANJEREH_CONNECTORS__{self.connector_id.upper()}__{name.upper()}" for name in missing]
 
     def _unknown_params(self, raw: Mapping[str, Any]) -> list[str]:
         # Parameters the model does not declare are refused rather than ignored: a typo in a
@@ -135,6 +164,8 @@ class Registry:
     problems: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     """Connector ids left out on purpose by the allow or deny list."""
+    installed: set[str] = field(default_factory=set)
+    """Every connector id an installed package registers, loaded or not."""
 
     def get(self, operation_id: str) -> Operation | None:
         """The operation ``connector_id/name``, or None when it is not installed."""
@@ -143,7 +174,8 @@ class Registry:
 
 def load_registry(*, allow: Collection[str] | None = None, deny: Collection[str] = (),
                   config: Mapping[str, Mapping[str, str]] | None = None,
-                  entry_points: Iterable[metadata.EntryPoint] | None = None) -> Registry:
+                  entry_points: Iterable[metadata.EntryPoint] | None = None,
+                  limits: ResultLimits | None = None) -> Registry:
     """Discover, check and start the installed connectors.
 
     Args:
@@ -151,10 +183,12 @@ def load_registry(*, allow: Collection[str] | None = None, deny: Collection[str]
         deny: connector ids never to load, even when allowed.
         config: settings per connector id, handed to the connector's constructor.
         entry_points: what to load instead of the installed entry points (tests).
+        limits: how big and deep an answer may be; the defaults of `ResultLimits` otherwise.
     """
     registry = Registry()
     found = [ep for ep in (metadata.entry_points(group=GROUP) if entry_points is None else entry_points)
              if ep.group == GROUP]
+    registry.installed = {ep.name for ep in found}
     counts = Counter(ep.name for ep in found)
     for name in sorted(name for name, count in counts.items() if count > 1):
         values = sorted(ep.value for ep in found if ep.name == name)
@@ -166,7 +200,7 @@ def load_registry(*, allow: Collection[str] | None = None, deny: Collection[str]
         if ep.name in deny or (allow is not None and ep.name not in allow):
             registry.excluded.append(ep.name)
             continue
-        _load(registry, ep, config or {})
+        _load(registry, ep, config or {}, limits or ResultLimits())
     for name in sorted(set(allow or ()) - set(counts)):
         _skip(registry, name, "is on the allow list but no installed package registers it")
     return registry
@@ -177,7 +211,8 @@ def _skip(registry: Registry, name: str, reason: str, *, exc_info: bool = False)
     registry.problems.append(f"{name}: {reason}")
 
 
-def _load(registry: Registry, ep: metadata.EntryPoint, config: Mapping[str, Mapping[str, str]]) -> None:
+def _load(registry: Registry, ep: metadata.EntryPoint, config: Mapping[str, Mapping[str, str]],
+          limits: ResultLimits) -> None:
     try:
         loaded = ep.load()
     except Exception as error:  # a broken plugin must never stop the others
@@ -198,13 +233,19 @@ def _load(registry: Registry, ep: metadata.EntryPoint, config: Mapping[str, Mapp
         _skip(registry, ep.name, f"failed to start: {type(error).__name__}: {error}", exc_info=True)
         return
     registry.connectors[ep.name] = connector
+    missing = connector.missing_settings()
+    if missing:
+        # Loaded all the same, so models using it deploy; its calls open incidents until set.
+        log.warning("connector %s is not configured (%s): its calls open incidents until it is", ep.name,
+                    ", ".join(missing))
     for op in operations:
-        registry.operations[op.id] = bind(op, connector)
+        registry.operations[op.id] = bind(op, connector, limits)
 
 
-def bind(op: Operation, connector: Connector) -> Operation:
+def bind(op: Operation, connector: Connector, limits: ResultLimits | None = None) -> Operation:
     """`op` with its handler: the method of that name on `connector`."""
-    return dataclasses.replace(op, handler=getattr(connector, op.name))
+    return dataclasses.replace(op, handler=getattr(connector, op.name), connector=connector,
+                               limits=limits or ResultLimits())
 
 
 def inspect_connector(cls: object, expected_id: str | None = None) -> tuple[list[Operation], list[str]]:
@@ -225,6 +266,9 @@ def inspect_connector(cls: object, expected_id: str | None = None) -> tuple[list
     agency = getattr(cls, "agency", None)
     if not isinstance(agency, str) or not agency:
         problems.append("agency must be a non-empty agency code")
+    requires = getattr(cls, "requires", None)
+    if not (isinstance(requires, tuple) and all(isinstance(name, str) and name for name in requires)):
+        problems.append(f"requires {requires!r} must be a tuple of setting names, e.g. ('base_url',)")
     operations: list[Operation] = []
     for name in sorted(dir(cls)):
         if name.startswith("__"):

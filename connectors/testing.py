@@ -40,15 +40,17 @@ def _no_http(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"the test expected no HTTP request, but the connector sent {request.method} {request.url}")
 
 
-def connector_context(handler: Handler | None = None, *, case_id: str = "case-test", purpose: str = "test",
-                      end_user: str | None = None, attempt: int = 1, idempotency_key: str = "test-idempotency-key",
-                      secrets: Mapping[str, str] | None = None, timeout: float = 5.0,
-                      logger: logging.Logger | None = None) -> ConnectorContext:
+def connector_context(handler: Handler | None = None, *, connector_id: str = "", case_id: str = "case-test",
+                      purpose: str = "test", end_user: str | None = None, attempt: int = 1,
+                      idempotency_key: str = "test-idempotency-key", secrets: Mapping[str, str] | None = None,
+                      timeout: float = 5.0, logger: logging.Logger | None = None) -> ConnectorContext:
     """A context like the engine's, whose requests go to `handler` instead of the network.
 
     `handler` takes an ``httpx.Request`` and returns an ``httpx.Response`` (a `FakeAgency`
-    does); without one, any request fails the test. Close ``ctx.http`` when done, or use
-    the ``connector_kit`` fixture, which does.
+    does); without one, any request fails the test. `secrets` are filtered for
+    `connector_id` exactly as in production: the context keeps only names starting with
+    ``<connector_id>_`` (so `connector_id` is required with them). Close ``ctx.http`` when
+    done, or use the ``connector_kit`` fixture, which does.
     """
     import httpx
 
@@ -56,13 +58,14 @@ def connector_context(handler: Handler | None = None, *, case_id: str = "case-te
 
     return make_context(timeout=timeout, transport=httpx.MockTransport(handler or _no_http), case_id=case_id,
                         purpose=purpose, end_user=end_user, attempt=attempt, idempotency_key=idempotency_key,
-                        secrets=secrets, logger=logger)
+                        connector_id=connector_id, secrets=secrets, logger=logger)
 
 
 def run_operation(connector_cls: type[Connector], operation: str, params: Mapping[str, Any],
                   handler: Handler | None = None, *, config: Mapping[str, str] | None = None,
                   **context: Any) -> dict[str, Any]:
-    """Run one operation the way the engine does: contract checked, parameters and result validated.
+    """Run one operation the way the engine does: contract checked, required settings present,
+    secrets filtered by the connector's id, parameters and result validated.
 
     Returns the result as the process would receive it (JSON data). A `ConnectorError`
     propagates, so test failures with ``pytest.raises(ConnectorError)``. Keyword arguments
@@ -80,7 +83,7 @@ def run_operation(connector_cls: type[Connector], operation: str, params: Mappin
     if operation not in found:
         raise AssertionError(f"{connector_cls.__name__} has no operation {operation!r}; it has {sorted(found)}")
     op = bind(found[operation], connector_cls(dict(config or {})))
-    ctx = connector_context(handler, **context)
+    ctx = connector_context(handler, connector_id=connector_cls.id, **context)
     try:
         return op.call(ctx, params)
     finally:

@@ -11,8 +11,9 @@ from engine.services.runtime import Runtime
 
 def build_app(runtime: Runtime) -> FastAPI:
     app = create_app(runtime)
-    if runtime.settings.sandbox:
-        # The simulated agencies, so the demo fetches people and addresses with no network.
+    if runtime.settings.sandbox_enabled:
+        # The simulated agencies, so the demo fetches people and addresses with no network;
+        # development only, since their synthetic people would answer for real citizens.
         from connectors.sandbox.app import create_sandbox_app
 
         app.mount("/sandbox", create_sandbox_app())

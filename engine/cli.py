@@ -51,6 +51,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from engine.app import build_app
 
     settings = get_settings()
+    # The address actually served is the one this server's own links and embedded agencies
+    # are reached at (unless PANJEREH_PUBLIC_URL says otherwise), so it goes into the settings.
+    settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
     runtime = build_runtime(settings)
     if settings.deploy_processes_on_start:
         for outcome in deploy_catalogue(runtime, settings.processes_dir):
@@ -60,7 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if isinstance(runtime.dispatch, InlineDispatcher):
         runtime.dispatch.start()
-    host, port = args.host or settings.host, args.port or settings.port
+    host, port = settings.host, settings.port
     print(f"Panjereh is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", flush=True)
     # The client address of every rate limit is worked out by the app from PANJEREH_TRUSTED_PROXIES
     # alone; uvicorn's own X-Forwarded-For handling (on by default, trusting loopback and whatever

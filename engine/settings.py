@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     secrets: dict[str, SecretStr] = Field(
         default_factory=lambda: {"sms_api_key": SecretStr(SANDBOX_SMS_KEY)},
         description="PANJEREH_SECRETS__NAME=value; the default SMS key is the simulated gateway's")
-    sandbox: bool = Field(True, description="serve the simulated agencies under /sandbox (embedded demo)")
+    sandbox: bool | None = Field(
+        None, description="serve the simulated agencies under /sandbox and use them as the default addresses of "
+                          "the connectors they simulate; on by default in development, refused elsewhere")
     public_url: str = ""
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -83,25 +85,49 @@ class Settings(BaseSettings):
         if self.environment != "development" and any(
                 v.get_secret_value() == SANDBOX_SMS_KEY for v in self.secrets.values()):
             raise ValueError("PANJEREH_SECRETS__SMS_API_KEY must be the real gateway's key outside development")
+        if self.environment != "development" and self.sandbox:
+            # Synthetic people answering sign-in checks and lookups in a live service would
+            # be a business answer nobody gave.
+            raise ValueError("PANJEREH_SANDBOX serves simulated agencies with synthetic data; it can be on only "
+                             "when PANJEREH_ENVIRONMENT is development")
         return self
 
     @property
+    def sandbox_enabled(self) -> bool:
+        """Whether the simulated agencies are served (and are the default addresses): development only."""
+        return self.environment == "development" and self.sandbox is not False
+
+    @property
     def base_url(self) -> str:
-        """Where this server is reached; the embedded simulated agencies live under it."""
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        """Where this server is reached: `public_url`, else the address it serves on.
+
+        A wildcard bind address (``0.0.0.0``, ``::``) is no address to call, so the loopback
+        address of the same family stands in: the server calls its own embedded agencies.
+        """
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(  # noqa: S104 - mapped away
+            self.host.strip(), self.host.strip())
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     def connector_config(self, connector_id: str) -> dict[str, str]:
-        """A connector's settings; without any, it talks to its simulated agency under /sandbox."""
-        configured = {k.lower(): v for k, v in self.connectors.get(connector_id.upper(),
-                                                                   self.connectors.get(connector_id, {})).items()}
-        return {"base_url": f"{self.base_url}/sandbox/{connector_id.replace('_', '-')}", **configured}
+        """A connector's settings (`PANJEREH_CONNECTORS__<ID>__<NAME>`), names in lower case.
 
-    def connector_secrets(self, connector_id: str) -> dict[str, str]:
-        """The secrets one connector may read: those named after it (`sms_api_key` for `sms`),
-        so a plugin never sees another agency's credentials."""
-        prefix = f"{connector_id.lower()}_"
-        return {name.lower(): value.get_secret_value() for name, value in self.secrets.items()
-                if name.lower().startswith(prefix)}
+        In development, a connector the sandbox simulates talks to it when no address is
+        set. Nowhere else is an address made up: a connector without one is not called.
+        """
+        configured = {name.lower(): value for key, section in self.connectors.items()
+                      if key.lower() == connector_id.lower() for name, value in section.items()}
+        if self.sandbox_enabled and not configured.get("base_url"):
+            # Imported here: the sandbox package loads its web app, which only development needs.
+            from connectors.sandbox.settings import simulated_address
+
+            simulated = simulated_address(f"{self.base_url}/sandbox", connector_id)
+            if simulated:
+                configured["base_url"] = simulated
+        return configured
 
     @property
     def effective_database_url(self) -> str:

@@ -37,5 +37,5 @@ class BusinessRegistry(Connector):
                       "en": "Business registry: company by legal ID"},
                fields=("name", "registered_at", "status", "managers"))
     def company_by_legal_id(self, ctx: ConnectorContext, params: CompanyQuery) -> Company:
-        response = request(ctx, "GET", f"{self.config['base_url']}/companies/{params.legal_id}")
+        response = request(ctx, "GET", f"{self.setting('base_url')}/companies/{params.legal_id}")
         return Company.model_validate(response.json())

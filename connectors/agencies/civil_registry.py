@@ -33,5 +33,5 @@ class CivilRegistry(Connector):
     @operation(title={"fa": "ثبت احوال: مشخصات فرد با کد ملی", "en": "Civil registry: person by national code"},
                fields=("first_name", "last_name", "father_name", "birth_date", "gender", "alive", "postal_code"))
     def person_by_national_code(self, ctx: ConnectorContext, params: PersonQuery) -> Person:
-        response = request(ctx, "GET", f"{self.config['base_url']}/persons/{params.national_code}")
+        response = request(ctx, "GET", f"{self.setting('base_url')}/persons/{params.national_code}")
         return Person.model_validate(response.json())

@@ -28,5 +28,5 @@ class MobileRegistry(Connector):
                       "en": "Mobile ownership: does this number belong to this national code"},
                fields=("match",))
     def owns_mobile(self, ctx: ConnectorContext, params: OwnershipQuery) -> Ownership:
-        response = request(ctx, "POST", f"{self.config['base_url']}/ownership", json=params.model_dump())
+        response = request(ctx, "POST", f"{self.setting('base_url')}/ownership", json=params.model_dump())
         return Ownership.model_validate(response.json())

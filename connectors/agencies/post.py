@@ -77,7 +77,7 @@ class NationalPost(Connector):
                fields=("province", "city", "street", "alley", "plaque", "floor", "unit"))
     def address_by_postal_code(self, ctx: ConnectorContext, params: AddressQuery) -> Address:
         try:
-            response = ctx.http.post(f"{self.config['base_url']}/soap", content=_envelope(params.postal_code),
+            response = ctx.http.post(f"{self.setting('base_url')}/soap", content=_envelope(params.postal_code),
                                      headers={"Content-Type": "text/xml; charset=utf-8",
                                               "SOAPAction": f'"{POST}#GetAddressByPostalCode"'})
         except httpx.HTTPError as error:

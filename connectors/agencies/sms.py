@@ -27,6 +27,6 @@ class SmsGateway(Connector):
     @operation(title={"fa": "پیامک: فرستادن پیام کوتاه", "en": "SMS: send a text message"})
     def send(self, ctx: ConnectorContext, params: Outgoing) -> Accepted:
         key = self.config.get("api_key") or ctx.secret("sms_api_key")
-        response = request(ctx, "POST", f"{self.config['base_url']}/messages", json=params.model_dump(),
+        response = request(ctx, "POST", f"{self.setting('base_url')}/messages", json=params.model_dump(),
                            headers={"Authorization": f"Bearer {key}"})
         return Accepted.model_validate(response.json())

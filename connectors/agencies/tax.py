@@ -32,5 +32,5 @@ class TaxOffice(Connector):
                       "en": "Tax office: tax status by national code or legal ID"},
                fields=("registered", "debt_rial", "clearance"))
     def taxpayer_status(self, ctx: ConnectorContext, params: TaxpayerQuery) -> TaxStatus:
-        response = request(ctx, "GET", f"{self.config['base_url']}/taxpayers/{params.taxpayer_id}")
+        response = request(ctx, "GET", f"{self.setting('base_url')}/taxpayers/{params.taxpayer_id}")
         return TaxStatus.model_validate(response.json())

@@ -27,6 +27,17 @@ SERVICES: dict[str, str] = {
 Milliseconds = Annotated[float, Field(ge=0, le=60_000)]
 
 
+def simulated_address(sandbox_url: str, connector_id: str) -> str | None:
+    """Where the sandbox served at `sandbox_url` answers for connector `connector_id`, or None
+    when it simulates no such agency (a third party's connector has no stand-in)."""
+    return simulated_config(sandbox_url).get(connector_id, {}).get("base_url")
+
+
+def simulated_config(sandbox_url: str) -> dict[str, dict[str, str]]:
+    """Connector settings pointing every simulated agency at the sandbox served at `sandbox_url`."""
+    return {service: {"base_url": f"{sandbox_url.rstrip('/')}{prefix}"} for service, prefix in SERVICES.items()}
+
+
 class Behaviour(BaseModel):
     """What one agency does to a request besides answering it."""
 

@@ -87,13 +87,25 @@ class ConnectorContext:
     idempotency_key: str
     logger: logging.Logger
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    connector_id: str = ""
 
     def secret(self, name: str) -> str:
-        """The secret called `name`; a non-retryable ``secret-missing`` error when it is not set."""
-        value = self.secrets.get(name)
-        if not value:
-            raise ConnectorError("secret-missing", f"the secret '{name}' is not configured")
-        return value
+        """The secret called `name` (any case); a ``secret-missing`` error when it is not set.
+
+        A connector is handed only the secrets named after it: ``<id>_...``, set as
+        ``PANJEREH_SECRETS__<ID>_...``. A missing secret is an operator's problem, so the
+        engine opens an incident rather than retrying or telling the process model.
+        """
+        value = self.secrets.get(name.lower())
+        if value:
+            return value
+        prefix = f"{self.connector_id}_"
+        if self.connector_id and not name.lower().startswith(prefix):
+            raise ConnectorError("secret-missing", f"connector '{self.connector_id}' is handed only secrets whose "
+                                 f"names start with '{prefix}' (PANJEREH_SECRETS__{prefix.upper()}...); "
+                                 f"'{name}' never reaches it")
+        raise ConnectorError("secret-missing", f"the secret '{name}' is not configured"
+                             + (f" (set PANJEREH_SECRETS__{name.upper()})" if self.connector_id else ""))
 
 
 class Connector:
@@ -107,16 +119,25 @@ class Connector:
     title: ClassVar[dict[str, str]]
     agency: ClassVar[str]
     api_version: ClassVar[int] = API_VERSION
+    requires: ClassVar[tuple[str, ...]] = ("base_url",)
+    """Settings without which no call can be made; the engine does not call the connector
+    while one is unset. Most connectors need the agency's address; one that needs none
+    declares ``requires = ()``."""
 
     def __init__(self, config: Mapping[str, str]) -> None:
         self.config: Mapping[str, str] = dict(config)
 
     def setting(self, name: str) -> str:
-        """The configured value `name` (e.g. ``base_url``); a non-retryable ``config-missing`` error when unset."""
+        """The configured value `name` (e.g. ``base_url``); a ``not-configured`` error when unset."""
         value = self.config.get(name)
         if not value:
-            raise ConnectorError("config-missing", f"connector '{self.id}' has no '{name}' setting")
+            raise ConnectorError("not-configured", f"connector '{self.id}' has no '{name}' setting "
+                                 f"(PANJEREH_CONNECTORS__{self.id.upper()}__{name.upper()})")
         return value
+
+    def missing_settings(self) -> list[str]:
+        """The names in `requires` that have no value."""
+        return [name for name in self.requires if not self.config.get(name)]
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,8 @@
 
 - Input/output mappings (`camunda:inputOutput`, `zeebe:ioMapping`) on tasks become the
   task's pre- and post-scripts (`spiffworkflow:preScript`/`postScript`): an input is set
-  before the task runs, an output after it completes. On service tasks the inputs are the
-  connector's parameters (engine/core/bindings.py) and are left to the binding.
-- Service implementations: an external-task topic or a `zeebe:taskDefinition` type naming
-  an installed connector operation (`agency/operation`) is a binding; Java classes,
-  delegate expressions, other topics and bare service tasks need a connector bound.
+  before the task runs, an output after it completes. Service tasks are the exception:
+  their bindings and mappings are the call itself (`engine.bpmn.service_tasks`).
 - `candidateGroups` (and Camunda 8's `assignmentDefinition`) put a task that is in no lane
   into a lane of that name: lanes are how work reaches an agency's staff.
 - Call and decision targets written the Camunda 8 way are read into the BPMN attributes.
@@ -28,7 +25,8 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ASYNC = ("asyncBefore", "asyncAfter", "exclusive", "jobPriority", "taskPriority", "async")
 
 
-def _extension_root(node: etree._Element) -> etree._Element:
+def extension_root(node: etree._Element) -> etree._Element:
+    """The element's `bpmn:extensionElements`, created where the schema puts it when missing."""
     found = node.find(f"{BPMN}extensionElements")
     if found is None:
         found = etree.Element(f"{BPMN}extensionElements")
@@ -40,8 +38,9 @@ def _extension_root(node: etree._Element) -> etree._Element:
     return found
 
 
-def _add_script(node: etree._Element, tag: str, lines: list[str]) -> None:
-    extensions = _extension_root(node)
+def add_script(node: etree._Element, tag: str, lines: list[str]) -> None:
+    """Add `lines` to the element's pre- or post-script (`tag`): before a pre-script, after a post-script."""
+    extensions = extension_root(node)
     existing = extensions.find(f"{SPIFF}{tag}")
     if existing is None:
         existing = etree.SubElement(extensions, f"{SPIFF}{tag}", nsmap={"spiffworkflow": SPIFF_NS})
@@ -52,7 +51,7 @@ def _add_script(node: etree._Element, tag: str, lines: list[str]) -> None:
         f"{before}\n{script}" if before else script)
 
 
-def _camunda_value(node: etree._Element) -> str:
+def camunda_value(node: etree._Element) -> str:
     """Python for one Camunda parameter: text, list, map or script."""
     nested = [c for c in node if isinstance(c.tag, str)]
     if not nested:
@@ -61,9 +60,9 @@ def _camunda_value(node: etree._Element) -> str:
     inner = nested[0]
     kind = local(inner)
     if kind == "list":
-        return "[" + ", ".join(_camunda_value(v) for v in inner if isinstance(v.tag, str)) + "]"
+        return "[" + ", ".join(camunda_value(v) for v in inner if isinstance(v.tag, str)) + "]"
     if kind == "map":
-        return "{" + ", ".join(f"{e.get('key', '')!r}: {_camunda_value(e)}" for e in inner
+        return "{" + ", ".join(f"{e.get('key', '')!r}: {camunda_value(e)}" for e in inner
                                if isinstance(e.tag, str)) + "}"
     if kind == "script":
         script_format = (inner.get("scriptFormat") or "").lower()
@@ -74,7 +73,7 @@ def _camunda_value(node: etree._Element) -> str:
     raise ExpressionProblem(f"parameter form camunda:{kind} is not supported")
 
 
-def _mappings(ctx: ImportContext, node: etree._Element, is_service: bool) -> None:
+def _mappings(ctx: ImportContext, node: etree._Element) -> None:
     extensions = node.find(f"{BPMN}extensionElements")
     if extensions is None:
         return
@@ -84,8 +83,6 @@ def _mappings(ctx: ImportContext, node: etree._Element, is_service: bool) -> Non
     for parameter in extensions.iterfind(f"{CAMUNDA}inputOutput/*"):
         name = parameter.get("name", "")
         is_input = local(parameter) == "inputParameter"
-        if is_input and is_service:
-            continue
         if not _IDENTIFIER.match(name):
             # Camunda allows any text as a local variable's name; a script can never read such
             # a variable, so leaving it out changes nothing that runs.
@@ -93,7 +90,7 @@ def _mappings(ctx: ImportContext, node: etree._Element, is_service: bool) -> Non
                      "it is not set")
             continue
         try:
-            value = _camunda_value(parameter)
+            value = camunda_value(parameter)
         except ExpressionProblem as err:
             ctx.mark(node, "unsupported", f"parameter '{name}': {err}")
             continue
@@ -102,8 +99,6 @@ def _mappings(ctx: ImportContext, node: etree._Element, is_service: bool) -> Non
     for mapping in extensions.iterfind(f"{ZEEBE}ioMapping/*"):
         target, source = mapping.get("target", ""), mapping.get("source", "")
         is_input = local(mapping) == "input"
-        if is_input and is_service:
-            continue
         if not _IDENTIFIER.match(target):
             ctx.mark(node, "unsupported", f"mapping target '{target}' is not a plain variable name")
             continue
@@ -117,48 +112,15 @@ def _mappings(ctx: ImportContext, node: etree._Element, is_service: bool) -> Non
                      f"`{target} = {value}`")
     if not (before or after):
         return
-    if local(node) not in TASKS or (is_service and after):
+    if local(node) not in TASKS:
         ctx.mark(node, "needs attention", "input/output mappings on this element are not applied; "
                  "set the variables in a script task next to it")
         return
     if before:
-        _add_script(node, "preScript", before)
+        add_script(node, "preScript", before)
     if after:
-        _add_script(node, "postScript", after)
+        add_script(node, "postScript", after)
     ctx.mark(node, "translated", "; ".join(notes))
-
-
-def _service(ctx: ImportContext, node: etree._Element) -> None:
-    extensions = node.find(f"{BPMN}extensionElements")
-    definition = extensions.find(f"{ZEEBE}taskDefinition") if extensions is not None else None
-    spiff = extensions.find(f"{SPIFF}serviceTaskOperator") if extensions is not None else None
-    topic = node.get(f"{CAMUNDA}topic") if node.get(f"{CAMUNDA}type") == "external" else None
-    if spiff is not None:
-        return
-    if definition is not None and definition.get("type"):
-        kind = definition.get("type", "")
-        source = f"zeebe:taskDefinition type '{kind}'"
-    elif topic:
-        kind = topic
-        source = f"camunda external task topic '{topic}'"
-    else:
-        for attribute in ("class", "delegateExpression", "expression"):
-            value = node.get(f"{CAMUNDA}{attribute}")
-            if value:
-                ctx.mark(node, "needs attention", f"bind a connector: camunda:{attribute} '{value}' is Java code "
-                         "that does not run here; until a connector is bound the task waits for "
-                         "POST /api/v1/service-calls/{id}/complete")
-                return
-        connector = extensions.find(f"{CAMUNDA}connector") if extensions is not None else None
-        what = "a Camunda connector" if connector is not None else "no implementation"
-        ctx.mark(node, "needs attention", f"bind a connector: the task has {what}; until a connector is bound "
-                 "it waits for POST /api/v1/service-calls/{id}/complete")
-        return
-    if "/" in kind:
-        ctx.mark(node, "translated", f"{source} → connector operation '{kind}'")
-    else:
-        ctx.mark(node, "needs attention", f"bind a connector: {source} is not a connector operation "
-                 "(agency/operation); until bound, the task waits for POST /api/v1/service-calls/{id}/complete")
 
 
 def _lane_names(process: etree._Element) -> dict[str, str]:
@@ -256,7 +218,7 @@ def _called(ctx: ImportContext, node: etree._Element) -> None:
             # Camunda 8 puts the whole result in one variable: the value of a single output,
             # or an object of all outputs.
             value = outputs[0] if len(outputs) == 1 else "{" + ", ".join(f"{o!r}: {o}" for o in outputs) + "}"
-            _add_script(node, "postScript", [f"{result} = {value}"])
+            add_script(node, "postScript", [f"{result} = {value}"])
             note += f", its result in '{result}'"
         ctx.mark(node, "translated", note)
     subscription = extensions.find(f"{ZEEBE}subscription")
@@ -274,10 +236,9 @@ def apply(ctx: ImportContext) -> None:
             kind = local(node)
             if kind in TASKS or kind in {"startEvent", "endEvent", "intermediateCatchEvent",
                                          "intermediateThrowEvent", "boundaryEvent", "receiveTask"}:
-                _mappings(ctx, node, kind == "serviceTask")
+                if kind != "serviceTask":
+                    _mappings(ctx, node)
                 _notes(ctx, node)
-            if kind == "serviceTask":
-                _service(ctx, node)
             if kind in {"userTask", "manualTask"}:
                 parent = node.getparent()
                 _assignment(ctx, node, process if parent is process else None, lanes)

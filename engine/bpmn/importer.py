@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from engine.bpmn import expression_sites, extensions, reusables, structure
+from engine.bpmn import expression_sites, extensions, reusables, service_tasks, structure
 from engine.bpmn.context import BPMN, FLOW_NODES, ImportContext, is_bpmn, local
 from engine.bpmn.decisions import translate_decisions
 from engine.bpmn.dialect import detect
@@ -72,6 +72,7 @@ def import_document(doc: Document, report: Report, outputs: dict[str, list[str]]
     report.files.append(FileInfo(doc.name, doc.kind, origin.dialect, origin.exporter, origin.exporter_version,
                                  runnable))
     reusables.apply(ctx)
+    service_tasks.apply(ctx)
     extensions.apply(ctx)
     _loops(ctx)
     expression_sites.apply(ctx)

@@ -16,8 +16,9 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser, SpiffTaskParser
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask
+from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
-from engine.core.bindings import camunda_binding
+from engine.core.bindings import RetryPolicy, RetryProblem, output_targets, retry_policy
 from engine.core.event_subprocesses import EventStart, EventStartParser
 from engine.core.joins import EngineParallelGateway
 
@@ -25,10 +26,26 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 PENDING_CALL = "pending_call"
+ANSWER = "service_answer"
 
 
 class ParkingServiceTask(ServiceTask):  # type: ignore[misc]
-    """A service task that records its call and waits for the service layer."""
+    """A service task that records its call and waits for the service layer.
+
+    Its output mappings (Camunda 7 and 8; `output_targets` names what they set) run as the
+    post-script and read the answer's fields by name besides the case's data, as they do
+    in Camunda; of the answer's fields, only those the mappings assign stay in the data.
+    """
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, *, retry: RetryPolicy | None = None,
+                 output_targets: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.retry = retry or RetryPolicy()
+        self.output_targets = output_targets
+        if output_targets and not kwargs.get("result_variable"):
+            # Mappings say what to keep of the answer; SpiffWorkflow would also keep all of
+            # it under a made-up name, personal fields the model never asked for included.
+            self.result_variable = ""
 
     def _execute(self, my_task: Any) -> None:
         params = {
@@ -38,21 +55,44 @@ class ParkingServiceTask(ServiceTask):  # type: ignore[misc]
         my_task.internal_data[PENDING_CALL] = {"operation": self.operation_name or "", "params": params}
         return None
 
+    def _on_complete_hook(self, my_task: Any) -> None:
+        answer = my_task.internal_data.pop(ANSWER, None)
+        if self.postscript is not None and self.output_targets and isinstance(answer, dict):
+            before = dict(my_task.data)
+            my_task.data.update(answer)
+            try:
+                self.execute_script(my_task, self.postscript)
+            finally:
+                for name in answer.keys() - set(self.output_targets):
+                    if name in before:
+                        my_task.data[name] = before[name]
+                    else:
+                        my_task.data.pop(name, None)
+            # SpiffBpmnTask's own hook would run the post-script a second time.
+            super(SpiffBpmnTask, self)._on_complete_hook(my_task)
+        else:
+            super()._on_complete_hook(my_task)
+
 
 class ParkingServiceTaskParser(SpiffTaskParser):  # type: ignore[misc]
-    """Reads `spiffworkflow:serviceTaskOperator` when present; a bare service task parks too."""
+    """Reads `spiffworkflow:serviceTaskOperator` (which the importer writes for Camunda
+    models too) and the retry policy; a bare service task parks too."""
 
     def create_task(self) -> Any:
         extensions = self.parse_extensions()
-        operator = extensions.get("serviceTaskOperator") or camunda_binding(self.node) or {}
+        operator = extensions.get("serviceTaskOperator") or {}
+        try:
+            retry = retry_policy(self.node)
+        except RetryProblem as err:
+            raise ValidationException(str(err), node=self.node, file_name=self.filename) from err
         return self.spec_class(
             self.spec,
             self.bpmn_id,
             operation_name=operator.get("name", ""),
             operation_params=operator.get("parameters", {}),
             result_variable=operator.get("resultVariable", ""),
-            retries=operator.get("retries"),
-            retry_backoff_base=operator.get("retryBackoffBase"),
+            retry=retry,
+            output_targets=output_targets(self.node),
             prescript=extensions.get("preScript"),
             postscript=extensions.get("postScript"),
             **self.bpmn_attributes,

@@ -8,7 +8,7 @@ engine, so a restored workflow can never fall back to SpiffWorkflow's plain `eva
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
 
@@ -21,10 +21,11 @@ from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from engine.core.bindings import RetryPolicy
 from engine.core.errors import EngineError, ScriptError, StepLimitExceeded, TaskStateError
 from engine.core.event_subprocesses import uncaught_error
 from engine.core.package import CompiledPackage
-from engine.core.parser import PENDING_CALL, ParkingServiceTask
+from engine.core.parser import ANSWER, PENDING_CALL, ParkingServiceTask
 from engine.core.sandbox import SandboxedEnvironment, SandboxLimits
 from engine.core.serialization import SERIALIZER_VERSION, dump_state, load_state
 from engine.core.workflow import EngineWorkflow
@@ -61,8 +62,7 @@ class ServiceCall:
     operation: str
     params: dict[str, Any]
     result_variable: str
-    retries: int | None = None
-    backoff_base: float | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,6 @@ class Step:
     spec_id: str
     name: str
     kind: str
-
-
-def _number(value: Any, kind: type[int] | type[float]) -> Any:
-    try:
-        return kind(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _running_task(err: BaseException) -> Any:
@@ -234,8 +227,7 @@ class Execution:
             if isinstance(spec, ParkingServiceTask):
                 pending = task.internal_data.get(PENDING_CALL, {})
                 calls.append(ServiceCall(str(task.id), spec.bpmn_id, _title(spec), pending.get("operation", ""),
-                                         pending.get("params", {}), spec.result_variable,
-                                         _number(spec.retries, int), _number(spec.retry_backoff_base, float)))
+                                         pending.get("params", {}), spec.result_variable, spec.retry))
         return calls
 
     @property
@@ -293,6 +285,7 @@ class Execution:
         if task.task_spec.result_variable:
             task.data[task.task_spec.result_variable] = result
         task.internal_data.pop(PENDING_CALL, None)
+        task.internal_data[ANSWER] = result
         try:
             task.complete()
         except EngineError:

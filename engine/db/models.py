@@ -124,6 +124,9 @@ class ServiceCallRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
     backoff_base: Mapped[float] = mapped_column(Float, default=2.0)
+    # Fixed waits in seconds before retry 1, 2, ... (the last repeating), when the model
+    # sets them (Camunda 7's retry time cycle); otherwise backoff is exponential.
+    retry_delays: Mapped[list[float] | None] = mapped_column(JSONType, nullable=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

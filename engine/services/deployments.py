@@ -156,6 +156,11 @@ def _bindings(compiled: CompiledPackage, registry: Registry, report: Report) -> 
                          element_id=binding.element_id)
         for name in sorted(required - set(binding.params)):
             report.error(f"'{binding.operation}' needs the parameter '{name}'", element_id=binding.element_id)
+        unset = operation.unset_settings()
+        if unset:
+            # Deployable: the operator may configure it later. Until then its calls are incidents.
+            report.warning(f"connector '{operation.connector_id}' is not configured here (set {', '.join(unset)}); "
+                           "until it is, each call opens an incident", element_id=binding.element_id)
 
 
 def check(files: Sequence[UploadedFile], settings: Settings,

@@ -98,9 +98,9 @@ def _project(session: Session, instance: Instance, execution: Execution, package
             session.add(ServiceCallRow(id=call.task_id, instance_id=instance.id, spec_id=call.spec_id,
                                        name=call.name, operation=call.operation,
                                        params=json.loads(json.dumps(call.params, default=str)),
-                                       status="waiting", attempts=0,
-                                       max_attempts=(call.retries + 1) if call.retries is not None else 5,
-                                       backoff_base=call.backoff_base or 2.0))
+                                       status="waiting", attempts=0, max_attempts=call.retry.attempts,
+                                       backoff_base=call.retry.backoff_base,
+                                       retry_delays=list(call.retry.delays) or None))
             if not is_manual(call.operation):
                 session.info.setdefault("new_calls", set()).add(call.task_id)
 

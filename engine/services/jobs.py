@@ -11,6 +11,9 @@ while another agency answers:
 3. settle: in a new transaction, only if the row is still ours at this attempt, apply the
    result under the instance's optimistic lock, or schedule a retry (exponential backoff
    with jitter), or throw the connector's error code into the model, or open an incident.
+   A failure only an operator can fix (`connectors.failures.INCIDENT_CODES`: a connector
+   with no address or secret, an answer too big for a case) opens an incident at once:
+   it is neither retried nor shown to the model as the agency's answer.
 
 A duplicate delivery finds the row settled or claimed by a newer attempt and changes nothing.
 
@@ -28,6 +31,7 @@ import hashlib
 import json
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -36,6 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from connectors.failures import INCIDENT_CODES
 from connectors.registry import Operation, Registry
 from connectors.sdk import ConnectorError
 from engine import audit
@@ -68,10 +73,22 @@ class Claim:
     end_user: str | None
 
 
-def backoff(attempt: int, base: float, retry_after: float | None = None) -> float:
-    """Seconds before the next attempt: exponential with full jitter, at least what the agency asked."""
-    ceiling = min(MAX_BACKOFF_SECONDS, base ** attempt)
-    return max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not secrecy
+def retry_delay(attempt: int, base: float, delays: Sequence[float] | None = None,
+                retry_after: float | None = None) -> float:
+    """Seconds before the attempt after `attempt`, and never less than the agency asked.
+
+    With `delays` (the model's own waits, e.g. Camunda's ``R3/PT10S``), the one for this
+    retry (the last repeating), plus up to a tenth more so that calls failing together do
+    not all come back at the same instant. Otherwise exponential: between half and all of
+    ``base ** attempt`` seconds, at most `MAX_BACKOFF_SECONDS`.
+    """
+    if delays:
+        wait = delays[min(attempt, len(delays)) - 1]
+        chosen = random.uniform(wait, wait * 1.1)  # noqa: S311 - jitter, not secrecy
+    else:
+        ceiling = min(MAX_BACKOFF_SECONDS, base ** attempt)
+        chosen = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not secrecy
+    return max(retry_after or 0.0, chosen)
 
 
 def stale_after(settings: Settings) -> float:
@@ -248,9 +265,11 @@ def _data_use(job: Claim, operation: Operation | None, outcome: dict[str, Any] |
 
 def _failed(session: Session, runtime: Runtime, row: ServiceCallRow, job: Claim, error: ConnectorError) -> str:
     row.last_error = f"{error.code}: {error.message}"
+    if error.code in INCIDENT_CODES:
+        return _incident(session, row, job, error.code)
     if error.retryable and row.attempts < row.max_attempts:
         row.status = "waiting"
-        delay = backoff(row.attempts, row.backoff_base, error.retry_after)
+        delay = retry_delay(row.attempts, row.backoff_base, row.retry_delays, error.retry_after)
         # Not retried here or by the broker: the row says when, and whichever tick (inline
         # or the workers' beat) comes first after that sends it, even across restarts.
         row.next_attempt_at = utcnow() + timedelta(seconds=delay)
@@ -260,8 +279,11 @@ def _failed(session: Session, runtime: Runtime, row: ServiceCallRow, job: Claim,
         return "waiting"
     if not error.retryable and instances.fail_service_call(session, runtime, job.call_id, error.code, error.message):
         return "caught"
+    return _incident(session, row, job, "retries-exhausted" if error.retryable else "uncaught-error")
+
+
+def _incident(session: Session, row: ServiceCallRow, job: Claim, kind: str) -> str:
     row.status = "incident"
-    kind = "retries-exhausted" if error.retryable else "uncaught-error"
     session.add(Incident(instance_id=job.instance_id, call_id=job.call_id, kind=kind,
                          message=f"{job.operation}: {row.last_error} (attempt {row.attempts})"))
     audit.append(session, "connector", "incident.opened", instance_id=job.instance_id, subject=row.spec_id,

@@ -1,5 +1,9 @@
 """Calls the portal makes to other agencies outside any case: sign-in texts and the
-mobile-ownership check, through connectors like every other agency call."""
+mobile-ownership check, through connectors like every other agency call.
+
+They fail closed: when the connector is missing, not configured or unreachable, the caller
+gets a `ConnectorError` and signs nobody in; no answer is ever made up in its place.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 import uuid
 from typing import Any
 
+from connectors.failures import INCIDENT_CODES
 from connectors.sdk import ConnectorError
 from engine.services.runtime import Runtime
 
@@ -18,15 +23,22 @@ log = logging.getLogger("panjereh.notify")
 def _call(runtime: Runtime, operation_id: str, params: dict[str, Any], *, purpose: str, case_id: str | None,
           end_user: str | None) -> dict[str, Any]:
     operation = runtime.connectors.get(operation_id)
-    if operation is None:
-        raise ConnectorError("unknown-operation", f"no '{operation_id}' connector is installed")
-    call_id = str(uuid.uuid4())
-    context = runtime.connector_context(operation, case_id=case_id or call_id, purpose=purpose, end_user=end_user,
-                                        attempt=1, idempotency_key=f"panjereh-{call_id}", logger=log)
     try:
-        return operation.call(context, params)
-    finally:
-        context.http.close()
+        if operation is None:
+            raise ConnectorError("unknown-operation", f"no '{operation_id}' connector is installed")
+        call_id = str(uuid.uuid4())
+        context = runtime.connector_context(operation, case_id=case_id or call_id, purpose=purpose,
+                                            end_user=end_user, attempt=1, idempotency_key=f"panjereh-{call_id}",
+                                            logger=log)
+        try:
+            return operation.call(context, params)
+        finally:
+            context.http.close()
+    except ConnectorError as error:
+        if error.code in INCIDENT_CODES:
+            # The citizen is only told to try later; the operator must learn what to fix.
+            log.error("%s (%s) cannot be called: %s", operation_id, purpose, error)
+        raise
 
 
 def send_sms(runtime: Runtime, to: str, text: str, *, purpose: str, case_id: str | None = None) -> str:

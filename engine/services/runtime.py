@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.context import make_context
+from connectors.limits import ResultLimits
 from connectors.registry import GROUP as ENTRY_POINT_GROUP
 from connectors.registry import Operation, Registry, load_registry
 from connectors.sdk import ConnectorContext
@@ -46,11 +47,17 @@ class PackageCache:
         return value
 
 
+# How deeply a connector's answer may nest in a case's data. Settings.max_data_depth (from
+# the bounded-inputs part of issue 10) replaces this constant once it lands.
+MAX_DATA_DEPTH = 32
+
+
 def installed_connectors(settings: Settings) -> Registry:
     """The connector operations installed here, configured from `settings`."""
     installed = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
     return load_registry(allow=settings.connectors_allow, deny=settings.connectors_deny,
-                         config={name: settings.connector_config(name) for name in installed})
+                         config={name: settings.connector_config(name) for name in installed},
+                         limits=ResultLimits(max_bytes=settings.max_data_bytes, max_depth=MAX_DATA_DEPTH))
 
 
 @dataclass
@@ -78,9 +85,11 @@ class Runtime:
     def connector_context(self, operation: Operation, *, case_id: str, purpose: str, end_user: str | None,
                           attempt: int, idempotency_key: str, logger: logging.Logger) -> ConnectorContext:
         """The per-call context every connector call gets: timeouts, headers, its own secrets only."""
+        secrets = {name: value.get_secret_value() for name, value in self.settings.secrets.items()}
         return make_context(timeout=self.settings.connector_timeout_seconds, case_id=case_id, purpose=purpose,
                             end_user=end_user, attempt=attempt, idempotency_key=idempotency_key,
-                            secrets=self.settings.connector_secrets(operation.connector_id), logger=logger,
+                            connector_id=operation.connector_id, secrets=secrets,
+                            connector_ids=self.connectors.installed, logger=logger,
                             transport=self.connector_transport)
 
     @contextmanager

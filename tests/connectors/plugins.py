@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,6 +58,7 @@ class Post(Connector):
     id = "post"
     title = {"fa": "پست", "en": "Post"}
     agency = "post_company"
+    requires = ()  # answers from its own table: no agency to reach
 
     @operation(title={"fa": "نشانی از کد پستی", "en": "Address by postal code"})
     def address(self, ctx: ConnectorContext, params: PostQuery) -> Address:
@@ -139,6 +140,7 @@ class Misbehaving(Connector):
     id = "misbehaving"
     title = {"fa": "بدرفتار", "en": "Misbehaving"}
     agency = "nowhere"
+    requires = ()
 
     @operation(title={"fa": "الف", "en": "Wrong result"})
     def wrong_result(self, ctx: ConnectorContext, params: PostQuery) -> Person:
@@ -154,7 +156,7 @@ class Misbehaving(Connector):
 
     @operation(title={"fa": "ت", "en": "Needs a secret"})
     def needs_secret(self, ctx: ConnectorContext, params: PostQuery) -> Address:
-        return Address(line=ctx.secret("post_api_key")[:2])
+        return Address(line=ctx.secret("misbehaving_api_key")[:2])
 
 
 class Opaque:
@@ -180,3 +182,35 @@ class AsyncOperation(Post):
     @operation(title={"fa": "الف", "en": "A"})
     async def address(self, ctx: ConnectorContext, params: PostQuery) -> Address:  # type: ignore[override]
         return Address(line="")
+
+
+class TaxOffice(Connector):
+    """Reads a secret by a name of its own choosing; whether it gets it is the engine's rule."""
+
+    id = "tax"
+    title = {"fa": "مالیات", "en": "Tax"}
+    agency = "tax_organization"
+    requires = ()
+    secret_name = "api_key"
+
+    @operation(title={"fa": "کلید", "en": "Key"})
+    def key(self, ctx: ConnectorContext, params: PostQuery) -> Address:
+        return Address(line=ctx.secret(self.secret_name))
+
+
+class Document(BaseModel):
+    content: Any
+
+
+class Archive(Connector):
+    """Hands back whatever document the archive holds: deep or large answers pass its model."""
+
+    id = "archive"
+    title = {"fa": "بایگانی", "en": "Archive"}
+    agency = "national_archive"
+
+    @operation(title={"fa": "سند", "en": "Document"})
+    def document(self, ctx: ConnectorContext, params: PostQuery) -> Document:
+        response = ctx.http.get(f"{self.setting('base_url')}/documents/{params.postal_code}")
+        response.raise_for_status()
+        return Document.model_validate(response.json())

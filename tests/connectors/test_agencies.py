@@ -9,6 +9,7 @@ import pytest
 
 from connectors.context import make_context
 from connectors.registry import load_registry
+from connectors.sandbox.settings import simulated_config
 from connectors.sdk import ConnectorError
 
 BUILT_IN = ["civil_registry", "mobile_registry", "post", "sms", "tax", "business_registry"]
@@ -16,13 +17,12 @@ BUILT_IN = ["civil_registry", "mobile_registry", "post", "sms", "tax", "business
 
 def _call(agencies: str, operation_id: str, params: dict[str, Any]) -> dict[str, Any]:
     connector = operation_id.split("/")[0]
-    registry = load_registry(allow=BUILT_IN, config={
-        name: {"base_url": f"{agencies}/sandbox/{name.replace('_', '-')}"} for name in BUILT_IN})
+    registry = load_registry(allow=BUILT_IN, config=simulated_config(f"{agencies}/sandbox"))
     assert registry.problems == []
     operation = registry.get(operation_id)
     assert operation is not None
     context = make_context(timeout=5, case_id="case-1", purpose="test", end_user="0013542419", attempt=1,
-                           idempotency_key=f"test-{operation_id}-{sorted(params.items())}",
+                           idempotency_key=f"test-{operation_id}-{sorted(params.items())}", connector_id=connector,
                            secrets={"sms_api_key": "sandbox-sms-key"} if connector == "sms" else {},
                            logger=logging.getLogger("test"))
     try:

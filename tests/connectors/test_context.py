@@ -73,9 +73,10 @@ def test_a_short_timeout_also_bounds_connecting():
 
 def test_secrets_and_logger_reach_the_context():
     logger = logging.getLogger("panjereh.connectors.test")
-    ctx = make_context(timeout=5, case_id="c", purpose="p", idempotency_key="k", secrets={"a": "b"}, logger=logger)
+    ctx = make_context(timeout=5, case_id="c", purpose="p", idempotency_key="k", connector_id="post",
+                       secrets={"POST_API_KEY": "b"}, logger=logger)
     with ctx.http:
-        assert ctx.secret("a") == "b"
+        assert ctx.secret("post_api_key") == "b"
         assert ctx.logger is logger
 
 

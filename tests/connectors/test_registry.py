@@ -121,7 +121,7 @@ def agency():
 
 @pytest.fixture
 def ctx(agency):
-    context = connector_context(agency, case_id="case-1", purpose="business_permit", secrets={"post_api_key": "xy9"})
+    context = connector_context(agency, case_id="case-1", purpose="business_permit")
     yield context
     context.http.close()
 
@@ -183,8 +183,12 @@ def test_a_connector_error_reaches_the_engine_as_raised(registry, ctx, agency):
     assert (caught.value.code, caught.value.retryable) == ("not-found", False)
 
 
-def test_a_secret_reaches_the_operation(registry, ctx):
-    assert registry.get("misbehaving/needs_secret").call(ctx, {"postal_code": "1234567890"}) == {"line": "xy"}
+def test_a_secret_reaches_the_operation(registry, agency):
+    ctx = connector_context(agency, connector_id="misbehaving", secrets={"misbehaving_api_key": "xy9"})
+    try:
+        assert registry.get("misbehaving/needs_secret").call(ctx, {"postal_code": "1234567890"}) == {"line": "xy"}
+    finally:
+        ctx.http.close()
 
 
 @pytest.mark.parametrize(("answer", "code", "retryable", "retry_after"), [

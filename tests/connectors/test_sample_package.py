@@ -127,4 +127,4 @@ def test_the_authors_own_tests_pass_with_the_kit_alone(sample_installed, tmp_pat
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "tests"],
                           cwd=tmp_path, env=_outside_env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "6 passed" in done.stdout
+    assert "7 passed" in done.stdout

@@ -74,8 +74,8 @@ def test_a_connector_keeps_its_config_and_names_a_missing_setting():
     assert connector.api_version == API_VERSION
     with pytest.raises(ConnectorError) as caught:
         connector.setting("token")
-    assert caught.value.code == "config-missing"
-    assert "token" in caught.value.message
+    assert caught.value.code == "not-configured"
+    assert "PANJEREH_CONNECTORS__WEATHER__TOKEN" in caught.value.message
 
 
 def test_operation_fields_must_be_a_list_of_names():

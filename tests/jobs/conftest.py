@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.sandbox.app import create_sandbox_app
 from connectors.sandbox.behaviour import ServiceState
-from connectors.sandbox.settings import SandboxSettings
+from connectors.sandbox.settings import SandboxSettings, simulated_config
 from engine.services.dispatch import make_celery
 from engine.settings import Settings
 from tests.fixtures import ADMIN_TOKEN, PG_URL, ROOT, serve
@@ -196,7 +196,7 @@ def settings(tmp_path: Path, pg_ready: bool, broker: Broker, agency: Agency) -> 
         database_url=PG_URL if pg_ready else f"sqlite:///{tmp_path / 'panjereh.db'}",
         processes_dir=ROOT / "processes",
         admin_token=ADMIN_TOKEN,
-        public_url=agency.url,
+        connectors=simulated_config(f"{agency.url}/sandbox"),
         connector_timeout_seconds=WORKER_TIMEOUT_SECONDS,
         broker_url=broker.url,
         sandbox=False,
@@ -231,9 +231,10 @@ class Workers:
                 "PANJEREH_BROKER_URL": self.broker.url,
                 "PANJEREH_BROKER_QUEUE": self.broker.queue,
                 "PANJEREH_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT_SECONDS),
-                "PANJEREH_PUBLIC_URL": self.settings.public_url,
                 "PANJEREH_CONNECTOR_TIMEOUT_SECONDS": str(self.settings.connector_timeout_seconds),
-                "PANJEREH_SANDBOX": "false"}
+                "PANJEREH_SANDBOX": "false",
+                **{f"PANJEREH_CONNECTORS__{connector.upper()}__BASE_URL": config["base_url"]
+                   for connector, config in self.settings.connectors.items()}}
 
     def start(self, *, beat: bool = True, wait: bool = True) -> Worker:
         name = f"worker-{len(self.started) + 1}"

@@ -37,7 +37,8 @@ def settings(tmp_path: Path, pg_ready: bool) -> Settings:
     return Settings(var_dir=tmp_path / "var",
                     database_url=PG_URL if pg_ready else f"sqlite:///{tmp_path / 'panjereh.db'}",
                     processes_dir=ROOT / "processes", admin_token=ADMIN_TOKEN,
-                    public_url="http://agency.invalid", connector_timeout_seconds=5, sandbox=False)
+                    connectors={"sms": {"base_url": "http://agency.invalid/sms"}}, connector_timeout_seconds=5,
+                    sandbox=False)
 
 
 @pytest.fixture

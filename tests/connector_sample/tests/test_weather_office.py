@@ -52,3 +52,12 @@ def test_digits_are_no_city(connector_kit):
         connector_kit.run(WeatherOffice, "forecast", {"city": "12"}, config=CONFIG, secrets=SECRETS)
     assert caught.value.code == "bad-params"
     assert "city" in caught.value.message
+
+
+def test_reads_only_the_secrets_named_after_it(connector_kit, fake_agency):
+    # As in production: a connector gets PANJEREH_SECRETS__WEATHER_OFFICE_... and nothing else.
+    with pytest.raises(ConnectorError) as caught:
+        connector_kit.run(WeatherOffice, "forecast", {"city": "Tabriz"}, fake_agency, config=CONFIG,
+                          secrets={"token": "t0ken", "sms_api_key": "not-ours"})
+    assert caught.value.code == "secret-missing"
+    assert fake_agency.requests == []
