@@ -7,6 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+# The widest integer either database stores (SQLite and PostgreSQL bigint): every integer
+# the API takes is bounded by it, so none reaches the database as an overflow.
+MAX_INT = 2**63 - 1
+
 
 class Health(BaseModel):
     status: str
@@ -71,7 +75,7 @@ class DeploymentOut(BaseModel):
 
 class StartIn(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
-    version: int | None = Field(None, description="a process version; the newest when omitted")
+    version: int | None = Field(None, ge=1, le=MAX_INT, description="a process version; the newest when omitted")
 
 
 class InstanceCreated(BaseModel):
@@ -184,3 +188,31 @@ class IncidentOut(BaseModel):
     created_at: datetime
     resolved_at: datetime | None
     resolved_by: str | None
+
+
+class DataUseOut(BaseModel):
+    id: int
+    call_id: str
+    connector: str
+    operation: str
+    agency: str = Field(description="the agency whose data was used")
+    purpose: str
+    end_user: str | None
+    fields: list[str] = Field(description="the personal fields the operation returns")
+    outcome: str
+    request_sha256: str = Field(description="hash of what was sent, to match with the agency's own log")
+    response_sha256: str | None
+    at: datetime
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="where: a dotted path into the body, or a parameter name; empty for the whole")
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    detail: str = Field(description="what went wrong, in words")
+    errors: list[FieldProblem] = Field(default_factory=list, description="field by field, when input was refused")
+    report: ReportOut | None = Field(None, description="the compatibility report of files that are not deployable")

@@ -27,3 +27,12 @@ class InvalidInput(ServiceError):
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class Unavailable(ServiceError):
+    """The database is busy or unreachable; nothing was changed, and the same request may
+    succeed after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
