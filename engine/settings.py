@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     script_cpu_seconds: float = 1.0
     max_data_bytes: int = 1_000_000
     max_data_depth: int = Field(
-        32, ge=1, le=1000,
+        32, ge=1, le=200,
         description="how deep objects and arrays may nest inside data; {\"a\": {\"b\": 1}} is 2 levels")
     server_threads: int = Field(
         40, ge=1, le=1000,

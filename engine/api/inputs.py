@@ -27,10 +27,11 @@ from forms.validate import FieldError
 
 # Room for the envelope around the data of a JSON body (`{"data": ..., "version": 1}`).
 ENVELOPE_BYTES = 64 * 1024
-# A number whose digits alone are longer than this cannot be within MAX_INT; refusing it
-# before `int()` keeps a megabyte of digits from costing quadratic time.
+# A number whose digits alone are longer than this is far outside MAX_INT; refusing it before
+# `int()` keeps a megabyte of digits from costing quadratic time.
 MAX_NUMBER_DIGITS = 40
 MAX_REPORTED = 20
+PARSER_SLACK = 8
 _STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _OPENING, _CLOSING = frozenset("[{"), frozenset("]}")
 
@@ -114,16 +115,18 @@ def parse_json(body: bytes, max_depth: int) -> Any:
         text = body.decode("utf-8")
     except UnicodeDecodeError as err:
         raise _refused("", f"the body is not UTF-8 text (byte {err.start})") from err
-    # The envelope object is one level more than the data it carries.
-    if _deeper_than(text, max_depth + 1):
-        raise _refused("", f"the body nests objects and arrays more than {max_depth} levels deep in its data; "
-                           f"the limit is {max_depth} (PANJEREH_MAX_DATA_DEPTH)")
+    # Only a guard for the parser, which recurses once per level: a little past the limit, so
+    # that bodies just over it are parsed and refused below with the field named.
+    if _deeper_than(text, max_depth + PARSER_SLACK):
+        raise _refused("", f"the body nests objects and arrays far more than {max_depth} levels deep; "
+                           f"data may nest at most {max_depth} levels (PANJEREH_MAX_DATA_DEPTH)")
     try:
         value = json.loads(text, parse_int=_integer, parse_constant=float)
     except json.JSONDecodeError as err:
         raise _refused("", f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from err
     except _NumberTooLong as err:
         raise _refused("", str(err)) from err
+    # The body's own object is one level more than the data it carries.
     problems = list(_problems(value, max_depth + 1))
     if problems:
         raise InvalidInput(problems[:MAX_REPORTED])
@@ -176,7 +179,7 @@ def _problems(value: Any, limit: int) -> Iterator[FieldError]:
         elif isinstance(node, bool) or node is None:
             continue
         elif isinstance(node, int):
-            if not -MAX_INT - 1 <= node <= MAX_INT:
+            if not -MAX_INT <= node <= MAX_INT:
                 yield FieldError(_name(path), f"the integer is out of range; integers must be within ±{MAX_INT}")
         elif isinstance(node, float):
             if not math.isfinite(node):

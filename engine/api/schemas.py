@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-# The widest integer either database stores (SQLite and PostgreSQL bigint): every integer
-# the API takes is bounded by it, so none reaches the database as an overflow.
-MAX_INT = 2**63 - 1
+# Every integer the API takes, in parameters, bodies and data, lies within ±MAX_INT: the range
+# every JSON reader keeps exactly (RFC 8259, section 6), well inside what SQLite and PostgreSQL
+# store, and what an OpenAPI `maximum` (a float) can state exactly.
+MAX_INT = 2**53 - 1
 
 
 class Health(BaseModel):
