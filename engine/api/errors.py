@@ -22,6 +22,7 @@ from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound, 
 from forms.validate import FieldError
 
 MEANING = {
+    400: "the body is not well-formed multipart form data",
     401: "no bearer token, or one that is not valid",
     403: "the token's role may not do this",
     404: "no such thing, or not one the caller may see",

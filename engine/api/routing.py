@@ -76,7 +76,7 @@ def statuses_of(path: str, endpoint: Callable[..., Any], route: dict[str, Any]) 
     Every route can find the database busy or gone (503); a guarded one refuses unknown
     tokens (401) and other roles (403); one with path parameters names something that may
     not exist (404); parameters and bodies can be refused (422), bodies can be too large
-    (413); a route that writes can lose a race (409).
+    (413), multipart bodies malformed (400); a route that writes can lose a race (409).
     """
     dependant = get_dependant(path=path, call=endpoint)
     found = {503}
@@ -88,8 +88,11 @@ def statuses_of(path: str, endpoint: Callable[..., Any], route: dict[str, Any]) 
         found |= {404, 422}
     if any(d.query_params for d in every):
         found.add(422)
-    if any(d.body_params for d in every):
+    bodies = [field for d in every for field in d.body_params]
+    if bodies:
         found |= {413, 422}
+    if any(isinstance(field.field_info, params.Form) for field in bodies):
+        found.add(400)
     if any(d.call is get_writer for d in every):
         found.add(409)
     return found

@@ -11,6 +11,9 @@ from pydantic import BaseModel, Field
 # every JSON reader keeps exactly (RFC 8259, section 6), well inside what SQLite and PostgreSQL
 # store, and what an OpenAPI `maximum` (a float) can state exactly.
 MAX_INT = 2**53 - 1
+# Ids and versions are PostgreSQL `integer` columns (32 bits), which refuse a bigger value
+# even in a comparison: a bigger one names nothing and is refused as input.
+MAX_ID = 2**31 - 1
 
 
 class Health(BaseModel):
@@ -76,7 +79,7 @@ class DeploymentOut(BaseModel):
 
 class StartIn(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
-    version: int | None = Field(None, ge=1, le=MAX_INT, description="a process version; the newest when omitted")
+    version: int | None = Field(None, ge=1, le=MAX_ID, description="a process version; the newest when omitted")
 
 
 class InstanceCreated(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import Path
 from connectors.templates import command_catalogue, element_templates
 from engine.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep, WriterDep, allow
 from engine.api.routing import router as make_router
-from engine.api.schemas import MAX_INT, IncidentOut, OperationOut
+from engine.api.schemas import MAX_ID, IncidentOut, OperationOut
 from engine.security.principals import Role
 from engine.services import jobs, queries
 
@@ -48,7 +48,7 @@ def list_incidents(session: ReadSessionDep, open_only: bool = True) -> list[Inci
 
 @router.post("/incidents/{incident_id}/retry", response_model=IncidentOut, **allow(Role.ADMIN))
 def retry_incident(write: WriterDep, principal: PrincipalDep,
-                   incident_id: Annotated[int, Path(ge=1, le=MAX_INT)]) -> IncidentOut:
+                   incident_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> IncidentOut:
     """Queue the incident's call again with a fresh set of attempts, and resolve the incident."""
     with write() as session:
         jobs.retry_incident(session, incident_id, principal.actor)

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep, WriterDep, allow
 from engine.api.inputs import file_name
 from engine.api.routing import router as make_router
-from engine.api.schemas import MAX_INT, DeploymentOut, ReportOut
+from engine.api.schemas import MAX_ID, DeploymentOut, ReportOut
 from engine.security.principals import Role
 from engine.services import deployments, queries
 from engine.services.deployments import UploadedFile, UploadTooLarge
@@ -75,6 +75,6 @@ def list_deployments(session: ReadSessionDep) -> list[DeploymentOut]:
 
 
 @router.get("/{deployment_id}", response_model=DeploymentOut, **allow(*DEPLOYERS))
-def get_deployment(session: ReadSessionDep, deployment_id: Annotated[int, Path(ge=1, le=MAX_INT)]) -> DeploymentOut:
+def get_deployment(session: ReadSessionDep, deployment_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> DeploymentOut:
     """One deployment with its files, processes and report."""
     return _out(queries.load_deployment(session, deployment_id))
