@@ -2,7 +2,8 @@
 
 Drivers report the same situations in their own words: SQLite by message, PostgreSQL by
 SQLSTATE. This module is the one place that reads them, so every adapter answers a lost
-race with 409 and a busy or unreachable database with 503, and only a real bug stays a 500.
+race or a refused constraint with 409 and a busy or unreachable database with 503, and only
+a real bug stays a 500.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from sqlalchemy.orm.exc import StaleDataError
 class Failure(Enum):
     """How a failed database call should be reported."""
 
+    RACE = "race"
+    """Another writer changed the same rows at the same moment: the same change may succeed again."""
     CONFLICT = "conflict"
-    """Another writer got there first, or the change contradicts what is stored: reload and retry."""
+    """The change contradicts what is stored (a constraint): retrying the same change will not help."""
     BUSY = "busy"
     """Locks, the pool or the server's capacity ran out: the same request may succeed shortly."""
     UNREACHABLE = "unreachable"
@@ -30,7 +33,7 @@ _SQLITE_BUSY = ("database is locked", "database table is locked", "database is b
 _SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error", "database or disk is full",
                        "database disk image is malformed", "file is not a database")
 # SQLSTATE classes and codes (PostgreSQL appendix A).
-_PG_CONFLICT = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+_PG_RACE = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 _PG_BUSY = {"55P03", "57014", "53000", "53100", "53200", "53300", "53400"}  # lock wait, statement timeout, resources
 _PG_UNREACHABLE = {"57P01", "57P02", "57P03", "3D000"}  # shutdown, starting up, database gone
 
@@ -44,7 +47,7 @@ def classify(error: BaseException) -> Failure | None:
     if isinstance(error, exc.TimeoutError):
         return Failure.BUSY
     if isinstance(error, StaleDataError):
-        return Failure.CONFLICT
+        return Failure.RACE
     if not isinstance(error, exc.DBAPIError):
         return None
     original = error.orig
@@ -73,7 +76,9 @@ def _sqlite(error: sqlite3.Error) -> Failure | None:
 
 
 def _postgresql(state: str) -> Failure | None:
-    if state in _PG_CONFLICT or state.startswith("23"):  # class 23: integrity constraint violation
+    if state in _PG_RACE:
+        return Failure.RACE
+    if state.startswith("23"):  # class 23: integrity constraint violation
         return Failure.CONFLICT
     if state in _PG_BUSY:
         return Failure.BUSY

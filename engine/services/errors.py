@@ -17,6 +17,11 @@ class Conflict(ServiceError):
     """The state changed under the caller: already completed, or another writer won."""
 
 
+class LostRace(Conflict):
+    """Another writer changed the same rows at the same moment (optimistic lock, deadlock,
+    serialization failure); nothing was saved, and the same change may succeed if tried again."""
+
+
 class Forbidden(ServiceError):
     """The caller is known but may not do this."""
 

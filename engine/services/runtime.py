@@ -23,7 +23,7 @@ from engine.core.sandbox import SandboxLimits
 from engine.db.base import make_engine, make_session_factory
 from engine.db.failures import Failure, classify
 from engine.db.migrate import upgrade
-from engine.services.errors import Conflict, Unavailable
+from engine.services.errors import Conflict, LostRace, Unavailable
 from engine.settings import Settings
 
 log = logging.getLogger("panjereh.database")
@@ -138,9 +138,11 @@ def _database_failures() -> Iterator[None]:
             raise
         # The driver's words name tables and constraints: they go to the log, not to the caller.
         log.warning("database %s: %s", failure.value, error)
+        if failure is Failure.RACE:
+            raise LostRace("another change to the same case was made at the same moment; nothing was saved; "
+                           "reload and retry") from error
         if failure is Failure.CONFLICT:
-            raise Conflict("the change conflicts with another one made at the same time, or with what is "
-                           "stored; nothing was saved; reload and retry") from error
+            raise Conflict("the change conflicts with what is stored; nothing was saved") from error
         if failure is Failure.BUSY:
             raise Unavailable("the database is too busy to answer now; nothing was changed",
                               RETRY_AFTER_BUSY) from error

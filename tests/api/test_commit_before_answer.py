@@ -24,6 +24,7 @@ from engine.api.deps import get_writer, read_session
 from engine.db.base import Base
 from engine.db.models import Instance
 from engine.services.runtime import Runtime
+from engine.web import analyst, journey, portal, signin, staff
 from tests.api.world import World, build_world
 from tests.fixtures import Tokens, model_files
 from tests.web.journey import PDF
@@ -104,6 +105,18 @@ def test_reads_are_read_only_and_writes_commit_inside_the_route() -> None:
         else:
             assert not reads, f"{method} {path} reads through the read-only session"
             assert writes or (method, path) in READ_ONLY_POSTS, f"{method} {path} changes nothing through a writer"
+
+
+def test_pages_have_no_dependency_that_outlives_them() -> None:
+    """The HTML pages change things in `runtime.unit_of_work()` inside the handler, which has
+    committed before the page answers; none may depend on a generator, whose exit would run
+    after the answer was sent."""
+    pages = 0
+    for module in (analyst, journey, portal, signin, staff):
+        for route in module.router.routes:
+            assert not any(d.call is not None and _yields(d.call) for d in _calls(route.dependant)), route.path
+            pages += 1
+    assert pages >= 20
 
 
 def _snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:

@@ -108,3 +108,23 @@ def test_sqlite_held_by_another_process_answers_503_and_recovers(tmp_path: Path)
             assert http.post("/api/v1/processes/approval/instances", json={"data": {}}).status_code == 201
     finally:
         runtime.close()
+
+
+def test_a_pool_with_no_free_connection_answers_503(tmp_path: Path, pg_ready: bool) -> None:
+    """Connections held elsewhere (a stuck job, another tool): requests wait the database
+    timeout for one, then get 503 with Retry-After instead of piling up."""
+    database = PG_URL if pg_ready else f"sqlite:///{tmp_path / 'pool.db'}"
+    settings = _settings(tmp_path, database).model_copy(update={"server_threads": 1})
+    runtime = build_runtime(settings, migrate=not pg_ready)
+    try:
+        with serve(build_app(runtime)) as url, httpx.Client(base_url=url, headers=ADMIN, timeout=30) as http:
+            assert http.get("/api/v1/health").status_code == 200
+            held = [runtime.engine.connect() for _ in range(runtime.engine.pool.size() + 1)]
+            try:
+                _refused(http.post("/api/v1/processes/approval/instances", json={"data": {}}))
+            finally:
+                for connection in held:
+                    connection.close()
+            assert http.post("/api/v1/processes/approval/instances", json={"data": {}}).status_code == 404
+    finally:
+        runtime.close()
