@@ -1,10 +1,11 @@
 """What the API accepts before any route sees it: bounded bodies, bounded JSON, clean parameters.
 
 Python's JSON parser recurses once per nesting level and accepts `NaN`, `Infinity` and
-numbers of any size; SQLite refuses integers past 64 bits and PostgreSQL refuses NUL
-characters, lone surrogates and non-finite numbers in JSON. Input that one of them would
-refuse later, or that would make the parser itself recurse without bound, is refused here
-with 422 (or 413 for size) and a message naming the field and the limit, on every route.
+numbers of any size; SQLite refuses integers past 64 bits, PostgreSQL refuses NUL characters,
+lone surrogates and non-finite numbers in JSON, and JSON readers elsewhere lose integers past
+2**53. Input that one of them would refuse or mangle later, or that would make the parser
+itself recurse without bound, is refused here with 422 (or 413 for size) and a message
+naming the field and the limit, on every route.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from email.message import Message
+from itertools import islice
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -21,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from engine.api.errors import http_error
 from engine.api.schemas import MAX_INT
 from engine.services.errors import InvalidInput
 from forms.validate import FieldError
@@ -61,8 +64,6 @@ class BodyLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.limit:
-            from engine.api.errors import http_error
-
             response = await http_error(Request(scope), BodyTooLarge(self.limit))
             await response(scope, receive, send)
             return
@@ -127,9 +128,9 @@ def parse_json(body: bytes, max_depth: int) -> Any:
     except _NumberTooLong as err:
         raise _refused("", str(err)) from err
     # The body's own object is one level more than the data it carries.
-    problems = list(_problems(value, max_depth + 1))
+    problems = list(islice(_problems(value, max_depth + 1), MAX_REPORTED))
     if problems:
-        raise InvalidInput(problems[:MAX_REPORTED])
+        raise InvalidInput(problems)
     return value
 
 

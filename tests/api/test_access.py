@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from engine.api.app import ROUTERS
 from engine.api.deps import RoleGuard
+from engine.api.routing import ApiRoute
 from engine.security.tokens import create_token
 from engine.services.runtime import Runtime
 from tests.api.test_deploy_and_run import complete, ready_tasks
@@ -47,7 +47,7 @@ def test_every_route_declares_its_roles(client: TestClient) -> None:
     checked = 0
     for router in ROUTERS:
         for route in router.routes:
-            assert isinstance(route, APIRoute) and route.include_in_schema, route
+            assert isinstance(route, ApiRoute) and route.include_in_schema, f"{route} checks no input"
             declared = route.openapi_extra["x-roles"] if route.openapi_extra else None
             guarded = any(isinstance(d.dependency, RoleGuard) for d in route.dependencies)
             assert declared == ["public"] or guarded, f"{route.path} has no role guard"

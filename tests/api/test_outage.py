@@ -121,10 +121,10 @@ def test_a_pool_with_no_free_connection_answers_503(tmp_path: Path, pg_ready: bo
             assert http.get("/api/v1/health").status_code == 200
             held = [runtime.engine.connect() for _ in range(runtime.engine.pool.size() + 1)]
             try:
-                _refused(http.post("/api/v1/processes/approval/instances", json={"data": {}}))
+                _refused(http.post("/api/v1/processes/nothing_deployed/instances", json={"data": {}}))
             finally:
                 for connection in held:
                     connection.close()
-            assert http.post("/api/v1/processes/approval/instances", json={"data": {}}).status_code == 404
+            assert http.post("/api/v1/processes/nothing_deployed/instances", json={"data": {}}).status_code == 404
     finally:
         runtime.close()
