@@ -49,6 +49,7 @@ def test_fifty_completions_of_one_task(server: str, tokens: Tokens) -> None:
     responses = _together(f"{server}/api/v1/tasks/{task['id']}/complete", headers, CONCURRENT)
     codes = [r.status_code for r in responses]
     summary = {code: codes.count(code) for code in sorted(set(codes))}
+    print(f"{CONCURRENT} concurrent completions of one task: {summary}")
     assert len(responses) == CONCURRENT
     assert codes.count(200) == 1, summary
     assert set(codes) <= {200, 409, 503}, (summary, [r.text for r in responses if r.status_code >= 500][:3])
