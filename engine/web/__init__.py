@@ -60,7 +60,7 @@ def _install_database_pages(app: FastAPI) -> None:
                                                  for kind in (Unavailable, Conflict)}
 
     async def database_page(request: Request, err: Exception) -> Response:
-        json_handler = json_handlers.get(type(err))
+        json_handler = next((h for kind, h in json_handlers.items() if isinstance(err, kind)), None)
         if request.url.path.startswith("/api/") and json_handler is not None:
             response: Response = await json_handler(request, err)
             return response

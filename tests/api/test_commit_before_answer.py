@@ -126,15 +126,16 @@ def _snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @contextmanager
-def _tripwire(runtime: Runtime) -> Iterator[None]:
-    """Every change to every table makes the transaction's COMMIT fail."""
+def _tripwire(runtime: Runtime, code: str = "integrity_constraint_violation") -> Iterator[None]:
+    """Every change to every table makes the transaction's COMMIT fail (on PostgreSQL with
+    the SQLSTATE condition `code`)."""
     tables = [table.name for table in Base.metadata.sorted_tables]
     postgres = runtime.engine.dialect.name == "postgresql"
     with runtime.engine.begin() as connection:
         if postgres:
             connection.execute(text(
                 "CREATE FUNCTION tripwire() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                "RAISE EXCEPTION 'tripwire: this commit is refused' USING ERRCODE = 'integrity_constraint_violation';"
+                f"RAISE EXCEPTION 'tripwire: this commit is refused' USING ERRCODE = '{code}';"
                 " END $$"))
             for table in tables:
                 connection.execute(text(
@@ -202,3 +203,26 @@ def test_a_write_in_a_read_only_session_fails_loudly(client: TestClient, tokens:
     with runtime.reading() as session:
         stored = session.get(Instance, started["id"])
         assert stored is not None and stored.error is None
+
+
+# What each kind of failure at COMMIT is answered with (PostgreSQL condition names).
+ANSWERS = {"integrity_constraint_violation": 409, "unique_violation": 409, "serialization_failure": 409,
+           "deadlock_detected": 409, "lock_not_available": 503, "query_canceled": 503, "too_many_connections": 503,
+           "admin_shutdown": 503, "cannot_connect_now": 503}
+
+
+def test_each_kind_of_failed_commit_gets_its_answer(client: TestClient, tokens: Tokens, runtime: Runtime) -> None:
+    """A lost race or a refused constraint is 409, a busy or unavailable database 503 with
+    Retry-After; always the API's JSON error body, never a 500 or a page."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("the failure is raised with each SQLSTATE by a PostgreSQL trigger")
+    world = build_world(client, tokens, copies=1)
+    call = WRITES[("POST", "/api/v1/tasks/{task_id}/complete")](world)
+    for code, status in ANSWERS.items():
+        with _tripwire(runtime, code):
+            refused = _send(client, tokens, call)
+        assert refused.status_code == status, (code, refused.status_code, refused.text)
+        assert refused.headers["content-type"] == "application/json", (code, refused.text)
+        assert "nothing was" in refused.json()["detail"]
+        assert (status == 503) == ("retry-after" in refused.headers), code
+    assert _send(client, tokens, call).status_code == 200
