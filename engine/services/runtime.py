@@ -98,8 +98,8 @@ class Runtime:
         The commit happens when the `with` block ends, inside the caller: an API route or a
         page that answers after its block has therefore answered about a committed change,
         and a commit that fails raises here, where the caller turns it into an error
-        response. A lost race surfaces as `Conflict`, a busy or unreachable database as
-        `Unavailable`.
+        response. A lost race surfaces as `LostRace`, a refused constraint as `Conflict`, a
+        busy or unreachable database as `Unavailable` (engine/db/failures.py tells them apart).
 
         Connector calls the transaction wrote are handed to the dispatcher only after the
         commit, so a worker never looks for a row that is not there yet.
