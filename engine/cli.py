@@ -14,6 +14,7 @@ from engine import audit
 from engine.db.base import make_engine
 from engine.db.migrate import upgrade
 from engine.report_text import render
+from engine.security.principals import Role
 from engine.services.catalogue import CatalogueError, deploy_catalogue, deploy_service, service_folders
 from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge, check, deploy
 from engine.services.runtime import Runtime, build_runtime, installed_connectors
@@ -266,7 +267,7 @@ def parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
     create = token.add_parser("create", help="create a token and print it (shown once)")
-    create.add_argument("--role", required=True, choices=["admin", "analyst", "staff", "citizen"])
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
     create.add_argument("--name", required=True, help="who holds it; a citizen's national code for citizens")
     create.add_argument("--agency", help="the agency code, for staff")
     create.set_defaults(func=cmd_token_create)

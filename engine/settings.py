@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     max_files_per_deployment: int = 50
     script_cpu_seconds: float = 1.0
     max_data_bytes: int = 1_000_000
+    max_data_depth: int = Field(
+        32, ge=1, le=200,
+        description="how deep objects and arrays may nest inside data; {\"a\": {\"b\": 1}} is 2 levels")
+    server_threads: int = Field(
+        40, ge=1, le=1000,
+        description="requests handled at once; the database pool is sized from it, so a request never waits "
+                    "for a connection that another request's thread is not using")
+    database_timeout_seconds: float = Field(
+        10.0, gt=0, le=600,
+        description="how long a request waits for the database (a lock, a pooled connection, a new "
+                    "connection) before it is answered 503 with Retry-After")
     broker_url: str = Field("", description="Redis or RabbitMQ URL; empty runs connector jobs inline")
     connector_timeout_seconds: float = 10.0
     connectors_allow: list[str] | None = None

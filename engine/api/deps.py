@@ -1,8 +1,15 @@
-"""Typed dependencies: the runtime, a unit of work, and the caller with a role check."""
+"""Typed dependencies: the runtime, transactions, and the caller with a role check.
+
+A route reads through `ReadSessionDep`, a read-only transaction that is closed before the
+response goes out (a write in it fails loudly). A route changes things only through
+`WriterDep`: `with write() as session:` commits when the block ends, inside the route, so
+the route answers after the commit, and a commit that fails becomes an error answer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -25,13 +32,32 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
-    with runtime.unit_of_work() as session:
+def read_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """A read-only transaction for one request; it ends when the route returns."""
+    with runtime.reading() as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": closed when the route returns, before the response is sent, so the
+# connection goes back to the pool at once and a failure is still answered as an error.
+ReadSessionDep = Annotated[Session, Depends(read_session, scope="function")]
+
+
+class Writer:
+    """Opens the unit of work a route changes things in; see the module docstring."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def __call__(self) -> AbstractContextManager[Session]:
+        return self._runtime.unit_of_work()
+
+
+def get_writer(runtime: RuntimeDep) -> Writer:
+    return Writer(runtime)
+
+
+WriterDep = Annotated[Writer, Depends(get_writer)]
 
 
 def get_principal(
@@ -79,4 +105,7 @@ def allow(*roles: Role | str) -> dict[str, Any]:
     return {**extra, "dependencies": [Depends(guard)]}
 
 
-ALL_ROLES = (Role.ADMIN, Role.ANALYST, Role.STAFF, Role.CITIZEN)
+WORKERS = (Role.ADMIN, Role.ANALYST, Role.STAFF, Role.CITIZEN)
+"""Everyone who works cases: each sees what `engine.services.access` lets them see."""
+READERS = (*WORKERS, Role.AUDITOR)
+"""Everyone who may read cases; auditors read every case and change none."""

@@ -7,6 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+# Every integer the API takes, in parameters, bodies and data, lies within ±MAX_INT: the range
+# every JSON reader keeps exactly (RFC 8259, section 6), well inside what SQLite and PostgreSQL
+# store, and what an OpenAPI `maximum` (a float) can state exactly.
+MAX_INT = 2**53 - 1
+# Ids and versions are PostgreSQL `integer` columns (32 bits), which refuse a bigger value
+# even in a comparison: a bigger one names nothing and is refused as input.
+MAX_ID = 2**31 - 1
+
 
 class Health(BaseModel):
     status: str
@@ -71,7 +79,7 @@ class DeploymentOut(BaseModel):
 
 class StartIn(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
-    version: int | None = Field(None, description="a process version; the newest when omitted")
+    version: int | None = Field(None, ge=1, le=MAX_ID, description="a process version; the newest when omitted")
 
 
 class InstanceCreated(BaseModel):
@@ -184,3 +192,31 @@ class IncidentOut(BaseModel):
     created_at: datetime
     resolved_at: datetime | None
     resolved_by: str | None
+
+
+class DataUseOut(BaseModel):
+    id: int
+    call_id: str
+    connector: str
+    operation: str
+    agency: str = Field(description="the agency whose data was used")
+    purpose: str
+    end_user: str | None
+    fields: list[str] = Field(description="the personal fields the operation returns")
+    outcome: str
+    request_sha256: str = Field(description="hash of what was sent, to match with the agency's own log")
+    response_sha256: str | None
+    at: datetime
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="where: a dotted path into the body, or a parameter name; empty for the whole")
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    detail: str = Field(description="what went wrong, in words")
+    errors: list[FieldProblem] = Field(default_factory=list, description="field by field, when input was refused")
+    report: ReportOut | None = Field(None, description="the compatibility report of files that are not deployable")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,17 +47,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run while one writer commits; synchronous=NORMAL is durable in WAL
-    # mode except across an OS crash; foreign keys are off by default in SQLite; the busy
-    # timeout turns "database is locked" under a burst into a short wait.
-    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+# Connections a process holds besides its request threads: the background tick and the
+# connector jobs it runs, each one transaction at a time.
+RESERVED_CONNECTIONS = 4
+
+
+def _sqlite_pragmas(timeout_ms: int) -> Any:
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets readers run while one writer commits; synchronous=NORMAL is durable in WAL
+        # mode except across an OS crash; foreign keys are off by default in SQLite; the busy
+        # timeout turns "database is locked" under a burst into a short wait, after which the
+        # request is answered 503 (see engine/db/failures.py).
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={timeout_ms:d}")
+        cursor.close()
+
+    return configure
 
 
 def _sqlite_begin_deferred(conn: Any) -> None:
@@ -74,20 +84,29 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, read_only: bool = False) -> Engine:
-    """An engine for `url`, with SQLite tuned for one process of several threads.
+def make_engine(url: str, *, read_only: bool = False, threads: int = 6, timeout: float = 10.0) -> Engine:
+    """An engine for `url` whose pool serves `threads` request threads, waiting at most `timeout` seconds.
+
+    Every request thread holds at most one connection at a time, so the pool keeps one per
+    thread plus the reserve; the overflow is headroom for a thread that nests a second
+    session. A checkout that still has to wait `timeout` seconds fails, and so does a lock
+    (SQLite's busy timeout) or a new connection (PostgreSQL's connect timeout): the API
+    answers 503 with Retry-After instead of letting requests pile up.
 
     On SQLite a separate read-only engine serves reads: its transactions begin deferred, so
-    readers never queue behind the write lock that every writing transaction takes.
+    readers never queue behind the write lock that every writing transaction takes. On
+    PostgreSQL, reads use this engine with `postgresql_readonly` (see `Runtime.reading`).
     """
+    pool = {"pool_size": threads + RESERVED_CONNECTIONS, "max_overflow": threads, "pool_timeout": timeout}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout}, **pool)
+        event.listen(engine, "connect", _sqlite_pragmas(round(timeout * 1000)))
         if read_only:
             event.listen(engine, "connect", _sqlite_query_only)
         event.listen(engine, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": max(1, math.ceil(timeout))},
+                         **pool)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:

@@ -11,6 +11,7 @@ class Role(StrEnum):
     ANALYST = "analyst"
     STAFF = "staff"
     CITIZEN = "citizen"
+    AUDITOR = "auditor"
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,12 @@ class Principal:
     def sees_everything(self) -> bool:
         """Admins operate the system; analysts test the models they deploy end to end."""
         return self.role in (Role.ADMIN, Role.ANALYST)
+
+    @property
+    def reads_everything(self) -> bool:
+        """Who may read every case: those who see everything, and auditors, who change nothing
+        (the API lets an auditor only read; see `engine.api.deps.READERS`)."""
+        return self.sees_everything or self.role is Role.AUDITOR
 
     @property
     def actor(self) -> str:

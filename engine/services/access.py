@@ -63,7 +63,7 @@ def audience_of(lane: str | None, lanes: dict[str, str]) -> tuple[str, str | Non
 
 def visible_instances(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause selecting the instances `principal` may see."""
-    if principal.sees_everything:
+    if principal.reads_everything:
         return Instance.id.is_not(None)
     if principal.role is Role.CITIZEN:
         return Instance.owner == principal.name
@@ -74,7 +74,7 @@ def visible_instances(principal: Principal) -> ColumnElement[bool]:
 
 def visible_tasks(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause (joined with Instance) selecting the tasks `principal` may see and do."""
-    if principal.sees_everything:
+    if principal.reads_everything:
         return HumanTaskRow.id.is_not(None)
     if principal.role is Role.CITIZEN:
         return (HumanTaskRow.audience == "citizen") & (Instance.owner == principal.name)

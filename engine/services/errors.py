@@ -17,6 +17,11 @@ class Conflict(ServiceError):
     """The state changed under the caller: already completed, or another writer won."""
 
 
+class LostRace(Conflict):
+    """Another writer changed the same rows at the same moment (optimistic lock, deadlock,
+    serialization failure); nothing was saved, and the same change may succeed if tried again."""
+
+
 class Forbidden(ServiceError):
     """The caller is known but may not do this."""
 
@@ -27,3 +32,12 @@ class InvalidInput(ServiceError):
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class Unavailable(ServiceError):
+    """The database is busy or unreachable; nothing was changed, and the same request may
+    succeed after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)

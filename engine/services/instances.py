@@ -37,7 +37,7 @@ from engine.services.deployments import (
     package_of,
     resolve_calls,
 )
-from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.services.errors import Conflict, Forbidden, InvalidInput, LostRace, NotFound
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
 from forms import schema as schemas
@@ -153,7 +153,7 @@ def _flush(session: Session) -> None:
     try:
         session.flush()
     except StaleDataError as err:
-        raise Conflict("the instance was changed by someone else at the same time; reload and retry") from err
+        raise LostRace("the instance was changed by someone else at the same time; reload and retry") from err
 
 
 def not_asked(form: FormModel | None, data: dict[str, Any]) -> list[FieldError]:

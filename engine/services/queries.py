@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, selectinload
 
-from engine.db.models import AuditEvent, HumanTaskRow, Instance, ProcessDefinition
+from engine.db.models import (
+    AuditEvent,
+    DataUse,
+    Deployment,
+    HumanTaskRow,
+    Incident,
+    Instance,
+    ProcessDefinition,
+    ServiceCallRow,
+)
 from engine.security.principals import Principal
 from engine.services.access import visible_instances, visible_tasks
 from engine.services.errors import NotFound
+
+
+def ping(session: Session) -> None:
+    """Ask the database something trivial; raises if it cannot answer."""
+    session.execute(text("SELECT 1"))
 
 
 def task_view(row: HumanTaskRow, *, with_form: bool = True) -> dict[str, Any]:
@@ -77,3 +91,73 @@ def list_processes(session: Session) -> list[ProcessDefinition]:
     return list(session.execute(
         select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
     ).scalars())
+
+
+def list_deployments(session: Session) -> list[Deployment]:
+    """Every deployment, newest first, with its files and process definitions loaded."""
+    return list(session.execute(
+        select(Deployment).order_by(Deployment.id.desc())
+        .options(selectinload(Deployment.definitions), selectinload(Deployment.files))
+    ).scalars())
+
+
+def deployment_view(deployment: Deployment) -> dict[str, Any]:
+    """What the API shows of a deployment loaded by `list_deployments` or `load_deployment`."""
+    processes = [{"key": d.key, "name": d.name, "version": d.version, "deployment_id": deployment.id}
+                 for d in deployment.definitions]
+    return {"id": deployment.id, "version": max((d.version for d in deployment.definitions), default=0),
+            "name": deployment.name, "content_hash": deployment.content_hash, "deployed_by": deployment.deployed_by,
+            "deployed_at": deployment.deployed_at, "files": [f.name for f in deployment.files],
+            "processes": processes, "report": deployment.report}
+
+
+def load_deployment(session: Session, deployment_id: int) -> Deployment:
+    """One deployment with its files and process definitions loaded."""
+    found = session.execute(
+        select(Deployment).where(Deployment.id == deployment_id)
+        .options(selectinload(Deployment.definitions), selectinload(Deployment.files))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no deployment {deployment_id}")
+    return found
+
+
+def list_service_calls(session: Session, status: str | None = "waiting") -> list[ServiceCallRow]:
+    """Service calls, oldest first, optionally in one status."""
+    query = select(ServiceCallRow).order_by(ServiceCallRow.created_at)
+    if status:
+        query = query.where(ServiceCallRow.status == status)
+    return list(session.execute(query).scalars())
+
+
+def load_service_call(session: Session, call_id: str) -> ServiceCallRow:
+    """One service call, by id."""
+    found = session.get(ServiceCallRow, call_id)
+    if found is None:
+        raise NotFound(f"no service call {call_id}")
+    return found
+
+
+def list_incidents(session: Session, open_only: bool = True) -> list[Incident]:
+    """Incidents, newest first; only the unresolved ones unless `open_only` is false."""
+    query = select(Incident).order_by(Incident.id.desc())
+    if open_only:
+        query = query.where(Incident.resolved_at.is_(None))
+    return list(session.execute(query).scalars())
+
+
+def load_incident(session: Session, incident_id: int) -> Incident:
+    """One incident, by id."""
+    found = session.get(Incident, incident_id)
+    if found is None:
+        raise NotFound(f"no incident {incident_id}")
+    return found
+
+
+def data_uses(session: Session, principal: Principal, instance_id: str) -> list[DataUse]:
+    """Every use of another agency's data for a case the caller may see, oldest first."""
+    if session.execute(select(Instance.id).where(Instance.id == instance_id,
+                                                 visible_instances(principal))).first() is None:
+        raise NotFound(f"no instance {instance_id}")
+    return list(session.execute(
+        select(DataUse).where(DataUse.instance_id == instance_id).order_by(DataUse.at, DataUse.id)).scalars())

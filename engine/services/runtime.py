@@ -22,8 +22,15 @@ from connectors.sdk import ConnectorContext
 from engine.core.runtime import make_script_engine
 from engine.core.sandbox import SandboxLimits
 from engine.db.base import make_engine, make_session_factory
+from engine.db.failures import Failure, classify
 from engine.db.migrate import upgrade
+from engine.services.errors import Conflict, LostRace, Unavailable
 from engine.settings import Settings
+
+log = logging.getLogger("panjereh.database")
+# Seconds a client is told to wait (Retry-After) before sending the same request again.
+RETRY_AFTER_BUSY = 2
+RETRY_AFTER_UNREACHABLE = 10
 
 
 @dataclass
@@ -47,17 +54,12 @@ class PackageCache:
         return value
 
 
-# How deeply a connector's answer may nest in a case's data. Settings.max_data_depth (from
-# the bounded-inputs part of issue 10) replaces this constant once it lands.
-MAX_DATA_DEPTH = 32
-
-
 def installed_connectors(settings: Settings) -> Registry:
     """The connector operations installed here, configured from `settings`."""
     installed = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
     return load_registry(allow=settings.connectors_allow, deny=settings.connectors_deny,
                          config={name: settings.connector_config(name) for name in installed},
-                         limits=ResultLimits(max_bytes=settings.max_data_bytes, max_depth=MAX_DATA_DEPTH))
+                         limits=ResultLimits(max_bytes=settings.max_data_bytes, max_depth=settings.max_data_depth))
 
 
 @dataclass
@@ -68,7 +70,8 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     script_engine: Any
-    readers: sessionmaker[Session] | None = None
+    readers: sessionmaker[Session]
+    reader_engine: Engine | None = None  # SQLite's separate query_only engine
     packages: PackageCache = field(default_factory=PackageCache)
     dispatch: Callable[[set[str]], None] | None = None
     connector_transport: Any = None  # tests route connector HTTP through their own transport
@@ -96,10 +99,16 @@ class Runtime:
     def unit_of_work(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
+        The commit happens when the `with` block ends, inside the caller: an API route or a
+        page that answers after its block has therefore answered about a committed change,
+        and a commit that fails raises here, where the caller turns it into an error
+        response. A lost race surfaces as `LostRace`, a refused constraint as `Conflict`, a
+        busy or unreachable database as `Unavailable` (engine/db/failures.py tells them apart).
+
         Connector calls the transaction wrote are handed to the dispatcher only after the
         commit, so a worker never looks for a row that is not there yet.
         """
-        with self.sessions() as session:
+        with _database_failures(), self.sessions() as session:
             with session.begin():
                 yield session
             written = session.info.pop("new_calls", None)
@@ -108,14 +117,40 @@ class Runtime:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reads only (on SQLite it never takes the write lock)."""
-        with (self.readers or self.sessions)() as session:
+        """A session for reads only; a write in it fails loudly instead of being lost.
+
+        On SQLite it runs on the `query_only` reader engine and never takes the write lock;
+        on PostgreSQL it is a READ ONLY transaction.
+        """
+        with _database_failures(), self.readers() as session:
             yield session
 
     def close(self) -> None:
         self.engine.dispose()
-        if self.readers is not None and self.readers.kw.get("bind") is not None:
-            self.readers.kw["bind"].dispose()
+        if self.reader_engine is not None:
+            self.reader_engine.dispose()
+
+
+@contextmanager
+def _database_failures() -> Iterator[None]:
+    """Database errors the caller can act on, as service errors (see engine/db/failures.py)."""
+    try:
+        yield
+    except Exception as error:
+        failure = classify(error)
+        if failure is None:
+            raise
+        # The driver's words name tables and constraints: they go to the log, not to the caller.
+        log.warning("database %s: %s", failure.value, error)
+        if failure is Failure.RACE:
+            raise LostRace("another change to the same case was made at the same moment; nothing was saved; "
+                           "reload and retry") from error
+        if failure is Failure.CONFLICT:
+            raise Conflict("the change conflicts with what is stored; nothing was saved") from error
+        if failure is Failure.BUSY:
+            raise Unavailable("the database is too busy to answer now; nothing was changed",
+                              RETRY_AFTER_BUSY) from error
+        raise Unavailable("the database cannot be reached; nothing was changed", RETRY_AFTER_UNREACHABLE) from error
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -123,12 +158,16 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     url = settings.effective_database_url
     if url.startswith("sqlite") and not settings.database_url:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    threads, timeout = settings.server_threads, settings.database_timeout_seconds
+    engine = make_engine(url, threads=threads, timeout=timeout)
     if migrate:
         upgrade(engine)
     limits = SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_data_bytes=settings.max_data_bytes)
-    readers = make_session_factory(make_engine(url, read_only=True)) if url.startswith("sqlite") else None
-    runtime = Runtime(settings, engine, make_session_factory(engine), make_script_engine(limits), readers)
+    sqlite = url.startswith("sqlite")
+    reader_engine = make_engine(url, read_only=True, threads=threads, timeout=timeout) if sqlite else None
+    readers = make_session_factory(reader_engine or engine.execution_options(postgresql_readonly=True))
+    runtime = Runtime(settings, engine, make_session_factory(engine), make_script_engine(limits), readers,
+                      reader_engine)
     from engine.services.jobs import attach_dispatcher
 
     attach_dispatcher(runtime)

@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from engine.services.errors import NotFound
+from engine.services.errors import Conflict, NotFound, Unavailable
 from engine.web import analyst, journey, portal, signin, staff
 from engine.web.audience import Unwelcome, declared_audience
 from engine.web.context import get_page
@@ -35,10 +35,13 @@ def install(app: FastAPI) -> None:
             return response
         return get_page(request).render("not_found.html", status=404)
 
+    json_http_error: Any = app.exception_handlers.get(HTTPException, http_exception_handler)
+
     async def http_error(request: Request, err: Exception) -> Response:
         assert isinstance(err, HTTPException)
         if request.url.path.startswith("/api/") or err.status_code not in (403, 404):
-            return await http_exception_handler(request, err)
+            response: Response = await json_http_error(request, err)
+            return response
         return get_page(request).render("not_found.html" if err.status_code == 404 else "forbidden.html",
                                         status=err.status_code)
 
@@ -50,3 +53,37 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(Unwelcome, unwelcome)
     app.add_exception_handler(HTTPException, http_error)
+    _install_database_pages(app)
+
+
+# Shown when the database is busy, unreachable or lost a race under a page: plain HTML with no
+# template, session or database behind it, in both languages, since the page itself failed.
+_PLAIN_PAGE = """<!doctype html><html lang="fa" dir="rtl"><head><meta charset="utf-8">
+<title>{title_fa} / {title_en}</title></head><body><main>
+<h1>{title_fa}</h1><p>{text_fa}</p><p lang="en" dir="ltr">{title_en}. {text_en}</p></main></body></html>"""
+
+
+def _install_database_pages(app: FastAPI) -> None:
+    """503 with Retry-After (busy or unreachable database) and 409 (a lost race) for pages;
+    the JSON API keeps its own answers for both."""
+    json_handlers: dict[type[Exception], Any] = {kind: app.exception_handlers.get(kind)
+                                                 for kind in (Unavailable, Conflict)}
+
+    async def database_page(request: Request, err: Exception) -> Response:
+        json_handler = next((h for kind, h in json_handlers.items() if isinstance(err, kind)), None)
+        if request.url.path.startswith("/api/") and json_handler is not None:
+            response: Response = await json_handler(request, err)
+            return response
+        if isinstance(err, Unavailable):
+            html = _PLAIN_PAGE.format(
+                title_fa="سامانه موقتا در دسترس نیست", text_fa="چیزی ذخیره نشد. لطفا چند لحظه بعد دوباره تلاش کنید.",
+                title_en="The service is briefly unavailable", text_en="Nothing was saved. Please try again shortly.")
+            return HTMLResponse(html, status_code=503, headers={"Retry-After": str(err.retry_after),
+                                                                "Cache-Control": "no-store"})
+        html = _PLAIN_PAGE.format(
+            title_fa="این پرونده همزمان تغییر کرد", text_fa="چیزی ذخیره نشد. صفحه را دوباره باز کنید و دوباره بفرستید.",
+            title_en="This case changed at the same time", text_en="Nothing was saved. Reload the page and send again.")
+        return HTMLResponse(html, status_code=409, headers={"Cache-Control": "no-store"})
+
+    app.add_exception_handler(Unavailable, database_page)
+    app.add_exception_handler(Conflict, database_page)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from sqlalchemy import select
+from fastapi import Path
 
 from connectors.templates import command_catalogue, element_templates
-from engine.api.deps import PrincipalDep, RuntimeDep, SessionDep, allow
-from engine.api.schemas import IncidentOut, OperationOut
-from engine.db.models import Incident
+from engine.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep, WriterDep, allow
+from engine.api.routing import router as make_router
+from engine.api.schemas import MAX_ID, IncidentOut, OperationOut
 from engine.security.principals import Role
-from engine.services import jobs
+from engine.services import jobs, queries
 
-router = APIRouter(prefix="/api/v1", tags=["connectors"])
+router = make_router("/api/v1", "connectors")
 MODELERS = (Role.ADMIN, Role.ANALYST)
 
 
@@ -41,17 +40,17 @@ def commands(runtime: RuntimeDep) -> list[dict[str, Any]]:
 
 
 @router.get("/incidents", response_model=list[IncidentOut], **allow(Role.ADMIN))
-def list_incidents(session: SessionDep, open_only: bool = True) -> list[IncidentOut]:
+def list_incidents(session: ReadSessionDep, open_only: bool = True) -> list[IncidentOut]:
     """Work that needs a person: calls whose retries ran out, errors no model catches."""
-    query = select(Incident).order_by(Incident.id.desc())
-    if open_only:
-        query = query.where(Incident.resolved_at.is_(None))
-    return [IncidentOut.model_validate(row, from_attributes=True) for row in session.execute(query).scalars()]
+    return [IncidentOut.model_validate(row, from_attributes=True)
+            for row in queries.list_incidents(session, open_only)]
 
 
 @router.post("/incidents/{incident_id}/retry", response_model=IncidentOut, **allow(Role.ADMIN))
-def retry_incident(session: SessionDep, principal: PrincipalDep, incident_id: int) -> IncidentOut:
+def retry_incident(write: WriterDep, principal: PrincipalDep,
+                   incident_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> IncidentOut:
     """Queue the incident's call again with a fresh set of attempts, and resolve the incident."""
-    jobs.retry_incident(session, incident_id, principal.actor)
-    row = session.get(Incident, incident_id)
-    return IncidentOut.model_validate(row, from_attributes=True)
+    with write() as session:
+        jobs.retry_incident(session, incident_id, principal.actor)
+        resolved = IncidentOut.model_validate(queries.load_incident(session, incident_id), from_attributes=True)
+    return resolved

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from fastapi import File, Path, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
-from engine.api.deps import PrincipalDep, RuntimeDep, SessionDep, allow
-from engine.api.schemas import DeploymentOut, ProcessOut, ReportOut
-from engine.db.models import Deployment
+from engine.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep, WriterDep, allow
+from engine.api.inputs import file_name
+from engine.api.routing import router as make_router
+from engine.api.schemas import MAX_ID, DeploymentOut, ReportOut
 from engine.security.principals import Role
-from engine.services import deployments
+from engine.services import deployments, queries
 from engine.services.deployments import UploadedFile, UploadTooLarge
 
-router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"])
+router = make_router("/api/v1/deployments", "deployments")
 DEPLOYERS = (Role.ADMIN, Role.ANALYST)
 
 
@@ -24,47 +23,33 @@ async def _read(files: list[UploadFile], limit: int) -> list[UploadedFile]:
     read = []
     for upload in files:
         content = await upload.read(limit + 1)
-        name = upload.filename or "unnamed"
+        name = file_name(upload.filename, "files", "unnamed")
         if len(content) > limit:
             raise UploadTooLarge(f"{name}: file is over the limit of {limit:,} bytes")
         read.append(UploadedFile(name, content))
     return read
 
 
-def _out(deployment: Deployment, created: bool = True) -> DeploymentOut:
-    processes = [ProcessOut(key=d.key, name=d.name, version=d.version, deployment_id=deployment.id)
-                 for d in deployment.definitions]
-    return DeploymentOut(
-        id=deployment.id, version=max((p.version for p in processes), default=0), name=deployment.name,
-        content_hash=deployment.content_hash, deployed_by=deployment.deployed_by,
-        deployed_at=deployment.deployed_at, created=created, files=[f.name for f in deployment.files],
-        processes=processes, report=ReportOut.model_validate(deployment.report))
-
-
-def _load(session: SessionDep, deployment_id: int) -> Deployment:
-    found = session.execute(
-        select(Deployment).where(Deployment.id == deployment_id)
-        .options(selectinload(Deployment.definitions), selectinload(Deployment.files))
-    ).scalar_one_or_none()
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no deployment {deployment_id}")
-    return found
+def _out(deployment: Any, created: bool = True) -> DeploymentOut:
+    return DeploymentOut.model_validate({**queries.deployment_view(deployment), "created": created})
 
 
 @router.post("", status_code=201, response_model=DeploymentOut, **allow(*DEPLOYERS),
-             responses={200: {"description": "the same files were already deployed"},
-                        413: {"description": "a file is too large"},
-                        422: {"description": "not deployable: the report names each problem"}})
+             responses={200: {"model": DeploymentOut, "description": "the same files were already deployed"},
+                        413: {"description": "a file is over the size limit"},
+                        422: {"description": "not deployable: `report` names each problem by element and line"}})
 async def create_deployment(
-    runtime: RuntimeDep, principal: PrincipalDep, response: Response,
+    write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, response: Response,
     files: Annotated[list[UploadFile], File(description="one or more .bpmn, .dmn and form .json files")],
 ) -> DeploymentOut:
     """Deploy BPMN/DMN files as a new version of each process they define."""
     uploads = await _read(files, runtime.settings.max_upload_bytes)
+
     def work() -> DeploymentOut:
-        with runtime.unit_of_work() as session:
+        with write() as session:
             outcome = deployments.deploy(session, runtime, uploads, principal.actor)
-            return _out(_load(session, outcome.deployment.id), outcome.created)
+            deployed = _out(queries.load_deployment(session, outcome.deployment.id), outcome.created)
+        return deployed
 
     result = await run_in_threadpool(work)
     if not result.created:
@@ -84,16 +69,12 @@ async def validate_deployment(
 
 
 @router.get("", response_model=list[DeploymentOut], **allow(*DEPLOYERS))
-def list_deployments(session: SessionDep) -> list[DeploymentOut]:
+def list_deployments(session: ReadSessionDep) -> list[DeploymentOut]:
     """Every deployment, newest first."""
-    rows = session.execute(
-        select(Deployment).order_by(Deployment.id.desc())
-        .options(selectinload(Deployment.definitions), selectinload(Deployment.files))
-    ).scalars()
-    return [_out(d) for d in rows]
+    return [_out(d) for d in queries.list_deployments(session)]
 
 
 @router.get("/{deployment_id}", response_model=DeploymentOut, **allow(*DEPLOYERS))
-def get_deployment(session: SessionDep, deployment_id: int) -> DeploymentOut:
+def get_deployment(session: ReadSessionDep, deployment_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> DeploymentOut:
     """One deployment with its files, processes and report."""
-    return _out(_load(session, deployment_id))
+    return _out(queries.load_deployment(session, deployment_id))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from engine.api.deps import PrincipalDep, RuntimeDep, SessionDep, allow
+from engine.api.deps import PrincipalDep, RuntimeDep, WriterDep, allow
+from engine.api.routing import router as make_router
 from engine.security.principals import Role
 from engine.services import events
 
-router = APIRouter(prefix="/api/v1", tags=["events"])
+router = make_router("/api/v1", "events")
 MAX_TTL_SECONDS = 30 * 24 * 3600
 
 
@@ -42,17 +42,19 @@ class SignalOut(BaseModel):
 
 @router.post("/messages", response_model=MessageOut, **allow(Role.ADMIN, Role.STAFF),
              responses={409: {"description": "the receiving instance changed at the same time; retry"},
-                        422: {"description": "the payload lacks what the model correlates on"}})
-def send_message(session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep, body: MessageIn) -> MessageOut:
+                        422: {"description": "the payload lacks what the model correlates on, or is refused"}})
+def send_message(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, body: MessageIn) -> MessageOut:
     """Deliver a message to the instance waiting for it, start a process on it, or keep it for later."""
-    outcome = events.deliver_message(session, runtime, principal.actor, body.name, body.correlation, body.payload,
-                                     body.ttl_seconds)
+    with write() as session:
+        outcome = events.deliver_message(session, runtime, principal.actor, body.name, body.correlation,
+                                         body.payload, body.ttl_seconds)
     return MessageOut(outcome=outcome.outcome, instances=outcome.instances, buffer_id=outcome.buffer_id)
 
 
 @router.post("/signals", response_model=SignalOut, **allow(Role.ADMIN, Role.STAFF),
              responses={409: {"description": "a receiving instance changed at the same time; retry"}})
-def send_signal(session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep, body: SignalIn) -> SignalOut:
+def send_signal(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, body: SignalIn) -> SignalOut:
     """Broadcast a signal to every instance waiting for it and to its signal start events."""
-    outcome = events.broadcast_signal(session, runtime, principal.actor, body.name, body.payload)
+    with write() as session:
+        outcome = events.broadcast_signal(session, runtime, principal.actor, body.name, body.payload)
     return SignalOut(instances=outcome.delivered, started=outcome.started)

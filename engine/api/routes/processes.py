@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from engine.api.deps import ALL_ROLES, PrincipalDep, RuntimeDep, SessionDep, allow
-from engine.api.schemas import InstanceCreated, InstanceOut, InstanceSummary, ProcessOut, StartIn, TerminateIn
+from engine.api.deps import READERS, PrincipalDep, ReadSessionDep, RuntimeDep, WriterDep, allow
+from engine.api.routing import router as make_router
+from engine.api.schemas import (
+    DataUseOut,
+    InstanceCreated,
+    InstanceOut,
+    InstanceSummary,
+    ProcessOut,
+    StartIn,
+    TerminateIn,
+)
 from engine.security.principals import Role
 from engine.services import instances, queries
 
-router = APIRouter(prefix="/api/v1", tags=["processes"])
+router = make_router("/api/v1", "processes")
 
 
-@router.get("/processes", response_model=list[ProcessOut], **allow(*ALL_ROLES))
-def list_processes(session: SessionDep) -> list[ProcessOut]:
+@router.get("/processes", response_model=list[ProcessOut], **allow(*READERS))
+def list_processes(session: ReadSessionDep) -> list[ProcessOut]:
     """Every deployed process at every version, newest version first."""
     return [ProcessOut(key=d.key, name=d.name, version=d.version, deployment_id=d.deployment_id)
             for d in queries.list_processes(session)]
@@ -21,31 +28,44 @@ def list_processes(session: SessionDep) -> list[ProcessOut]:
 
 @router.post("/processes/{key}/instances", status_code=201, response_model=InstanceCreated,
              **allow(Role.ADMIN, Role.ANALYST, Role.CITIZEN))
-def start_instance(session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep, key: str,
+def start_instance(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, key: str,
                    body: StartIn) -> InstanceCreated:
     """Start an instance of the newest (or the given) version and run it until it waits."""
-    instance = instances.start(session, runtime, principal, key, body.data, body.version)
-    return InstanceCreated(id=instance.id, tracking_code=instance.tracking_code, status=instance.status,
-                           process_key=instance.process_key, version=instance.version, error=instance.error)
+    with write() as session:
+        instance = instances.start(session, runtime, principal, key, body.data, body.version)
+        created = InstanceCreated(id=instance.id, tracking_code=instance.tracking_code, status=instance.status,
+                                  process_key=instance.process_key, version=instance.version, error=instance.error)
+    return created
 
 
-@router.get("/instances", response_model=list[InstanceSummary], **allow(*ALL_ROLES))
-def list_instances(session: SessionDep, principal: PrincipalDep, status: str | None = None) -> list[InstanceSummary]:
+@router.get("/instances", response_model=list[InstanceSummary], **allow(*READERS))
+def list_instances(session: ReadSessionDep, principal: PrincipalDep,
+                   status: str | None = None) -> list[InstanceSummary]:
     """The instances the caller may see, newest first."""
     return [InstanceSummary.model_validate(i, from_attributes=True)
             for i in queries.list_instances(session, principal, status)]
 
 
-@router.get("/instances/{instance_id}", response_model=InstanceOut, **allow(*ALL_ROLES))
-def get_instance(session: SessionDep, principal: PrincipalDep, instance_id: str) -> InstanceOut:
+@router.get("/instances/{instance_id}", response_model=InstanceOut, **allow(*READERS))
+def get_instance(session: ReadSessionDep, principal: PrincipalDep, instance_id: str) -> InstanceOut:
     """One instance with its data, open tasks and history."""
     instance = instances.load_visible(session, principal, instance_id)
     return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
 
 
+@router.get("/instances/{instance_id}/data-use", response_model=list[DataUseOut],
+            **allow(Role.ADMIN, Role.AUDITOR, Role.CITIZEN))
+def list_data_uses(session: ReadSessionDep, principal: PrincipalDep, instance_id: str) -> list[DataUseOut]:
+    """Who used the citizen's data held by other agencies for this case, what for, and when."""
+    return [DataUseOut.model_validate(row, from_attributes=True)
+            for row in queries.data_uses(session, principal, instance_id)]
+
+
 @router.post("/instances/{instance_id}/terminate", response_model=InstanceOut, **allow(Role.ADMIN))
-def terminate_instance(session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep, instance_id: str,
+def terminate_instance(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, instance_id: str,
                        body: TerminateIn) -> InstanceOut:
     """Stop an instance for good, with a reason kept in its history."""
-    instance = instances.terminate(session, runtime, principal, instance_id, body.reason)
-    return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+    with write() as session:
+        instance = instances.terminate(session, runtime, principal, instance_id, body.reason)
+        view = InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+    return view

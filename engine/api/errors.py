@@ -1,0 +1,103 @@
+"""One error body for every refusal the API answers, the handlers that write it, and the
+statuses each route documents.
+
+Every error is `ErrorOut`: `{"detail": "...", "errors": [{"field", "message"}], "report"?}`.
+Which statuses a route can answer follows from what it takes and does (see `statuses_of`),
+so the OpenAPI lists them without anyone having to remember to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from engine.api.schemas import ErrorOut
+from engine.services.deployments import DeploymentRejected, UploadTooLarge
+from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from forms.validate import FieldError
+
+MEANING = {
+    400: "the body is not well-formed multipart form data",
+    401: "no bearer token, or one that is not valid",
+    403: "the token's role may not do this",
+    404: "no such thing, or not one the caller may see",
+    409: "the state changed under the caller (already done, or another change won the race); nothing was "
+         "saved; reload and retry",
+    413: "the request body is over its size limit",
+    422: "the input was refused; `errors` names each field and the limit it broke",
+    503: "the database is busy or unreachable; nothing was changed; retry after `Retry-After` seconds",
+}
+
+
+def documented(codes: Iterable[int]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for error `codes`, all with the one error body."""
+    return {code: {"model": ErrorOut, "description": MEANING[code]} for code in sorted(codes)}
+
+
+def error_body(detail: str, errors: Iterable[FieldError] = (), **extra: Any) -> dict[str, Any]:
+    """The JSON of an error answer."""
+    return {"detail": detail, "errors": [{"field": e.field, "message": e.message} for e in errors], **extra}
+
+
+def _json(code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=code, content=body, headers=headers)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    if parts[:1] == ["data"]:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+async def not_found(_: Request, err: Exception) -> JSONResponse:
+    return _json(404, error_body(str(err)))
+
+
+async def conflict(_: Request, err: Exception) -> JSONResponse:
+    return _json(409, error_body(str(err)))
+
+
+async def unavailable(_: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, Unavailable)
+    return _json(503, error_body(str(err)), {"Retry-After": str(err.retry_after)})
+
+
+async def http_error(_: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, HTTPException)
+    return _json(err.status_code, error_body(str(err.detail)), dict(err.headers or {}))
+
+
+def install(app: FastAPI) -> None:
+    """Map every error the routes and services raise to its status and the one body."""
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, err: Forbidden) -> JSONResponse:
+        return _json(403, error_body(str(err)))
+
+    @app.exception_handler(InvalidInput)
+    async def invalid(_: Request, err: InvalidInput) -> JSONResponse:
+        return _json(422, error_body(str(err), err.errors))
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(_: Request, err: RequestValidationError) -> JSONResponse:
+        errors = [FieldError(_field(tuple(e.get("loc", ()))), str(e.get("msg", ""))) for e in err.errors()]
+        return _json(422, error_body("the request does not have the expected shape", errors))
+
+    @app.exception_handler(DeploymentRejected)
+    async def rejected(_: Request, err: DeploymentRejected) -> JSONResponse:
+        return _json(422, error_body(f"not deployable: {err}", report=err.report.as_dict()))
+
+    @app.exception_handler(UploadTooLarge)
+    async def too_large(_: Request, err: UploadTooLarge) -> JSONResponse:
+        return _json(413, error_body(str(err)))
+
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(Conflict, conflict)
+    app.add_exception_handler(Unavailable, unavailable)
+    app.add_exception_handler(HTTPException, http_error)

@@ -1,0 +1,231 @@
+"""What the API accepts before any route sees it: bounded bodies, bounded JSON, clean parameters.
+
+Python's JSON parser recurses once per nesting level and accepts `NaN`, `Infinity` and
+numbers of any size; SQLite refuses integers past 64 bits, PostgreSQL refuses NUL characters,
+lone surrogates and non-finite numbers in JSON, and JSON readers elsewhere lose integers past
+2**53. Input that one of them would refuse or mangle later, or that would make the parser
+itself recurse without bound, is refused here with 422 (or 413 for size) and a message
+naming the field and the limit, on every route.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping
+from email.message import Message
+from itertools import islice
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from engine.api.errors import http_error
+from engine.api.schemas import MAX_INT
+from engine.services.errors import InvalidInput
+from forms.validate import FieldError
+
+# Room for the envelope around the data of a JSON body (`{"data": ..., "version": 1}`).
+ENVELOPE_BYTES = 64 * 1024
+# A number whose digits alone are longer than this is far outside MAX_INT; refusing it before
+# `int()` keeps a megabyte of digits from costing quadratic time.
+MAX_NUMBER_DIGITS = 40
+MAX_REPORTED = 20
+PARSER_SLACK = 8
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_OPENING, _CLOSING = frozenset("[{"), frozenset("]}")
+
+
+class BodyTooLarge(HTTPException):
+    """A request body over its limit; an HTTPException so that FastAPI's body reading passes it on."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is over the limit of {limit:,} bytes")
+
+
+class BodyLimit:
+    """Refuse a request whose body is over `limit` bytes, whether or not it declares its length.
+
+    A declared Content-Length over the limit is answered at once; a chunked body is counted as
+    it arrives, so neither the framework's spooling of multipart uploads nor a JSON route
+    reads more than the limit.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            response = await http_error(Request(scope), BodyTooLarge(self.limit))
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def is_json(headers: Headers) -> bool:
+    """Whether FastAPI parses a body with these headers as JSON (its rule, repeated)."""
+    declared = headers.get("content-type")
+    if not declared:
+        return False
+    message = Message()
+    message["content-type"] = declared
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refusing it as soon as it is over `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes, max_depth: int) -> Any:
+    """The value of a JSON request body whose data may nest `max_depth` levels below the body.
+
+    Raises:
+        InvalidInput: not UTF-8 JSON, nested too deep, or holding a value no database keeps.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _refused("", f"the body is not UTF-8 text (byte {err.start})") from err
+    # Only a guard for the parser, which recurses once per level: a little past the limit, so
+    # that bodies just over it are parsed and refused below with the field named.
+    if _deeper_than(text, max_depth + PARSER_SLACK):
+        raise _refused("", f"the body nests objects and arrays far more than {max_depth} levels deep; "
+                           f"data may nest at most {max_depth} levels (PANJEREH_MAX_DATA_DEPTH)")
+    try:
+        value = json.loads(text, parse_int=_integer, parse_constant=float)
+    except json.JSONDecodeError as err:
+        raise _refused("", f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from err
+    except _NumberTooLong as err:
+        raise _refused("", str(err)) from err
+    # The body's own object is one level more than the data it carries.
+    problems = list(islice(_problems(value, max_depth + 1), MAX_REPORTED))
+    if problems:
+        raise InvalidInput(problems)
+    return value
+
+
+def parameter_problems(parameters: Mapping[str, str], query: Iterator[tuple[str, str]]) -> list[FieldError]:
+    """Path and query values that no database column can hold: text with the NUL character."""
+    found = [FieldError(name, "must not contain the NUL character") for name, value in parameters.items()
+             if "\x00" in value]
+    found += [FieldError(name.replace("\x00", "\\0"), "must not contain the NUL character")
+              for name, value in query if "\x00" in name or "\x00" in value]
+    return found
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _NumberTooLong(f"a number of {len(text):,} digits is out of range; integers must be within "
+                             f"±{MAX_INT}")
+    return int(text)
+
+
+def _deeper_than(text: str, limit: int) -> bool:
+    """Whether brackets outside strings nest deeper than `limit`; stops as soon as they do."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        found = match.group()
+        if found in _OPENING:
+            depth += 1
+            if depth > limit:
+                return True
+        elif found in _CLOSING:
+            depth -= 1
+    return False
+
+
+def _problems(value: Any, limit: int) -> Iterator[FieldError]:
+    """Every value no database keeps, and every container deeper than `limit` (the body is level 1)."""
+    stack: list[tuple[Any, tuple[str, ...], int]] = [(value, (), 1)]
+    while stack:
+        node, path, level = stack.pop()
+        if isinstance(node, str):
+            problem = _text_problem(node)
+            if problem:
+                yield FieldError(_name(path), problem)
+        elif isinstance(node, bool) or node is None:
+            continue
+        elif isinstance(node, int):
+            if not -MAX_INT <= node <= MAX_INT:
+                yield FieldError(_name(path), f"the integer is out of range; integers must be within ±{MAX_INT}")
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                yield FieldError(_name(path), "numbers must be finite (no NaN or Infinity)")
+        elif level > limit:
+            yield FieldError(_name(path[:1]), f"objects and arrays nest more than {limit - 1} levels deep here; "
+                                              f"the limit is {limit - 1} (PANJEREH_MAX_DATA_DEPTH)")
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                problem = _text_problem(key)
+                if problem:
+                    yield FieldError(_name((*path, key)), f"the name {problem}")
+                stack.append((item, (*path, key), level + 1))
+        elif isinstance(node, list):
+            stack.extend((item, (*path, str(i)), level + 1) for i, item in enumerate(node))
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "must not contain the NUL character"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "must not contain a lone surrogate (\\ud800-\\udfff without its pair)"
+    return None
+
+
+def _name(path: tuple[str, ...]) -> str:
+    # The path goes back in the answer, which must itself be valid UTF-8 JSON.
+    return ".".join(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _refused(field: str, message: str) -> InvalidInput:
+    return InvalidInput([FieldError(field, message)])
+
+
+MAX_FILE_NAME = 200
+
+
+def file_name(name: str | None, field: str, default: str) -> str:
+    """An uploaded file's name, refused when no database column could hold it."""
+    if not name:
+        return default
+    if len(name) > MAX_FILE_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name) or _text_problem(name):
+        raise _refused(field, f"file names must be at most {MAX_FILE_NAME} characters, without control "
+                              "characters")
+    return name
