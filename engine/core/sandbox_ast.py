@@ -188,6 +188,26 @@ class _Rewriter(ast.NodeTransformer):
         return node
 
 
+def parse(source: str, mode: Mode) -> ast.Module | ast.Expression:
+    """Python's syntax tree of `source`; raises only SyntaxError or SandboxViolation.
+
+    `ast.parse` fails in more ways than SyntaxError on hostile text: MemoryError when the
+    parser's own stack overflows on deep nesting (a few thousand unary minus signs do it),
+    RecursionError, and ValueError for NUL characters. Every caller that reads model text
+    goes through here, so none of them can turn a bad upload into a server error.
+    """
+    try:
+        # eval() ignores leading blanks, and conditions copied from a modeler often have them.
+        tree = ast.parse(source.lstrip(" \t") if mode == "eval" else source, SCRIPT_FILENAME, mode)
+    except (MemoryError, RecursionError):
+        raise SandboxViolation("script is nested too deeply to read") from None
+    except ValueError as err:
+        line = source.count("\n", 0, source.find("\0")) + 1 if "\0" in source else None
+        raise SandboxViolation(f"script cannot be read: {err}" + (f" (line {line})" if line else "")) from None
+    assert isinstance(tree, (ast.Module, ast.Expression))
+    return tree
+
+
 def compile_checked(source: str, mode: Mode, limits: SandboxLimits) -> CodeType:
     """Check and compile `source`; raises SyntaxError or SandboxViolation.
 
@@ -200,12 +220,11 @@ def compile_checked(source: str, mode: Mode, limits: SandboxLimits) -> CodeType:
 def _compile(source: str, mode: Mode, max_width: int, max_source: int) -> CodeType:
     if len(source) > max_source:
         raise SandboxViolation(f"script is {len(source):,} characters long, over the limit of {max_source:,}")
+    tree = parse(source, mode)
     try:
-        # eval() ignores leading blanks, and conditions copied from a modeler often have them.
-        tree = ast.parse(source.lstrip(" \t") if mode == "eval" else source, SCRIPT_FILENAME, mode)
         _check(tree, max_width)
         rewritten = ast.fix_missing_locations(_Rewriter().visit(tree))
         assert isinstance(rewritten, (ast.Module, ast.Expression))
         return compile(rewritten, SCRIPT_FILENAME, mode)
-    except RecursionError:
+    except (MemoryError, RecursionError):
         raise SandboxViolation("script is nested too deeply") from None
