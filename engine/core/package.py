@@ -26,6 +26,7 @@ from engine.core.decisions import check_decision_ids, check_decisions
 from engine.core.errors import UnknownProcessError
 from engine.core.parser import EngineParser, ParkingServiceTask
 from engine.core.report import Report
+from engine.core.vocabulary import foreign_elements
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DocumentKind = Literal["bpmn", "dmn"]
@@ -123,8 +124,13 @@ def schema_check(doc: Document, report: Report) -> None:
 
     Real exports often break the schema in ways that do not change what the model means
     (an attribute a tool leaves out, an element in another order); they are warnings, and
-    the parser judges what truly cannot run.
+    the parser judges what truly cannot run. Elements the schema does not allow at all (see
+    `vocabulary`) are errors.
     """
+    refused = foreign_elements(doc.root, doc.kind.upper())
+    for node, reason in refused:
+        owner = next((a.get("id", "") for a in node.iterancestors() if a.get("id")), "")
+        report.error(reason, doc.name, owner, node.sourceline)
     if doc.kind == "bpmn":
         validator = _bpmn_schema()
         validator.preprocess(doc.root)
@@ -133,7 +139,8 @@ def schema_check(doc: Document, report: Report) -> None:
     schema: etree.XMLSchema = validator.validator
     if schema.validate(doc.root):
         return
-    for entry in list(schema.error_log)[:50]:
+    lines = {node.sourceline for node, _ in refused}
+    for entry in [e for e in schema.error_log if e.line not in lines][:50]:
         report.warning(f"not valid against the {doc.kind.upper()} schema: {entry.message}", doc.name,
                        line=entry.line)
 
