@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator, Mapping
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -61,7 +61,7 @@ from engine.core.cron import CronProblem, cron_to_iso
 from engine.core.sandbox_ast import Mode, compile_checked
 from engine.core.sandbox_guards import Guards
 from engine.core.sandbox_run import Run, SandboxLimits, SandboxTimeout, SandboxViolation, Unavailable, json_size
-from engine.core.sandbox_sizes import Budget
+from engine.core.sandbox_sizes import shape
 
 __all__ = ["SandboxLimits", "SandboxTimeout", "SandboxViolation", "SandboxedEnvironment", "check_source"]
 
@@ -152,7 +152,6 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         if hidden:
             raise ValueError(f"helper names must be identifiers not starting with '_': {hidden}")
         guards = Guards(self.limits, offered)
-        self._budget = Budget(self.limits)
         self._expression_names = guards.namespace(expression=True)
         self._script_names = guards.namespace(expression=False)
         self._expression_hidden = frozenset(self._expression_names)
@@ -172,7 +171,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         namespace.setdefault(DATA_OBJECT, _data_object(variables))
         namespace.setdefault(CRON_CYCLE, _cron_cycle)
         _offer_views(namespace, self._expression_hidden)
-        result = Run(self.limits).call(eval, code, namespace)
+        result = self._run(eval, code, namespace)
         if isinstance(result, Unavailable):
             result.refuse()
         if not _is_data(result):
@@ -180,8 +179,33 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
                                    "iterator; wrap it in list(...)")
         # The host stores, copies and compares what an expression gives: it must be as
         # bounded as what a script may leave in the task data.
-        self._budget.size(result, "the expression's value")
+        self._within(result, "the expression's value")
         return result
+
+    def _within(self, value: Any, what: str) -> None:
+        limit = 10 * self.limits.max_data_bytes
+        found = shape(value, limit, self.limits.max_data_depth, text=True)
+        if found.nodes > limit or found.chars > limit:
+            raise SandboxViolation(f"{what} would be more than {_size(limit)}, over the limit")
+        if found.depth > self.limits.max_data_depth:
+            raise SandboxViolation(f"{what} is nested more than {self.limits.max_data_depth} levels deep")
+
+    def _run(self, runner: Callable[[CodeType, dict[str, Any]], Any], code: CodeType,
+             namespace: dict[str, Any]) -> Any:
+        try:
+            return Run(self.limits).call(runner, code, namespace)
+        except SandboxViolation:
+            raise
+        except Exception as error:
+            # The host writes a script's error into logs and incidents: its text must be as
+            # bounded as the script's values (raise ValueError(shared) would be exponential).
+            chained: BaseException | None = error
+            for _ in range(10):
+                if chained is None:
+                    break
+                self._within(chained, f"the {type(chained).__name__} the script raised")
+                chained = chained.__cause__ or chained.__context__
+            raise
 
     def execute(self, script: str, context: dict[str, Any],
                 external_context: Mapping[str, Any] | None = None) -> bool:
@@ -198,7 +222,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         external = dict(external_context or {})
         namespace = {**copy.deepcopy(context), **external, **self._script_names}
         _offer_views(namespace, self._script_hidden)
-        Run(self.limits).call(exec, code, namespace)
+        self._run(exec, code, namespace)
         hidden = self._script_names.keys() | external.keys()
         updated = {name: value for name, value in namespace.items() if name not in hidden and _is_data(value)}
         updated.update((name, context[name]) for name in hidden & context.keys())

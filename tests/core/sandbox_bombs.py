@@ -94,8 +94,11 @@ BOMBS: list[tuple[str, str, str, str]] = [
     # JSON.
     ("json_loads_deep", "eval", "json_loads('[' * 10000 + ']' * 10000)", "nested more than 32 levels"),
     ("json_dumps_shared", "exec", WIDE + "t = json_dumps(a)", "json_dumps() would produce more than"),
-    # What an expression hands to the engine must be storable.
-    ("expression_value_shared", "eval", "[[[[1] * 1000] * 1000] * 1000]", "would go through more than"),
+    # What an expression hands to the engine, and the errors a script raises, reach the host.
+    ("expression_value_shared", "eval", "[[[[1] * 1000] * 1000] * 1000]", "would be more than 10.0 MB"),
+    ("expression_value_text", "eval", "['x' * 1000000] * 100", "would be more than 10.0 MB"),
+    ("raise_shared_value", "exec", SHARED + "raise ValueError(a)", "nested more than 32 levels"),
+    ("key_error_of_big_key", "exec", "d = {}\nx = d[('x' * 1000000,) * 20]", "KeyError the script raised would be"),
 ]
 
 SMALL_DICTS = {"max_sequence_length": 100_000}
