@@ -61,7 +61,7 @@ from engine.core.cron import CronProblem, cron_to_iso
 from engine.core.sandbox_ast import Mode, compile_checked
 from engine.core.sandbox_guards import Guards
 from engine.core.sandbox_run import Run, SandboxLimits, SandboxTimeout, SandboxViolation, Unavailable, json_size
-from engine.core.sandbox_sizes import shape
+from engine.core.sandbox_sizes import NESTED, shape
 
 __all__ = ["SandboxLimits", "SandboxTimeout", "SandboxViolation", "SandboxedEnvironment", "check_source"]
 
@@ -183,6 +183,8 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         return result
 
     def _within(self, value: Any, what: str) -> None:
+        if type(value) not in NESTED and not isinstance(value, BaseException):
+            return
         limit = 10 * self.limits.max_data_bytes
         found = shape(value, limit, self.limits.max_data_depth, text=True)
         if found.nodes > limit or found.chars > limit:
