@@ -25,7 +25,7 @@ from engine.core.checks import check_model
 from engine.core.decisions import check_decision_ids, check_decisions
 from engine.core.errors import UnknownProcessError
 from engine.core.parser import EngineParser, ParkingServiceTask
-from engine.core.report import Report
+from engine.core.report import Report, shown
 from engine.core.vocabulary import foreign_elements
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -145,12 +145,17 @@ def schema_check(doc: Document, report: Report) -> None:
                        line=entry.line)
 
 
-def _spiff_problem(err: SpiffWorkflowException, report: Report, file: str) -> None:
+def _spiff_problem(err: Exception, report: Report, file: str, element_id: str = "") -> None:
     if isinstance(err, ValidationException):
         line = err.line_number if isinstance(err.line_number, int) else None
         report.error(str(err.args[0]) if err.args else str(err), err.file_name or file, err.id or "", line)
+    elif isinstance(err, SpiffWorkflowException):
+        report.error(str(err), file, element_id)
     else:
-        report.error(str(err), file)
+        # SpiffWorkflow's parser fails on some malformed models in its own ways (a KeyError,
+        # a TypeError); the upload is at fault, so it is reported like any refusal.
+        report.error(f"the engine cannot read this model ({type(err).__name__}: {shown(str(err))})", file,
+                     element_id)
 
 
 def _processes(docs: Sequence[Document]) -> dict[str, ProcessInfo]:
@@ -202,6 +207,11 @@ def compile_package(docs: Sequence[Document], *, callees: Sequence[Document] = (
         else:
             check_decisions(doc.root, doc.name, report)
     check_decision_ids([(d.name, d.root) for d in [*docs, *callees] if d.kind == "dmn"], report)
+    for doc in docs:
+        for node in doc.root.iterfind(f"{{{BPMN_NS}}}process"):
+            if not (node.get("id") or "").strip():
+                report.error("a process needs an id: it is how the process is started and called", doc.name,
+                             line=node.sourceline)
     processes = _processes(docs)
     if not any(p.executable for p in processes.values()):
         report.error("no executable process: a deployment needs at least one bpmn:process "
@@ -222,7 +232,7 @@ def compile_package(docs: Sequence[Document], *, callees: Sequence[Document] = (
                                      doc.name, key)
                     seen[key] = doc.name
                 parser.add_bpmn_xml(doc.root, filename=doc.name)
-        except SpiffWorkflowException as err:
+        except Exception as err:  # see _spiff_problem
             _spiff_problem(err, report, doc.name)
     if not report.deployable:
         return package
@@ -231,6 +241,6 @@ def compile_package(docs: Sequence[Document], *, callees: Sequence[Document] = (
             continue
         try:
             package.spec(key)
-        except SpiffWorkflowException as err:
-            _spiff_problem(err, report, seen.get(key, ""))
+        except Exception as err:  # see _spiff_problem
+            _spiff_problem(err, report, seen.get(key, ""), key)
     return package

@@ -212,3 +212,13 @@ def test_hostile_text_anywhere_gets_a_report_naming_the_element(settings: Settin
             assert site in PATTERN_SITES, (site, text[:40])
             continue
         assert all(e.element_id and e.line for e in errors), (site, text[:40], [str(e)[:200] for e in errors])
+
+
+def test_a_process_without_an_id_is_refused_not_a_crash(settings: Settings) -> None:
+    # SpiffWorkflow's parser joined the process ids to word its own error: TypeError on None.
+    body = model('<bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>' + flow("f", "s", "e")).replace(
+        b'<bpmn:process id="p" ', b"<bpmn:process ")
+    loaded, report = check([UploadedFile("anonymous.bpmn", body)], settings)
+    assert loaded is None
+    assert [(p.message, p.line) for p in report.problems if p.severity == "error"] == [
+        ("a process needs an id: it is how the process is started and called", 3)]
