@@ -30,6 +30,7 @@ from lxml import etree
 from forms.feel import FeelError, translate
 from forms.formats import FORMATS
 from forms.model import FormDefinitionError, FormModel, empty_hints, object_schema, put_schema_text, text
+from forms.patterns import PatternError, check_pattern
 from forms.ui import build_ui
 
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
@@ -73,9 +74,10 @@ def _constrain(prop: dict[str, Any], field_id: str, name: str, config: str | Non
         prop["minimum" if name == "min" else "maximum"] = _number(config, field_id, name)
     elif name == "pattern":
         try:
-            re.compile(config or "")
-        except re.error as err:
-            raise FormDefinitionError(f"field '{field_id}': pattern {config!r} is not a regular expression: {err}") \
+            check_pattern(config or "")
+        except PatternError as err:
+            shown = repr(config) if len(config or "") <= 100 else f"of {len(config or ''):,} characters"
+            raise FormDefinitionError(f"field '{field_id}': pattern {shown} is not a regular expression: {err}") \
                 from err
         prop["pattern"] = config
     else:

@@ -17,7 +17,6 @@ The model shape is described in `forms.model`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 
@@ -25,7 +24,7 @@ from lxml import etree
 
 from forms.camunda7 import CAMUNDA, camunda7_form
 from forms.formjs import formjs_form
-from forms.model import FormDefinitionError, FormModel, empty_hints, none_model
+from forms.model import FormDefinitionError, FormModel, empty_hints, none_model, read_json
 from forms.spiff import spiff_form
 
 __all__ = ["FormDefinitionError", "FormModel", "task_forms"]
@@ -49,9 +48,9 @@ class _Library:
             if PurePosixPath(name).suffix.lower() not in (".form", ".json"):
                 continue
             try:
-                document = json.loads(content)
-            except (UnicodeDecodeError, json.JSONDecodeError) as err:
-                self.unreadable.append(f"'{name}' is not valid JSON ({err})")
+                document = read_json(content)
+            except FormDefinitionError as err:
+                self.unreadable.append(f"'{name}' {err}")
                 continue
             if isinstance(document, dict) and isinstance(document.get("components"), list):
                 self.by_id.setdefault(str(document.get("id", "")), []).append((name, document))
@@ -60,9 +59,9 @@ class _Library:
         if form_id not in self.embedded:
             raise FormDefinitionError(f"no zeebe:userTaskForm with id '{form_id}' in the model")
         try:
-            document = json.loads(self.embedded[form_id])
-        except json.JSONDecodeError as err:
-            raise FormDefinitionError(f"the embedded form '{form_id}' is not valid JSON: {err}") from err
+            document = read_json(self.embedded[form_id])
+        except FormDefinitionError as err:
+            raise FormDefinitionError(f"the embedded form '{form_id}' {err}") from err
         return formjs_form(document, form_id)
 
     def deployed(self, form_id: str, required: bool) -> FormModel | None:
@@ -82,9 +81,10 @@ class _Library:
         if name not in self.files:
             raise FormDefinitionError(f"form file '{name}' was not uploaded with the model")
         try:
-            return formjs_form(json.loads(self.files[name]), name)
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise FormDefinitionError(f"form file '{name}' is not valid JSON: {err}") from err
+            document = read_json(self.files[name])
+        except FormDefinitionError as err:
+            raise FormDefinitionError(f"form file '{name}' {err}") from err
+        return formjs_form(document, name)
 
 
 def _zeebe_form(element: etree._Element, library: _Library) -> FormModel | None:
@@ -136,17 +136,22 @@ def task_forms(root: etree._Element, files: Mapping[str, bytes]) -> dict[str, Fo
     """
     library = _Library(root, files)
     forms: dict[str, FormModel] = {}
-    problems: list[str] = []
+    problems: list[tuple[str, int | None, str]] = []
     for element in root.iter(f"{BPMN}userTask", f"{BPMN}startEvent"):
         element_id = element.get("id", "")
+        kind = "user task" if element.tag == f"{BPMN}userTask" else "start event"
         try:
             model = _form_of(element, files, library)
         except FormDefinitionError as err:
-            kind = "user task" if element.tag == f"{BPMN}userTask" else "start event"
-            problems.append(f"{kind} '{element_id}': {err}")
+            problems.append((element_id, element.sourceline, f"{kind} '{element_id}': {err}"))
+            continue
+        except RecursionError:
+            # The form readers walk nested components and schemas recursively.
+            problems.append((element_id, element.sourceline,
+                             f"{kind} '{element_id}': its form nests too deeply to read"))
             continue
         if model is not None:
             forms[element_id] = model
     if problems:
-        raise FormDefinitionError("; ".join(problems))
+        raise FormDefinitionError("; ".join(message for _, _, message in problems), tuple(problems))
     return forms

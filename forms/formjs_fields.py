@@ -8,6 +8,7 @@ from typing import Any
 from forms.camunda7 import variable_name
 from forms.formats import FORMATS
 from forms.model import FormDefinitionError, put_schema_text, text
+from forms.patterns import PatternError, check_pattern
 
 WIDGETS = {"textfield": "text", "textarea": "textarea", "number": "number", "checkbox": "checkbox",
            "checklist": "checklist", "taglist": "taglist", "radio": "radio", "select": "select"}
@@ -71,8 +72,8 @@ def field_schema(c: dict[str, Any], name: str, hints: dict[str, Any], path: str)
             prop[keyword] = _limit(rules[rule], name, rule, whole=False)
     if rules.get("pattern"):
         try:
-            re.compile(str(rules["pattern"]))
-        except re.error as err:
+            check_pattern(str(rules["pattern"]))
+        except PatternError as err:
             raise FormDefinitionError(f"field '{name}': pattern is not a regular expression: {err}") from err
         prop["pattern"] = str(rules["pattern"])
     if rules.get("validationType") in _FORMAT_OF_VALIDATION:

@@ -6,7 +6,8 @@
 - ``x-increment: step``: a number that is a whole multiple of step, computed in decimal so that 0.3 is a
   multiple of 0.1 (form-js ``increment``; ``multipleOf`` works in binary floating point).
 
-`FormValidator` is Draft 2020-12 with these keywords added.
+`FormValidator` is Draft 2020-12 with these keywords added, and with ``pattern`` and ``patternProperties``
+matched by `forms.patterns` (linear time) instead of Python's backtracking `re`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from forms.dates import as_gregorian, today_in_iran
+from forms.patterns import search
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -49,7 +51,23 @@ def _increment(_validator: Any, step: Any, instance: Any, _schema: Any) -> Itera
         yield ValidationError(f"{instance!r} is not a multiple of {step}")
 
 
+def _pattern(_validator: Any, pattern: Any, instance: Any, _schema: Any) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and isinstance(pattern, str) and not search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, _schema: Any) -> Iterator[ValidationError]:
+    if not isinstance(instance, dict) or not isinstance(patterns, dict):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
 FormValidator = validators.extend(Draft202012Validator, {
+    "pattern": _pattern,
+    "patternProperties": _pattern_properties,
     "x-not-in-past": _not_in_past,
     "x-decimal-digits": _decimal_digits,
     "x-increment": _increment,

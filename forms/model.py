@@ -65,6 +65,7 @@ The canonical schema always carries ``title`` plus ``x-title-fa``/``x-title-en``
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -83,7 +84,28 @@ _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufe
 
 
 class FormDefinitionError(ValueError):
-    """A form referenced by the model is missing or not valid."""
+    """A form referenced by the model is missing or not valid.
+
+    `elements` holds, when known, each element whose form is at fault: (element id, line, message).
+    """
+
+    def __init__(self, message: str, elements: tuple[tuple[str, int | None, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.elements = elements
+
+
+def read_json(content: bytes | str) -> Any:
+    """A form file's JSON; raises `FormDefinitionError` ("is not valid JSON: ...") for anything unreadable.
+
+    The JSON parser recurses per nesting level, so deeply nested text raises RecursionError, not a
+    decoding error; that is a bad upload like any other.
+    """
+    try:
+        return json.loads(content)
+    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
+        raise FormDefinitionError(f"is not valid JSON: {err}") from None
+    except RecursionError:
+        raise FormDefinitionError("is not valid JSON: it nests too deeply to read") from None
 
 
 def text(plain: str | None, fa: str | None = None, en: str | None = None) -> Text | None:

@@ -14,17 +14,17 @@ a submission.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from forms import schema as schemas
 from forms.camunda7 import variable_name
 from forms.formats import FORMATS
-from forms.model import SCHEMA_DIALECT, FormDefinitionError, FormModel, text
+from forms.model import SCHEMA_DIALECT, FormDefinitionError, FormModel, read_json, text
+from forms.patterns import PatternError, check_pattern
 from forms.ui import build_ui
 
 _ACCEPTED_DRAFTS = ("draft-06", "draft-07", "2019-09", "2020-12")
@@ -41,9 +41,9 @@ def _load(files: Mapping[str, bytes], name: str, what: str) -> dict[str, Any]:
     if name not in files:
         raise FormDefinitionError(f"{what} file '{name}' was not uploaded with the model")
     try:
-        loaded = json.loads(files[name])
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise FormDefinitionError(f"{what} file '{name}' is not valid JSON: {err}") from err
+        loaded = read_json(files[name])
+    except FormDefinitionError as err:
+        raise FormDefinitionError(f"{what} file '{name}' {err}") from err
     if not isinstance(loaded, dict):
         raise FormDefinitionError(f"{what} file '{name}' must hold a JSON object")
     return loaded
@@ -84,12 +84,28 @@ def _upgrade(schema: dict[str, Any], name: str) -> dict[str, Any]:
     return upgraded
 
 
+def _is_pattern(value: object) -> bool:
+    if isinstance(value, str):
+        check_pattern(value)
+    return True
+
+
+def _patterns_checker() -> FormatChecker:
+    # The meta-schema says every pattern has the "regex" format; the default check compiles
+    # it with `re`, and runtime matching is done by `forms.patterns`, so check with that.
+    checker = FormatChecker(formats=())
+    checker.checks("regex", raises=PatternError)(_is_pattern)
+    return checker
+
+
 def _check(schema: dict[str, Any], name: str) -> None:
     try:
-        Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(schema, format_checker=_patterns_checker())
     except SchemaError as err:
         where = "/".join(str(p) for p in err.absolute_path) or "the top"
-        raise FormDefinitionError(f"'{name}' is not a valid JSON Schema: {err.message} (at {where})") from err
+        # The message quotes the offending value, which may be the whole (hostile) pattern.
+        message = err.message if len(err.message) <= 300 else f"{err.message[:300]}…"
+        raise FormDefinitionError(f"'{name}' is not a valid JSON Schema: {message} (at {where})") from err
     if schema.get("type", "object") != "object":
         raise FormDefinitionError(f"'{name}' must describe an object (\"type\": \"object\")")
     for field in schemas.walk(schema):

@@ -20,7 +20,9 @@ from lxml import etree
 
 from engine.bpmn.expression_syntax import Untranslatable
 from engine.bpmn.feel import feel_to_python
-from engine.core.report import Report
+from engine.core.report import Report, shown
+from engine.core.sandbox import SandboxViolation
+from engine.core.sandbox_ast import parse
 
 _PLACEHOLDER = "dmninputexpr"
 _FEEL_ONLY = re.compile(r"\.\.|\bnull\b|\btrue\b|\bfalse\b|^not\s*\(|^\s*[<>]=?|^\s*!=|^\s*=")
@@ -30,8 +32,8 @@ def _python_already(text: str) -> bool:
     if _FEEL_ONLY.search(text):
         return False
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
+        tree = parse(text.strip(), "eval")
+    except (SyntaxError, SandboxViolation):
         return False
     return not isinstance(tree.body, ast.Tuple)
 
@@ -70,7 +72,7 @@ def _translate(node: etree._Element, kind: str, table: str, file: str, report: R
     try:
         node.text = unary_test(text) if kind == "input entry" else feel_to_python(text)
     except Untranslatable as err:
-        report.error(f"decision '{table}': {kind} `{text}` is FEEL this engine cannot translate: {err}",
+        report.error(f"decision '{table}': {kind} `{shown(text)}` is FEEL this engine cannot translate: {err}",
                      file, table, node.sourceline)
 
 

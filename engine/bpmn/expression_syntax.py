@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, NoReturn
 
+from engine.core.report import shown
 from engine.core.sandbox import SandboxViolation, check_source
 
 TokenKind = Literal["name", "number", "string", "op", "end"]
@@ -33,7 +34,7 @@ class Untranslatable(ValueError):
 
     def __str__(self) -> str:
         where = f" at column {self.offset + 1}" if self.offset is not None else ""
-        return f"{self.reason}{where}: {self.text}"
+        return f"{self.reason}{where}: {shown(self.text)}"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from engine.bpmn.juel import is_juel, juel_to_python
 from engine.bpmn.xpath import GET_DATA_OBJECT as _GET_DATA_OBJECT
 from engine.bpmn.xpath import xpath_to_python
 from engine.core.cron import CronProblem, cron_to_iso
+from engine.core.report import shown
 from engine.core.sandbox import CRON_CYCLE, SandboxViolation, check_source
 
 _LANGUAGES = {
@@ -53,7 +54,7 @@ class Translation:
 
     def describe(self) -> str:
         label = _LABELS.get(self.source_language, self.source_language)
-        return f"{label} `{self.original.strip()}` → Python `{self.python}`"
+        return f"{label} `{shown(self.original.strip())}` → Python `{shown(self.python)}`"
 
 
 class ExpressionProblem(ValueError):
@@ -99,13 +100,13 @@ def translate(text: str, declared: str | None = None) -> Translation:
             raise ExpressionProblem(f"expressions in '{language}' are not supported; write it in Python, "
                                     "JUEL (${...}) or FEEL (=...)")
     except Untranslatable as err:
-        raise ExpressionProblem(f"{language.upper()} `{stripped}` cannot be translated: {err}") from err
+        raise ExpressionProblem(f"{language.upper()} `{shown(stripped)}` cannot be translated: {err}") from err
     try:
         check_source(python, "eval")
     except SyntaxError as err:
-        raise ExpressionProblem(f"`{stripped}` is not valid Python: {err.msg}") from err
+        raise ExpressionProblem(f"`{shown(stripped)}` is not valid Python: {err.msg}") from err
     except SandboxViolation as err:
-        raise ExpressionProblem(f"`{stripped}`: {err}") from err
+        raise ExpressionProblem(f"`{shown(stripped)}`: {err}") from err
     return Translation(python, language, text)
 
 
@@ -128,12 +129,12 @@ def translate_timer(text: str, declared: str | None = None, kind: str = "timeCyc
         return Translation(repr(stripped[1:].strip().strip('"')), "feel", text)
     if _CRON.match(stripped):
         if kind != "timeCycle":
-            raise ExpressionProblem(f"`{stripped}` is a cron expression, which only a timeCycle can hold; "
+            raise ExpressionProblem(f"`{shown(stripped)}` is a cron expression, which only a timeCycle can hold; "
                                     "a date or a duration is written in ISO 8601 (e.g. PT48H)")
         try:
             cron_to_iso(stripped)
         except CronProblem as err:
-            raise ExpressionProblem(f"`{stripped}` is a cron expression that does not fire at a fixed period "
+            raise ExpressionProblem(f"`{shown(stripped)}` is a cron expression that does not fire at a fixed period "
                                     f"({err}); write the cycle as an ISO 8601 repetition, e.g. R/PT5M for "
                                     "every five minutes or R/P1D for every day") from err
         # Evaluated when the timer is set, so the repetition starts at the cron's next firing.

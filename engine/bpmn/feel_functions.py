@@ -13,9 +13,15 @@ from engine.bpmn.expression_syntax import call, compare, const, item, method
 
 _TEMPORAL = ("date", "time", "date and time", "duration", "years and months duration",
              "day of week", "day of year", "week of year", "month of year", "last day of month")
+# FEEL's pattern functions take regular expressions written by whoever uploads the model;
+# Python's `re` would match them by backtracking, in one C call the sandbox cannot interrupt.
+_PATTERNS = ("matches", "replace", "split")
 REFUSED_FUNCTIONS = {
     "is defined": "is defined() needs the variable context, which a translated expression does not see",
     **dict.fromkeys(_TEMPORAL, "date and time functions are not supported"),
+    **dict.fromkeys(_PATTERNS, "regular expressions are not supported (matches(), replace() and split() take a "
+                    "pattern, and a backtracking pattern can hold the server); use contains(), starts with() or "
+                    "ends with(), or a script task"),
 }
 
 

@@ -41,6 +41,8 @@ from engine.bpmn.context import (
     is_bpmn,
     local,
 )
+from engine.core.sandbox import SandboxViolation
+from engine.core.sandbox_ast import parse
 
 _STRICT_GATEWAYS = {"camunda8", "spiffarena"}
 # Engines that try an exclusive gateway's flows in the order the sequenceFlow elements come in the file.
@@ -176,8 +178,8 @@ def _exclusive_defaults(ctx: ImportContext, container: etree._Element) -> None:
 def _one_line(text: str) -> str | None:
     """`text` as a one-line Python expression (comments and line breaks gone), or None if it is not one."""
     try:
-        return ast.unparse(ast.parse(text.strip(), mode="eval"))
-    except (SyntaxError, ValueError, RecursionError):
+        return ast.unparse(parse(text.strip(), "eval"))
+    except (SyntaxError, SandboxViolation, RecursionError):
         return None
 
 

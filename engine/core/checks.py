@@ -11,9 +11,10 @@ from __future__ import annotations
 from lxml import etree
 
 from engine.core.expressions import expression_problem
-from engine.core.report import Report
+from engine.core.report import Report, shown
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 PYTHON_SCRIPT_FORMATS = {"", "python", "text/x-python", "text/python", "py"}
 
 _UNSUPPORTED = {
@@ -83,6 +84,12 @@ def _check_expressions(process: etree._Element, file: str, report: Report) -> No
             problem = expression_problem(script.text or "", "exec")
             if problem:
                 report.error(f"script: {problem}", file, task_id, script.sourceline)
+    for tag in ("preScript", "postScript"):
+        for node in process.iter(f"{SPIFF}{tag}"):
+            if (node.text or "").strip():
+                problem = expression_problem(node.text or "", "exec")
+                if problem:
+                    report.error(f"{tag}: {problem}", file, _owner(node).get("id", ""), node.sourceline)
     for condition in process.iter(f"{BPMN}conditionExpression"):
         text = (condition.text or "").strip()
         flow = condition.getparent()
@@ -92,7 +99,7 @@ def _check_expressions(process: etree._Element, file: str, report: Report) -> No
             continue
         problem = expression_problem(text, "eval")
         if problem:
-            report.error(f"condition '{text}': {problem}", file, flow_id, condition.sourceline)
+            report.error(f"condition '{shown(text)}': {problem}", file, flow_id, condition.sourceline)
 
 
 def _check_defaults(root: etree._Element, file: str, report: Report) -> None:

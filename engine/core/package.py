@@ -25,7 +25,8 @@ from engine.core.checks import check_model
 from engine.core.decisions import check_decision_ids, check_decisions
 from engine.core.errors import UnknownProcessError
 from engine.core.parser import EngineParser, ParkingServiceTask
-from engine.core.report import Report
+from engine.core.report import Report, shown
+from engine.core.vocabulary import foreign_elements
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DocumentKind = Literal["bpmn", "dmn"]
@@ -123,8 +124,13 @@ def schema_check(doc: Document, report: Report) -> None:
 
     Real exports often break the schema in ways that do not change what the model means
     (an attribute a tool leaves out, an element in another order); they are warnings, and
-    the parser judges what truly cannot run.
+    the parser judges what truly cannot run. Elements the schema does not allow at all (see
+    `vocabulary`) are errors.
     """
+    refused = foreign_elements(doc.root, doc.kind.upper())
+    for node, reason in refused:
+        owner = next((a.get("id", "") for a in node.iterancestors() if a.get("id")), "")
+        report.error(reason, doc.name, owner, node.sourceline)
     if doc.kind == "bpmn":
         validator = _bpmn_schema()
         validator.preprocess(doc.root)
@@ -133,17 +139,23 @@ def schema_check(doc: Document, report: Report) -> None:
     schema: etree.XMLSchema = validator.validator
     if schema.validate(doc.root):
         return
-    for entry in list(schema.error_log)[:50]:
+    lines = {node.sourceline for node, _ in refused}
+    for entry in [e for e in schema.error_log if e.line not in lines][:50]:
         report.warning(f"not valid against the {doc.kind.upper()} schema: {entry.message}", doc.name,
                        line=entry.line)
 
 
-def _spiff_problem(err: SpiffWorkflowException, report: Report, file: str) -> None:
+def _spiff_problem(err: Exception, report: Report, file: str, element_id: str = "") -> None:
     if isinstance(err, ValidationException):
         line = err.line_number if isinstance(err.line_number, int) else None
         report.error(str(err.args[0]) if err.args else str(err), err.file_name or file, err.id or "", line)
+    elif isinstance(err, SpiffWorkflowException):
+        report.error(str(err), file, element_id)
     else:
-        report.error(str(err), file)
+        # SpiffWorkflow's parser fails on some malformed models in its own ways (a KeyError,
+        # a TypeError); the upload is at fault, so it is reported like any refusal.
+        report.error(f"the engine cannot read this model ({type(err).__name__}: {shown(str(err))})", file,
+                     element_id)
 
 
 def _processes(docs: Sequence[Document]) -> dict[str, ProcessInfo]:
@@ -195,6 +207,11 @@ def compile_package(docs: Sequence[Document], *, callees: Sequence[Document] = (
         else:
             check_decisions(doc.root, doc.name, report)
     check_decision_ids([(d.name, d.root) for d in [*docs, *callees] if d.kind == "dmn"], report)
+    for doc in docs:
+        for node in doc.root.iterfind(f"{{{BPMN_NS}}}process"):
+            if not (node.get("id") or "").strip():
+                report.error("a process needs an id: it is how the process is started and called", doc.name,
+                             line=node.sourceline)
     processes = _processes(docs)
     if not any(p.executable for p in processes.values()):
         report.error("no executable process: a deployment needs at least one bpmn:process "
@@ -215,7 +232,7 @@ def compile_package(docs: Sequence[Document], *, callees: Sequence[Document] = (
                                      doc.name, key)
                     seen[key] = doc.name
                 parser.add_bpmn_xml(doc.root, filename=doc.name)
-        except SpiffWorkflowException as err:
+        except Exception as err:  # see _spiff_problem
             _spiff_problem(err, report, doc.name)
     if not report.deployable:
         return package
@@ -224,6 +241,6 @@ def compile_package(docs: Sequence[Document], *, callees: Sequence[Document] = (
             continue
         try:
             package.spec(key)
-        except SpiffWorkflowException as err:
-            _spiff_problem(err, report, seen.get(key, ""))
+        except Exception as err:  # see _spiff_problem
+            _spiff_problem(err, report, seen.get(key, ""), key)
     return package

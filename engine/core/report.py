@@ -19,6 +19,18 @@ from typing import Any, Literal
 Severity = Literal["error", "warning"]
 ElementStatus = Literal["executes", "translated", "needs attention", "unsupported"]
 STATUS_ORDER: tuple[ElementStatus, ...] = ("executes", "translated", "needs attention", "unsupported")
+_SHOWN = 120
+
+
+def shown(text: str, limit: int = _SHOWN) -> str:
+    """`text` as quoted in a message: whole when short, else its start and its length.
+
+    Messages quote the model text they are about; a 100,000-character expression quoted
+    whole (sometimes twice) would bury the reason and bloat every report that holds it.
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
 
 
 @dataclass(frozen=True)

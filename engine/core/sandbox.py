@@ -16,32 +16,43 @@ The layers, each covering what the previous cannot:
 
 1. `sandbox_ast`: parse (identifiers come out NFKC-normalized), refuse every node type not
    listed and every name, attribute, keyword or parameter starting with ``_``; rewrite
-   attribute reads, ``+ * ** << %``, ``except`` and ``raise`` into guard calls. Cached.
-2. `sandbox_guards`: builtins are an allow-list, every other builtin name is a stub that
-   refuses when used; attributes are readable only from per-type tables (exact type, so
-   modules, functions, frames, code, generators and subclasses get nothing; ``str.format``
-   is wrapped to refuse ``{0.attr}``/``{0[key]}`` fields); growing operations are checked
-   against `SandboxLimits` before the C code runs.
-3. `sandbox_run`: a line tracer (`Run`) enforces CPU time per thread and call depth.
-   Sandbox errors cannot be caught: ``finally`` and bare ``except`` are refused, every
-   ``except`` block re-raises them first, and the first violation of a run is re-raised
-   at the end.
+   into guard calls the attribute reads, the operators that grow or hash (``+ * ** << %
+   | & ^ -``), unpacking (``[*a]``, ``{**d}``, ``f(*a, **k)``), slice assignment,
+   f-strings, the values that comparisons and hashing walk (compared operands, subscript
+   keys, set elements, dict keys), ``except`` and ``raise``. Cached.
+2. `sandbox_guards`, `sandbox_builtins`, `sandbox_formatting`: builtins are an allow-list,
+   every other builtin name is a stub that refuses when used; attributes are readable only
+   from per-type tables (exact type, so modules, functions, frames, code, generators and
+   subclasses get nothing); every operation, conversion, method and formatting that can
+   outgrow its inputs, or hash or compare a value, is measured first (`sandbox_sizes`:
+   items, characters and depth, shared values counted each time they are reached) and
+   refused over `SandboxLimits` before the C code runs.
+3. `sandbox_run`: a line tracer (`Run`) enforces CPU time per thread, call depth, and how
+   much the process's memory may grow during the call (loops that allocate); guards that
+   drive C loops over script values (``zip``, ``map``...) reach the same checks. Sandbox
+   errors cannot be caught: ``finally`` and bare ``except`` are refused, every ``except``
+   block re-raises them first, and the first violation of a run is re-raised at the end.
 4. Here: expressions may not return functions or lazy iterators (the host would run them
-   outside the tracer); `execute` runs on a deep copy and commits to the task data only
-   when the result is plain data within ``max_data_bytes``.
+   outside the tracer), nor values too big or too deep to store; `execute` runs on a deep
+   copy and commits to the task data only when the result is plain data within
+   ``max_data_bytes``.
 
-Known limits (why engine steps also run in a worker with a hard time limit and RLIMIT_AS):
-a single C operation on a small graph of shared objects (hashing, comparing or printing a
-tuple that contains itself twice, 100 levels deep) is exponential and cannot be interrupted
-by a tracer; and memory allocated in a loop is bounded only by the CPU time limit.
+What protects the server today, and what does not yet: scripts run in the process and
+thread that asked for them (the web server's or a Celery worker's), under the limits
+above. A single C operation cannot be interrupted by the tracer; the guards bound the
+ones they know (every growth path above, and comparing, hashing and printing values that
+share sub-objects), but one that slips past them (a C-level operation whose cost the
+guards do not foresee) holds its thread, and the memory check runs only every few
+milliseconds and measures the whole process. There is no worker process with a
+wall-clock kill and an address-space limit yet: that backstop is the next step (model code
+in worker processes), and until it exists these in-process limits are the only ones.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
-from collections.abc import Iterator, Mapping
-from types import ModuleType
+from collections.abc import Callable, Iterator, Mapping
+from types import CodeType, ModuleType
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -50,6 +61,7 @@ from engine.core.cron import CronProblem, cron_to_iso
 from engine.core.sandbox_ast import Mode, compile_checked
 from engine.core.sandbox_guards import Guards
 from engine.core.sandbox_run import Run, SandboxLimits, SandboxTimeout, SandboxViolation, Unavailable, json_size
+from engine.core.sandbox_sizes import NESTED, shape
 
 __all__ = ["SandboxLimits", "SandboxTimeout", "SandboxViolation", "SandboxedEnvironment", "check_source"]
 
@@ -102,14 +114,20 @@ def _variables(namespace: Mapping[str, Any], hidden: frozenset[str], *args: Any)
 
 def _offer_views(namespace: dict[str, Any], hidden: frozenset[str]) -> None:
     # Only the no-argument forms: vars(obj) would read obj.__dict__, which the sandbox forbids.
-    view = functools.partial(_variables, namespace, hidden)
+    # A closure, not functools.partial: a partial's repr would write out the whole namespace.
+    def view(*args: Any) -> dict[str, Any]:
+        return _variables(namespace, hidden, *args)
+
     for name in _NAMESPACE_VIEWS:
         namespace.setdefault(name, view)
 
 
-def _data_object(variables: Mapping[str, Any], name: Any) -> Any:
-    """A process variable by name, or None when it is not set (XPath's empty data object)."""
-    return variables.get(name) if isinstance(name, str) and not name.startswith("_") else None
+def _data_object(variables: Mapping[str, Any]) -> Callable[[Any], Any]:
+    def data_object(name: Any) -> Any:
+        """A process variable by name, or None when it is not set (XPath's empty data object)."""
+        return variables.get(name) if isinstance(name, str) and not name.startswith("_") else None
+
+    return data_object
 
 
 class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
@@ -150,16 +168,46 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         code = compile_checked(expression, "eval", self.limits)
         variables = {**(external_context or {}), **context}
         namespace = {**variables, **self._expression_names}
-        namespace.setdefault(DATA_OBJECT, functools.partial(_data_object, variables))
+        namespace.setdefault(DATA_OBJECT, _data_object(variables))
         namespace.setdefault(CRON_CYCLE, _cron_cycle)
         _offer_views(namespace, self._expression_hidden)
-        result = Run(self.limits).call(eval, code, namespace)
+        result = self._run(eval, code, namespace)
         if isinstance(result, Unavailable):
             result.refuse()
         if not _is_data(result):
             raise SandboxViolation("an expression must produce a value, not a function or a lazy "
                                    "iterator; wrap it in list(...)")
+        # The host stores, copies and compares what an expression gives: it must be as
+        # bounded as what a script may leave in the task data.
+        self._within(result, "the expression's value")
         return result
+
+    def _within(self, value: Any, what: str) -> None:
+        if type(value) not in NESTED and not isinstance(value, BaseException):
+            return
+        limit = 10 * self.limits.max_data_bytes
+        found = shape(value, limit, self.limits.max_data_depth, text=True)
+        if found.nodes > limit or found.chars > limit:
+            raise SandboxViolation(f"{what} would be more than {_size(limit)}, over the limit")
+        if found.depth > self.limits.max_data_depth:
+            raise SandboxViolation(f"{what} is nested more than {self.limits.max_data_depth} levels deep")
+
+    def _run(self, runner: Callable[[CodeType, dict[str, Any]], Any], code: CodeType,
+             namespace: dict[str, Any]) -> Any:
+        try:
+            return Run(self.limits).call(runner, code, namespace)
+        except SandboxViolation:
+            raise
+        except Exception as error:
+            # The host writes a script's error into logs and incidents: its text must be as
+            # bounded as the script's values (raise ValueError(shared) would be exponential).
+            chained: BaseException | None = error
+            for _ in range(10):
+                if chained is None:
+                    break
+                self._within(chained, f"the {type(chained).__name__} the script raised")
+                chained = chained.__cause__ or chained.__context__
+            raise
 
     def execute(self, script: str, context: dict[str, Any],
                 external_context: Mapping[str, Any] | None = None) -> bool:
@@ -176,7 +224,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         external = dict(external_context or {})
         namespace = {**copy.deepcopy(context), **external, **self._script_names}
         _offer_views(namespace, self._script_hidden)
-        Run(self.limits).call(exec, code, namespace)
+        self._run(exec, code, namespace)
         hidden = self._script_names.keys() | external.keys()
         updated = {name: value for name, value in namespace.items() if name not in hidden and _is_data(value)}
         updated.update((name, context[name]) for name in hidden & context.keys())

@@ -9,20 +9,34 @@ from __future__ import annotations
 import ast
 import functools
 from types import CodeType
-from typing import Literal
+from typing import Any, Literal
 
 from engine.core.sandbox_guards import (
     ADD,
+    AND,
     CATCHABLE,
+    CHECKED,
+    CONTAINS,
+    DICT_DISPLAY,
+    DISPLAY,
+    FSTRING,
     GETATTR,
     HANDLER,
     INPLACE_ITEM,
+    KEYWORDS,
     LOOP_MARK,
     LSHIFT,
     MOD,
     MUL,
+    NESTED_TYPES,
+    OR,
     POW,
     RAISABLE,
+    SLICE_TARGET,
+    SPREAD,
+    SUB,
+    TYPE,
+    XOR,
     format_spec_problem,
 )
 from engine.core.sandbox_run import SCRIPT_FILENAME, SandboxLimits, SandboxViolation
@@ -59,7 +73,10 @@ _REFUSALS: dict[type[ast.AST], str] = {
 }
 _GUARDED_OPS: dict[type[ast.operator], str] = {
     ast.Add: ADD, ast.Mult: MUL, ast.Pow: POW, ast.LShift: LSHIFT, ast.Mod: MOD,
+    ast.BitOr: OR, ast.BitAnd: AND, ast.BitXor: XOR, ast.Sub: SUB,
 }
+# With a number on either side these cannot grow or hash a container (it would raise).
+_NUMERIC_SAFE = (ast.Add, ast.Sub, ast.BitOr, ast.BitAnd, ast.BitXor)
 
 
 def _private(name: str) -> str | None:
@@ -127,8 +144,8 @@ def _guard_for(op: ast.operator, left: ast.expr, right: ast.expr) -> str | None:
     """The guard name for an operator, or None when it needs none."""
     # "+" with a number literal cannot grow a sequence (sequence + number raises), so the
     # most common statement in loops, "count += 1", stays a plain addition.
-    if isinstance(op, ast.Add) and any(isinstance(side, ast.Constant) and isinstance(side.value, (int, float))
-                                       for side in (left, right)):
+    if isinstance(op, _NUMERIC_SAFE) and any(isinstance(side, ast.Constant) and isinstance(side.value, (int, float))
+                                             for side in (left, right)):
         return None
     return _GUARDED_OPS.get(type(op))
 
@@ -137,8 +154,55 @@ def _call(name: str, where: ast.AST, *args: ast.expr) -> ast.Call:
     return ast.copy_location(ast.Call(ast.Name(name, ast.Load()), list(args), []), where)
 
 
+def _literal(node: ast.expr) -> bool:
+    """A constant, or a tuple/list/set of constants: cheap to compare with and to hash."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.operand, ast.Constant)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_literal(element) for element in node.elts)
+    return False
+
+
+def _flat(name: ast.Name) -> ast.expr:
+    """The inline test ``type(name) not in NESTED``: true for numbers, text and dates."""
+    return ast.Compare(_call(TYPE, name, ast.Name(name.id, ast.Load())), [ast.NotIn()],
+                       [ast.Name(NESTED_TYPES, ast.Load())])
+
+
+def _walked(node: ast.expr) -> ast.expr:
+    """`node`, checked before C code compares or hashes it (see `Guards.checked`).
+
+    A plain name gets an inline type test, so the common case (a number or text) costs no
+    call; any other expression is evaluated once, inside the guard call.
+    """
+    if _literal(node):
+        return node
+    if isinstance(node, ast.Name):
+        return ast.copy_location(ast.IfExp(_flat(node), ast.Name(node.id, ast.Load()),
+                                           _call(CHECKED, node, ast.Name(node.id, ast.Load()))), node)
+    return _call(CHECKED, node, node)
+
+
+def _cheap(left: ast.expr, op: ast.cmpop, right: ast.expr) -> bool:
+    """Whether one comparison is bounded by the literal on one side."""
+    if isinstance(op, (ast.Is, ast.IsNot)):
+        return True
+    if isinstance(op, (ast.In, ast.NotIn)):
+        # "x in (1, 2)" compares x with two constants; "x in {1, 2}" hashes x.
+        return isinstance(left, ast.Constant) or isinstance(right, ast.Constant) or (
+            isinstance(right, (ast.Tuple, ast.List)) and _literal(right))
+    return _literal(left) or _literal(right)
+
+
+def _spread_parts(elements: list[ast.expr]) -> list[ast.expr]:
+    return [_call(SPREAD, e, e.value) if isinstance(e, ast.Starred) else e for e in elements]
+
+
 class _Rewriter(ast.NodeTransformer):
-    """Routes attribute reads, growing operators, except and raise through the guards."""
+    """Routes attribute reads, growing operators, unpacking, slice stores, f-strings, compared
+    and hashed values, except and raise through the guards."""
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         self.generic_visit(node)
@@ -164,6 +228,112 @@ class _Rewriter(ast.NodeTransformer):
         return ast.copy_location(
             ast.Expr(_call(INPLACE_ITEM, node, guard_name, target.value, target.slice, node.value)), node)
 
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        operands = [node.left, *node.comparators]
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)) \
+                and not _cheap(node.left, node.ops[0], node.comparators[0]):
+            return self._membership(node)
+        checked: set[int] = set()
+        for index, op in enumerate(node.ops):
+            if not _cheap(operands[index], op, operands[index + 1]):
+                checked |= {index, index + 1}
+        operands = [_walked(operand) if i in checked else operand for i, operand in enumerate(operands)]
+        node.left, node.comparators = operands[0], operands[1:]
+        return node
+
+    @staticmethod
+    def _membership(node: ast.Compare) -> ast.expr:
+        """``x in y`` through `Guards.contains`, which bounds what the scan or the hash costs;
+        a number or a text x (tested inline when x is a name) needs no check."""
+        left, right = node.left, node.comparators[0]
+        guarded: ast.expr = _call(CONTAINS, node, left, right)
+        if isinstance(node.ops[0], ast.NotIn):
+            guarded = ast.copy_location(ast.UnaryOp(ast.Not(), guarded), node)
+        if isinstance(left, ast.Name):
+            guarded = ast.copy_location(ast.IfExp(_flat(left), node, guarded), node)
+        return guarded
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.slice, ast.Slice):
+            if isinstance(node.ctx, ast.Store):
+                node.value = _call(SLICE_TARGET, node.value, node.value)
+        else:
+            node.slice = _walked(node.slice)
+        return node
+
+    def visit_Set(self, node: ast.Set) -> ast.AST:
+        self.generic_visit(node)
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            return _call(DISPLAY, node, ast.Constant("set"), *_spread_parts(node.elts))
+        node.elts = [_walked(e) for e in node.elts]
+        return node
+
+    def visit_List(self, node: ast.List) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and any(isinstance(e, ast.Starred) for e in node.elts):
+            return _call(DISPLAY, node, ast.Constant("list"), *_spread_parts(node.elts))
+        return node
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and any(isinstance(e, ast.Starred) for e in node.elts):
+            return _call(DISPLAY, node, ast.Constant("tuple"), *_spread_parts(node.elts))
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        self.generic_visit(node)
+        if any(key is None for key in node.keys):
+            parts: list[ast.expr] = [
+                _call(SPREAD, value, value) if key is None
+                else ast.copy_location(ast.Tuple([_walked(key), value], ast.Load()), value)
+                for key, value in zip(node.keys, node.values, strict=True)]
+            return _call(DICT_DISPLAY, node, *parts)
+        node.keys = [_walked(key) if key is not None else None for key in node.keys]
+        return node
+
+    def visit_SetComp(self, node: ast.SetComp) -> ast.AST:
+        self.generic_visit(node)
+        node.elt = _walked(node.elt)
+        return node
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        self.generic_visit(node)
+        node.key = _walked(node.key)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if any(isinstance(arg, ast.Starred) for arg in node.args):
+            spread = _call(DISPLAY, node, ast.Constant("tuple"), *_spread_parts(node.args))
+            node.args = [ast.copy_location(ast.Starred(spread, ast.Load()), node)]
+        if any(keyword.arg is None for keyword in node.keywords):
+            parts: list[ast.expr] = [
+                _call(SPREAD, k.value, k.value) if k.arg is None
+                else ast.copy_location(ast.Tuple([ast.Constant(k.arg), k.value], ast.Load()), k.value)
+                for k in node.keywords]
+            node.keywords = [ast.keyword(None, _call(KEYWORDS, node, *parts))]
+        return node
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        # Not generic_visit: a format spec is a JoinedStr of constants that must stay one.
+        parts: list[str | tuple[int, str]] = []
+        values: list[ast.expr] = []
+        for piece in node.values:
+            if isinstance(piece, ast.FormattedValue):
+                spec = piece.format_spec
+                text = "".join(str(p.value) for p in spec.values if isinstance(p, ast.Constant)) \
+                    if isinstance(spec, ast.JoinedStr) else ""
+                parts.append((piece.conversion, text))
+                values.append(self.visit(piece.value))
+            elif isinstance(piece, ast.Constant):
+                parts.append(str(piece.value))
+        if not values:
+            return node
+        template: Any = tuple(parts)  # a constant tuple: the literal pieces and each field's form
+        return _call(FSTRING, node, ast.Constant(template), *values)
+
     def visit_While(self, node: ast.While) -> ast.AST:
         # CPython 3.11 compiles "while True: pass" (or any body that folds away) to a jump
         # onto itself, which never reports a line event, so the tracer could not stop it.
@@ -188,6 +358,26 @@ class _Rewriter(ast.NodeTransformer):
         return node
 
 
+def parse(source: str, mode: Mode) -> ast.Module | ast.Expression:
+    """Python's syntax tree of `source`; raises only SyntaxError or SandboxViolation.
+
+    `ast.parse` fails in more ways than SyntaxError on hostile text: MemoryError when the
+    parser's own stack overflows on deep nesting (a few thousand unary minus signs do it),
+    RecursionError, and ValueError for NUL characters. Every caller that reads model text
+    goes through here, so none of them can turn a bad upload into a server error.
+    """
+    try:
+        # eval() ignores leading blanks, and conditions copied from a modeler often have them.
+        tree = ast.parse(source.lstrip(" \t") if mode == "eval" else source, SCRIPT_FILENAME, mode)
+    except (MemoryError, RecursionError):
+        raise SandboxViolation("script is nested too deeply to read") from None
+    except ValueError as err:
+        line = source.count("\n", 0, source.find("\0")) + 1 if "\0" in source else None
+        raise SandboxViolation(f"script cannot be read: {err}" + (f" (line {line})" if line else "")) from None
+    assert isinstance(tree, (ast.Module, ast.Expression))
+    return tree
+
+
 def compile_checked(source: str, mode: Mode, limits: SandboxLimits) -> CodeType:
     """Check and compile `source`; raises SyntaxError or SandboxViolation.
 
@@ -200,12 +390,11 @@ def compile_checked(source: str, mode: Mode, limits: SandboxLimits) -> CodeType:
 def _compile(source: str, mode: Mode, max_width: int, max_source: int) -> CodeType:
     if len(source) > max_source:
         raise SandboxViolation(f"script is {len(source):,} characters long, over the limit of {max_source:,}")
+    tree = parse(source, mode)
     try:
-        # eval() ignores leading blanks, and conditions copied from a modeler often have them.
-        tree = ast.parse(source.lstrip(" \t") if mode == "eval" else source, SCRIPT_FILENAME, mode)
         _check(tree, max_width)
         rewritten = ast.fix_missing_locations(_Rewriter().visit(tree))
         assert isinstance(rewritten, (ast.Module, ast.Expression))
         return compile(rewritten, SCRIPT_FILENAME, mode)
-    except RecursionError:
+    except (MemoryError, RecursionError):
         raise SandboxViolation("script is nested too deeply") from None

@@ -1,50 +1,52 @@
 """Run-time guards of the script sandbox: what a script can reach, and how big it may grow.
 
-`sandbox_ast` rewrites attribute reads and the operators that can grow a value
-(``+ * ** << %``) into calls to `Guards`, and scripts see only the builtins assembled in
-`Guards.namespace`. So everything a script can reach at run time is listed in this file;
-the per-type attribute tables are the whole remaining surface.
+`sandbox_ast` rewrites attribute reads, the operators that can grow a value
+(``+ * ** << %`` and the set operators), unpacking (``[*a, *b]``, ``{**d}``, ``f(*a)``),
+slice assignment, f-strings, and the values that comparisons and hashing walk
+(subscript keys, set elements, dict keys, compared operands) into calls to `Guards`, and
+scripts see only the builtins assembled in `Guards.namespace` (`sandbox_builtins`). So
+everything a script can reach at run time is listed in these files; the per-type
+attribute tables are the whole remaining surface, and methods whose output can outgrow
+their input are wrapped here to check it first.
 """
 
 from __future__ import annotations
 
 import builtins
 import functools
-import json
-import logging
 import math
 import operator
-import re
-import string
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sized
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as time_of_day
 from typing import Any
 
+from engine.core.sandbox_builtins import Conversions, keys_of, real_class
+from engine.core.sandbox_formatting import Formatting, format_spec_problem
 from engine.core.sandbox_run import (
     SandboxLimits,
     Unavailable,
     catchable,
     enter_handler,
-    json_size,
     raisable,
     refuse,
 )
+from engine.core.sandbox_sizes import NESTED, Budget
+
+__all__ = ["Guards", "format_spec_problem"]
 
 # Names the rewritten code calls. The static check refuses every name starting with "_",
 # so scripts cannot refer to (or shadow) them, and the environment puts them over task data.
 GETATTR, ADD, MUL, POW = "__sbx_getattr", "__sbx_add", "__sbx_mul", "__sbx_pow"
 LSHIFT, MOD = "__sbx_lshift", "__sbx_mod"
+OR, AND, XOR, SUB = "__sbx_or", "__sbx_and", "__sbx_xor", "__sbx_sub"
 INPLACE_ITEM = "__sbx_inplace_item"
 CATCHABLE, RAISABLE, HANDLER = "__sbx_catchable", "__sbx_raisable", "__sbx_handler"
 LOOP_MARK = "__sbx_loop"
-
-
-def json_loads(text: str) -> Any:
-    """Parse JSON text into plain data (no hooks or custom classes)."""
-    return json.loads(text)
-
+# A compared or hashed value: `TYPE(x) in NESTED` is the cheap inline test, `CHECKED` the walk.
+TYPE, NESTED_TYPES, CHECKED, CONTAINS = "__sbx_type", "__sbx_nested", "__sbx_checked", "__sbx_contains"
+SPREAD, DISPLAY, DICT_DISPLAY, KEYWORDS = "__sbx_spread", "__sbx_display", "__sbx_dict_display", "__sbx_keywords"
+SLICE_TARGET, FSTRING = "__sbx_slice_target", "__sbx_fstring"
 
 _STR = frozenset({
     "capitalize", "casefold", "center", "count", "endswith", "find", "format", "index", "isalnum",
@@ -96,22 +98,51 @@ _EXCEPTIONS = (Exception, ArithmeticError, LookupError, ValueError, TypeError, K
 # Typed handles on the in-place operators (typeshed leaves them untyped).
 _IN_PLACE: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.iadd, "*": operator.imul, "**": operator.ipow, "<<": operator.ilshift, "%": operator.imod,
+    "|": operator.ior, "&": operator.iand, "^": operator.ixor, "-": operator.isub,
+}
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "|": operator.or_, "&": operator.and_, "^": operator.xor, "-": operator.sub,
 }
 _SEQUENCES = (str, bytes, list, tuple)
-_PRINTF_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[#0 +-]*(\*|\d*)(?:\.(\*|\d*))?")
-_FORMATTER = string.Formatter()
-_SCRIPT_LOG = logging.getLogger("panjereh.scripts")
-_PRINTED = 2000
+_EMPTY: dict[str, int] = {}
+# Dict views take any iterable in "&", "|", "^" and "-", and hash each of its elements.
+_VIEWS = frozenset({type(_EMPTY.keys()), type(_EMPTY.items())})
+_HASHED = _VIEWS | {set, frozenset}
+# Unicode case mapping writes up to three characters for one ("ß".upper() is "SS", "ﬃ" is "FFI").
+_CASE_GROWTH = 3
+_CASE_METHODS = ("upper", "lower", "casefold", "swapcase", "title", "capitalize")
+# strftime's widest directive writes about a dozen characters for its two ("%c").
+_STRFTIME_GROWTH = 16
+_NUMBERS = (int, float)
+_Wrapper = Callable[["Guards", Any], Callable[..., Any]]
 
 
-def format_spec_problem(spec: str, limit: int) -> str | None:
-    """Why a format spec (the part after ``:``) is refused, or None."""
-    if "{" in spec:
-        return "nested replacement fields in format specs are not allowed"
-    for digits in re.findall(r"\d+", spec):
-        if len(digits) > len(str(limit)) or int(digits) > limit:
-            return f"format width or precision {digits} is over the limit of {limit:,}"
-    return None
+class _Spread:
+    """One ``*x`` or ``**x`` in a display or a call, already sized."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Any) -> None:
+        self.items = items
+
+
+class _SliceTarget:
+    """``target[i:j] = values`` with the list's new length checked before it grows."""
+
+    __slots__ = ("budget", "target")
+
+    def __init__(self, target: Any, budget: Budget) -> None:
+        self.target = target
+        self.budget = budget
+
+    def __setitem__(self, key: Any, values: Any) -> None:
+        if type(self.target) is list and type(key) is slice:
+            items = self.budget.items(values, "slice assignment")
+            removed = len(range(*key.indices(len(self.target))))
+            self.budget.length(len(self.target) - removed + len(items), "slice assignment")
+            self.target[key] = items
+        else:
+            self.target[key] = values
 
 
 class Guards:
@@ -119,19 +150,17 @@ class Guards:
 
     def __init__(self, limits: SandboxLimits, helpers: Mapping[str, Any]) -> None:
         self.limits = limits
+        self.budget = Budget(limits)
+        self.formatting = Formatting(self.budget)
+        self.conversions = Conversions(self.budget)
         offered: dict[str, Any] = {
-            "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "enumerate": enumerate,
-            "filter": filter, "float": float, "int": int, "isinstance": isinstance, "len": len,
-            "list": list, "map": map, "max": max, "min": min, "reversed": reversed, "set": set,
-            "sorted": sorted, "str": str, "tuple": tuple, "zip": zip,
-            "range": self.range, "round": self.round, "sum": self.sum,
-            "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
-            "json_dumps": self.json_dumps, "json_loads": json_loads,
+            "abs": abs, "all": all, "any": any, "bool": bool, "float": float, "isinstance": isinstance,
+            "len": len, "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
             "floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt,
-            "print": self.print,
+            **self.conversions.offered(),
         }
         # isinstance is safe here: scripts cannot define classes (so no __instancecheck__
-        # hooks) and can only name the classes offered above.
+        # hooks of theirs) and can only name the classes offered above.
         offered.update((error.__name__, error) for error in _EXCEPTIONS)
         denied = {name: Unavailable(name) for name in vars(builtins) if not name.startswith("_")}
         self._builtins = {**denied, **offered, **helpers}
@@ -141,7 +170,11 @@ class Guards:
         return {
             GETATTR: self._getattr_guard(_READ if expression else _READ_WRITE, expression),
             ADD: self.add, MUL: self.mul, POW: self.pow, LSHIFT: self.lshift, MOD: self.mod,
-            INPLACE_ITEM: self.inplace_item,
+            OR: self._set_operator("|"), AND: self._set_operator("&"), XOR: self._set_operator("^"),
+            SUB: self._set_operator("-"), INPLACE_ITEM: self.inplace_item,
+            TYPE: type, NESTED_TYPES: NESTED, CHECKED: self.checked, CONTAINS: self.contains,
+            SPREAD: self.spread, DISPLAY: self.display, DICT_DISPLAY: self.dict_display, KEYWORDS: self.keywords,
+            SLICE_TARGET: self.slice_target, FSTRING: self.formatting.fstring,
             CATCHABLE: catchable, RAISABLE: raisable, HANDLER: enter_handler, LOOP_MARK: None,
             # Conditions and other expressions have no side effects, printing included.
             "__builtins__": {**self._builtins, "print": Unavailable("print")} if expression else self._builtins,
@@ -149,16 +182,11 @@ class Guards:
 
     def _getattr_guard(self, tables: dict[type, frozenset[str]], expression: bool
                        ) -> Callable[[Any, str], Any]:
-        # str methods whose output size depends on their arguments, wrapped to check it first.
-        wrappers: dict[str, Callable[[str], Callable[..., str]]] = {
-            name: functools.partial(self._pad, method=name) for name in ("center", "ljust", "rjust", "zfill")
-        }
-        wrappers.update(join=self._join, replace=self._replace, format=self._format)
-
         def guarded_getattr(obj: Any, name: str) -> Any:
             if isinstance(obj, Unavailable):
                 obj.refuse()
             if isinstance(obj, type):
+                obj = real_class(obj)
                 allowed = _CLASS.get(obj, frozenset())
             elif isinstance(obj, BaseException):
                 allowed = frozenset({"args"})
@@ -170,23 +198,12 @@ class Guards:
                 owner = (f"class '{obj.__name__}'" if isinstance(obj, type)
                          else f"'{type(obj).__name__}' objects")
                 refuse(f"attribute '{name}' of {owner} is not allowed")
-            if type(obj) is str and name in wrappers:
-                return wrappers[name](obj)
-            if type(obj) is list and name == "extend":
-                return self._extend(obj)
-            return getattr(obj, name)
+            if obj is str and name in _CASE_METHODS:
+                return functools.partial(_unbound_case, self, name)
+            wrapper = _METHODS.get((type(obj), name))
+            return wrapper(self, obj) if wrapper else getattr(obj, name)
 
         return guarded_getattr
-
-    def _check_length(self, length: int, operation: str) -> None:
-        if length > self.limits.max_sequence_length:
-            refuse(f"{operation} would create {length:,} items, over the limit of "
-                   f"{self.limits.max_sequence_length:,}")
-
-    def _check_bits(self, bits: int, operation: str) -> None:
-        if bits > self.limits.max_int_bits:
-            refuse(f"'{operation}' would create an integer of about {bits:,} bits, over the limit of "
-                   f"{self.limits.max_int_bits:,}")
 
     # Each operator guard checks inline rather than through a shared helper: under the
     # tracer every extra Python call costs about a microsecond. `inplace` keeps the
@@ -195,90 +212,124 @@ class Guards:
     def add(self, a: Any, b: Any, inplace: bool = False) -> Any:
         """Guarded ``a + b``."""
         if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
-            self._check_length(len(a) + len(b), "'+'")
+            self.budget.length(len(a) + len(b), "'+'")
         return _IN_PLACE["+"](a, b) if inplace else a + b
 
     def mul(self, a: Any, b: Any, inplace: bool = False) -> Any:
         """Guarded ``a * b``."""
         if isinstance(a, int) and isinstance(b, int):
-            self._check_bits(a.bit_length() + b.bit_length(), "*")
+            self.budget.bits(a.bit_length() + b.bit_length(), "'*'")
         elif isinstance(a, _SEQUENCES) and isinstance(b, int):
-            self._check_length(len(a) * b, "'*'")
+            self.budget.length(len(a) * b, "'*'")
         elif isinstance(b, _SEQUENCES) and isinstance(a, int):
-            self._check_length(len(b) * a, "'*'")
+            self.budget.length(len(b) * a, "'*'")
         return _IN_PLACE["*"](a, b) if inplace else a * b
 
     def pow(self, a: Any, b: Any, inplace: bool = False) -> Any:
         """Guarded ``a ** b``."""
         if isinstance(a, int) and isinstance(b, int) and b > 1 and abs(a) > 1:
-            self._check_bits(a.bit_length() * b, "**")
+            self.budget.bits(a.bit_length() * b, "'**'")
         return _IN_PLACE["**"](a, b) if inplace else a**b
 
     def lshift(self, a: Any, b: Any, inplace: bool = False) -> Any:
         """Guarded ``a << b``."""
         if isinstance(a, int) and isinstance(b, int) and a and b > 0:
-            self._check_bits(a.bit_length() + b, "<<")
+            self.budget.bits(a.bit_length() + b, "'<<'")
         return _IN_PLACE["<<"](a, b) if inplace else a << b
 
     def mod(self, a: Any, b: Any, inplace: bool = False) -> Any:
-        """Guarded ``a % b``, which is also %-formatting when `a` is text."""
-        if isinstance(a, (str, bytes)):
-            template = a.decode("latin-1") if isinstance(a, bytes) else a
-            for match in _PRINTF_FIELD.finditer(template):
-                for digits in match.groups():
-                    if digits == "*":
-                        refuse("'*' widths in %-formatting are not allowed")
-                    if digits:
-                        self._check_length(int(digits[:20]), "a %-format width")
+        """Guarded ``a % b``, which is %-formatting when `a` is text."""
+        if type(a) is str:
+            return self.formatting.printf(a, b)
         return _IN_PLACE["%"](a, b) if inplace else a % b
+
+    def _set_operator(self, symbol: str) -> Callable[..., Any]:
+        """Guarded ``a | b``, ``a & b``, ``a ^ b`` or ``a - b``: a union can outgrow both operands,
+        and a dict view hashes every element of the other operand."""
+        plain, in_place = _OPERATORS[symbol], _IN_PLACE[symbol]
+
+        def guarded(a: Any, b: Any, inplace: bool = False) -> Any:
+            if not (isinstance(a, _NUMBERS) and isinstance(b, _NUMBERS)):
+                if symbol in "|^" and isinstance(a, Sized) and isinstance(b, Sized):
+                    self.budget.length(len(a) + len(b), f"'{symbol}'")
+                if type(a) in _VIEWS or type(b) in _VIEWS:
+                    for side in (a, b):
+                        if type(side) not in _HASHED:
+                            self.budget.walk(side, f"'{symbol}'")
+            return in_place(a, b) if inplace else plain(a, b)
+
+        return guarded
 
     @staticmethod
     def inplace_item(guard: Callable[[Any, Any, bool], Any], target: Any, key: Any, value: Any) -> None:
         """Guarded ``target[key] op= value``; `guard` is the operator's guard."""
         target[key] = guard(target[key], value, True)
 
-    @staticmethod
-    def print(*values: Any, sep: str | None = " ", end: str | None = None, flush: bool = False) -> None:
-        """`print` to the engine's log (a server has no console): one line of at most 2,000
-        characters, line breaks escaped so a script cannot forge log records."""
-        joiner = " " if sep is None else str(sep)[:_PRINTED]
-        text = joiner.join(str(value)[:_PRINTED] for value in values[:_PRINTED])[:_PRINTED]
-        _SCRIPT_LOG.info("script printed: %s", text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r"))
+    def checked(self, value: Any) -> Any:
+        """`value`, once it is safe to compare or hash (not too big a walk, not too deep)."""
+        if type(value) in NESTED:
+            self.budget.size(value, "comparing or hashing a value")
+        return value
 
-    def range(self, *args: int) -> range:
-        """`range` that refuses more items than the sequence limit."""
-        result = builtins.range(*args)
-        try:
-            length = len(result)
-        except OverflowError:
-            length = sys.maxsize
-        self._check_length(length, "range()")
+    def contains(self, value: Any, container: Any) -> bool:
+        """``value in container``, once the hashing or the comparisons it takes are bounded."""
+        if type(value) in NESTED:
+            self.budget.scan(container, value, "'in'")
+        return value in container
+
+    def spread(self, values: Any) -> _Spread:
+        """One ``*values`` or ``**values``, sized (an iterator is read up to the limit)."""
+        return _Spread(values if isinstance(values, dict) else self.budget.items(values, "unpacking"))
+
+    def display(self, kind: str, *parts: Any) -> Any:
+        """A list, tuple or set display (or a call's positional arguments) holding ``*x`` parts."""
+        total = sum(len(part.items) if type(part) is _Spread else 1 for part in parts)
+        self.budget.length(total, f"unpacking into a {kind}")
+        items: list[Any] = []
+        for part in parts:
+            if type(part) is _Spread:
+                items.extend(part.items)
+            else:
+                items.append(part)
+        if kind == "set":
+            return set(self.budget.walk(items, "a set"))
+        return tuple(items) if kind == "tuple" else items
+
+    def dict_display(self, *parts: Any) -> dict[Any, Any]:
+        """A dict display holding ``**x`` parts; the other parts are (key, value) pairs."""
+        total = sum(len(part.items) if type(part) is _Spread else 1 for part in parts)
+        self.budget.length(total, "unpacking into a dict")
+        result: dict[Any, Any] = {}
+        for part in parts:
+            if type(part) is not _Spread:
+                result[part[0]] = part[1]
+            elif isinstance(part.items, dict):
+                result.update(part.items)
+            else:
+                raise TypeError(f"'{type(part.items).__name__}' object is not a mapping")
         return result
 
-    def round(self, number: Any, ndigits: int | None = None) -> Any:
-        """`round`; round(big_int, -huge) would compute 10**huge."""
-        if isinstance(ndigits, int) and abs(ndigits) * 4 > self.limits.max_int_bits:
-            refuse(f"round() to {ndigits} digits is not allowed")
-        return builtins.round(number, ndigits)
+    def keywords(self, *parts: Any) -> dict[str, Any]:
+        """A call's keyword arguments when it has ``**x`` parts; the others are (name, value) pairs."""
+        result = self.dict_display(*(part if type(part) is _Spread else (part[0], part[1]) for part in parts))
+        seen = sum(len(part.items) if type(part) is _Spread else 1 for part in parts)
+        if len(result) != seen:
+            raise TypeError("got multiple values for the same keyword argument")
+        if not all(isinstance(name, str) for name in result):
+            raise TypeError("keywords must be strings")
+        return result
 
-    def sum(self, items: Iterable[Any], start: Any = 0) -> Any:
-        """`sum` of numbers; summing lists or strings is quadratic C work."""
-        if not isinstance(start, (int, float, timedelta)):
-            refuse("sum() only adds numbers and timedeltas")
-        return builtins.sum(items, start)
+    def slice_target(self, target: Any) -> _SliceTarget:
+        """What ``target[i:j] = values`` assigns through."""
+        return _SliceTarget(target, self.budget)
 
-    def json_dumps(self, value: Any, sort_keys: bool = False) -> str:
-        """JSON text of plain data, refused when it would be over the sequence limit."""
-        limit = self.limits.max_sequence_length
-        if json_size(value, limit, self.limits.max_data_depth) > limit:
-            refuse(f"json_dumps() would produce more than {limit:,} characters")
-        return json.dumps(value, sort_keys=bool(sort_keys))
+    # --- methods whose output can outgrow their object -----------------------------------
 
     def _join(self, separator: str) -> Callable[[Iterable[Any]], str]:
         def join(parts: Iterable[Any]) -> str:
-            items = list(parts)
+            items = self.budget.items(parts, "str.join()")
             length = sum(len(item) for item in items if isinstance(item, str))
-            self._check_length(length + len(separator) * max(len(items) - 1, 0), "str.join()")
+            self.budget.length(length + len(separator) * max(len(items) - 1, 0), "str.join()")
             return separator.join(items)
         return join
 
@@ -288,7 +339,7 @@ class Guards:
                 hits = text.count(old) if old else len(text) + 1
                 if isinstance(count, int) and count >= 0:
                     hits = min(hits, count)
-                self._check_length(len(text) + hits * (len(new) - len(old)), "str.replace()")
+                self.budget.length(len(text) + hits * (len(new) - len(old)), "str.replace()")
             return text.replace(old, new, count)
         return replace
 
@@ -297,27 +348,92 @@ class Guards:
 
         def pad(width: int, *fill: str) -> str:
             if isinstance(width, int):
-                self._check_length(width, f"str.{method}()")
+                self.budget.length(width, f"str.{method}()")
             padded: str = bound(width, *fill)
             return padded
         return pad
 
+    def _case(self, text: str, method: str) -> Callable[[], str]:
+        def case() -> str:
+            if not text.isascii():
+                self.budget.length(_CASE_GROWTH * len(text), f"str.{method}()")
+            changed: str = getattr(text, method)()
+            return changed
+        return case
+
     def _format(self, template: str) -> Callable[..., str]:
         def format_text(*args: Any, **kwargs: Any) -> str:
-            for _, field, spec, _ in _FORMATTER.parse(template):
-                # "{0.__class__}" and "{0[key]}" look attributes/items up by string at run
-                # time, past the static check; positional and named fields are enough.
-                if field and ("." in field or "[" in field):
-                    refuse(f"attribute and index lookups in format fields are not allowed: '{{{field}}}'")
-                problem = format_spec_problem(spec or "", self.limits.max_sequence_length)
-                if problem:
-                    refuse(problem)
-            return template.format(*args, **kwargs)
+            return self.formatting.format(template, args, kwargs)
         return format_text
+
+    def _strftime(self, moment: date | time_of_day) -> Callable[[str], str]:
+        def strftime(pattern: str) -> str:
+            if isinstance(pattern, str):
+                self.budget.length(_STRFTIME_GROWTH * len(pattern), "strftime()")
+            return moment.strftime(pattern)
+        return strftime
 
     def _extend(self, target: list[Any]) -> Callable[[Iterable[Any]], None]:
         def extend(items: Iterable[Any]) -> None:
-            if isinstance(items, Sized):
-                self._check_length(len(target) + len(items), "list.extend()")
-            target.extend(items)
+            values = self.budget.items(items, "list.extend()")
+            self.budget.length(len(target) + len(values), "list.extend()")
+            target.extend(values)
         return extend
+
+    def _compares(self, target: Any, method: str) -> Callable[..., Any]:
+        """list.index/count/remove and dict/set lookups: what they hash or compare is bounded first."""
+        bound = getattr(target, method)
+
+        def lookup(*args: Any) -> Any:
+            if args and type(args[0]) in NESTED:
+                self.budget.scan(target, args[0], f"{method}()")
+            return bound(*args)
+        return lookup
+
+    def _sort(self, target: list[Any]) -> Callable[..., None]:
+        def sort(*, key: Callable[[Any], Any] | None = None, reverse: bool = False) -> None:
+            target[:] = self.conversions.sorted(target, key=key, reverse=reverse)
+        return sort
+
+    def _takes_iterables(self, target: Any, method: str, grows: bool) -> Callable[..., Any]:
+        """dict.update and the set methods taking iterables: sized, and hashed safely, first."""
+        bound = getattr(target, method)
+
+        def take(*others: Any, **keywords: Any) -> Any:
+            sized = [self.budget.items(other, f"{method}()") for other in others]
+            if grows:
+                total = len(target) + sum(len(other) for other in sized) + len(keywords)
+                self.budget.length(total, f"{method}()")
+            for other in sized:
+                if type(other) not in _HASHED and type(other) is not dict:
+                    self.budget.walk(keys_of(other) if type(target) is dict else other, f"{method}()")
+            return bound(*sized, **keywords)
+        return take
+
+
+def _unbound_case(guards: Guards, method: str, text: Any) -> str:
+    if type(text) is not str:
+        raise TypeError(f"str.{method}() needs a str, not {type(text).__name__}")
+    return guards._case(text, method)()
+
+
+def _wrap(factory: Callable[..., Callable[..., Any]], *args: Any) -> _Wrapper:
+    return lambda guards, target: factory(guards, target, *args)
+
+
+_GROWING = ("union", "update", "symmetric_difference", "symmetric_difference_update")
+_LOOKING_UP = ("intersection", "intersection_update", "difference", "difference_update", "issubset", "issuperset",
+               "isdisjoint")
+_METHODS: dict[tuple[type, str], _Wrapper] = {
+    **{(str, name): _wrap(Guards._pad, name) for name in ("center", "ljust", "rjust", "zfill")},
+    **{(str, name): _wrap(Guards._case, name) for name in _CASE_METHODS},
+    (str, "join"): Guards._join, (str, "replace"): Guards._replace, (str, "format"): Guards._format,
+    **{(kind, "strftime"): Guards._strftime for kind in (date, datetime, time_of_day)},
+    (list, "extend"): Guards._extend, (list, "sort"): Guards._sort,
+    **{(kind, name): _wrap(Guards._compares, name) for kind, names in (
+        (list, ("index", "count", "remove")), (dict, ("get", "pop", "setdefault")), (set, ("add", "discard", "remove")))
+       for name in names},
+    (dict, "update"): _wrap(Guards._takes_iterables, "update", True),
+    **{(set, name): _wrap(Guards._takes_iterables, name, True) for name in _GROWING},
+    **{(set, name): _wrap(Guards._takes_iterables, name, False) for name in _LOOKING_UP},
+}

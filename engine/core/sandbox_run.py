@@ -5,11 +5,18 @@ only the main thread, and FastAPI runs sync handlers in a thread pool). CPython 
 tracer that raises, so the tracer alone cannot stop a script that catches the timeout and
 carries on; hence the rules here: only Exception subclasses can be caught or raised, every
 ``except`` block starts with `enter_handler`, and a run re-raises its first violation at the end.
+
+Every few milliseconds of a run the tracer also compares the process's resident memory with
+what it was at the run's first check: memory a loop allocates is otherwise bounded only by
+the CPU time. Guards that drive a C loop over script values call `checkpoint`, so a long C
+iteration is checked as well.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import resource
 import sys
 import threading
 import time
@@ -42,8 +49,11 @@ class SandboxLimits:
             largest width or precision in a format spec.
         max_int_bits: largest integer ``*``, ``**`` and ``<<`` may create.
         max_call_depth: deepest nesting of script functions, lambdas and comprehensions.
-        max_data_depth: deepest nesting of containers in task data and in `json_dumps`.
+        max_data_depth: deepest nesting of containers in task data, in `json_dumps`/`json_loads`,
+            and in values compared, hashed or converted to text.
         max_source_length: longest script or expression text accepted.
+        max_memory_bytes: how much the process's resident memory may grow during one call
+            (checked every few milliseconds; where /proc is missing, peak memory is used).
     """
 
     cpu_seconds: float = 1.0
@@ -51,8 +61,9 @@ class SandboxLimits:
     max_sequence_length: int = 1_000_000
     max_int_bits: int = 10_000
     max_call_depth: int = 100
-    max_data_depth: int = 64
+    max_data_depth: int = 32
     max_source_length: int = 100_000
+    max_memory_bytes: int = 256 * 1024 * 1024
 
 
 class SandboxViolation(Exception):
@@ -64,6 +75,34 @@ class SandboxTimeout(SandboxViolation):
 
 
 _local = threading.local()
+
+
+class _ResidentMemory:
+    """The process's resident set size, read from /proc/self/statm through a descriptor kept open."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+        self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+    def bytes(self) -> int:
+        if self._pid != os.getpid():
+            # After a fork the inherited descriptor still describes the parent.
+            with self._lock:
+                if self._pid != os.getpid():
+                    try:
+                        self._fd = os.open("/proc/self/statm", os.O_RDONLY)
+                    except OSError:
+                        self._fd = None
+                    self._pid = os.getpid()
+        if self._fd is None:
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            return peak if sys.platform == "darwin" else peak * 1024
+        return int(os.pread(self._fd, 64, 0).split()[1]) * self._page
+
+
+_memory = _ResidentMemory()
 
 
 def refuse(message: str) -> NoReturn:
@@ -89,12 +128,16 @@ class Run:
         self._depth = 0
         self._deadline = 0.0
         self._next_clock_check = 0.0
+        self._memory_base: int | None = None
 
     def call(self, runner: Callable[[CodeType, dict[str, Any]], Any], code: CodeType,
              namespace: dict[str, Any]) -> Any:
         """Run `runner(code, namespace)` (eval or exec) under the tracer and guards."""
         outer_run, outer_trace = getattr(_local, "run", None), sys.gettrace()
         self._deadline = time.thread_time() + self.limits.cpu_seconds
+        # Most calls (a condition, a short script) end before the first check and never
+        # read the memory; the CPU deadline is far enough away to wait for it.
+        self._next_clock_check = time.perf_counter() + _CLOCK_CHECK_SECONDS
         _local.run = self
         sys.settrace(self.on_call)
         try:
@@ -118,23 +161,38 @@ class Run:
         if self._depth > self.limits.max_call_depth:
             refuse(f"script exceeded the call depth limit of {self.limits.max_call_depth} "
                    "(runaway recursion?)")
-        self._check_clock()
+        if time.perf_counter() >= self._next_clock_check:
+            self.check()
         return self._on_event
 
     def _on_event(self, frame: FrameType, event: str, arg: Any) -> Any:
         if event == "line":
             if time.perf_counter() >= self._next_clock_check:
-                self._check_clock()
+                self.check()
         elif event == "return":
             self._depth -= 1
         return self._on_event
 
-    def _check_clock(self) -> None:
+    def check(self) -> None:
+        """Stop the run when it is over its CPU time or memory limit."""
         self._next_clock_check = time.perf_counter() + _CLOCK_CHECK_SECONDS
         if time.thread_time() > self._deadline:
             error = SandboxTimeout(f"script exceeded its CPU time limit of {self.limits.cpu_seconds} s")
             self.violation = self.violation or error
             raise error
+        resident = _memory.bytes()
+        if self._memory_base is None:
+            self._memory_base = resident
+        elif resident - self._memory_base > self.limits.max_memory_bytes:
+            refuse(f"script used more than {self.limits.max_memory_bytes // 2**20:,} MB of memory (the limit of "
+                   "one script or expression)")
+
+
+def checkpoint() -> None:
+    """Check the current run's limits when they are due: guards call this inside C-driven loops."""
+    run: Run | None = getattr(_local, "run", None)
+    if run is not None and time.perf_counter() >= run._next_clock_check:
+        run.check()
 
 
 def enter_handler() -> None:

@@ -128,7 +128,8 @@ def _forms(docs: Sequence[Document], extras: dict[str, bytes], report: Report) -
         try:
             found.update(task_forms(doc.root, extras))
         except FormDefinitionError as err:
-            report.error(str(err), doc.name)
+            for element_id, line, message in err.elements or (("", None, str(err)),):
+                report.error(message, doc.name, element_id, line)
     return found
 
 

@@ -162,7 +162,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     engine = make_engine(url, threads=threads, timeout=timeout)
     if migrate:
         upgrade(engine)
-    limits = SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_data_bytes=settings.max_data_bytes)
+    limits = SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_data_bytes=settings.max_data_bytes,
+                           max_data_depth=settings.max_data_depth)
     sqlite = url.startswith("sqlite")
     reader_engine = make_engine(url, read_only=True, threads=threads, timeout=timeout) if sqlite else None
     readers = make_session_factory(reader_engine or engine.execution_options(postgresql_readonly=True))

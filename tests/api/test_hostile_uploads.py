@@ -117,3 +117,28 @@ def test_documents_are_judged_by_their_content(client: TestClient, tokens: Token
                                                            "text/html")}, headers=headers)
     assert real.status_code == 201
     assert real.json()["media_type"] == "image/png" and real.json()["name"] == "scan.png"
+
+
+def _process(body: str) -> bytes:
+    return (BPMN_HEAD + b'<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>' + body.encode()
+            + b'<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/>'
+            b"</bpmn:process></bpmn:definitions>")
+
+
+@pytest.mark.parametrize("body, words", [
+    # The parser's own stack overflows: ast.parse raised MemoryError, answered 500.
+    ('<bpmn:scriptTask id="t"><bpmn:script>x = ' + "-" * 30_000 + "1</bpmn:script></bpmn:scriptTask>",
+     "nested too deeply"),
+    ('<bpmn:scriptTask id="t"><bpmn:script>x = ' + "not " * 20_000 + "1</bpmn:script></bpmn:scriptTask>",
+     "nested too deeply"),
+    # Not processed, and not BPMN either: it deployed with a schema warning.
+    ('<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd" parse="text"/>',
+     "not part of BPMN"),
+    ('<bpmn:task id="t"><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="x.bpmn"/></bpmn:task>',
+     "not part of BPMN"),
+])
+def test_model_text_no_parser_takes_is_a_422(client: TestClient, tokens: Tokens, body: str, words: str) -> None:
+    response = _upload(client, tokens, _process(body))
+    assert response.status_code == 422, response.text[:500]
+    assert words in response.text
+    assert client.get("/api/v1/deployments", headers=tokens.headers("analyst")).json() == []

@@ -10,7 +10,10 @@ ratio to raw:
             in-process transport with the same canned answers, so no network time is counted;
   postgres  the same on PostgreSQL, when PANJEREH_BENCH_PG_URL (or the CI default) answers.
 
-Usage: .venv/bin/python tests/benchmarks/engine_overhead.py [N]
+Then the script sandbox on its own: a condition, a loop over records and a string built in a
+loop, each through `SandboxedEnvironment` and through plain eval/exec, in µs per run.
+
+Usage: .venv/bin/python tests/benchmarks/engine_overhead.py [N] [--sandbox-only]
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import httpx
 from sqlalchemy import text
 
 from engine.core.runtime import Execution, make_script_engine
+from engine.core.sandbox import SandboxedEnvironment
 from engine.security.principals import Principal, Role
 from engine.services import instances, queries, uploads
 from engine.services.catalogue import deploy_service, read_service
@@ -139,8 +143,60 @@ def engine_runtime(url: str, var: Path) -> Runtime:
     return runtime
 
 
+CONDITION = "age >= 65 and permit_type == 'building' or area > 120"
+RECORDS = """
+total = 0
+items = [{'amount': i, 'code': 'c' + str(i)} for i in range(200)]
+for item in items:
+    if item['amount'] % 3 == 0 and item['code'] not in skipped:
+        total += item['amount']
+codes = sorted(item['code'].upper() for item in items if item['amount'] > 150)
+summary = f"{len(codes)} codes, total {total:,}: {', '.join(codes[:3])}"
+"""
+TEXT = """
+text = ''
+for i in range(300):
+    text = text + str(i) + ','
+parts = text.split(',')
+counts = {}
+for part in parts:
+    counts[part[:1]] = counts.get(part[:1], 0) + 1
+"""
+
+
+def sandbox_overhead(n: int) -> None:
+    """µs per run of three workloads, sandboxed and plain, and their ratio."""
+    env = SandboxedEnvironment()
+    variables = {"age": 70, "permit_type": "building", "area": 80, "skipped": ["c3", "c9"]}
+    # The baseline is compiled once, as the sandbox caches its compiled code.
+    condition, records, text_code = (compile(CONDITION, "<bench>", "eval"), compile(RECORDS, "<bench>", "exec"),
+                                     compile(TEXT, "<bench>", "exec"))
+    workloads: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
+        "condition": (lambda: env.evaluate(CONDITION, dict(variables)), lambda: eval(condition, dict(variables))),
+        "records": (lambda: env.execute(RECORDS, dict(variables)), lambda: exec(records, dict(variables))),
+        "text": (lambda: env.execute(TEXT, dict(variables)), lambda: exec(text_code, dict(variables))),
+    }
+    print("\nsandbox (µs per run, median):")
+    for label, (sandboxed, plain) in workloads.items():
+        times = []
+        for run in (sandboxed, plain):
+            for _ in range(min(20, n)):
+                run()
+            samples = []
+            for _ in range(n):
+                start = time.perf_counter()
+                run()
+                samples.append((time.perf_counter() - start) * 1e6)
+            times.append(statistics.median(samples))
+        print(f"  {label:<10} sandboxed {times[0]:9.1f}   plain {times[1]:9.1f}   {times[0] / times[1]:6.1f}x",
+              flush=True)
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    if "--sandbox-only" in sys.argv:
+        sandbox_overhead(n)
+        return
     loaded, _ = check(read_service(SERVICE).files, Settings())
     assert loaded is not None
     script_engine = make_script_engine()
@@ -166,6 +222,7 @@ def main() -> None:
     print("\nratio to raw SpiffWorkflow (median):")
     for label, value in results.items():
         print(f"  {label:<10} {value / raw:6.2f}x")
+    sandbox_overhead(n)
 
 
 if __name__ == "__main__":

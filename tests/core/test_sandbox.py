@@ -260,7 +260,7 @@ def test_oversized_data_leaves_context_unchanged() -> None:
     ("tags = {'a', 'b'}", "cannot hold set values"),
     ("try:\n    1 / 0\nexcept Exception as error:\n    problem = error", "cannot hold ZeroDivisionError values"),
     ("table = {(1, 2): 'x'}", "keys must be strings or numbers"),
-    ("deep = []\nfor i in range(100):\n    deep = [deep]", "nested more than 64 levels"),
+    ("deep = []\nfor i in range(100):\n    deep = [deep]", "nested more than 32 levels"),
 ])
 def test_values_the_state_cannot_store_are_refused(script: str, message: str) -> None:
     context = {"kept": 1}
