@@ -23,8 +23,8 @@ MAX_RETRY_AFTER = 3600.0
 # connector) or its answer cannot enter a case. Trying again cannot help, and they say nothing
 # about the citizen, so a process model must never see them as an answer: the engine opens an
 # incident at once, whether or not the error says it is retryable.
-INCIDENT_CODES = frozenset({"not-configured", "secret-missing", "unknown-operation", "result-too-large",
-                            "result-too-deep"})
+NOT_SENT_CODES = frozenset({"not-configured", "secret-missing", "unknown-operation"})
+INCIDENT_CODES = NOT_SENT_CODES | {"result-too-large", "result-too-deep"}
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

@@ -40,7 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from connectors.failures import INCIDENT_CODES
+from connectors.failures import INCIDENT_CODES, NOT_SENT_CODES
 from connectors.registry import Operation, Registry
 from connectors.sdk import ConnectorError
 from engine import audit
@@ -217,7 +217,9 @@ def _settle_once(runtime: Runtime, job: Claim, operation: Operation | None,
         row = _own_row(session, job)
         if row is None:
             return "stale"
-        session.add(_data_use(job, operation, outcome))
+        if isinstance(outcome, dict) or outcome.code not in NOT_SENT_CODES:
+            # A call refused before anything left the server used nobody's data.
+            session.add(_data_use(job, operation, outcome))
         if isinstance(outcome, dict):
             instances.complete_service_call(session, runtime, "connector", job.call_id, outcome)
             return "completed"

@@ -9,7 +9,7 @@ from xml.sax.saxutils import quoteattr
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from engine.db.models import HumanTaskRow, Incident, Instance, ServiceCallRow
+from engine.db.models import DataUse, HumanTaskRow, Incident, Instance, ServiceCallRow
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens
 
@@ -77,6 +77,7 @@ class Case:
     call: ServiceCallRow
     incidents: list[Incident]
     ready_tasks: list[str]
+    data_uses: list[str]  # the outcome of each recorded use of the citizen's data
 
 
 def case(runtime: Runtime, instance_id: str) -> Case:
@@ -88,4 +89,5 @@ def case(runtime: Runtime, instance_id: str) -> Case:
         incidents = list(session.execute(select(Incident).where(Incident.instance_id == instance_id)).scalars())
         ready = list(session.execute(select(HumanTaskRow.spec_id).where(
             HumanTaskRow.instance_id == instance_id, HumanTaskRow.status == "ready")).scalars())
-        return Case(instance.status, dict(instance.data), call, incidents, ready)
+        uses = list(session.execute(select(DataUse.outcome).where(DataUse.instance_id == instance_id)).scalars())
+        return Case(instance.status, dict(instance.data), call, incidents, ready, uses)

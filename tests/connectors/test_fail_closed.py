@@ -66,6 +66,8 @@ def test_a_connector_without_an_address_opens_an_incident_and_reaches_nobody(
     assert "PANJEREH_CONNECTORS__CIVIL_REGISTRY__BASE_URL" in found.incidents[0].message
     # Not an answer: the model's error path (ask the citizen for a document) is not taken.
     assert found.ready_tasks == [] and found.status == "waiting" and "answer" not in found.data
+    # Nothing left the server, so no agency used the citizen's data.
+    assert found.data_uses == []
 
 
 @pytest.mark.parametrize("settings", [{"connectors": {"civil_registry": {"base_url": address}}}

@@ -106,6 +106,8 @@ def test_a_case_never_takes_an_answer_too_big_for_it(client: TestClient, tokens:
 
     assert [i.kind for i in found.incidents] == ["result-too-large"]
     assert "5,000" in found.incidents[0].message
+    # The gateway did answer, so the use of the citizen's data is on record.
+    assert found.data_uses == ["result-too-large"]
     assert found.status == "waiting" and found.ready_tasks == [] and "answer" not in found.data
     assert client.get(f"/api/v1/instances/{found.call.instance_id}",
                       headers=tokens.headers("admin")).status_code == 200

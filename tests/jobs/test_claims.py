@@ -19,13 +19,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from sqlalchemy.orm.exc import StaleDataError
 
 from engine.db.base import utcnow
 from engine.db.models import DataUse, Incident, ServiceCallRow
 from engine.services import instances, jobs
 from engine.services.dispatch import InlineDispatcher, celery_dispatcher
-from engine.services.errors import Conflict
+from engine.services.errors import Conflict, LostRace
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from tests.fixtures import ADMIN_TOKEN, PG_URL, ROOT, Tokens, model_files
@@ -169,8 +168,7 @@ def test_settling_again_when_someone_changed_the_instance_meanwhile(
         client: TestClient, tokens: Tokens, runtime: Runtime, sent: list[httpx.Request],
         monkeypatch: pytest.MonkeyPatch) -> None:
     call_id = parked_call(client, tokens, runtime)
-    lost_lock = Conflict("the instance was changed by someone else at the same time")
-    lost_lock.__cause__ = StaleDataError("version mismatch")
+    lost_lock = LostRace("the instance was changed by someone else at the same time")
     tries = _failing_once(lost_lock, monkeypatch)
     assert jobs.run(runtime, runtime.connectors, call_id) == "completed"
     assert len(tries) == 2 and len(sent) == 1  # settled twice, called once

@@ -180,7 +180,7 @@ def _pages(client: TestClient) -> list[Page]:
     pages = []
     for context in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
         route, path = context.original_route, context.path or ""
-        if isinstance(route, APIRoute) and not path.startswith("/api/"):
+        if isinstance(route, APIRoute) and not path.startswith(NOT_PAGES):
             pages.append(Page(path, frozenset(route.methods), (route.openapi_extra or {}).get("x-audience")))
         else:
             assert isinstance(route, APIRoute | Mount | Route) and path.startswith(NOT_PAGES), (
