@@ -46,7 +46,7 @@ from engine.services import instances
 from engine.services.deployments import package_of
 from engine.services.errors import Conflict, InvalidInput
 from engine.services.runtime import Runtime
-from engine.services.waits import correlation_is
+from engine.services.waits import correlation_is, correlation_key
 from forms.validate import FieldError
 
 log = logging.getLogger("panjereh.events")
@@ -332,7 +332,7 @@ def deliver_message(session: Session, runtime: Runtime, actor: str, name: str, c
         return MessageOutcome("started", started)
     ttl = ttl_seconds or runtime.settings.message_ttl_seconds
     now = utcnow()
-    row = MessageBufferRow(id=str(uuid.uuid4()), name=name, correlation=correlation, payload=payload,
+    row = MessageBufferRow(id=str(uuid.uuid4()), name=name, correlation=correlation_key(correlation), payload=payload,
                            sent_by=actor, created_at=now, expires_at=now + timedelta(seconds=ttl))
     session.add(row)
     audit.append(session, actor, "message.buffered", subject=name,

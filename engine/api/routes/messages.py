@@ -17,8 +17,8 @@ MAX_TTL_SECONDS = 30 * 24 * 3600
 
 class MessageIn(BaseModel):
     name: str = Field(min_length=1, max_length=255, description="the message name in the model")
-    correlation: str | None = Field(None, max_length=500,
-                                    description="the value the waiting instance correlates on; null for none")
+    correlation: str | None = Field(None, description="the value the waiting instance correlates on, of any "
+                                                      "length (within the body's size limit); null for none")
     payload: dict[str, Any] = Field(default_factory=dict)
     ttl_seconds: int | None = Field(None, ge=1, le=MAX_TTL_SECONDS,
                                     description="how long to keep it when nobody waits yet (default: a setting)")

@@ -1,0 +1,49 @@
+"""Characters no database column keeps: NUL, which PostgreSQL refuses in text and in JSON, and
+lone surrogates (half of a UTF-16 pair), which no UTF-8 encoder writes.
+
+Text from outside (API bodies and parameters, page addresses, form answers) is checked here,
+by the API, the pages and form validation alike, so that it is refused with the field named
+instead of failing when it reaches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+NUL_MESSAGE = "must not contain the NUL character"
+SURROGATE_MESSAGE = "must not contain a lone surrogate (\\ud800-\\udfff without its pair)"
+
+
+def unstorable_text(text: str) -> str | None:
+    """Why no database column can keep `text`, as a short field message; None when one can."""
+    if "\x00" in text:
+        return NUL_MESSAGE
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return SURROGATE_MESSAGE
+    return None
+
+
+def unstorable_places(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Where in a JSON-like `value` a key or a string holds a character no database keeps, and why.
+
+    Walks without recursion, so any depth of nesting is safe to check.
+    """
+    pending: list[tuple[Any, tuple[str | int, ...]]] = [(value, at)]
+    while pending:
+        node, path = pending.pop()
+        if isinstance(node, str):
+            problem = unstorable_text(node)
+            if problem:
+                yield path, problem
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                problem = unstorable_text(key) if isinstance(key, str) else None
+                if problem:
+                    yield (*path, key), f"the name {problem}"
+                pending.append((item, (*path, key)))
+        elif isinstance(node, list | tuple):
+            pending.extend((item, (*path, index)) for index, item in enumerate(node))
