@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import islice
 from typing import Any, Literal
 
 from sqlalchemy import exists, select
@@ -47,6 +48,7 @@ from engine.services.deployments import package_of
 from engine.services.errors import Conflict, InvalidInput
 from engine.services.runtime import Runtime
 from engine.services.waits import correlation_is, correlation_key
+from forms.characters import unstorable_places
 from forms.validate import FieldError
 
 log = logging.getLogger("panjereh.events")
@@ -59,6 +61,7 @@ MAX_ROUNDS = 50
 # modelling loop, cut off with a log line rather than run for ever.
 MAX_ROUTING_DEPTH = 8
 CLAIM_SECONDS = 60.0
+MAX_REPORTED = 20
 SYSTEM = "engine"
 
 
@@ -318,7 +321,15 @@ def _taken(catch: Callable[[], bool]) -> bool:
 
 def deliver_message(session: Session, runtime: Runtime, actor: str, name: str, correlation: str | None,
                     payload: Any, ttl_seconds: int | None = None) -> MessageOutcome:
-    """Deliver, start or buffer one message (see the module docstring)."""
+    """Deliver, start or buffer one message (see the module docstring).
+
+    Raises:
+        InvalidInput: the payload holds text no database keeps (an instance's script made it).
+    """
+    problems = [FieldError(".".join(str(p) for p in ("payload", *path)), problem)
+                for path, problem in islice(unstorable_places(payload), MAX_REPORTED)]
+    if problems:
+        raise InvalidInput(problems)
     delivered = _deliver_to_waiting(session, runtime, actor, name, correlation, payload)
     if delivered is not None:
         return MessageOutcome("delivered", [delivered])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import select
@@ -37,16 +38,31 @@ from engine.services.deployments import (
     package_of,
     resolve_calls,
 )
-from engine.services.errors import Conflict, Forbidden, InvalidInput, LostRace, NotFound
+from engine.services.errors import Conflict, Forbidden, InvalidInput, LostRace, NotFound, Unstorable
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
 from forms import schema as schemas
+from forms.characters import unstorable_places
 from forms.conditions import ConcretePath
 from forms.model import FormModel, declares_fields
 from forms.validate import FieldError, validate_submission
 
 APPLICANT_VARIABLE = "applicant_national_code"
 MAX_LISTED_ERRORS = 20
+
+
+def check_storable(value: Any, what: str) -> None:
+    """Refuse `value` (data the model computed or an agency sent) when it holds text no database keeps.
+
+    The same on SQLite and PostgreSQL, and before anything is written: PostgreSQL alone would
+    refuse it, and only when the row is flushed.
+
+    Raises:
+        Unstorable: naming the first place found and the character.
+    """
+    for path, problem in islice(unstorable_places(value), 1):
+        where = ".".join(str(p) for p in path).encode("utf-8", "backslashreplace").decode("utf-8")
+        raise Unstorable(f"{what} cannot be saved: {where or 'the value'} {problem}; nothing was saved")
 
 
 def check_data_size(data: dict[str, Any], limit: int) -> None:
@@ -95,6 +111,7 @@ def _project(session: Session, instance: Instance, execution: Execution, package
     known_calls = {row.id for row in open_calls}
     for call in pending.values():
         if call.task_id not in known_calls:
+            check_storable(call.params, f"the parameters of service task '{call.spec_id}'")
             session.add(ServiceCallRow(id=call.task_id, instance_id=instance.id, spec_id=call.spec_id,
                                        name=call.name, operation=call.operation,
                                        params=json.loads(json.dumps(call.params, default=str)),
@@ -123,6 +140,7 @@ def _save(session: Session, instance: Instance, execution: Execution, package: L
     """
     delivered = waits.take_buffered(session, instance.id, execution, package.compiled, utcnow())
     thrown = take_thrown(execution)
+    check_storable(execution.data, "the process data")
     state, serializer_version = execution.dump()
     instance.state, instance.serializer_version = state, serializer_version
     instance.library_version = LIBRARY_VERSION
@@ -340,6 +358,7 @@ def complete_service_call(session: Session, runtime: Runtime, actor: str, call_i
     instance = session.get(Instance, call.instance_id)
     if instance is None:
         raise NotFound(f"no instance {call.instance_id}")
+    check_storable(result, f"the result of service task '{call.spec_id}'")
     execution, package = restore(session, runtime, instance)
     try:
         _advance(lambda: execution.complete_service_task(call_id, result))

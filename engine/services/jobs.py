@@ -49,7 +49,7 @@ from engine.db.models import DataUse, Incident, Instance, ServiceCallRow
 from engine.services import events, instances
 from engine.services.deployments import MANUAL_PREFIX
 from engine.services.dispatch import InlineDispatcher, celery_dispatcher
-from engine.services.errors import Conflict, LostRace
+from engine.services.errors import Conflict, LostRace, Unstorable
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 
@@ -200,10 +200,11 @@ def settle(runtime: Runtime, job: Claim, operation: Operation | None,
         except (LostRace, StaleDataError):
             log.info("service call %s: the instance changed while settling (try %d of %d)", job.call_id,
                      attempt, SETTLE_TRIES)
-        except Conflict as conflict:
+        except (Conflict, Unstorable) as refused:
             # Not a race: the instance cannot take this result (its task is no longer
-            # waiting). Calling again would only bring the same answer; a person decides.
-            return _incident_after_conflict(runtime, job, str(conflict))
+            # waiting, or the result holds a value the database cannot keep). Calling again
+            # would only bring the same answer; a person decides.
+            return _incident_after_conflict(runtime, job, str(refused))
     # Still losing the race: leave the row claimed; once the claim is stale a sweep calls
     # again (the agency replays its answer) and settles then.
     log.warning("service call %s: could not settle attempt %d (the instance kept changing); a sweep retries it",
