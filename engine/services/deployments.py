@@ -19,10 +19,13 @@ from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
 from engine.core.bindings import UNBOUND_PREFIX
 from engine.core.calls import CallRef, call_refs, version_tag
 from engine.core.package import CompiledPackage, Document, compile_package, document_kind, schema_check
-from engine.core.report import Report
+from engine.core.report import Report, shown
+from engine.db import limits
 from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.services.model_names import check_names
 from engine.services.runtime import Runtime
 from engine.settings import Settings
+from forms.characters import unstorable_text
 from forms.extract import FormDefinitionError, FormModel, task_forms
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -92,8 +95,12 @@ def _load(files: Sequence[UploadedFile], settings: Settings) -> tuple[list[Docum
     for upload in files:
         name = _safe_name(upload.name)
         if len(upload.content) > settings.max_upload_bytes:
-            raise UploadTooLarge(f"{name}: file is {len(upload.content):,} bytes, over the limit of "
+            raise UploadTooLarge(f"{shown(name)}: file is {len(upload.content):,} bytes, over the limit of "
                                  f"{settings.max_upload_bytes:,} bytes")
+        unfit = _file_name_problem(name)
+        if unfit:
+            report.error(unfit, _printable(shown(name)))
+            continue
         if name in seen:
             report.error(f"two files are named '{name}'", name)
             continue
@@ -118,6 +125,21 @@ def _load(files: Sequence[UploadedFile], settings: Settings) -> tuple[list[Docum
             continue
         docs.append(Document(name, kind, root))
     return docs, extras, report
+
+
+def _file_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a stored file: too long, or with characters no column keeps."""
+    if not limits.FILE_NAME.fits(name):
+        return limits.FILE_NAME.too_long(name)
+    if unstorable_text(name) or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "the file name holds control characters or a lone surrogate; rename the file"
+    return None
+
+
+def _printable(name: str) -> str:
+    """`name` safe to show and to store in a report: control characters and lone surrogates escaped."""
+    escaped = "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c for c in name)
+    return escaped.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _forms(docs: Sequence[Document], extras: dict[str, bytes], report: Report) -> dict[str, FormModel]:
@@ -166,12 +188,15 @@ def _bindings(compiled: CompiledPackage, registry: Registry, report: Report) -> 
 
 def check(files: Sequence[UploadedFile], settings: Settings,
           registry: Registry | None = None, *,
-          callees: CalleeResolver | None = None) -> tuple[LoadedPackage | None, Report]:
+          callees: CalleeResolver | None = None,
+          service: dict[str, Any] | None = None) -> tuple[LoadedPackage | None, Report]:
     """Load and compile `files` without storing anything; the report says if they deploy.
 
     With a connector `registry`, every service task must name an installed operation with
     the parameters it takes. `callees` finds the deployed documents that calls leaving
-    the upload go to (see `resolver`); without it, such calls are errors.
+    the upload go to (see `resolver`); without it, such calls are errors. Every id and name
+    the engine will store must fit where it is stored; `service` (the service.toml
+    metadata) says which agency each lane stands for.
     """
     docs, extras, report = _load(files, settings)
     if not docs:
@@ -187,6 +212,9 @@ def check(files: Sequence[UploadedFile], settings: Settings,
     compiled.report = report
     if registry is not None and report.deployable:
         _bindings(compiled, registry, report)
+    if report.deployable:
+        check_names(docs, compiled, report, lanes=LoadedPackage(compiled).with_service(service).lanes,
+                    registry=registry, manual=MANUAL_PREFIX)
     forms = _forms(docs, extras, report)
     settle(report)
     if not report.deployable:
@@ -227,7 +255,8 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
         DeploymentRejected: the files are not deployable; nothing was stored.
         UploadTooLarge: a file is over the size cap.
     """
-    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime))
+    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime),
+                           service=service)
     if loaded is None:
         raise DeploymentRejected(report)
     digest = content_hash(files, service)
@@ -236,8 +265,9 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
     ).scalar_one_or_none()
     if existing is not None:
         return DeployOutcome(existing, list(existing.definitions), False, report)
-    deployment = Deployment(content_hash=digest, name=name or _safe_name(files[0].name), deployed_by=actor,
-                            report=report.as_dict(), service=service)
+    shown_name = limits.DEPLOYMENT_NAME.shortened(name or _safe_name(files[0].name))
+    deployment = Deployment(content_hash=digest, name=shown_name, deployed_by=actor, report=report.as_dict(),
+                            service=service)
     session.add(deployment)
     session.flush()
     for upload in files:
@@ -251,8 +281,8 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
         latest = session.execute(
             select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key)
         ).scalar_one()
-        definition = ProcessDefinition(deployment_id=deployment.id, key=key, name=info.name,
-                                       version=(latest or 0) + 1)
+        definition = ProcessDefinition(deployment_id=deployment.id, key=key,
+                                       name=limits.PROCESS_NAME.shortened(info.name), version=(latest or 0) + 1)
         session.add(definition)
         definitions.append(definition)
     session.flush()
@@ -270,11 +300,11 @@ def package_of(session: Session, runtime: Runtime, deployment_id: int) -> Loaded
         rows = session.execute(
             select(DeploymentFile).where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)
         ).scalars().all()
+        service = session.execute(select(Deployment.service).where(Deployment.id == deployment_id)).scalar_one()
         loaded, report = check([UploadedFile(r.name, r.content) for r in rows], runtime.settings,
-                               callees=resolver(session, runtime))
+                               callees=resolver(session, runtime), service=service)
         if loaded is None:
             raise DeploymentRejected(report)
-        service = session.execute(select(Deployment.service).where(Deployment.id == deployment_id)).scalar_one()
         return loaded.with_service(service)
 
     package: LoadedPackage = runtime.packages.get(deployment_id, build)

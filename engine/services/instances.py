@@ -25,6 +25,7 @@ from engine.core.events import take_thrown
 from engine.core.report import Report
 from engine.core.runtime import Execution
 from engine.core.serialization import LIBRARY_VERSION
+from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow
 from engine.security.principals import Principal, Role
@@ -100,7 +101,8 @@ def _project(session: Session, instance: Instance, execution: Execution, package
             continue
         audience, agency = audience_of(task.lane, package.lanes)
         session.add(HumanTaskRow(
-            id=task.id, instance_id=instance.id, spec_id=task.spec_id, name=task.spec_id, title=task.name,
+            id=task.id, instance_id=instance.id, spec_id=task.spec_id, name=task.spec_id,
+            title=limits.TASK_TITLE.shortened(task.name),
             kind=task.kind, lane=task.lane, audience=audience, agency=agency,
             form=package.forms.get(task.spec_id), status="ready"))
     pending = {call.task_id: call for call in execution.service_calls()}
@@ -113,7 +115,7 @@ def _project(session: Session, instance: Instance, execution: Execution, package
         if call.task_id not in known_calls:
             check_storable(call.params, f"the parameters of service task '{call.spec_id}'")
             session.add(ServiceCallRow(id=call.task_id, instance_id=instance.id, spec_id=call.spec_id,
-                                       name=call.name, operation=call.operation,
+                                       name=limits.CALL_NAME.shortened(call.name), operation=call.operation,
                                        params=json.loads(json.dumps(call.params, default=str)),
                                        status="waiting", attempts=0, max_attempts=call.retry.attempts,
                                        backoff_base=call.retry.backoff_base,

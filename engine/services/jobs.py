@@ -44,6 +44,7 @@ from connectors.failures import INCIDENT_CODES, NOT_SENT_CODES
 from connectors.registry import Operation, Registry
 from connectors.sdk import ConnectorError
 from engine import audit
+from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import DataUse, Incident, Instance, ServiceCallRow
 from engine.services import events, instances
@@ -261,7 +262,7 @@ def _data_use(job: Claim, operation: Operation | None, outcome: dict[str, Any] |
                    connector=operation.connector_id if operation else job.operation.split("/")[0],
                    operation=job.operation, agency=operation.agency if operation else "", purpose=job.purpose,
                    end_user=job.end_user, fields=fields,
-                   outcome="ok" if isinstance(outcome, dict) else outcome.code,
+                   outcome="ok" if isinstance(outcome, dict) else limits.OUTCOME.shortened(outcome.code),
                    request_sha256=_sha256(job.params),
                    response_sha256=_sha256(outcome) if isinstance(outcome, dict) else None)
 
