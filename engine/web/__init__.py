@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from engine.services.errors import Conflict, NotFound, Unavailable, Unstorable
 from engine.web import analyst, journey, portal, signin, staff
+from engine.web.addresses import BadAddress
 from engine.web.audience import Unwelcome, declared_audience
 from engine.web.context import get_page
 
@@ -45,6 +46,11 @@ def install(app: FastAPI) -> None:
         return get_page(request).render("not_found.html" if err.status_code == 404 else "forbidden.html",
                                         status=err.status_code)
 
+    async def bad_address(request: Request, err: Exception) -> Response:
+        assert isinstance(err, BadAddress)
+        return get_page(request).render("not_found.html" if err.status == 404 else "bad_address.html",
+                                        status=err.status)
+
     async def unwelcome(request: Request, err: Exception) -> Response:
         assert isinstance(err, Unwelcome)
         page = get_page(request)
@@ -52,6 +58,7 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(Unwelcome, unwelcome)
+    app.add_exception_handler(BadAddress, bad_address)
     app.add_exception_handler(HTTPException, http_error)
     _install_database_pages(app)
 
