@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.db.models import Draft, HumanTaskRow
 from engine.services.runtime import Runtime
 from tests.fixtures import ADMIN_TOKEN, Tokens
-from tests.web.journey import CITIZEN, MOBILE, ask_code, challenge_of, csrf, ready_catalogue, sign_in, text
+from tests.web.journey import CITIZEN, MOBILE, PDF, ask_code, challenge_of, csrf, ready_catalogue, sign_in, text
 
 NOT_KEPT = "نویسه‌ای دارد که نمی‌توان ذخیره کرد"
 
@@ -101,3 +101,20 @@ def test_a_model_file_named_with_nul_is_reported_not_stored(client: TestClient) 
                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert refused.status_code < 500, refused.text[:300]
     assert refused.status_code == 422 and "control characters" in text(refused.text)
+
+
+def test_a_document_whose_name_has_nul_is_refused_on_its_question(client: TestClient, runtime: Runtime) -> None:
+    ready_catalogue(runtime)
+    sign_in(client, runtime)
+    service = client.get("/services/business_licence")
+    page = client.post("/services/business_licence/start", data={"csrf_token": csrf(service.text)})
+    base = str(page.url).rsplit("/pages/", 1)[0]
+    for number, answer in enumerate(({"business_name": "کافه پنجره"}, {"activity": "food"}, {"area_m2": "60"})):
+        page = client.post(f"{base}/pages/{number}", data={"csrf_token": csrf(page.text), **answer})
+    boundary = "form-boundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf(page.text)}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="premises_document"; filename="lease\x00.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n").encode() + PDF + f"\r\n--{boundary}--\r\n".encode()
+    refused = _page(client.post(f"{base}/pages/3", content=body,
+                                headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}), 422)
+    assert 'href="#f-premises_document"' in refused and "نام فایل را نمی‌توان به کار برد" in text(refused)
