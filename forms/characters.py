@@ -27,6 +27,14 @@ def unstorable_text(text: str) -> str | None:
     return None
 
 
+def escaped(text: str) -> str:
+    """`text` with NUL and lone surrogates written as escapes (``\\x00``, ``\\ud800``): for messages
+    (a script's error, an agency's answer) that are kept to be read, not compared."""
+    if unstorable_text(text) is None:
+        return text
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def unstorable_places(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """Where in a JSON-like `value` a key or a string holds a character no database keeps, and why.
 

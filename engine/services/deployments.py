@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -25,7 +26,7 @@ from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
 from engine.services.model_names import check_names
 from engine.services.runtime import Runtime
 from engine.settings import Settings
-from forms.characters import unstorable_text
+from forms.characters import unstorable_places, unstorable_text
 from forms.extract import FormDefinitionError, FormModel, task_forms
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -148,11 +149,24 @@ def _forms(docs: Sequence[Document], extras: dict[str, bytes], report: Report) -
         if doc.kind != "bpmn":
             continue
         try:
-            found.update(task_forms(doc.root, extras))
+            forms = task_forms(doc.root, extras)
         except FormDefinitionError as err:
             for element_id, line, message in err.elements or (("", None, str(err)),):
-                report.error(message, doc.name, element_id, line)
+                report.error(_printable(message), doc.name, element_id, line)
+            continue
+        for element_id, form in forms.items():
+            # Each task keeps its form in the database; JSON form files can spell any character.
+            for path, problem in islice(unstorable_places(form), 1):
+                where = _printable(".".join(str(p) for p in path))
+                report.error(f"the form of this task holds text no database keeps ({where} {problem})", doc.name,
+                             element_id, _line(doc.root, element_id))
+        found.update(forms)
     return found
+
+
+def _line(root: Any, element_id: str) -> int | None:
+    found = root.xpath("//*[@id=$id]", id=element_id)
+    return found[0].sourceline if found else None
 
 
 def is_manual(operation: str) -> bool:

@@ -43,7 +43,7 @@ from engine.services.errors import Conflict, Forbidden, InvalidInput, LostRace, 
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
 from forms import schema as schemas
-from forms.characters import unstorable_places
+from forms.characters import escaped, unstorable_places
 from forms.conditions import ConcretePath
 from forms.model import FormModel, declares_fields
 from forms.validate import FieldError, validate_submission
@@ -147,7 +147,9 @@ def _save(session: Session, instance: Instance, execution: Execution, package: L
     instance.state, instance.serializer_version = state, serializer_version
     instance.library_version = LIBRARY_VERSION
     instance.status = execution.status
-    instance.error = execution.error
+    # A script's error may quote the text it failed on, whatever characters that held.
+    error = escaped(execution.error) if execution.error else execution.error
+    instance.error = error
     instance.data = json.loads(json.dumps(execution.data, default=str))
     _flush(session)
     _project(session, instance, execution, package)
@@ -156,8 +158,8 @@ def _save(session: Session, instance: Instance, execution: Execution, package: L
     entries += [audit.Entry("engine", "task.completed", instance.id, step.spec_id,
                             {"task": step.name, "type": step.kind, "task_id": step.task_id})
                 for step in execution.take_steps() if step.task_id != audited_task]
-    if execution.error:
-        entries.append(audit.Entry("engine", "instance.failed", instance.id, None, {"error": execution.error}))
+    if error:
+        entries.append(audit.Entry("engine", "instance.failed", instance.id, None, {"error": error}))
     elif instance.status == "completed":
         entries.append(audit.Entry(cause.actor, "instance.completed", instance.id))
     audit.append_all(session, entries)
@@ -414,6 +416,7 @@ def fail_service_call(session: Session, runtime: Runtime, call_id: str, code: st
     call.status, call.completed_at = "caught", utcnow()
     _save(session, instance, execution, package, audit.Entry(
         actor, "service_call.error_caught", instance.id, call.spec_id,
-        {"task": call.name, "operation": call.operation, "code": code, "message": message}), audited_task=call_id,
+        {"task": call.name, "operation": call.operation, "code": escaped(code), "message": escaped(message)}),
+        audited_task=call_id,
         runtime=runtime)
     return True

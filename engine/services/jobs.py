@@ -53,6 +53,7 @@ from engine.services.dispatch import InlineDispatcher, celery_dispatcher
 from engine.services.errors import Conflict, LostRace, Unstorable
 from engine.services.runtime import Runtime
 from engine.settings import Settings
+from forms.characters import escaped
 
 log = logging.getLogger("panjereh.jobs")
 MAX_BACKOFF_SECONDS = 15 * 60
@@ -262,13 +263,14 @@ def _data_use(job: Claim, operation: Operation | None, outcome: dict[str, Any] |
                    connector=operation.connector_id if operation else job.operation.split("/")[0],
                    operation=job.operation, agency=operation.agency if operation else "", purpose=job.purpose,
                    end_user=job.end_user, fields=fields,
-                   outcome="ok" if isinstance(outcome, dict) else limits.OUTCOME.shortened(outcome.code),
+                   outcome="ok" if isinstance(outcome, dict) else limits.OUTCOME.shortened(escaped(outcome.code)),
                    request_sha256=_sha256(job.params),
                    response_sha256=_sha256(outcome) if isinstance(outcome, dict) else None)
 
 
 def _failed(session: Session, runtime: Runtime, row: ServiceCallRow, job: Claim, error: ConnectorError) -> str:
-    row.last_error = f"{error.code}: {error.message}"
+    # An agency's words, kept for operators to read: characters no database keeps are escaped.
+    row.last_error = escaped(f"{error.code}: {error.message}")
     if error.code in INCIDENT_CODES:
         return _incident(session, row, job, error.code)
     if error.retryable and row.attempts < row.max_attempts:

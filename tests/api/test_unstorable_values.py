@@ -144,3 +144,14 @@ def test_a_script_that_makes_ordinary_text_still_runs(client: TestClient, tokens
     with runtime.reading() as session:
         stored = session.get(Instance, started.json()["id"])
         assert stored is not None and stored.data["note"] == "سلام \u200c x\ty"
+
+
+def test_a_script_error_quoting_such_text_fails_the_instance_readably(client: TestClient, tokens: Tokens) -> None:
+    analyst = tokens.headers("analyst")
+    model_bytes = _scripted('raise ValueError("bad \\x00 and \\ud800 here")')
+    assert client.post("/api/v1/deployments", files=[("files", ("computes.bpmn", model_bytes, "text/xml"))],
+                       headers=analyst).status_code == 201
+    started = client.post("/api/v1/processes/computes/instances", json={"data": {}}, headers=analyst)
+    assert started.status_code == 201, started.text
+    failed = client.get(f"/api/v1/instances/{started.json()['id']}", headers=analyst).json()
+    assert failed["status"] == "failed" and "bad \\x00 and \\ud800 here" in failed["error"], failed["error"]
