@@ -206,7 +206,7 @@ def settle(runtime: Runtime, job: Claim, operation: Operation | None,
             # Not a race: the instance cannot take this result (its task is no longer
             # waiting, or the result holds a value the database cannot keep). Calling again
             # would only bring the same answer; a person decides.
-            return _incident_after_conflict(runtime, job, str(refused))
+            return _incident_after_conflict(runtime, job, str(refused), operation, outcome)
     # Still losing the race: leave the row claimed; once the claim is stale a sweep calls
     # again (the agency replays its answer) and settles then.
     log.warning("service call %s: could not settle attempt %d (the instance kept changing); a sweep retries it",
@@ -220,9 +220,7 @@ def _settle_once(runtime: Runtime, job: Claim, operation: Operation | None,
         row = _own_row(session, job)
         if row is None:
             return "stale"
-        if isinstance(outcome, dict) or outcome.code not in NOT_SENT_CODES:
-            # A call refused before anything left the server used nobody's data.
-            session.add(_data_use(job, operation, outcome))
+        _record_use(session, job, operation, outcome)
         if isinstance(outcome, dict):
             instances.complete_service_call(session, runtime, "connector", job.call_id, outcome)
             return "completed"
@@ -242,11 +240,21 @@ def _own_row(session: Session, job: Claim) -> ServiceCallRow | None:
     return row
 
 
-def _incident_after_conflict(runtime: Runtime, job: Claim, reason: str) -> str:
+def _record_use(session: Session, job: Claim, operation: Operation | None,
+                outcome: dict[str, Any] | ConnectorError) -> None:
+    """Record the use of the citizen's data, unless the call was refused before anything left the server."""
+    if isinstance(outcome, dict) or outcome.code not in NOT_SENT_CODES:
+        session.add(_data_use(job, operation, outcome))
+
+
+def _incident_after_conflict(runtime: Runtime, job: Claim, reason: str, operation: Operation | None,
+                             outcome: dict[str, Any] | ConnectorError) -> str:
     with runtime.unit_of_work() as session:
         row = _own_row(session, job)
         if row is None:
             return "stale"
+        # The agency was asked and answered, whether or not the instance can take the answer.
+        _record_use(session, job, operation, outcome)
         row.status, row.last_error = "incident", f"cannot-apply: {reason}"
         session.add(Incident(instance_id=job.instance_id, call_id=job.call_id, kind="cannot-apply",
                              message=f"{job.operation}: the instance cannot take the result: {reason} "
