@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,7 +89,9 @@ def retry_delay(attempt: int, base: float, delays: Sequence[float] | None = None
         wait = delays[min(attempt, len(delays)) - 1]
         chosen = random.uniform(wait, wait * 1.1)  # noqa: S311 - jitter, not secrecy
     else:
-        ceiling = min(MAX_BACKOFF_SECONDS, base ** attempt)
+        # Compared as logarithms: base ** attempt itself can be past what a float holds.
+        ceiling = (MAX_BACKOFF_SECONDS if attempt * math.log(max(base, 1.0)) >= math.log(MAX_BACKOFF_SECONDS)
+                   else base ** attempt)
         chosen = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not secrecy
     return max(retry_after or 0.0, chosen)
 
