@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.core import events as core
 from engine.core.errors import ScriptError, TaskStateError
+from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import (
     Instance,
@@ -126,6 +127,14 @@ def _trigger_row(definition: ProcessDefinition, trigger: core.StartTrigger, pack
             row.active, row.last_error = False, str(err)
             log.warning("timer start event %s of %s v%d: %s", trigger.element_id, definition.key,
                         definition.version, err)
+            return row
+        if plan.cycles > limits.MAX_INTEGER:
+            # Stored, such a count would fail every transaction that registers start events.
+            row.active = False
+            row.last_error = (f"timer '{trigger.expression}' repeats {plan.cycles:,} times; at most "
+                              f"{limits.MAX_INTEGER:,} (leave the count out to repeat for ever)")
+            log.warning("timer start event %s of %s v%d: %s", trigger.element_id, definition.key,
+                        definition.version, row.last_error)
             return row
         row.due_at, row.cycles_left, row.period_seconds = plan.first_due, plan.cycles, plan.period_seconds
     return row
