@@ -24,7 +24,6 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from forms.characters import unstorable_places
 from forms.conditions import ConcretePath, hide, occurrences
 from forms.formats import FormatProblem, format_checker
 from forms.keywords import FormValidator
@@ -32,6 +31,7 @@ from forms.messages import plain_message
 from forms.model import FormModel, declares_fields
 from forms.normalize import normalize_value
 from forms.prepare import prepare
+from forms.storable import NOT_FINITE_MESSAGE, unstorable_places
 
 __all__ = ["FieldError", "validate_submission"]
 
@@ -121,13 +121,15 @@ def _option_errors(data: dict[str, Any], options_from: Mapping[str, str],
     return found
 
 
-def _unstorable(data: dict[str, Any]) -> list[ConcretePath]:
-    """Where an answer (or a name inside a free-form answer) holds a character no database keeps.
+def _unstorable(data: dict[str, Any]) -> list[tuple[ConcretePath, str]]:
+    """Where an answer (or a name inside a free-form answer) holds a character no database keeps,
+    or a number that is not finite, with the error code for it.
 
     The places go back to the caller as field names, so a lone surrogate in a name is escaped.
     """
-    return [tuple(p.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(p, str) else p for p in path)
-            for path, _ in islice(unstorable_places(data), MAX_UNSTORABLE)]
+    return [(tuple(p.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(p, str) else p
+                   for p in path), "type-number" if problem == NOT_FINITE_MESSAGE else "characters")
+            for path, problem in islice(unstorable_places(data), MAX_UNSTORABLE)]
 
 
 def _check_names(data: dict[str, Any]) -> list[FieldError]:
@@ -147,14 +149,14 @@ def validate_submission(form: FormModel | None, data: dict[str, Any], *,
     """
     if not declares_fields(form):
         kept = normalize_value(dict(data))
-        return kept, _check_names(data) + [_error(path, "characters", {}, {}) for path in _unstorable(kept)]
+        return kept, _check_names(data) + [_error(path, code, {}, {}) for path, code in _unstorable(kept)]
     assert form is not None
     schema, ui = form["schema"], form.get("ui") or {}
     kept, readonly = prepare(schema, data)
     hidden = hide(kept, ui.get("hidden_when") or {}, variables) | readonly
     validator = FormValidator(schema, format_checker=format_checker())
     found = [item for e in validator.iter_errors(kept) for item in _translate(e)]
-    found += [(path, "characters", {}) for path in _unstorable(kept)]
+    found += [(path, code, {}) for path, code in _unstorable(kept)]
     if variables is not None:
         found += _option_errors(kept, ui.get("options_from") or {}, variables)
     order = {path: i for i, path in enumerate(ui.get("order") or [])}

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from engine.api.errors import http_error
 from engine.api.schemas import MAX_INT
 from engine.services.errors import InvalidInput
-from forms.characters import unstorable_text
+from forms.storable import unstorable_text
 from forms.validate import FieldError
 
 # Room for the envelope around the data of a JSON body (`{"data": ..., "version": 1}`).

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine.db import limits
 from engine.db.models import ApiToken
 from engine.security.principals import Principal, Role
-from forms.characters import unstorable_text
+from forms.storable import unstorable_text
 
 PREFIX = "pj_"
 # The audit log and every "who did it" column keep the caller as "role:name".

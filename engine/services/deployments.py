@@ -26,8 +26,8 @@ from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
 from engine.services.model_names import check_names
 from engine.services.runtime import Runtime
 from engine.settings import Settings
-from forms.characters import unstorable_places, unstorable_text
 from forms.extract import FormDefinitionError, FormModel, task_forms
+from forms.storable import unstorable_places, unstorable_text
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 XML_SUFFIXES = {".bpmn", ".dmn", ".xml"}

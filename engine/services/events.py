@@ -49,7 +49,7 @@ from engine.services.deployments import package_of
 from engine.services.errors import Conflict, InvalidInput
 from engine.services.runtime import Runtime
 from engine.services.waits import correlation_is, correlation_key
-from forms.characters import unstorable_places
+from forms.storable import unstorable_places
 from forms.validate import FieldError
 
 log = logging.getLogger("panjereh.events")

@@ -43,9 +43,9 @@ from engine.services.errors import Conflict, Forbidden, InvalidInput, LostRace, 
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
 from forms import schema as schemas
-from forms.characters import escaped, unstorable_places
 from forms.conditions import ConcretePath
 from forms.model import FormModel, declares_fields
+from forms.storable import escaped, unstorable_places
 from forms.validate import FieldError, validate_submission
 
 APPLICANT_VARIABLE = "applicant_national_code"

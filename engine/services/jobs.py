@@ -54,7 +54,7 @@ from engine.services.dispatch import InlineDispatcher, celery_dispatcher
 from engine.services.errors import Conflict, LostRace, Unstorable
 from engine.services.runtime import Runtime
 from engine.settings import Settings
-from forms.characters import escaped
+from forms.storable import escaped
 
 log = logging.getLogger("panjereh.jobs")
 MAX_BACKOFF_SECONDS = 15 * 60

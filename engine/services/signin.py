@@ -28,7 +28,7 @@ from engine.db.models import OutboxMessage, SignInChallenge
 from engine.services.notify import owns_mobile, send_sms
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.runtime import Runtime
-from forms.characters import unstorable_text
+from forms.storable import unstorable_text
 
 CODE_TTL = timedelta(minutes=5)
 MAX_ATTEMPTS = 5

@@ -22,8 +22,8 @@ from engine.db.base import UTCDateTime, utcnow
 from engine.db.models import Upload
 from engine.security.principals import Principal
 from engine.services.access import visible_uploads
-from forms.characters import unstorable_text
 from forms.conditions import occurrences
+from forms.storable import unstorable_text
 from forms.validate import FieldError
 
 MAX_BYTES = 5 * 1024 * 1024

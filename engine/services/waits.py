@@ -22,7 +22,7 @@ from engine.core.errors import ScriptError, TaskStateError
 from engine.core.package import CompiledPackage
 from engine.core.runtime import Execution
 from engine.db.models import Instance, MessageBufferRow, MessageWaitRow, SignalWaitRow, TimerRow
-from forms.characters import unstorable_text
+from forms.storable import unstorable_text
 
 log = logging.getLogger("panjereh.events")
 # An instance that takes a buffered message may at once wait for another one; a model that

@@ -15,7 +15,7 @@ from typing import Any, get_args
 from starlette.requests import Request
 
 from engine.db.limits import MAX_INTEGER
-from forms.characters import unstorable_text
+from forms.storable import unstorable_text
 
 # The most characters an integer within range takes, with a sign and some leading zeros.
 MAX_INTEGER_TEXT = 20

@@ -18,7 +18,7 @@ from engine.services.runtime import Runtime
 from engine.web import session as sessions
 from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES, Translator, translator
-from forms.characters import unstorable_text
+from forms.storable import unstorable_text
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "forms" / "templates"
 

@@ -121,6 +121,8 @@ def _scripted(code: str) -> bytes:
     ('note = "a\\x00b"', "note"),
     ('names = {"ok": ["fine", "\\ud800"]}', "names.ok.1"),
     ('table = {"key\\x00": 1}', "table.key"),
+    ("ratio = [1.5, 1e309]", "ratio.1"),
+    ('mean = float("nan")', "mean"),
 ])
 def test_text_a_script_makes_that_no_database_keeps_is_refused_on_both(client: TestClient, tokens: Tokens,
                                                                         code: str, where: str) -> None:

@@ -41,3 +41,8 @@ def test_the_message_says_what_to_do_in_both_languages() -> None:
     assert "NUL" in error.message
     assert message_for(error, "en") == "Name contains a character that cannot be saved; remove it and enter name again"
     assert message_for(error, "fa").startswith("نام نویسه‌ای دارد که نمی‌توان ذخیره کرد")
+
+
+def test_numbers_that_are_not_finite_are_refused_as_numbers() -> None:
+    assert _refused(None, {"amount": float("inf")}) == [("amount", "type-number")]
+    assert _refused(FORM, {"extra": {"ratio": float("nan")}}) == [("extra.ratio", "type-number")]

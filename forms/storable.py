@@ -1,17 +1,20 @@
-"""Characters no database column keeps: NUL, which PostgreSQL refuses in text and in JSON, and
-lone surrogates (half of a UTF-16 pair), which no UTF-8 encoder writes.
+"""What no database column keeps: NUL, which PostgreSQL refuses in text and in JSON, lone
+surrogates (half of a UTF-16 pair), which no UTF-8 encoder writes, and in JSON numbers that are
+not finite (NaN, Infinity), which PostgreSQL's JSON refuses.
 
-Text from outside (API bodies and parameters, page addresses, form answers) is checked here,
-by the API, the pages and form validation alike, so that it is refused with the field named
-instead of failing when it reaches the database.
+Text from outside (API bodies and parameters, page addresses, form answers) and data a model
+computes are checked here, by the API, the pages, form validation and the instance store alike,
+so that they are refused with the place named instead of failing when they reach the database.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
 NUL_MESSAGE = "must not contain the NUL character"
+NOT_FINITE_MESSAGE = "must be a finite number (not NaN or Infinity)"
 SURROGATE_MESSAGE = "must not contain a lone surrogate (\\ud800-\\udfff without its pair)"
 
 
@@ -36,7 +39,8 @@ def escaped(text: str) -> str:
 
 
 def unstorable_places(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Where in a JSON-like `value` a key or a string holds a character no database keeps, and why.
+    """Where in a JSON-like `value` a key or a string holds a character no database keeps, or a
+    number is not finite, and why.
 
     Walks without recursion, so any depth of nesting is safe to check.
     """
@@ -47,6 +51,8 @@ def unstorable_places(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[tu
             problem = unstorable_text(node)
             if problem:
                 yield path, problem
+        elif isinstance(node, float) and not math.isfinite(node):
+            yield path, NOT_FINITE_MESSAGE
         elif isinstance(node, dict):
             for key, item in node.items():
                 problem = unstorable_text(key) if isinstance(key, str) else None
