@@ -333,7 +333,7 @@ def deliver_message(session: Session, runtime: Runtime, actor: str, name: str, c
     """Deliver, start or buffer one message (see the module docstring).
 
     Raises:
-        InvalidInput: the payload holds text no database keeps (an instance's script made it).
+        InvalidInput: the payload holds what no database keeps (an instance's script made it).
     """
     problems = [FieldError(".".join(str(p) for p in ("payload", *path)), problem)
                 for path, problem in islice(unstorable_places(payload), MAX_REPORTED)]

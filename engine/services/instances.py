@@ -53,13 +53,13 @@ MAX_LISTED_ERRORS = 20
 
 
 def check_storable(value: Any, what: str) -> None:
-    """Refuse `value` (data the model computed or an agency sent) when it holds text no database keeps.
+    """Refuse `value` (data the model computed or an agency sent) when it holds what no database keeps.
 
     The same on SQLite and PostgreSQL, and before anything is written: PostgreSQL alone would
     refuse it, and only when the row is flushed.
 
     Raises:
-        Unstorable: naming the first place found and the character.
+        Unstorable: naming the first place found and what is wrong there.
     """
     for path, problem in islice(unstorable_places(value), 1):
         where = ".".join(str(p) for p in path).encode("utf-8", "backslashreplace").decode("utf-8")
