@@ -19,6 +19,7 @@ import keyword
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from itertools import islice
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -30,6 +31,7 @@ from forms.messages import plain_message
 from forms.model import FormModel, declares_fields
 from forms.normalize import normalize_value
 from forms.prepare import prepare
+from forms.storable import NOT_FINITE_MESSAGE, unstorable_places
 
 __all__ = ["FieldError", "validate_submission"]
 
@@ -40,6 +42,8 @@ _CODES = {
     "pattern": "pattern", "enum": "choice", "minItems": "min-items", "maxItems": "max-items",
     "uniqueItems": "unique-items",
 }
+# A submission is refused on the first few; listing every one of a million would cost as much.
+MAX_UNSTORABLE = 20
 _LIMITS = {"minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
            "x-increment", "x-decimal-digits", "minItems", "maxItems"}
 
@@ -117,6 +121,17 @@ def _option_errors(data: dict[str, Any], options_from: Mapping[str, str],
     return found
 
 
+def _unstorable(data: dict[str, Any]) -> list[tuple[ConcretePath, str]]:
+    """Where an answer (or a name inside a free-form answer) holds a character no database keeps,
+    or a number that is not finite, with the error code for it.
+
+    The places go back to the caller as field names, so a lone surrogate in a name is escaped.
+    """
+    return [(tuple(p.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(p, str) else p
+                   for p in path), "type-number" if problem == NOT_FINITE_MESSAGE else "characters")
+            for path, problem in islice(unstorable_places(data), MAX_UNSTORABLE)]
+
+
 def _check_names(data: dict[str, Any]) -> list[FieldError]:
     return [FieldError(str(key), plain_message("field-name", {}), "field-name")
             for key in data
@@ -133,13 +148,15 @@ def validate_submission(form: FormModel | None, data: dict[str, Any], *,
     and lets hide conditions read variables the form does not ask for.
     """
     if not declares_fields(form):
-        return normalize_value(dict(data)), _check_names(data)
+        kept = normalize_value(dict(data))
+        return kept, _check_names(data) + [_error(path, code, {}, {}) for path, code in _unstorable(kept)]
     assert form is not None
     schema, ui = form["schema"], form.get("ui") or {}
     kept, readonly = prepare(schema, data)
     hidden = hide(kept, ui.get("hidden_when") or {}, variables) | readonly
     validator = FormValidator(schema, format_checker=format_checker())
     found = [item for e in validator.iter_errors(kept) for item in _translate(e)]
+    found += [(path, code, {}) for path, code in _unstorable(kept)]
     if variables is not None:
         found += _option_errors(kept, ui.get("options_from") or {}, variables)
     order = {path: i for i, path in enumerate(ui.get("order") or [])}

@@ -16,7 +16,7 @@ import pytest
 from engine.cli import main
 from engine.services.runtime import Runtime
 from engine.settings import Settings, get_settings
-from tests.fixtures import MODELS, ROOT
+from tests.fixtures import MODELS, ROOT, model_files
 
 
 @pytest.fixture
@@ -125,3 +125,30 @@ def test_serve_deploys_the_catalogue_and_prints_its_url(settings: Settings, runt
         server.wait(timeout=20)
         if server.stdout:
             server.stdout.close()
+
+
+def test_token_names_and_agencies_fit_wherever_the_caller_is_recorded(env: Settings, runtime: Runtime,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from fastapi.testclient import TestClient
+
+    from engine.app import build_app
+    from engine.db import limits
+    from engine.security.tokens import MAX_NAME
+
+    assert main(["db", "upgrade"]) == 0
+    longest = "ن" * MAX_NAME
+    for args, words in ((["--role", "analyst", "--name", longest + "x"], f"at most {MAX_NAME}"),
+                        (["--role", "staff", "--name", "clerk", "--agency", "a" * (limits.AGENCY.length + 1)],
+                         "agency code"),
+                        (["--role", "analyst", "--name", "tab\x00"], "NUL")):
+        assert main(["token", "create", *args]) == 1
+        assert words in capsys.readouterr().err
+    assert main(["token", "create", "--role", "analyst", "--name", longest]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    # Every column that records who did something keeps this analyst as "analyst:<name>".
+    with TestClient(build_app(runtime)) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        deployed = client.post("/api/v1/deployments", headers=headers, files=model_files("approval.bpmn"))
+        assert deployed.status_code == 201, deployed.text
+        started = client.post("/api/v1/processes/approval/instances", json={"data": {}}, headers=headers)
+        assert started.status_code == 201, started.text

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 
 from engine.api.schemas import ErrorOut
 from engine.services.deployments import DeploymentRejected, UploadTooLarge
-from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, Unstorable
 from forms.validate import FieldError
 
 MEANING = {
@@ -29,7 +29,8 @@ MEANING = {
     409: "the state changed under the caller (already done, or another change won the race); nothing was "
          "saved; reload and retry",
     413: "the request body is over its size limit",
-    422: "the input was refused; `errors` names each field and the limit it broke",
+    422: "the input was refused; `errors` names each field and the limit it broke (or says which kind of value "
+         "the database could not keep)",
     503: "the database is busy or unreachable; nothing was changed; retry after `Retry-After` seconds",
 }
 
@@ -68,6 +69,10 @@ async def unavailable(_: Request, err: Exception) -> JSONResponse:
     return _json(503, error_body(str(err)), {"Retry-After": str(err.retry_after)})
 
 
+async def unstorable(_: Request, err: Exception) -> JSONResponse:
+    return _json(422, error_body(str(err), [FieldError("", str(err))]))
+
+
 async def http_error(_: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, HTTPException)
     return _json(err.status_code, error_body(str(err.detail)), dict(err.headers or {}))
@@ -100,4 +105,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(Conflict, conflict)
     app.add_exception_handler(Unavailable, unavailable)
+    app.add_exception_handler(Unstorable, unstorable)
     app.add_exception_handler(HTTPException, http_error)

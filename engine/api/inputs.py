@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from engine.api.errors import http_error
 from engine.api.schemas import MAX_INT
 from engine.services.errors import InvalidInput
+from forms.storable import unstorable_text
 from forms.validate import FieldError
 
 # Room for the envelope around the data of a JSON body (`{"data": ..., "version": 1}`).
@@ -135,11 +136,11 @@ def parse_json(body: bytes, max_depth: int) -> Any:
 
 
 def parameter_problems(parameters: Mapping[str, str], query: Iterator[tuple[str, str]]) -> list[FieldError]:
-    """Path and query values that no database column can hold: text with the NUL character."""
-    found = [FieldError(name, "must not contain the NUL character") for name, value in parameters.items()
-             if "\x00" in value]
-    found += [FieldError(name.replace("\x00", "\\0"), "must not contain the NUL character")
-              for name, value in query if "\x00" in name or "\x00" in value]
+    """Path and query values that no database column can hold: text with NUL or a lone surrogate."""
+    found = [FieldError(name, problem) for name, value in parameters.items()
+             if (problem := unstorable_text(value))]
+    found += [FieldError(_name((name.replace("\x00", "\\0"),)), problem) for name, value in query
+              if (problem := unstorable_text(name) or unstorable_text(value))]
     return found
 
 
@@ -174,7 +175,7 @@ def _problems(value: Any, limit: int) -> Iterator[FieldError]:
     while stack:
         node, path, level = stack.pop()
         if isinstance(node, str):
-            problem = _text_problem(node)
+            problem = unstorable_text(node)
             if problem:
                 yield FieldError(_name(path), problem)
         elif isinstance(node, bool) or node is None:
@@ -190,23 +191,12 @@ def _problems(value: Any, limit: int) -> Iterator[FieldError]:
                                               f"the limit is {limit - 1} (PANJEREH_MAX_DATA_DEPTH)")
         elif isinstance(node, dict):
             for key, item in node.items():
-                problem = _text_problem(key)
+                problem = unstorable_text(key)
                 if problem:
                     yield FieldError(_name((*path, key)), f"the name {problem}")
                 stack.append((item, (*path, key), level + 1))
         elif isinstance(node, list):
             stack.extend((item, (*path, str(i)), level + 1) for i, item in enumerate(node))
-
-
-def _text_problem(text: str) -> str | None:
-    if "\x00" in text:
-        return "must not contain the NUL character"
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return "must not contain a lone surrogate (\\ud800-\\udfff without its pair)"
-    return None
 
 
 def _name(path: tuple[str, ...]) -> str:
@@ -225,7 +215,7 @@ def file_name(name: str | None, field: str, default: str) -> str:
     """An uploaded file's name, refused when no database column could hold it."""
     if not name:
         return default
-    if len(name) > MAX_FILE_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name) or _text_problem(name):
+    if len(name) > MAX_FILE_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name) or unstorable_text(name):
         raise _refused(field, f"file names must be at most {MAX_FILE_NAME} characters, without control "
                               "characters")
     return name

@@ -94,7 +94,7 @@ def statuses_of(path: str, endpoint: Callable[..., Any], route: dict[str, Any]) 
     if any(isinstance(field.field_info, params.Form) for field in bodies):
         found.add(400)
     if any(d.call is get_writer for d in every):
-        found.add(409)
+        found |= {409, 422}
     return found
 
 

@@ -7,13 +7,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from engine.db.limits import MAX_INTEGER
+
 # Every integer the API takes, in parameters, bodies and data, lies within ±MAX_INT: the range
 # every JSON reader keeps exactly (RFC 8259, section 6), well inside what SQLite and PostgreSQL
 # store, and what an OpenAPI `maximum` (a float) can state exactly.
 MAX_INT = 2**53 - 1
-# Ids and versions are PostgreSQL `integer` columns (32 bits), which refuse a bigger value
-# even in a comparison: a bigger one names nothing and is refused as input.
-MAX_ID = 2**31 - 1
+# Ids and versions are `integer` columns, which PostgreSQL refuses a bigger value for even in
+# a comparison: a bigger one names nothing and is refused as input.
+MAX_ID = MAX_INTEGER
 
 
 class Health(BaseModel):

@@ -17,8 +17,11 @@ SpiffArena's element wins over the others. Without any, a call gets `RetryPolicy
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+from engine.core.report import shown
 
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 ZEEBE = "{http://camunda.org/schema/zeebe/1.0}"
@@ -30,6 +33,8 @@ DEFAULT_BACKOFF_BASE = 2.0
 # A model asking for more is almost certainly mistaken, and each attempt may reach an agency.
 MAX_ATTEMPTS = 100
 MAX_DELAY_SECONDS = 24 * 3600.0
+# Seconds; waits grow as base ** attempt and are capped far below what this reaches.
+MAX_BACKOFF_BASE = 3600
 _DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
                        r"(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 _UNIT_SECONDS = (7 * 86400, 86400, 3600, 60, 1)
@@ -65,10 +70,15 @@ class RetryPolicy:
         return f"{self.source} → {self.attempts} attempt(s), {waits}"
 
 
-def _whole(text: str, what: str, least: int) -> int:
+def _whole(text: str, what: str, least: int, most: int) -> int:
     value = text.strip()
-    if not value.isdigit():
-        raise RetryProblem(f"{what} '{text}' must be a whole number (an expression is not evaluated here)")
+    # isdecimal, not isdigit: "²" is a digit that int() refuses; Persian digits are decimals it reads.
+    if not value.isdecimal():
+        raise RetryProblem(f"{what} '{shown(text)}' must be a whole number (an expression is not evaluated here)")
+    value = "".join(str(unicodedata.decimal(digit)) for digit in value)
+    # Compared as text first: a number of thousands of digits is refused without converting it.
+    if len(value.lstrip("0")) > len(str(most)) or int(value) > most:
+        raise RetryProblem(f"{what} '{shown(text)}' must be at most {most:,}")
     number = int(value)
     if number < least:
         raise RetryProblem(f"{what} '{text}' must be at least {least}")
@@ -95,8 +105,10 @@ def _bounded(attempts: int, what: str) -> int:
 def _spiff(retry: Any) -> RetryPolicy:
     retries = retry.get("retries")
     base = retry.get("backoff_base")
-    attempts = _whole(retries, "spiffworkflow:retry retries", 0) + 1 if retries is not None else DEFAULT_ATTEMPTS
-    backoff = float(_whole(base, "spiffworkflow:retry backoff_base", 1)) if base is not None else DEFAULT_BACKOFF_BASE
+    attempts = (_whole(retries, "spiffworkflow:retry retries", 0, MAX_ATTEMPTS - 1) + 1 if retries is not None
+                else DEFAULT_ATTEMPTS)
+    backoff = (float(_whole(base, "spiffworkflow:retry backoff_base", 1, MAX_BACKOFF_BASE)) if base is not None
+               else DEFAULT_BACKOFF_BASE)
     return RetryPolicy(_bounded(attempts, "spiffworkflow:retry"), backoff,
                        source=f"spiffworkflow:retry retries={retries!r} backoff_base={base!r}")
 
@@ -110,7 +122,7 @@ def _cycle(text: str) -> RetryPolicy:
     if repeated:
         if not repeated.group(1):
             raise RetryProblem(f"{what} repeats without end; name the number of retries, e.g. R3/PT10S")
-        retries = _whole(repeated.group(1), what, 0)
+        retries = _whole(repeated.group(1), what, 0, MAX_ATTEMPTS - 1)
         delays: tuple[float, ...] = (_seconds(repeated.group(2), what),)
     else:
         delays = tuple(_seconds(part, what) for part in stripped.split(","))
@@ -134,7 +146,7 @@ def retry_policy(node: Any) -> RetryPolicy:
     if zeebe is not None and zeebe.get("retries") is not None:
         # Zeebe counts every attempt, the first included; a job with no retries left is an incident.
         text = zeebe.get("retries", "")
-        attempts = max(1, _whole(text, "zeebe:taskDefinition retries", 0))
+        attempts = max(1, _whole(text, "zeebe:taskDefinition retries", 0, MAX_ATTEMPTS))
         return RetryPolicy(_bounded(attempts, "zeebe:taskDefinition retries"),
                            source=f"zeebe:taskDefinition retries '{text}'")
     cycle = extensions.find(f"{CAMUNDA}failedJobRetryTimeCycle")

@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from engine.db.failures import watch
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -104,9 +106,11 @@ def make_engine(url: str, *, read_only: bool = False, threads: int = 6, timeout:
         if read_only:
             event.listen(engine, "connect", _sqlite_query_only)
         event.listen(engine, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": max(1, math.ceil(timeout))},
-                         **pool)
+    else:
+        engine = create_engine(url, pool_pre_ping=True,
+                               connect_args={"connect_timeout": max(1, math.ceil(timeout))}, **pool)
+    watch(engine)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:

@@ -9,10 +9,14 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.db import limits
 from engine.db.models import ApiToken
 from engine.security.principals import Principal, Role
+from forms.storable import unstorable_text
 
 PREFIX = "pj_"
+# The audit log and every "who did it" column keep the caller as "role:name".
+MAX_NAME = min(limits.TOKEN_NAME.length, limits.ACTOR.length - max(len(role.value) for role in Role) - 1)
 
 
 class TokenError(ValueError):
@@ -33,6 +37,14 @@ def create_token(session: Session, role: str, name: str, agency: str | None = No
         raise TokenError("a staff token needs --agency: staff see only their agency's tasks")
     if not name.strip():
         raise TokenError("a token needs a name")
+    if len(name) > MAX_NAME:
+        raise TokenError(f"a token name may be at most {MAX_NAME} characters (it is {len(name):,})")
+    if agency is not None and not limits.AGENCY.fits(agency):
+        raise TokenError(limits.AGENCY.too_long(agency))
+    for text in (name, agency or ""):
+        problem = unstorable_text(text)
+        if problem:
+            raise TokenError(f"token names and agency codes {problem}")
     if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
         raise TokenError(f"a token named '{name}' already exists")
     token = PREFIX + secrets.token_urlsafe(32)

@@ -7,12 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from engine.db.limits import MAX_INTEGER
 from engine.db.models import Deployment, DeploymentFile
 from engine.services.errors import NotFound
-
-# Ids are 64-bit integers in the database; a larger number names nothing, and SQLite would
-# refuse to even compare it.
-MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ def recent(session: Session, limit: int = 200) -> tuple[list[Deployment], dict[i
 
 def described(session: Session, deployment_id: int) -> tuple[Deployment, list[StoredFile]]:
     """One deployment with its process definitions and its files; NotFound when there is none."""
-    if not 0 < deployment_id <= MAX_ID:
+    if not 0 < deployment_id <= MAX_INTEGER:
         raise NotFound(f"no deployment {deployment_id}")
     row = session.execute(select(Deployment).where(Deployment.id == deployment_id)
                           .options(selectinload(Deployment.definitions))).scalar_one_or_none()

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -19,11 +20,14 @@ from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
 from engine.core.bindings import UNBOUND_PREFIX
 from engine.core.calls import CallRef, call_refs, version_tag
 from engine.core.package import CompiledPackage, Document, compile_package, document_kind, schema_check
-from engine.core.report import Report
+from engine.core.report import Report, shown
+from engine.db import limits
 from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.services.model_names import check_names
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from forms.extract import FormDefinitionError, FormModel, task_forms
+from forms.storable import unstorable_places, unstorable_text
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 XML_SUFFIXES = {".bpmn", ".dmn", ".xml"}
@@ -92,8 +96,12 @@ def _load(files: Sequence[UploadedFile], settings: Settings) -> tuple[list[Docum
     for upload in files:
         name = _safe_name(upload.name)
         if len(upload.content) > settings.max_upload_bytes:
-            raise UploadTooLarge(f"{name}: file is {len(upload.content):,} bytes, over the limit of "
+            raise UploadTooLarge(f"{shown(name)}: file is {len(upload.content):,} bytes, over the limit of "
                                  f"{settings.max_upload_bytes:,} bytes")
+        unfit = _file_name_problem(name)
+        if unfit:
+            report.error(unfit, _printable(shown(name)))
+            continue
         if name in seen:
             report.error(f"two files are named '{name}'", name)
             continue
@@ -120,17 +128,45 @@ def _load(files: Sequence[UploadedFile], settings: Settings) -> tuple[list[Docum
     return docs, extras, report
 
 
+def _file_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a stored file: too long, or with characters no column keeps."""
+    if not limits.FILE_NAME.fits(name):
+        return limits.FILE_NAME.too_long(name)
+    if unstorable_text(name) or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "the file name holds control characters or a lone surrogate; rename the file"
+    return None
+
+
+def _printable(name: str) -> str:
+    """`name` safe to show and to store in a report: control characters and lone surrogates escaped."""
+    escaped = "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c for c in name)
+    return escaped.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _forms(docs: Sequence[Document], extras: dict[str, bytes], report: Report) -> dict[str, FormModel]:
     found: dict[str, FormModel] = {}
     for doc in docs:
         if doc.kind != "bpmn":
             continue
         try:
-            found.update(task_forms(doc.root, extras))
+            forms = task_forms(doc.root, extras)
         except FormDefinitionError as err:
             for element_id, line, message in err.elements or (("", None, str(err)),):
-                report.error(message, doc.name, element_id, line)
+                report.error(_printable(message), doc.name, element_id, line)
+            continue
+        for element_id, form in forms.items():
+            # Each task keeps its form in the database; JSON form files can spell any character.
+            for path, problem in islice(unstorable_places(form), 1):
+                where = _printable(".".join(str(p) for p in path))
+                report.error(f"the form of this task holds text no database keeps ({where} {problem})", doc.name,
+                             element_id, _line(doc.root, element_id))
+        found.update(forms)
     return found
+
+
+def _line(root: Any, element_id: str) -> int | None:
+    found = root.xpath("//*[@id=$id]", id=element_id)
+    return found[0].sourceline if found else None
 
 
 def is_manual(operation: str) -> bool:
@@ -166,12 +202,15 @@ def _bindings(compiled: CompiledPackage, registry: Registry, report: Report) -> 
 
 def check(files: Sequence[UploadedFile], settings: Settings,
           registry: Registry | None = None, *,
-          callees: CalleeResolver | None = None) -> tuple[LoadedPackage | None, Report]:
+          callees: CalleeResolver | None = None,
+          service: dict[str, Any] | None = None) -> tuple[LoadedPackage | None, Report]:
     """Load and compile `files` without storing anything; the report says if they deploy.
 
     With a connector `registry`, every service task must name an installed operation with
     the parameters it takes. `callees` finds the deployed documents that calls leaving
-    the upload go to (see `resolver`); without it, such calls are errors.
+    the upload go to (see `resolver`); without it, such calls are errors. Every id and name
+    the engine will store must fit where it is stored; `service` (the service.toml
+    metadata) says which agency each lane stands for.
     """
     docs, extras, report = _load(files, settings)
     if not docs:
@@ -187,6 +226,9 @@ def check(files: Sequence[UploadedFile], settings: Settings,
     compiled.report = report
     if registry is not None and report.deployable:
         _bindings(compiled, registry, report)
+    if report.deployable:
+        check_names(docs, compiled, report, lanes=LoadedPackage(compiled).with_service(service).lanes,
+                    registry=registry, manual=MANUAL_PREFIX)
     forms = _forms(docs, extras, report)
     settle(report)
     if not report.deployable:
@@ -227,7 +269,8 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
         DeploymentRejected: the files are not deployable; nothing was stored.
         UploadTooLarge: a file is over the size cap.
     """
-    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime))
+    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime),
+                           service=service)
     if loaded is None:
         raise DeploymentRejected(report)
     digest = content_hash(files, service)
@@ -236,8 +279,9 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
     ).scalar_one_or_none()
     if existing is not None:
         return DeployOutcome(existing, list(existing.definitions), False, report)
-    deployment = Deployment(content_hash=digest, name=name or _safe_name(files[0].name), deployed_by=actor,
-                            report=report.as_dict(), service=service)
+    shown_name = limits.DEPLOYMENT_NAME.shortened(name or _safe_name(files[0].name))
+    deployment = Deployment(content_hash=digest, name=shown_name, deployed_by=actor, report=report.as_dict(),
+                            service=service)
     session.add(deployment)
     session.flush()
     for upload in files:
@@ -251,8 +295,8 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
         latest = session.execute(
             select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key)
         ).scalar_one()
-        definition = ProcessDefinition(deployment_id=deployment.id, key=key, name=info.name,
-                                       version=(latest or 0) + 1)
+        definition = ProcessDefinition(deployment_id=deployment.id, key=key,
+                                       name=limits.PROCESS_NAME.shortened(info.name), version=(latest or 0) + 1)
         session.add(definition)
         definitions.append(definition)
     session.flush()
@@ -270,11 +314,11 @@ def package_of(session: Session, runtime: Runtime, deployment_id: int) -> Loaded
         rows = session.execute(
             select(DeploymentFile).where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)
         ).scalars().all()
+        service = session.execute(select(Deployment.service).where(Deployment.id == deployment_id)).scalar_one()
         loaded, report = check([UploadedFile(r.name, r.content) for r in rows], runtime.settings,
-                               callees=resolver(session, runtime))
+                               callees=resolver(session, runtime), service=service)
         if loaded is None:
             raise DeploymentRejected(report)
-        service = session.execute(select(Deployment.service).where(Deployment.id == deployment_id)).scalar_one()
         return loaded.with_service(service)
 
     package: LoadedPackage = runtime.packages.get(deployment_id, build)

@@ -34,6 +34,12 @@ class InvalidInput(ServiceError):
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
 
 
+class Unstorable(ServiceError):
+    """A value the request brought, or the model computed, does not fit what the database
+    keeps (too long, out of range, a character it refuses); nothing was saved, and sending
+    the same again fails the same way."""
+
+
 class Unavailable(ServiceError):
     """The database is busy or unreachable; nothing was changed, and the same request may
     succeed after `retry_after` seconds."""

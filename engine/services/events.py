@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import islice
 from typing import Any, Literal
 
 from sqlalchemy import exists, select
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.core import events as core
 from engine.core.errors import ScriptError, TaskStateError
+from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import (
     Instance,
@@ -46,7 +48,8 @@ from engine.services import instances
 from engine.services.deployments import package_of
 from engine.services.errors import Conflict, InvalidInput
 from engine.services.runtime import Runtime
-from engine.services.waits import correlation_is
+from engine.services.waits import correlation_is, correlation_key
+from forms.storable import unstorable_places
 from forms.validate import FieldError
 
 log = logging.getLogger("panjereh.events")
@@ -59,6 +62,7 @@ MAX_ROUNDS = 50
 # modelling loop, cut off with a log line rather than run for ever.
 MAX_ROUTING_DEPTH = 8
 CLAIM_SECONDS = 60.0
+MAX_REPORTED = 20
 SYSTEM = "engine"
 
 
@@ -123,6 +127,14 @@ def _trigger_row(definition: ProcessDefinition, trigger: core.StartTrigger, pack
             row.active, row.last_error = False, str(err)
             log.warning("timer start event %s of %s v%d: %s", trigger.element_id, definition.key,
                         definition.version, err)
+            return row
+        if plan.cycles > limits.MAX_INTEGER:
+            # Stored, such a count would fail every transaction that registers start events.
+            row.active = False
+            row.last_error = (f"timer '{trigger.expression}' repeats {plan.cycles:,} times; at most "
+                              f"{limits.MAX_INTEGER:,} (leave the count out to repeat for ever)")
+            log.warning("timer start event %s of %s v%d: %s", trigger.element_id, definition.key,
+                        definition.version, row.last_error)
             return row
         row.due_at, row.cycles_left, row.period_seconds = plan.first_due, plan.cycles, plan.period_seconds
     return row
@@ -318,7 +330,15 @@ def _taken(catch: Callable[[], bool]) -> bool:
 
 def deliver_message(session: Session, runtime: Runtime, actor: str, name: str, correlation: str | None,
                     payload: Any, ttl_seconds: int | None = None) -> MessageOutcome:
-    """Deliver, start or buffer one message (see the module docstring)."""
+    """Deliver, start or buffer one message (see the module docstring).
+
+    Raises:
+        InvalidInput: the payload holds what no database keeps (an instance's script made it).
+    """
+    problems = [FieldError(".".join(str(p) for p in ("payload", *path)), problem)
+                for path, problem in islice(unstorable_places(payload), MAX_REPORTED)]
+    if problems:
+        raise InvalidInput(problems)
     delivered = _deliver_to_waiting(session, runtime, actor, name, correlation, payload)
     if delivered is not None:
         return MessageOutcome("delivered", [delivered])
@@ -332,7 +352,7 @@ def deliver_message(session: Session, runtime: Runtime, actor: str, name: str, c
         return MessageOutcome("started", started)
     ttl = ttl_seconds or runtime.settings.message_ttl_seconds
     now = utcnow()
-    row = MessageBufferRow(id=str(uuid.uuid4()), name=name, correlation=correlation, payload=payload,
+    row = MessageBufferRow(id=str(uuid.uuid4()), name=name, correlation=correlation_key(correlation), payload=payload,
                            sent_by=actor, created_at=now, expires_at=now + timedelta(seconds=ttl))
     session.add(row)
     audit.append(session, actor, "message.buffered", subject=name,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from engine.core.events import take_thrown
 from engine.core.report import Report
 from engine.core.runtime import Execution
 from engine.core.serialization import LIBRARY_VERSION
+from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow
 from engine.security.principals import Principal, Role
@@ -37,16 +39,31 @@ from engine.services.deployments import (
     package_of,
     resolve_calls,
 )
-from engine.services.errors import Conflict, Forbidden, InvalidInput, LostRace, NotFound
+from engine.services.errors import Conflict, Forbidden, InvalidInput, LostRace, NotFound, Unstorable
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
 from forms import schema as schemas
 from forms.conditions import ConcretePath
 from forms.model import FormModel, declares_fields
+from forms.storable import escaped, unstorable_places
 from forms.validate import FieldError, validate_submission
 
 APPLICANT_VARIABLE = "applicant_national_code"
 MAX_LISTED_ERRORS = 20
+
+
+def check_storable(value: Any, what: str) -> None:
+    """Refuse `value` (data the model computed or an agency sent) when it holds what no database keeps.
+
+    The same on SQLite and PostgreSQL, and before anything is written: PostgreSQL alone would
+    refuse it, and only when the row is flushed.
+
+    Raises:
+        Unstorable: naming the first place found and what is wrong there.
+    """
+    for path, problem in islice(unstorable_places(value), 1):
+        where = ".".join(str(p) for p in path).encode("utf-8", "backslashreplace").decode("utf-8")
+        raise Unstorable(f"{what} cannot be saved: {where or 'the value'} {problem}; nothing was saved")
 
 
 def check_data_size(data: dict[str, Any], limit: int) -> None:
@@ -84,7 +101,8 @@ def _project(session: Session, instance: Instance, execution: Execution, package
             continue
         audience, agency = audience_of(task.lane, package.lanes)
         session.add(HumanTaskRow(
-            id=task.id, instance_id=instance.id, spec_id=task.spec_id, name=task.spec_id, title=task.name,
+            id=task.id, instance_id=instance.id, spec_id=task.spec_id, name=task.spec_id,
+            title=limits.TASK_TITLE.shortened(task.name),
             kind=task.kind, lane=task.lane, audience=audience, agency=agency,
             form=package.forms.get(task.spec_id), status="ready"))
     pending = {call.task_id: call for call in execution.service_calls()}
@@ -95,8 +113,9 @@ def _project(session: Session, instance: Instance, execution: Execution, package
     known_calls = {row.id for row in open_calls}
     for call in pending.values():
         if call.task_id not in known_calls:
+            check_storable(call.params, f"the parameters of service task '{call.spec_id}'")
             session.add(ServiceCallRow(id=call.task_id, instance_id=instance.id, spec_id=call.spec_id,
-                                       name=call.name, operation=call.operation,
+                                       name=limits.CALL_NAME.shortened(call.name), operation=call.operation,
                                        params=json.loads(json.dumps(call.params, default=str)),
                                        status="waiting", attempts=0, max_attempts=call.retry.attempts,
                                        backoff_base=call.retry.backoff_base,
@@ -123,11 +142,14 @@ def _save(session: Session, instance: Instance, execution: Execution, package: L
     """
     delivered = waits.take_buffered(session, instance.id, execution, package.compiled, utcnow())
     thrown = take_thrown(execution)
+    check_storable(execution.data, "the process data")
     state, serializer_version = execution.dump()
     instance.state, instance.serializer_version = state, serializer_version
     instance.library_version = LIBRARY_VERSION
     instance.status = execution.status
-    instance.error = execution.error
+    # A script's error may quote the text it failed on, whatever characters that held.
+    error = escaped(execution.error) if execution.error else execution.error
+    instance.error = error
     instance.data = json.loads(json.dumps(execution.data, default=str))
     _flush(session)
     _project(session, instance, execution, package)
@@ -136,8 +158,8 @@ def _save(session: Session, instance: Instance, execution: Execution, package: L
     entries += [audit.Entry("engine", "task.completed", instance.id, step.spec_id,
                             {"task": step.name, "type": step.kind, "task_id": step.task_id})
                 for step in execution.take_steps() if step.task_id != audited_task]
-    if execution.error:
-        entries.append(audit.Entry("engine", "instance.failed", instance.id, None, {"error": execution.error}))
+    if error:
+        entries.append(audit.Entry("engine", "instance.failed", instance.id, None, {"error": error}))
     elif instance.status == "completed":
         entries.append(audit.Entry(cause.actor, "instance.completed", instance.id))
     audit.append_all(session, entries)
@@ -340,6 +362,7 @@ def complete_service_call(session: Session, runtime: Runtime, actor: str, call_i
     instance = session.get(Instance, call.instance_id)
     if instance is None:
         raise NotFound(f"no instance {call.instance_id}")
+    check_storable(result, f"the result of service task '{call.spec_id}'")
     execution, package = restore(session, runtime, instance)
     try:
         _advance(lambda: execution.complete_service_task(call_id, result))
@@ -393,6 +416,7 @@ def fail_service_call(session: Session, runtime: Runtime, call_id: str, code: st
     call.status, call.completed_at = "caught", utcnow()
     _save(session, instance, execution, package, audit.Entry(
         actor, "service_call.error_caught", instance.id, call.spec_id,
-        {"task": call.name, "operation": call.operation, "code": code, "message": message}), audited_task=call_id,
+        {"task": call.name, "operation": call.operation, "code": escaped(code), "message": escaped(message)}),
+        audited_task=call_id,
         runtime=runtime)
     return True

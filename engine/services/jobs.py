@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,14 +45,16 @@ from connectors.failures import INCIDENT_CODES, NOT_SENT_CODES
 from connectors.registry import Operation, Registry
 from connectors.sdk import ConnectorError
 from engine import audit
+from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import DataUse, Incident, Instance, ServiceCallRow
 from engine.services import events, instances
 from engine.services.deployments import MANUAL_PREFIX
 from engine.services.dispatch import InlineDispatcher, celery_dispatcher
-from engine.services.errors import Conflict, LostRace
+from engine.services.errors import Conflict, LostRace, Unstorable
 from engine.services.runtime import Runtime
 from engine.settings import Settings
+from forms.storable import escaped
 
 log = logging.getLogger("panjereh.jobs")
 MAX_BACKOFF_SECONDS = 15 * 60
@@ -86,7 +89,9 @@ def retry_delay(attempt: int, base: float, delays: Sequence[float] | None = None
         wait = delays[min(attempt, len(delays)) - 1]
         chosen = random.uniform(wait, wait * 1.1)  # noqa: S311 - jitter, not secrecy
     else:
-        ceiling = min(MAX_BACKOFF_SECONDS, base ** attempt)
+        # Compared as logarithms: base ** attempt itself can be past what a float holds.
+        ceiling = (MAX_BACKOFF_SECONDS if attempt * math.log(max(base, 1.0)) >= math.log(MAX_BACKOFF_SECONDS)
+                   else base ** attempt)
         chosen = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not secrecy
     return max(retry_after or 0.0, chosen)
 
@@ -200,10 +205,11 @@ def settle(runtime: Runtime, job: Claim, operation: Operation | None,
         except (LostRace, StaleDataError):
             log.info("service call %s: the instance changed while settling (try %d of %d)", job.call_id,
                      attempt, SETTLE_TRIES)
-        except Conflict as conflict:
+        except (Conflict, Unstorable) as refused:
             # Not a race: the instance cannot take this result (its task is no longer
-            # waiting). Calling again would only bring the same answer; a person decides.
-            return _incident_after_conflict(runtime, job, str(conflict))
+            # waiting, or the result holds a value the database cannot keep). Calling again
+            # would only bring the same answer; a person decides.
+            return _incident_after_conflict(runtime, job, str(refused), operation, outcome)
     # Still losing the race: leave the row claimed; once the claim is stale a sweep calls
     # again (the agency replays its answer) and settles then.
     log.warning("service call %s: could not settle attempt %d (the instance kept changing); a sweep retries it",
@@ -217,9 +223,7 @@ def _settle_once(runtime: Runtime, job: Claim, operation: Operation | None,
         row = _own_row(session, job)
         if row is None:
             return "stale"
-        if isinstance(outcome, dict) or outcome.code not in NOT_SENT_CODES:
-            # A call refused before anything left the server used nobody's data.
-            session.add(_data_use(job, operation, outcome))
+        _record_use(session, job, operation, outcome)
         if isinstance(outcome, dict):
             instances.complete_service_call(session, runtime, "connector", job.call_id, outcome)
             return "completed"
@@ -239,11 +243,21 @@ def _own_row(session: Session, job: Claim) -> ServiceCallRow | None:
     return row
 
 
-def _incident_after_conflict(runtime: Runtime, job: Claim, reason: str) -> str:
+def _record_use(session: Session, job: Claim, operation: Operation | None,
+                outcome: dict[str, Any] | ConnectorError) -> None:
+    """Record the use of the citizen's data, unless the call was refused before anything left the server."""
+    if isinstance(outcome, dict) or outcome.code not in NOT_SENT_CODES:
+        session.add(_data_use(job, operation, outcome))
+
+
+def _incident_after_conflict(runtime: Runtime, job: Claim, reason: str, operation: Operation | None,
+                             outcome: dict[str, Any] | ConnectorError) -> str:
     with runtime.unit_of_work() as session:
         row = _own_row(session, job)
         if row is None:
             return "stale"
+        # The agency was asked and answered, whether or not the instance can take the answer.
+        _record_use(session, job, operation, outcome)
         row.status, row.last_error = "incident", f"cannot-apply: {reason}"
         session.add(Incident(instance_id=job.instance_id, call_id=job.call_id, kind="cannot-apply",
                              message=f"{job.operation}: the instance cannot take the result: {reason} "
@@ -260,13 +274,14 @@ def _data_use(job: Claim, operation: Operation | None, outcome: dict[str, Any] |
                    connector=operation.connector_id if operation else job.operation.split("/")[0],
                    operation=job.operation, agency=operation.agency if operation else "", purpose=job.purpose,
                    end_user=job.end_user, fields=fields,
-                   outcome="ok" if isinstance(outcome, dict) else outcome.code,
+                   outcome="ok" if isinstance(outcome, dict) else limits.OUTCOME.shortened(escaped(outcome.code)),
                    request_sha256=_sha256(job.params),
                    response_sha256=_sha256(outcome) if isinstance(outcome, dict) else None)
 
 
 def _failed(session: Session, runtime: Runtime, row: ServiceCallRow, job: Claim, error: ConnectorError) -> str:
-    row.last_error = f"{error.code}: {error.message}"
+    # An agency's words, kept for operators to read: characters no database keeps are escaped.
+    row.last_error = escaped(f"{error.code}: {error.message}")
     if error.code in INCIDENT_CODES:
         return _incident(session, row, job, error.code)
     if error.retryable and row.attempts < row.max_attempts:

@@ -22,9 +22,9 @@ from connectors.sdk import ConnectorContext
 from engine.core.runtime import make_script_engine
 from engine.core.sandbox import SandboxLimits
 from engine.db.base import make_engine, make_session_factory
-from engine.db.failures import Failure, classify
+from engine.db.failures import Failure, classify, driver_message, refusal
 from engine.db.migrate import upgrade
-from engine.services.errors import Conflict, LostRace, Unavailable
+from engine.services.errors import Conflict, LostRace, Unavailable, Unstorable
 from engine.settings import Settings
 
 log = logging.getLogger("panjereh.database")
@@ -103,7 +103,8 @@ class Runtime:
         page that answers after its block has therefore answered about a committed change,
         and a commit that fails raises here, where the caller turns it into an error
         response. A lost race surfaces as `LostRace`, a refused constraint as `Conflict`, a
-        busy or unreachable database as `Unavailable` (engine/db/failures.py tells them apart).
+        busy or unreachable database as `Unavailable`, a value the database cannot keep as
+        `Unstorable` (engine/db/failures.py tells them apart).
 
         Connector calls the transaction wrote are handed to the dispatcher only after the
         commit, so a worker never looks for a row that is not there yet.
@@ -140,6 +141,11 @@ def _database_failures() -> Iterator[None]:
         failure = classify(error)
         if failure is None:
             raise
+        if failure is Failure.DATA:
+            # A value got this far without a bound that should have stopped it earlier: the log
+            # says which, in the driver's words; the caller learns what kind of value it was.
+            log.warning("database refused a value: %s", driver_message(error))
+            raise Unstorable(refusal(error)) from error
         # The driver's words name tables and constraints: they go to the log, not to the caller.
         log.warning("database %s: %s", failure.value, error)
         if failure is Failure.RACE:

@@ -28,6 +28,7 @@ from engine.db.models import OutboxMessage, SignInChallenge
 from engine.services.notify import owns_mobile, send_sms
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.runtime import Runtime
+from forms.storable import unstorable_text
 
 CODE_TTL = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -131,10 +132,13 @@ def _check(session: Session, challenge_id: str, code: str, client: str,
         hit(session, f"sign-in-check:client:{client}", CHECKS_PER_CLIENT, WINDOW, "signin.checks_too_many")
     except RateLimited as limited:
         return limited
+    if len(challenge_id) != CHALLENGE_ID_LENGTH or unstorable_text(challenge_id):
+        # Not an id this server gives out (a form's hidden field is whatever the sender wrote).
+        return SignInError("signin.code_unknown")
     challenge = session.execute(
-        select(SignInChallenge).where(SignInChallenge.id == challenge_id[:CHALLENGE_ID_LENGTH]).with_for_update()
+        select(SignInChallenge).where(SignInChallenge.id == challenge_id).with_for_update()
     ).scalar_one_or_none()
-    if challenge is None or challenge.used_at is not None or len(challenge_id) != CHALLENGE_ID_LENGTH:
+    if challenge is None or challenge.used_at is not None:
         return SignInError("signin.code_unknown")
     if challenge.expires_at < utcnow():
         return SignInError("signin.code_expired")

@@ -23,6 +23,7 @@ from engine.db.models import Upload
 from engine.security.principals import Principal
 from engine.services.access import visible_uploads
 from forms.conditions import occurrences
+from forms.storable import unstorable_text
 from forms.validate import FieldError
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -75,6 +76,9 @@ def store(session: Session, root: Path, owner: str, filename: str, content: byte
     media_type = sniff(content)
     if media_type is None:
         raise UploadRefused("upload.wrong_type")
+    if unstorable_text(filename) or any(ord(c) < 32 or ord(c) == 127 for c in filename):
+        # The name is kept and shown back; a browser sends whatever the file system allowed.
+        raise UploadRefused("upload.bad_name")
     digest = hashlib.sha256(content).hexdigest()
     target = root / digest[:2] / digest
     if not target.exists():

@@ -8,6 +8,7 @@ waiting message catch any message that came early and is still buffered.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime
 
@@ -21,16 +22,42 @@ from engine.core.errors import ScriptError, TaskStateError
 from engine.core.package import CompiledPackage
 from engine.core.runtime import Execution
 from engine.db.models import Instance, MessageBufferRow, MessageWaitRow, SignalWaitRow, TimerRow
+from forms.storable import unstorable_text
 
 log = logging.getLogger("panjereh.events")
 # An instance that takes a buffered message may at once wait for another one; a model that
 # keeps doing so is cut off here (the rest stays buffered for its next save).
 MAX_BUFFERED_PER_SAVE = 20
+DIGEST_PREFIX = "sha256:"
+# Bytes, not characters: (name, correlation) is one index entry, and PostgreSQL refuses an
+# index row over 2,704 bytes; a 255-character name and this much correlation stay below it.
+CORRELATION_KEPT_BYTES = 1000
+CORRELATION_COLUMN = min(MessageWaitRow.correlation.type.length or 0, MessageBufferRow.correlation.type.length or 0)
+
+
+def correlation_key(correlation: str | None) -> str | None:
+    """How `correlation` is stored and looked up: itself when short, else a digest of it.
+
+    A correlation is computed from process data or sent by another system, so it has no
+    natural length. Values longer than the columns keep (in characters, or in bytes, see
+    `CORRELATION_KEPT_BYTES`), values with a character no database keeps, and values that
+    themselves start like a digest are stored as `sha256:` and the hex digest of their
+    UTF-8, so two different values never share a key. Every value that was stored as
+    itself before keys were introduced keeps its key, except those over the byte limit
+    (migration 0008 re-keys them).
+    """
+    if correlation is None:
+        return None
+    if (len(correlation) <= CORRELATION_COLUMN and not unstorable_text(correlation)
+            and len(correlation.encode("utf-8")) <= CORRELATION_KEPT_BYTES
+            and not correlation.startswith(DIGEST_PREFIX)):
+        return correlation
+    return DIGEST_PREFIX + hashlib.sha256(correlation.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def correlation_is(column: InstrumentedAttribute[str | None], correlation: str | None) -> ColumnElement[bool]:
-    """`column = correlation`, or `column IS NULL` for a message without correlation."""
-    return column.is_(None) if correlation is None else column == correlation
+    """`column` holds the key of `correlation`, or `column IS NULL` for a message without correlation."""
+    return column.is_(None) if correlation is None else column == correlation_key(correlation)
 
 
 def take_buffered(session: Session, instance_id: str, execution: Execution, package: CompiledPackage,
@@ -96,14 +123,14 @@ def _project_timers(session: Session, instance_id: str, waits: list[core.TimerWa
 
 
 def _project_messages(session: Session, instance_id: str, waits: list[core.MessageWait]) -> None:
-    wanted = {(w.task_id, w.name, w.correlation): w for w in waits}
+    wanted = {(w.task_id, w.name, correlation_key(w.correlation)): w for w in waits}
     rows = session.execute(select(MessageWaitRow).where(MessageWaitRow.instance_id == instance_id)).scalars().all()
     for row in rows:
         if wanted.pop((row.task_id, row.name, row.correlation), None) is None:
             session.delete(row)
     for wait in wanted.values():
         session.add(MessageWaitRow(instance_id=instance_id, task_id=wait.task_id, element_id=wait.element_id,
-                                   name=wait.name, correlation=wait.correlation))
+                                   name=wait.name, correlation=correlation_key(wait.correlation)))
 
 
 def _project_signals(session: Session, instance_id: str, waits: list[core.SignalWait]) -> None:

@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from engine.services.errors import Conflict, NotFound, Unavailable
+from engine.services.errors import Conflict, NotFound, Unavailable, Unstorable
 from engine.web import analyst, journey, portal, signin, staff
+from engine.web.addresses import BadAddress
 from engine.web.audience import Unwelcome, declared_audience
 from engine.web.context import get_page
 
@@ -45,6 +46,11 @@ def install(app: FastAPI) -> None:
         return get_page(request).render("not_found.html" if err.status_code == 404 else "forbidden.html",
                                         status=err.status_code)
 
+    async def bad_address(request: Request, err: Exception) -> Response:
+        assert isinstance(err, BadAddress)
+        return get_page(request).render("not_found.html" if err.status == 404 else "bad_address.html",
+                                        status=err.status)
+
     async def unwelcome(request: Request, err: Exception) -> Response:
         assert isinstance(err, Unwelcome)
         page = get_page(request)
@@ -52,22 +58,24 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(Unwelcome, unwelcome)
+    app.add_exception_handler(BadAddress, bad_address)
     app.add_exception_handler(HTTPException, http_error)
     _install_database_pages(app)
 
 
-# Shown when the database is busy, unreachable or lost a race under a page: plain HTML with no
-# template, session or database behind it, in both languages, since the page itself failed.
+# Shown when the database is busy, unreachable, lost a race or refused a value under a page:
+# plain HTML with no template, session or database behind it, in both languages, since the
+# page itself failed.
 _PLAIN_PAGE = """<!doctype html><html lang="fa" dir="rtl"><head><meta charset="utf-8">
 <title>{title_fa} / {title_en}</title></head><body><main>
 <h1>{title_fa}</h1><p>{text_fa}</p><p lang="en" dir="ltr">{title_en}. {text_en}</p></main></body></html>"""
 
 
 def _install_database_pages(app: FastAPI) -> None:
-    """503 with Retry-After (busy or unreachable database) and 409 (a lost race) for pages;
-    the JSON API keeps its own answers for both."""
+    """503 with Retry-After (busy or unreachable database), 409 (a lost race) and 422 (a value
+    the database cannot keep) for pages; the JSON API keeps its own answers for all three."""
     json_handlers: dict[type[Exception], Any] = {kind: app.exception_handlers.get(kind)
-                                                 for kind in (Unavailable, Conflict)}
+                                                 for kind in (Unavailable, Conflict, Unstorable)}
 
     async def database_page(request: Request, err: Exception) -> Response:
         json_handler = next((h for kind, h in json_handlers.items() if isinstance(err, kind)), None)
@@ -80,6 +88,15 @@ def _install_database_pages(app: FastAPI) -> None:
                 title_en="The service is briefly unavailable", text_en="Nothing was saved. Please try again shortly.")
             return HTMLResponse(html, status_code=503, headers={"Retry-After": str(err.retry_after),
                                                                 "Cache-Control": "no-store"})
+        if isinstance(err, Unstorable):
+            html = _PLAIN_PAGE.format(
+                title_fa="این پاسخ ذخیره نشد",
+                text_fa="چیزی ذخیره نشد: متنی بیش از اندازه بلند بود، عددی بیش از اندازه بزرگ بود یا نویسه‌ای داشت که "
+                        "نمی‌توان نگه داشت. به صفحه قبل برگردید، آن را کوتاه یا درست کنید و دوباره بفرستید.",
+                title_en="This could not be saved",
+                text_en="Nothing was saved: a text was too long, a number too large, or a character could not be "
+                        "kept. Go back, shorten or correct it, and send again.")
+            return HTMLResponse(html, status_code=422, headers={"Cache-Control": "no-store"})
         html = _PLAIN_PAGE.format(
             title_fa="این پرونده همزمان تغییر کرد", text_fa="چیزی ذخیره نشد. صفحه را دوباره باز کنید و دوباره بفرستید.",
             title_en="This case changed at the same time", text_en="Nothing was saved. Reload the page and send again.")
@@ -87,3 +104,4 @@ def _install_database_pages(app: FastAPI) -> None:
 
     app.add_exception_handler(Unavailable, database_page)
     app.add_exception_handler(Conflict, database_page)
+    app.add_exception_handler(Unstorable, database_page)

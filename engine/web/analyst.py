@@ -114,7 +114,8 @@ def _read(page: Page, chosen: list[UploadFile]) -> list[UploadedFile]:
         raise UploadRefused("analyst.too_many_files", count=settings.max_files_per_deployment)
     read = []
     for upload in chosen:
-        name = PurePosixPath(str(upload.filename).replace("\\", "/")).name[:255] or "unnamed"
+        # Kept whole: a name no column keeps is reported by the deploy check, not cut here.
+        name = PurePosixPath(str(upload.filename).replace("\\", "/")).name or "unnamed"
         content = upload.file.read(settings.max_upload_bytes + 1)
         if len(content) > settings.max_upload_bytes:
             raise UploadRefused("analyst.too_large", name=name, size=_megabytes(settings.max_upload_bytes))

@@ -1,6 +1,7 @@
 """Every HTML route says whom it is for, and that declaration is what lets a visitor in.
 
-`@router.get(path, **audience(Audience.CITIZEN))` adds a guard that asks
+`@router.get(path, **audience(Audience.CITIZEN))` adds a guard that first checks the address
+(`engine.web.addresses`: nothing a database cannot keep or compare reaches the page), then asks
 `engine.services.access.may_enter` before the page runs; a visitor outside the audience is
 sent to that audience's sign-in page (and back afterwards), or, for development pages on a
 production server, gets "not found". The declaration is also kept on the route
@@ -16,6 +17,7 @@ from fastapi import Depends, Request
 
 from engine.services import access
 from engine.services.access import Audience
+from engine.web.addresses import check_address
 from engine.web.context import get_page
 
 SIGN_IN_PAGES = {Audience.CITIZEN: "/sign-in", Audience.STAFF: "/staff/sign-in", Audience.CONSOLE: "/analyst/sign-in"}
@@ -37,6 +39,7 @@ class Entrance:
         self.who, self.back = who, back
 
     def __call__(self, request: Request) -> None:
+        check_address(request)
         page = get_page(request)
         development = page.runtime.settings.environment == "development"
         if access.may_enter(page.principal, self.who, development=development):

@@ -18,6 +18,7 @@ from engine.services.runtime import Runtime
 from engine.web import session as sessions
 from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES, Translator, translator
+from forms.storable import unstorable_text
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "forms" / "templates"
 
@@ -30,8 +31,12 @@ def environment() -> Environment:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths: an open redirect would let a phishing link borrow our name."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only same-site paths: an open redirect would let a phishing link borrow our name.
+
+    Control characters and lone surrogates are no part of a path this site gives out.
+    """
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 32 or ord(c) == 127 for c in target) and unstorable_text(target) is None):
         return target
     return default
 

@@ -137,7 +137,9 @@ def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, nu
         candidate = {**data, **answers}
         for path in empty:
             candidate.pop(path, None)
-        errors.update(_page_errors(page, row, [q.path for q in asked], candidate))
+        # A refused document says why; "required" for the same question would only hide it.
+        for path, message in _page_errors(page, row, [q.path for q in asked], candidate).items():
+            errors.setdefault(path, message)
         if not errors:
             drafts.save(session, row.id, principal.name, answers, empty)
     _close(posted)

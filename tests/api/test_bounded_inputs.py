@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 
 from engine.api.schemas import MAX_INT
 from engine.services.runtime import Runtime
+from tests.api.test_commit_before_answer import WRITES
+from tests.api.world import build_world
 from tests.fixtures import Tokens, model_files
 from tests.web.journey import PDF
 
@@ -227,3 +229,37 @@ def test_file_names_no_database_keeps_are_refused(client: TestClient, tokens: To
         body, kind = _multipart("files", name + b".bpmn", model)
         _refused(client.post("/api/v1/deployments", content=body,
                              headers={**tokens.headers("analyst"), "Content-Type": kind}), "file names")
+
+
+def _lengthened(value: Any, length: int) -> Any:
+    """`value` with every string made `length` characters long, and a long-named, long entry in every object."""
+    if isinstance(value, str):
+        return (value + "x" * length)[:length]
+    if isinstance(value, list):
+        return [_lengthened(item, length) for item in value]
+    if isinstance(value, dict):
+        grown = {key: _lengthened(item, length) for key, item in value.items()}
+        return {**grown, "n" * 300: "v" * length} if "name" not in value else grown
+    return value
+
+
+def test_every_write_keeps_text_of_any_length_or_refuses_it(client: TestClient, tokens: Tokens,
+                                                            runtime: Runtime) -> None:
+    """On PostgreSQL a string past its column's length fails the statement: every route that takes
+    text takes it whole (data, payloads, correlations) or refuses it naming the limit, never 500."""
+    world = build_world(client, tokens)
+    answers: dict[str, list[int]] = {}
+    for (_, path), make in WRITES.items():
+        call = make(world)
+        if "json" not in call.body:
+            continue
+        for length in (256, 501, 10_000):
+            call.body["json"] = _lengthened(make(world).body["json"], length)
+            response = client.post(call.url, headers=tokens.headers(call.role), **call.body)
+            assert response.status_code < 500, (path, length, response.status_code, response.text[:300])
+            if response.status_code == 422:
+                assert response.json()["errors"], (path, response.text[:300])
+            answers.setdefault(path, []).append(response.status_code)
+    assert len(answers) >= 6
+    taken = [path for path, codes in answers.items() if 200 in codes]
+    assert {"/api/v1/tasks/{task_id}/complete", "/api/v1/service-calls/{call_id}/complete"} <= set(taken), answers

@@ -208,12 +208,14 @@ def test_a_write_in_a_read_only_session_fails_loudly(client: TestClient, tokens:
 # What each kind of failure at COMMIT is answered with (PostgreSQL condition names).
 ANSWERS = {"integrity_constraint_violation": 409, "unique_violation": 409, "serialization_failure": 409,
            "deadlock_detected": 409, "lock_not_available": 503, "query_canceled": 503, "too_many_connections": 503,
-           "admin_shutdown": 503, "cannot_connect_now": 503}
+           "admin_shutdown": 503, "cannot_connect_now": 503, "string_data_right_truncation": 422,
+           "numeric_value_out_of_range": 422, "untranslatable_character": 422, "program_limit_exceeded": 422}
 
 
 def test_each_kind_of_failed_commit_gets_its_answer(client: TestClient, tokens: Tokens, runtime: Runtime) -> None:
     """A lost race or a refused constraint is 409, a busy or unavailable database 503 with
-    Retry-After; always the API's JSON error body, never a 500 or a page."""
+    Retry-After, a value the database cannot keep 422; always the API's JSON error body, never a
+    500 or a page."""
     if runtime.engine.dialect.name != "postgresql":
         pytest.skip("the failure is raised with each SQLSTATE by a PostgreSQL trigger")
     world = build_world(client, tokens, copies=1)

@@ -149,8 +149,17 @@ def test_a_fixed_retry_cycle_waits_what_it_says(client: TestClient, tokens: Toke
     (camunda7("R3/${wait}"), "an expression is not evaluated here"),
     (camunda7("R3/P1M"), "not an ISO 8601 duration in weeks, days, hours, minutes or seconds"),
     (camunda7("R3/PT0S"), "more than nothing"),
+    (zeebe("1" + "0" * 5_000), "at most 100"),
+    (zeebe("²"), "must be a whole number"),
+    (camunda7("R" + "9" * 400 + "/PT10S"), "at most 99"),
+    (process(spiff_operator(SMS, {"to": "'09121234567'", "text": "'hi'"},
+                            retry='<spiffworkflow:retry retries="1" backoff_base="1' + "0" * 400 + '" />')),
+     "backoff_base"),
+    (process(spiff_operator(SMS, {"to": "'09121234567'", "text": "'hi'"},
+                            retry='<spiffworkflow:retry retries="9' + "9" * 5_000 + '" />')), "at most 99"),
 ], ids=["zeebe-expression", "zeebe-too-many", "camunda-endless", "camunda-expression", "camunda-months",
-        "camunda-zero"])
+        "camunda-zero", "zeebe-5000-digits", "zeebe-superscript-digit", "camunda-400-digits", "spiff-huge-base",
+        "spiff-5000-digits"])
 def test_a_retry_setting_that_cannot_be_honoured_is_refused_at_deploy(runtime: Runtime, model: bytes,
                                                                        words: str) -> None:
     _, report = check([UploadedFile("notify.bpmn", model)], runtime.settings, runtime.connectors)
@@ -167,6 +176,9 @@ def test_a_retry_setting_that_cannot_be_honoured_is_refused_at_deploy(runtime: R
     (1, 2.0, [10.0, 60.0], None, 10.0, 11.0),
     (2, 2.0, [10.0, 60.0], None, 60.0, 66.0),
     (7, 2.0, [10.0, 60.0], None, 60.0, 66.0),
+    # A base and an attempt whose power is past what a float holds still wait the longest wait.
+    (99, 3600.0, None, None, jobs.MAX_BACKOFF_SECONDS / 2, jobs.MAX_BACKOFF_SECONDS),
+    (99, 1.0, None, None, 0.5, 1.0),
 ])
 def test_retry_delay(attempt: int, base: float, delays: list[float] | None, retry_after: float | None,
                      low: float, high: float) -> None:

@@ -47,3 +47,14 @@ def test_camunda_7_and_spiff_models(tmp_path: Path) -> None:
     loaded, _ = check(_upload("permit_spiff.bpmn", "permit.schema.json", "permit.uischema.json"),
                       Settings(var_dir=tmp_path))
     assert loaded is not None and loaded.forms["apply"]["ui"]["widgets"]["activity"] == "radio"
+
+
+def test_a_form_with_text_no_database_keeps_stops_the_deployment(tmp_path: Path) -> None:
+    for spelled in (b'"title": "Permit\\u0000 application"', b'"title": "Permit \\ud800 application"'):
+        broken = (DATA / "permit.schema.json").read_bytes().replace(b'"title": "Permit application"', spelled)
+        loaded, report = check(_upload("permit_spiff.bpmn", "permit.schema.json", "permit.uischema.json",
+                                       replace={"permit.schema.json": broken}), Settings(var_dir=tmp_path))
+        assert loaded is None
+        [problem] = [p for p in report.problems if p.severity == "error"]
+        assert (problem.file, problem.element_id) == ("permit_spiff.bpmn", "apply") and problem.line
+        assert "no database keeps" in problem.message and "title" in problem.message

@@ -258,3 +258,69 @@ def test_development_pages_are_not_found_on_a_production_server(client: TestClie
     for path in development:
         for visitor in VISITORS:
             assert _visit(client, visitors[visitor], "GET", path).status_code == 404, f"{path} as {visitor}"
+
+
+# What an address may carry that no database column keeps or compares: NUL, a lone surrogate
+# (as an attacker would send one: its UTF-8-style bytes, which the server decodes), and integers
+# past PostgreSQL's integer and past 64 bits.
+NUL, SURROGATE = "%00", "%ED%A0%80"
+HUGE = (str(2**31), str(2**63), str(-(2**63) - 1))
+
+
+def _integer_path_parameters(client: TestClient) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for context in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            found[context.path or ""] = {p.alias for p in route.dependant.path_params
+                                         if p.field_info.annotation is int}
+    return found
+
+
+def test_every_page_refuses_what_no_database_keeps_in_its_path(client: TestClient, runtime: Runtime,
+                                                               tokens: Tokens) -> None:
+    world = _build(client, runtime, tokens)
+    visitors = _visitors(client, runtime, tokens)
+    integers = _integer_path_parameters(client)
+    assert any(integers.values()), "a page with an integer in its path"
+    checked = 0
+    for page in _pages(client):
+        names = re.findall(r"{(\w+)}", page.path)
+        for target in names:
+            for value in (f"a{NUL}b", NUL, f"x{SURROGATE}", *HUGE):
+                url = page.path
+                for name, good, _ in _viewers(world, page.path):
+                    url = url.replace("{" + name + "}", value if name == target else good)
+                for method in page.methods:
+                    for visitor in VISITORS:
+                        response = _visit(client, visitors[visitor], method, url)
+                        what = f"{method} {url} as {visitor}"
+                        assert response.status_code < 500, f"{what}: {response.status_code}"
+                        if NUL in value or (value in HUGE and target in integers[page.path]):
+                            assert response.status_code == 404, f"{what}: {response.status_code}"
+                            assert "text/html" in response.headers["content-type"], what
+                        checked += 1
+    assert checked >= 200
+
+
+def test_every_page_refuses_what_no_database_keeps_in_its_query(client: TestClient, runtime: Runtime,
+                                                                tokens: Tokens) -> None:
+    world = _build(client, runtime, tokens)
+    visitors = _visitors(client, runtime, tokens)
+    checked = 0
+    for page in _pages(client):
+        url = page.path
+        for name, good, _ in _viewers(world, page.path):
+            url = url.replace("{" + name + "}", good)
+        for query in (f"next=a{NUL}b", f"x={NUL}", f"{NUL}=1", "submitted=" + HUGE[0], "status=" + NUL,
+                      f"q=x{SURROGATE}"):
+            for method in page.methods:
+                for visitor in VISITORS:
+                    response = _visit(client, visitors[visitor], method, f"{url}?{query}")
+                    what = f"{method} {url}?{query} as {visitor}"
+                    assert response.status_code < 500, f"{what}: {response.status_code}"
+                    if NUL in query:
+                        assert response.status_code == 400, f"{what}: {response.status_code}"
+                        assert "text/html" in response.headers["content-type"], what
+                    checked += 1
+    assert checked >= 100

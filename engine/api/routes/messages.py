@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from engine.api.deps import PrincipalDep, RuntimeDep, WriterDep, allow
 from engine.api.routing import router as make_router
+from engine.db import limits
 from engine.security.principals import Role
 from engine.services import events
 
@@ -16,9 +17,9 @@ MAX_TTL_SECONDS = 30 * 24 * 3600
 
 
 class MessageIn(BaseModel):
-    name: str = Field(min_length=1, max_length=255, description="the message name in the model")
-    correlation: str | None = Field(None, max_length=500,
-                                    description="the value the waiting instance correlates on; null for none")
+    name: str = Field(min_length=1, max_length=limits.MESSAGE_NAME.length, description="the message name in the model")
+    correlation: str | None = Field(None, description="the value the waiting instance correlates on, of any "
+                                                      "length (within the body's size limit); null for none")
     payload: dict[str, Any] = Field(default_factory=dict)
     ttl_seconds: int | None = Field(None, ge=1, le=MAX_TTL_SECONDS,
                                     description="how long to keep it when nobody waits yet (default: a setting)")
@@ -31,7 +32,7 @@ class MessageOut(BaseModel):
 
 
 class SignalIn(BaseModel):
-    name: str = Field(min_length=1, max_length=255)
+    name: str = Field(min_length=1, max_length=limits.SIGNAL_NAME.length)
     payload: dict[str, Any] = Field(default_factory=dict)
 
 

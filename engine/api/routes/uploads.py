@@ -17,7 +17,8 @@ from forms.validate import FieldError
 
 router = make_router("/api/v1/uploads", "uploads")
 REASONS = {"upload.empty": "the file is empty", "upload.too_big": "the file is over 5 MB",
-           "upload.wrong_type": "the file is not a PDF, PNG or JPEG (judged by its content)"}
+           "upload.wrong_type": "the file is not a PDF, PNG or JPEG (judged by its content)",
+           "upload.bad_name": "the file name holds control characters or a lone surrogate"}
 
 
 @router.post("", status_code=201, response_model=UploadOut, **allow(*WORKERS),
