@@ -1,0 +1,152 @@
+"""Elements the BPMN or DMN schema does not allow where they stand are refused, naming the line and the parent.
+
+The cases an outside tester found deployable, and more of the same kinds; the generator
+over every element of the schemas is in `test_placement_generated`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from engine.core.package import Document, schema_check
+from engine.core.report import Report
+from engine.services.deployments import UploadedFile, check
+from engine.settings import Settings
+from tests.importer.bpmn_text import flow, model
+
+ROOT = Path(__file__).resolve().parents[2]
+XI = 'xmlns:xi="http://www.w3.org/2001/XInclude"'
+
+
+def _check(settings: Settings, body: str) -> Report:
+    document = model('<bpmn:startEvent id="s"/>' + body + '<bpmn:endEvent id="e"/>' + flow("f", "s", "e"))
+    return check([UploadedFile("p.bpmn", document)], settings)[1]
+
+
+# Each body starts on line 4 of the document; the element out of place stands on line 5.
+@pytest.mark.parametrize("body, words, element", [
+    pytest.param('<bpmn:userTask id="u">\n<bpmn:scriptTask id="x"><bpmn:script>a = 1</bpmn:script></bpmn:scriptTask>'
+                 "</bpmn:userTask>", "<bpmn:scriptTask> is not allowed inside <bpmn:userTask>", "u",
+                 id="scriptTask-in-userTask"),
+    pytest.param('<bpmn:userTask id="u">\n<bpmn:timerEventDefinition id="td">'
+                 "<bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:userTask>",
+                 "<bpmn:timerEventDefinition> is not allowed inside <bpmn:userTask>", "u", id="timer-in-userTask"),
+    pytest.param('<bpmn:userTask id="u">\n<bpmn:conditionExpression>approved</bpmn:conditionExpression>'
+                 "</bpmn:userTask>",
+                 "<bpmn:conditionExpression> is not allowed inside <bpmn:userTask>", "u", id="condition-in-userTask"),
+    pytest.param('<bpmn:userTask id="u">\n<bpmn:script>a = 1</bpmn:script></bpmn:userTask>',
+                 "<bpmn:script> is not allowed inside <bpmn:userTask>", "u", id="script-in-userTask"),
+    pytest.param('<bpmn:task id="t"/>\n<bpmn:process id="inner"><bpmn:startEvent id="s2"/></bpmn:process>',
+                 "<bpmn:process> is not allowed inside <bpmn:process>", "p", id="process-in-process"),
+    pytest.param('<bpmn:task id="t"/><bpmn:sequenceFlow id="g" sourceRef="t" targetRef="e">\n<bpmn:userTask id="v"/>'
+                 "</bpmn:sequenceFlow>", "<bpmn:userTask> is not allowed inside <bpmn:sequenceFlow>", "g",
+                 id="userTask-in-sequenceFlow"),
+    pytest.param('<bpmn:scriptTask id="t"><bpmn:script>a = 1</bpmn:script>\n<bpmn:script>a = 2</bpmn:script>'
+                 "</bpmn:scriptTask>",
+                 "<bpmn:script> is one too many in <bpmn:scriptTask>: in BPMN, <bpmn:scriptTask> holds at most one "
+                 "<script>", "t", id="two-scripts"),
+    pytest.param('<bpmn:task id="t"/>\n<bpmn:definitions id="d2" targetNamespace="x"/>',
+                 "<bpmn:definitions> is not allowed inside <bpmn:process>", "p", id="definitions-in-process"),
+    # The same kinds, beyond the tester's examples.
+    pytest.param('<bpmn:intermediateCatchEvent id="c"><bpmn:timerEventDefinition id="td">'
+                 "<bpmn:timeDate>2030-01-01T00:00:00Z</bpmn:timeDate>\n<bpmn:timeCycle>R/PT1H</bpmn:timeCycle>"
+                 "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>",
+                 "<bpmn:timeCycle> cannot stand beside <bpmn:timeDate> in <bpmn:timerEventDefinition>", "td",
+                 id="two-branches-of-a-choice"),
+    pytest.param('<bpmn:task id="t"><bpmn:extensionElements>\n<bpmn:script>a = 1</bpmn:script>'
+                 "</bpmn:extensionElements></bpmn:task>",
+                 "<bpmn:script> is not allowed inside <bpmn:extensionElements>", "t", id="bpmn-in-extensionElements"),
+    pytest.param('<bpmn:task id="t"><bpmn:extensionElements/>\n<bpmn:extensionElements/></bpmn:task>',
+                 "<bpmn:extensionElements> is one too many in <bpmn:task>", "t", id="two-extensionElements"),
+    pytest.param('<bpmn:task id="t"><bpmn:documentation><b>one</b>\n<i>two</i></bpmn:documentation></bpmn:task>',
+                 "<i> is one too many in <bpmn:documentation>", "t", id="two-elements-in-documentation"),
+    pytest.param('<bpmn:task id="t"><bpmn:incoming>f\n<bpmn:task id="q"/></bpmn:incoming></bpmn:task>',
+                 "<bpmn:task> is not allowed inside <bpmn:incoming>: in BPMN, <bpmn:incoming> holds text only", "t",
+                 id="element-in-text"),
+    pytest.param('<bpmn:task id="t"/>\n<bpmn:flowElement id="fe"/>',
+                 "<bpmn:flowElement> inside <bpmn:process> names a kind of BPMN element", "p", id="abstract-element"),
+    pytest.param('<bpmn:task id="t">\n<bpmn:task id="x"><bpmn:script>a = 1</bpmn:script></bpmn:task></bpmn:task>',
+                 "<bpmn:task> is not allowed inside <bpmn:task>", "t", id="task-in-task"),
+    pytest.param('<bpmn:task id="t"/>\n<bpmn:task id="x" xsi:type="bpmn:tScriptTask"><bpmn:script>a = 1</bpmn:script>'
+                 "</bpmn:task>", 'has xsi:type="bpmn:tScriptTask"', "p", id="xsi-type-with-other-content"),
+    pytest.param('<bpmn:task id="t"/>\n<bpmndi:BPMNShape xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+                 'id="sh" bpmnElement="t"/>', "<bpmndi:BPMNShape> is not allowed inside <bpmn:process>", "p",
+                 id="diagram-element-in-process"),
+])
+def test_an_element_out_of_place_is_refused_naming_line_and_parent(settings: Settings, body: str, words: str,
+                                                                  element: str) -> None:
+    report = _check(settings, body)
+    assert not report.deployable
+    refusals = [p for p in report.problems if p.severity == "error" and words in p.message]
+    assert refusals, [str(p) for p in report.problems]
+    assert (refusals[0].file, refusals[0].line, refusals[0].element_id) == ("p.bpmn", 5, element)
+
+
+def test_order_among_allowed_children_is_a_warning(settings: Settings) -> None:
+    # Backwards: outgoing before incoming, extensionElements after both, documentation last.
+    report = _check(settings, '<bpmn:task id="t"><bpmn:outgoing>f2</bpmn:outgoing><bpmn:incoming>f</bpmn:incoming>'
+                              "<bpmn:extensionElements/><bpmn:documentation>why</bpmn:documentation></bpmn:task>"
+                              + flow("f2", "t", "e"))
+    assert not [p for p in report.problems if p.severity == "error" and p.file == "p.bpmn" and p.line == 4], \
+        [str(p) for p in report.problems]
+    assert any(p.severity == "warning" and "not valid against the BPMN schema" in p.message and p.line == 4
+               for p in report.problems), [str(p) for p in report.problems]
+
+
+def test_xsi_type_that_changes_nothing_is_taken(settings: Settings) -> None:
+    report = _check(settings, '<bpmn:exclusiveGateway id="g" default="f2"/>'
+                              '<bpmn:sequenceFlow id="f1" sourceRef="g" targetRef="e"><bpmn:conditionExpression '
+                              'xsi:type="bpmn:tFormalExpression">x == 1</bpmn:conditionExpression></bpmn:sequenceFlow>'
+                              '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"/>')
+    assert not [p for p in report.problems if p.severity == "error" and "xsi:type" in p.message], report.problems
+
+
+def test_refusals_are_bounded_per_document(settings: Settings) -> None:
+    report = _check(settings, '<bpmn:task id="t">' + "<bpmn:script>x</bpmn:script>" * 300 + "</bpmn:task>")
+    refused = [p for p in report.problems if p.severity == "error" and p.file == "p.bpmn"]
+    assert len([p for p in refused if "<bpmn:script> is not allowed inside <bpmn:task>" in p.message]) == 50
+    assert any("and 250 more elements the BPMN schema does not allow" in p.message for p in refused), refused
+
+
+def _decision(body: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="D" namespace="x">\n'
+            f'<decision id="fee" name="Fee">\n{body}\n</decision>\n</definitions>\n').encode()
+
+
+# Each body starts on line 4 of the document.
+@pytest.mark.parametrize("body, words, element", [
+    pytest.param('<decisionTable id="a"><output id="o1" name="x"/></decisionTable>'
+                 '<decisionTable id="b"><output id="o2" name="y"/></decisionTable>',
+                 "<decisionTable> is one too many in <decision>", "fee", id="two-tables-in-a-decision"),
+    pytest.param('<literalExpression id="l"><text>1</text></literalExpression>'
+                 '<decisionTable id="b"><output id="o2" name="y"/></decisionTable>',
+                 "<decisionTable> is one too many in <decision>", "fee", id="two-kinds-of-expression"),
+    pytest.param('<decisionTable id="a"><input id="i"><rule id="r"/></input><output id="o" name="x"/></decisionTable>',
+                 "<rule> is not allowed inside <input>", "i", id="rule-in-input"),
+    pytest.param('<decisionTable id="a"><output id="o" name="x"/><rule id="r"><inputEntry id="e"><text>1</text>'
+                 "<text>2</text></inputEntry></rule></decisionTable>", "<text> is one too many in <inputEntry>", "e",
+                 id="two-texts-in-a-cell"),
+    pytest.param('<decisionTable id="a"><output id="o" name="x"/><decision id="inner"/></decisionTable>',
+                 "<decision> is not allowed inside <decisionTable>", "a", id="decision-in-table"),
+])
+def test_a_decision_out_of_place_is_refused_naming_line_and_parent(settings: Settings, body: str, words: str,
+                                                                  element: str) -> None:
+    report = check([UploadedFile("d.dmn", _decision(body))], settings)[1]
+    refusals = [p for p in report.problems if p.severity == "error" and words in p.message]
+    assert refusals, [str(p) for p in report.problems]
+    assert (refusals[0].file, refusals[0].line, refusals[0].element_id) == ("d.dmn", 4, element)
+
+
+def test_every_designer_export_and_service_stands_as_the_schema_allows() -> None:
+    paths = [*ROOT.glob("designer_exports/*/*.bpmn"), *ROOT.glob("designer_exports/*/*.dmn"),
+             *ROOT.glob("processes/*/*.bpmn"), *ROOT.glob("processes/*/*.dmn")]
+    assert len(paths) > 30
+    for path in sorted(paths):
+        report = Report()
+        schema_check(Document(path.name, "dmn" if path.suffix == ".dmn" else "bpmn", etree.parse(str(path)).getroot()),
+                     report)
+        assert report.deployable, (path, [str(p) for p in report.problems])
