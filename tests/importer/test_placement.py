@@ -19,6 +19,7 @@ from tests.importer.bpmn_text import flow, model
 
 ROOT = Path(__file__).resolve().parents[2]
 XI = 'xmlns:xi="http://www.w3.org/2001/XInclude"'
+DMN12 = "http://www.omg.org/spec/DMN/20180521/MODEL/"
 
 
 def _check(settings: Settings, body: str) -> Report:
@@ -139,6 +140,33 @@ def test_a_decision_out_of_place_is_refused_naming_line_and_parent(settings: Set
     refusals = [p for p in report.problems if p.severity == "error" and words in p.message]
     assert refusals, [str(p) for p in report.problems]
     assert (refusals[0].file, refusals[0].line, refusals[0].element_id) == ("d.dmn", 4, element)
+
+
+DMN12_DOCUMENT = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    f'<definitions xmlns="{DMN12}" xmlns:dmndi="http://www.omg.org/spec/DMN/20180521/DMNDI/" '
+    'xmlns:dc="http://www.omg.org/spec/DMN/20180521/DC/" id="d" name="D" namespace="x">\n'
+    '<decision id="fee" name="Fee"><decisionTable id="table">\n'
+    '<input id="i"><inputExpression id="ie"><text>age</text></inputExpression></input>\n'
+    '<output id="o" name="fee"/>\n<rule id="r"><inputEntry id="en"><text>&gt;= 18</text></inputEntry>\n'
+    '<outputEntry id="out"><text>10</text></outputEntry></rule>\n</decisionTable>\n</decision>\n'
+    '<dmndi:DMNDI><dmndi:DMNDiagram id="dd"><dmndi:DMNShape id="ds" dmnElementRef="fee">{inside}\n'
+    '<dc:Bounds height="80" width="180" x="160" y="100"/></dmndi:DMNShape></dmndi:DMNDiagram></dmndi:DMNDI>\n'
+    "</definitions>\n")
+
+
+def test_dmn_1_2_is_judged_though_its_xsd_does_not_compile(settings: Settings) -> None:
+    # SpiffWorkflow's DMN 1.2 schema imports its DI namespace from a file that declares another.
+    task = model('<bpmn:startEvent id="s"/><bpmn:businessRuleTask id="t"/><bpmn:endEvent id="e"/>'
+                 + flow("f", "s", "t") + flow("g", "t", "e"))
+    fine = check([UploadedFile("p.bpmn", task), UploadedFile("d.dmn", DMN12_DOCUMENT.format(inside="").encode())],
+                 settings)[1]
+    assert not [p for p in fine.problems if p.file == "d.dmn" and p.severity == "error"], fine.problems
+    assert any("DMN schema" in p.message and "cannot be compiled" in p.message for p in fine.problems), fine.problems
+    foreign = check([UploadedFile("d.dmn", DMN12_DOCUMENT.format(inside=f'<xi:include {XI} href="x"/>').encode())],
+                    settings)[1]
+    assert any("<xi:include>" in p.message and p.file == "d.dmn" and p.line == 10 and p.element_id == "ds"
+               for p in foreign.problems if p.severity == "error"), foreign.problems
 
 
 def test_every_designer_export_and_service_stands_as_the_schema_allows() -> None:
