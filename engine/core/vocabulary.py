@@ -19,12 +19,12 @@ The rule is the schema's, with these deliberate differences:
 - An element is what its name says. The schema takes an abstract element, or other
   content, when an ``xsi:type`` names a type derived from the declared one; the engine
   reads elements by their name and would skip what only that type holds.
-
-Content the schema leaves open (``extensionElements``, ``documentation``, a text
-annotation's ``text``, DI's ``extension``) takes elements of other vocabularies; those
-are not looked into, since each extension's own reader judges them. An element of the
-standard's own vocabulary found there is judged by its declaration, as the schema's lax
-wildcards do.
+- Content the schema leaves open (``extensionElements``, ``documentation``, a text
+  annotation's ``text``, DI's ``extension``) takes elements of other vocabularies, which
+  each extension's own reader judges, but no element the standard declares, at any depth.
+  The schema's lax wildcards would take one there; SpiffWorkflow searches subtrees and
+  would read it (a timer definition in a start event's documentation makes a timer start
+  event) while no modeler shows it.
 """
 
 from __future__ import annotations
@@ -256,10 +256,34 @@ class _Placement:
                 declaration = term.local or self.models.elements.get(name)
                 if declaration is not None or self.knows(namespace):
                     found.append((child, declaration))
-            elif name in self.models.elements:
-                # A lax wildcard judges an element it has a declaration for.
-                found.append((child, self.models.elements[name]))
+            else:
+                self._open_content(child)
         return found
+
+    def _open_content(self, top: etree._Element) -> None:
+        """Refuse each element of the standard's vocabulary in `top` (taken by a wildcard) and below it.
+
+        SpiffWorkflow finds much of a model by searching an element's whole subtree (a
+        timer definition, a condition, a script, every element with an id), so such an
+        element counts although it stands in documentation or an extension, where no
+        modeler shows it. Names the standard does not declare are inert (some tools
+        write their extensions in the BPMN namespace), and so is a nested
+        ``extensionElements``, whose content is looked through.
+        """
+        pending = [top]
+        while pending:
+            node = pending.pop()
+            if not isinstance(node.tag, str):
+                continue
+            name = etree.QName(node)
+            if (name.namespace in self.models.namespaces and self.models.declares(str(node.tag))
+                    and name.localname != "extensionElements"):
+                self.refuse(node, f"{_shown(node)}{_inside(node)} is {self.standard} hidden where the schema leaves "
+                            "room for text or other vocabularies: modelers do not show it there, yet the engine "
+                            f"would read it as part of the model; put it where {self.standard} places it, or "
+                            "remove it")
+            else:
+                pending.extend(node)
 
     def _not_allowed(self, child: etree._Element, parent: etree._Element, content: Content) -> str:
         if content.root is None:

@@ -76,6 +76,19 @@ def _check(settings: Settings, body: str) -> Report:
     pytest.param('<bpmn:task id="t"/>\n<bpmndi:BPMNShape xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
                  'id="sh" bpmnElement="t"/>', "<bpmndi:BPMNShape> is not allowed inside <bpmn:process>", "p",
                  id="diagram-element-in-process"),
+    # Open content: the schema's lax wildcards take these, SpiffWorkflow finds and reads them.
+    pytest.param('<bpmn:exclusiveGateway id="gw" default="g2"/><bpmn:sequenceFlow id="g1" sourceRef="gw" '
+                 'targetRef="e"><bpmn:documentation>\n<bpmn:conditionExpression>True</bpmn:conditionExpression>'
+                 '</bpmn:documentation></bpmn:sequenceFlow><bpmn:sequenceFlow id="g2" sourceRef="gw" targetRef="e"/>',
+                 "<bpmn:conditionExpression> inside <bpmn:documentation> is BPMN hidden", "g1",
+                 id="condition-in-documentation"),
+    pytest.param('<bpmn:startEvent id="s2"><bpmn:documentation>\n<bpmn:timerEventDefinition id="td">'
+                 "<bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:documentation>"
+                 "</bpmn:startEvent>", "<bpmn:timerEventDefinition> inside <bpmn:documentation> is BPMN hidden", "s2",
+                 id="timer-in-documentation"),
+    pytest.param('<bpmn:scriptTask id="t"><bpmn:extensionElements><x:y xmlns:x="urn:x"><x:z>\n'
+                 "<bpmn:script>a = 1</bpmn:script></x:z></x:y></bpmn:extensionElements></bpmn:scriptTask>",
+                 "<bpmn:script> inside <x:z> is BPMN hidden", "t", id="script-deep-in-an-extension"),
 ])
 def test_an_element_out_of_place_is_refused_naming_line_and_parent(settings: Settings, body: str, words: str,
                                                                   element: str) -> None:
@@ -84,6 +97,19 @@ def test_an_element_out_of_place_is_refused_naming_line_and_parent(settings: Set
     refusals = [p for p in report.problems if p.severity == "error" and words in p.message]
     assert refusals, [str(p) for p in report.problems]
     assert (refusals[0].file, refusals[0].line, refusals[0].element_id) == ("p.bpmn", 5, element)
+
+
+@pytest.mark.parametrize("body", [
+    # Some tools write their extensions in the BPMN namespace, with names BPMN does not declare.
+    '<bpmn:task id="t"><bpmn:extensionElements><vp:x xmlns:vp="urn:vp"><bpmn:IntegerProperty name="a" value="1"/>'
+    "</vp:x></bpmn:extensionElements></bpmn:task>",
+    # And some nest an extensionElements in their own extension, with more of theirs inside.
+    '<bpmn:task id="t"><bpmn:extensionElements><tr:items xmlns:tr="urn:tr"><tr:item><bpmn:extensionElements>'
+    "<tr:more/></bpmn:extensionElements></tr:item></tr:items></bpmn:extensionElements></bpmn:task>",
+])
+def test_other_vocabularies_keep_their_content(settings: Settings, body: str) -> None:
+    report = _check(settings, body)
+    assert report.deployable, [str(p) for p in report.problems]
 
 
 def test_order_among_allowed_children_is_a_warning(settings: Settings) -> None:
