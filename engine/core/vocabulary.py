@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 
 from engine.core.content_models import (
     XSI_TYPE,
@@ -51,6 +52,8 @@ _BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # What the engine reads as code: BPMN expressions and scripts, DMN cells and literal expressions.
 _TEXT_TYPES = frozenset({f"{{{_BPMN}}}tExpression", f"{{{_BPMN}}}tFormalExpression", f"{{{_BPMN}}}tScript"})
 _TEXT_NAMES = {"BPMN": "script", "DMN": "text"}
+# The namespaces of the models themselves (not their diagrams).
+_MODELS = {"BPMN": frozenset({_BPMN}), "DMN": frozenset(DMN_SCHEMAS)}
 # DMN DI namespaces some modelers write that SpiffWorkflow ships no schema for.
 _DMN_PREFIXES = ("http://www.omg.org/spec/DMN/", "https://www.omg.org/spec/DMN/")
 _NUMBERS = {1: "one", 2: "two", 3: "three"}
@@ -227,10 +230,18 @@ class _Placement:
         return False
 
     def _open(self, node: etree._Element) -> list[tuple[etree._Element, Declaration | None]]:
-        """Children of an element the schemas do not describe (a DMN DI version SpiffWorkflow lacks)."""
+        """Children of an element the schemas do not describe (a DMN DI version SpiffWorkflow lacks).
+
+        Diagram elements of any DI version may stand there; the model's own elements may not,
+        since the parser would find them there as it would in open content.
+        """
         found: list[tuple[etree._Element, Declaration | None]] = []
         for child in node:
-            if isinstance(child.tag, str) and not self._unknown(child):
+            if not isinstance(child.tag, str) or self._unknown(child):
+                continue
+            if _namespace(child) in _MODELS[self.standard]:
+                self.refuse(child, self._hidden(child))
+            else:
                 found.append((child, self.models.elements.get(str(child.tag))))
         return found
 
@@ -278,12 +289,14 @@ class _Placement:
             name = etree.QName(node)
             if (name.namespace in self.models.namespaces and self.models.declares(str(node.tag))
                     and name.localname != "extensionElements"):
-                self.refuse(node, f"{_shown(node)}{_inside(node)} is {self.standard} hidden where the schema leaves "
-                            "room for text or other vocabularies: modelers do not show it there, yet the engine "
-                            f"would read it as part of the model; put it where {self.standard} places it, or "
-                            "remove it")
+                self.refuse(node, self._hidden(node))
             else:
                 pending.extend(node)
+
+    def _hidden(self, node: etree._Element) -> str:
+        return (f"{_shown(node)}{_inside(node)} is {self.standard} hidden where the schema leaves room for text, "
+                "diagrams or other vocabularies: modelers do not show it there, yet the engine would read it as "
+                f"part of the model; put it where {self.standard} places it, or remove it")
 
     def _not_allowed(self, child: etree._Element, parent: etree._Element, content: Content) -> str:
         if content.root is None:

@@ -193,6 +193,11 @@ def test_dmn_1_2_is_judged_though_its_xsd_does_not_compile(settings: Settings) -
                     settings)[1]
     assert any("<xi:include>" in p.message and p.file == "d.dmn" and p.line == 10 and p.element_id == "ds"
                for p in foreign.problems if p.severity == "error"), foreign.problems
+    # The parser finds decisions anywhere in the document, the diagram included.
+    hidden = check([UploadedFile("d.dmn", DMN12_DOCUMENT.format(inside='<decision id="x" name="X"/>').encode())],
+                   settings)[1]
+    assert any("<decision> inside <dmndi:DMNShape> is DMN hidden" in p.message and p.line == 10
+               for p in hidden.problems if p.severity == "error"), hidden.problems
 
 
 def test_every_designer_export_and_service_stands_as_the_schema_allows() -> None:
