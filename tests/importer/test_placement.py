@@ -13,9 +13,10 @@ from lxml import etree
 
 from engine.core.package import Document, schema_check
 from engine.core.report import Report
+from engine.headless import run_model
 from engine.services.deployments import UploadedFile, check
 from engine.settings import Settings
-from tests.importer.bpmn_text import flow, model
+from tests.importer.bpmn_text import flow, model, script
 
 ROOT = Path(__file__).resolve().parents[2]
 XI = 'xmlns:xi="http://www.w3.org/2001/XInclude"'
@@ -110,6 +111,28 @@ def test_an_element_out_of_place_is_refused_naming_line_and_parent(settings: Set
 def test_other_vocabularies_keep_their_content(settings: Settings, body: str) -> None:
     report = _check(settings, body)
     assert report.deployable, [str(p) for p in report.problems]
+
+
+EXTENSION = '<bpmn:extensionElements><x:y xmlns:x="urn:x">{}</x:y></bpmn:extensionElements>'
+
+
+@pytest.mark.parametrize("body", [
+    # SpiffWorkflow took any tag ending in "sequenceFlow" for a flow, and followed it;
+    '<bpmn:startEvent id="s">' + EXTENSION.format('<x:sequenceFlow id="z" sourceRef="s" targetRef="h"/>')
+    + '</bpmn:startEvent>' + script("h", 'hidden = "ran"') + '<bpmn:endEvent id="e"/><bpmn:endEvent id="e2"/>'
+    + flow("f", "s", "e") + flow("g", "h", "e2"),
+    # ... any tag ending in "boundaryEvent" for a boundary event.
+    '<bpmn:startEvent id="s"/><bpmn:task id="t">'
+    + EXTENSION.format('<x:boundaryEvent id="b" attachedToRef="t"/>') + '</bpmn:task><bpmn:endEvent id="e"/>'
+    + flow("f", "s", "t") + flow("g", "t", "e"),
+    # ... and an extension element carrying a task's id for the task.
+    '<bpmn:startEvent id="s"/><bpmn:task id="t"/><bpmn:endEvent id="e">' + EXTENSION.format('<x:z id="t"/>')
+    + '</bpmn:endEvent>' + flow("f", "s", "t") + flow("g", "t", "e"),
+], ids=["sequenceFlow", "boundaryEvent", "same-id"])
+def test_extension_content_is_never_read_as_bpmn(settings: Settings, body: str) -> None:
+    run = run_model([UploadedFile("p.bpmn", model(body))], settings, {}, {"t": {}}, {})
+    assert run.status == "completed" and run.path[0] == "s" and run.path[-1] == "e", run
+    assert "h" not in run.path and "hidden" not in run.data, run
 
 
 def test_order_among_allowed_children_is_a_warning(settings: Settings) -> None:
