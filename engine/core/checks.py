@@ -41,7 +41,8 @@ def _owner(node: etree._Element) -> etree._Element:
 
 
 def _check_flows(process: etree._Element, file: str, report: Report) -> None:
-    by_id = {node.get("id"): node for node in process.iter() if node.get("id")}
+    # BPMN elements only, as the parser indexes them: an extension element may carry any id.
+    by_id = {node.get("id"): node for node in process.iter(f"{BPMN}*") if node.get("id")}
     outgoing: dict[str, list[etree._Element]] = {}
     for flow in process.iter(f"{BPMN}sequenceFlow"):
         ends = [by_id.get(flow.get("sourceRef")), by_id.get(flow.get("targetRef"))]

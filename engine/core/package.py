@@ -26,9 +26,12 @@ from engine.core.decisions import check_decision_ids, check_decisions
 from engine.core.errors import UnknownProcessError
 from engine.core.parser import EngineParser, ParkingServiceTask
 from engine.core.report import Report, shown
-from engine.core.vocabulary import foreign_elements
+from engine.core.vocabulary import misplaced_elements
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+# Schema findings listed per document: enough to fix a model in one round, while a
+# hostile upload cannot make a report of one line per element.
+_MOST_LISTED = 50
 DocumentKind = Literal["bpmn", "dmn"]
 
 
@@ -115,32 +118,49 @@ def _bpmn_schema() -> BpmnValidator:
 
 
 @cache
-def _dmn_schema(namespace: str) -> BpmnValidator:
-    return BpmnValidator(DMN_SCHEMAS[namespace])
+def _dmn_schema(namespace: str) -> BpmnValidator | None:
+    try:
+        return BpmnValidator(DMN_SCHEMAS[namespace])
+    except etree.XMLSchemaParseError:
+        # SpiffWorkflow's DMN 1.2 schema imports its DMNDI namespace from a file declaring
+        # another one, so lxml cannot compile it; placement is still judged from the files.
+        return None
 
 
 def schema_check(doc: Document, report: Report) -> None:
     """Report where `doc` departs from the BPMN or DMN schema.
 
-    Real exports often break the schema in ways that do not change what the model means
-    (an attribute a tool leaves out, an element in another order); they are warnings, and
-    the parser judges what truly cannot run. Elements the schema does not allow at all (see
-    `vocabulary`) are errors.
+    An element the schema does not allow where it stands is an error (see `vocabulary`):
+    the engine would skip it, or read something else than what was drawn. The rest of
+    what the XSD finds are warnings, because real exports break it in ways that change
+    nothing the engine reads (allowed elements in another order, an attribute a tool
+    leaves out, a required child a descriptive model has not drawn yet); the parser and
+    the model checks judge what truly cannot run.
     """
-    refused = foreign_elements(doc.root, doc.kind.upper())
-    for node, reason in refused:
-        owner = next((a.get("id", "") for a in node.iterancestors() if a.get("id")), "")
-        report.error(reason, doc.name, owner, node.sourceline)
+    validator: BpmnValidator | None
     if doc.kind == "bpmn":
         validator = _bpmn_schema()
+        # bpmn-js writes a correlation's retrieval expression as <formalExpression> where
+        # the schema has <messagePath>; SpiffWorkflow renames it and reads it either way.
         validator.preprocess(doc.root)
     else:
         validator = _dmn_schema(etree.QName(doc.root).namespace or "")
+    refused = misplaced_elements(doc.root, doc.kind.upper())
+    for node, reason in refused[:_MOST_LISTED]:
+        owner = next((a.get("id", "") for a in node.iterancestors() if a.get("id")), "")
+        report.error(reason, doc.name, owner, node.sourceline)
+    if len(refused) > _MOST_LISTED:
+        report.error(f"and {len(refused) - _MOST_LISTED:,} more elements the {doc.kind.upper()} schema does not "
+                     "allow where they stand", doc.name)
+    if validator is None:
+        report.warning(f"the {doc.kind.upper()} schema for {etree.QName(doc.root).namespace} cannot be compiled here: "
+                       "only where each element stands was checked, not its attributes or order", doc.name)
+        return
     schema: etree.XMLSchema = validator.validator
     if schema.validate(doc.root):
         return
     lines = {node.sourceline for node, _ in refused}
-    for entry in [e for e in schema.error_log if e.line not in lines][:50]:
+    for entry in [e for e in schema.error_log if e.line not in lines][:_MOST_LISTED]:
         report.warning(f"not valid against the {doc.kind.upper()} schema: {entry.message}", doc.name,
                        line=entry.line)
 

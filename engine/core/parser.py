@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser, SpiffTaskParser
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
@@ -124,8 +125,37 @@ class DecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
         )
 
 
+class EngineProcessParser(SpiffProcessParser):  # type: ignore[misc]
+    """Indexes the BPMN elements of a process, and only those.
+
+    SpiffWorkflow 3.2 indexes every element with an id anywhere under the process and
+    takes any tag ending in "sequenceFlow" for a flow (likewise boundary events and data
+    references), whatever its namespace: an extension's ``<x:sequenceFlow>`` became a
+    flow no modeler shows, which the engine followed, and an extension element with a
+    task's id stood in for the task.
+    """
+
+    def _index_process_nodes(self) -> None:
+        for node in self.node.iterdescendants(f"{{{BPMN_NS}}}*"):
+            node_id = node.get("id")
+            if node_id is None:
+                continue
+            self.nodes_by_id[node_id] = node
+            kind = etree.QName(node).localname
+            if kind == "sequenceFlow":
+                self.outgoing_sequence_flows.setdefault(node.get("sourceRef"), []).append(node)
+            elif kind == "boundaryEvent":
+                self.boundary_events_by_attached.setdefault(node.get("attachedToRef"), []).append(node)
+            elif kind == "dataObjectReference":
+                self.data_object_references[node_id] = node
+            elif kind == "dataStoreReference":
+                self.data_store_references[node_id] = node
+
+
 class EngineParser(SpiffBpmnParser):  # type: ignore[misc]
     """The parser every deployment goes through."""
+
+    PROCESS_PARSER_CLASS = EngineProcessParser
 
     # A copy, never an update: updating the base class dict would change SpiffWorkflow globally.
     OVERRIDE_PARSER_CLASSES = {  # noqa: RUF012 - SpiffWorkflow reads this class attribute

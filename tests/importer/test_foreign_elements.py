@@ -49,8 +49,8 @@ def test_an_element_the_schema_forbids_is_refused_naming_its_line(settings: Sett
 @pytest.mark.parametrize("body", [
     f'<bpmn:task id="t"><bpmn:extensionElements><xi:include {XI} href="x"/><any:thing xmlns:any="urn:x">'
     "<nested/></any:thing></bpmn:extensionElements></bpmn:task>",
-    f'<bpmn:task id="t"><bpmn:documentation>See <xi:include {XI} href="x"/> and <b>this</b></bpmn:documentation>'
-    "</bpmn:task>",
+    f'<bpmn:task id="t"><bpmn:documentation>See <xi:include {XI} href="x"/> first</bpmn:documentation>'
+    '<bpmn:documentation>and <b>this</b></bpmn:documentation></bpmn:task>',
     '<bpmn:textAnnotation id="a"><bpmn:text>note <em xmlns="http://www.w3.org/1999/xhtml">this</em></bpmn:text>'
     "</bpmn:textAnnotation>",
 ])
