@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from engine.api import docs, errors
 from engine.api.inputs import BodyLimit
+from engine.api.probe import SharedProbe
 from engine.api.routes import connectors, deployments, messages, operations, processes, tasks, uploads
 from engine.services.runtime import Runtime
 
@@ -39,6 +40,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.probe = SharedProbe(runtime.probe)
     for router in ROUTERS:
         app.include_router(router)
     docs.install(app, OPENAPI_URL)
