@@ -1,13 +1,17 @@
 """One error body for every refusal the API answers, the handlers that write it, and the
 statuses each route documents.
 
-Every error is `ErrorOut`: `{"detail": "...", "errors": [{"field", "message"}], "report"?}`.
-Which statuses a route can answer follows from what it takes and does (see `statuses_of`),
-so the OpenAPI lists them without anyone having to remember to.
+Every error is `ErrorOut`: `{"detail": "...", "errors": [{"field", "message"}], "report"?,
+"reference"?}`. Which statuses a route can answer follows from what it takes and does (see
+`statuses_of`), so the OpenAPI lists them without anyone having to remember to. Whatever no
+handler expects is a 500 with the same body: its details go to the log under a reference
+that the body carries, and nothing of them to the caller.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,8 +35,11 @@ MEANING = {
     413: "the request body is over its size limit",
     422: "the input was refused; `errors` names each field and the limit it broke (or says which kind of value "
          "the database could not keep)",
+    500: "an unexpected failure; it is logged under `reference`, which the body carries; a change the request "
+         "made is kept only if its commit completed, so look before sending it again",
     503: "the database is busy or unreachable; nothing was changed; retry after `Retry-After` seconds",
 }
+log = logging.getLogger("panjereh.errors")
 
 
 def documented(codes: Iterable[int]) -> dict[int | str, dict[str, Any]]:
@@ -73,6 +80,14 @@ async def unstorable(_: Request, err: Exception) -> JSONResponse:
     return _json(422, error_body(str(err), [FieldError("", str(err))]))
 
 
+async def unexpected(request: Request, err: Exception) -> JSONResponse:
+    """A failure no handler expects: logged with its traceback under a new reference."""
+    reference = uuid.uuid4().hex[:12]
+    log.error("unexpected failure %s on %s %s", reference, request.method, request.url.path, exc_info=err)
+    return _json(500, error_body(f"the server failed unexpectedly; the failure is logged under reference "
+                                 f"{reference}", reference=reference))
+
+
 async def http_error(_: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, HTTPException)
     return _json(err.status_code, error_body(str(err.detail)), dict(err.headers or {}))
@@ -107,3 +122,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Unavailable, unavailable)
     app.add_exception_handler(Unstorable, unstorable)
     app.add_exception_handler(HTTPException, http_error)
+    # Starlette gives the handler for Exception to its outermost middleware, which also
+    # catches what the other handlers raise.
+    app.add_exception_handler(Exception, unexpected)

@@ -106,13 +106,14 @@ def _body_checkers(request: Request) -> CapacityLimiter:
 def statuses_of(path: str, endpoint: Callable[..., Any], route: dict[str, Any]) -> set[int]:
     """The error statuses a route can answer, from what it takes and what it depends on.
 
-    Every route can find the database busy or gone (503); a guarded one refuses unknown
-    tokens (401) and other roles (403); one with path parameters names something that may
-    not exist (404); parameters and bodies can be refused (422), bodies can be too large
-    (413), multipart bodies malformed (400); a route that writes can lose a race (409).
+    Every route can fail unexpectedly (500) and find the database busy or gone (503); a
+    guarded one refuses unknown tokens (401) and other roles (403); one with path parameters
+    names something that may not exist (404); parameters and bodies can be refused (422),
+    bodies can be too large (413), multipart bodies malformed (400); a route that writes can
+    lose a race (409).
     """
     dependant = get_dependant(path=path, call=endpoint)
-    found = {503}
+    found = {500, 503}
     if (route.get("openapi_extra") or {}).get("x-roles") != [PUBLIC] or any(
             isinstance(d.dependency, RoleGuard) for d in route.get("dependencies") or ()):
         found |= {401, 403}

@@ -222,3 +222,5 @@ class ErrorOut(BaseModel):
     detail: str = Field(description="what went wrong, in words")
     errors: list[FieldProblem] = Field(default_factory=list, description="field by field, when input was refused")
     report: ReportOut | None = Field(None, description="the compatibility report of files that are not deployable")
+    reference: str | None = Field(None, description="for an unexpected failure (500): the reference under which "
+                                                     "the server logged it; quote it when reporting the failure")
