@@ -48,4 +48,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     # Refuse an oversized request before its body is read: multipart uploads are spooled to
     # disk by the framework, so checking file sizes afterwards would be too late.
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes * settings.max_files_per_deployment + 1024 * 1024)
+    app.add_middleware(errors.RetryAfter)
     return app

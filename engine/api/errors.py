@@ -18,7 +18,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.schemas import ErrorOut
 from engine.services.deployments import DeploymentRejected, UploadTooLarge
@@ -40,6 +42,8 @@ MEANING = {
     503: "the database is busy or unreachable; nothing was changed; retry after `Retry-After` seconds",
 }
 log = logging.getLogger("panjereh.errors")
+# Retry-After for a 503 whose sender named no wait of its own.
+RETRY_AFTER_UNSAID = 10
 
 
 def documented(codes: Iterable[int]) -> dict[int | str, dict[str, Any]]:
@@ -91,6 +95,37 @@ async def unexpected(request: Request, err: Exception) -> JSONResponse:
 async def http_error(_: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, HTTPException)
     return _json(err.status_code, error_body(str(err.detail)), dict(err.headers or {}))
+
+
+class RetryAfter:
+    """Every 503 this application sends says when to come back.
+
+    The handlers that answer 503 (a busy or unreachable database, an agency that sign-in needs)
+    set their own `Retry-After`; this is the net under them, for any other 503, so that a
+    client or a load balancer is never left to guess. Answers of applications mounted inside
+    this one (the simulated agencies, whose outages say what they say) are left as they are.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: int = RETRY_AFTER_UNSAID) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Starlette writes the application that is answering into the scope, so a mounted
+        # one shows here as a different app.
+        own = scope.get("app")
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 503 and scope.get("app") is own:
+                headers = MutableHeaders(scope=message)
+                if "retry-after" not in headers:
+                    headers["Retry-After"] = str(self.seconds)
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def install(app: FastAPI) -> None:
