@@ -8,11 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from engine.db.limits import MAX_INTEGER
+from forms.storable import MAX_SAFE_INTEGER
 
 # Every integer the API takes, in parameters, bodies and data, lies within ±MAX_INT: the range
 # every JSON reader keeps exactly (RFC 8259, section 6), well inside what SQLite and PostgreSQL
-# store, and what an OpenAPI `maximum` (a float) can state exactly.
-MAX_INT = 2**53 - 1
+# store, and what an OpenAPI `maximum` (a float) can state exactly. Form answers share it.
+MAX_INT = MAX_SAFE_INTEGER
 # Ids and versions are `integer` columns, which PostgreSQL refuses a bigger value for even in
 # a comparison: a bigger one names nothing and is refused as input.
 MAX_ID = MAX_INTEGER
