@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,8 +92,9 @@ def _postgresql_waits(url: str, timeout_ms: int) -> str:
     # lock_timeout bounds every wait for a lock: a row another transaction holds, or a table
     # that LOCK TABLE or a migration's ALTER holds, which would otherwise keep a request (and
     # its thread and connection) waiting for as long as the holder likes. Given as a startup
-    # option, after any the URL brings, so it holds from the first statement at no extra cost.
-    given = make_url(url).query.get("options", "")
+    # option, so it holds from the first statement at no extra cost; after the options the URL
+    # (or else PGOPTIONS, which an `options` parameter would replace) already brings.
+    given = make_url(url).query.get("options") or os.environ.get("PGOPTIONS", "")
     earlier = given if isinstance(given, str) else " ".join(given)
     return f"{earlier} -c lock_timeout={timeout_ms:d}".strip()
 

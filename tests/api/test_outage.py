@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import NullPool, create_engine, make_url, text
 
 from engine.app import build_app
+from engine.db.base import make_engine
 from engine.security.tokens import create_token
 from engine.services.errors import Unavailable
 from engine.services.runtime import Runtime, build_runtime
@@ -251,3 +252,17 @@ def test_health_does_not_queue_behind_requests_that_wait(settings: Settings) -> 
     finally:
         runtime.close()
     assert answers == [("health", 503), ("instances", 503)], answers
+
+
+def test_every_connection_bounds_its_lock_waits_and_keeps_the_urls_own_options() -> None:
+    if not PG_URL:
+        pytest.skip("needs PostgreSQL (PANJEREH_TEST_DATABASE_URL)")
+    url = make_url(PG_URL).update_query_dict({"options": "-c application_name=panjereh-options-test"})
+    engine = make_engine(url.render_as_string(hide_password=False), timeout=1.5)
+    try:
+        with engine.connect() as connection:
+            shown = [connection.execute(text(f"SHOW {name}")).scalar_one() for name in ("lock_timeout",
+                                                                                           "application_name")]
+        assert shown == ["1500ms", "panjereh-options-test"], shown
+    finally:
+        engine.dispose()
