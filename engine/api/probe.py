@@ -17,6 +17,7 @@ from anyio import CapacityLimiter, Event, to_thread
 @dataclass
 class _Round:
     done: Event
+    passed: bool = False
     failure: Exception | None = None
 
 
@@ -37,6 +38,7 @@ class SharedProbe:
                 self._thread = CapacityLimiter(1)
             try:
                 await to_thread.run_sync(self._check, limiter=self._thread)
+                current.passed = True
             except Exception as failure:
                 current.failure = failure
             finally:
@@ -46,3 +48,6 @@ class SharedProbe:
             await current.done.wait()
         if current.failure is not None:
             raise current.failure
+        if not current.passed:
+            # The request that ran this round was cancelled before it learnt the outcome.
+            await self()

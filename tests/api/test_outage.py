@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -184,6 +185,9 @@ def test_a_table_locked_by_another_connection_answers_503_not_a_wait(settings: S
                        "national_code": "0499370899"}
             with _table_locked(PG_URL, "instance"):
                 _refused(client.get("/api/v1/health"))
+                with ThreadPoolExecutor(8) as pool:  # asked at once, they share one probe's answer
+                    for answer in pool.map(lambda _: client.get("/api/v1/health"), range(8)):
+                        _refused(answer)
                 _refused(client.get("/api/v1/instances", headers=analyst))
                 _refused(client.get(f"/api/v1/instances/{started['id']}", headers=citizen))
                 _refused(client.post("/api/v1/processes/approval/instances", json={"data": {}}, headers=citizen))
