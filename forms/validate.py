@@ -86,10 +86,10 @@ def _translate(error: ValidationError) -> list[tuple[ConcretePath, str, dict[str
         return [((*path, name), "required", {}) for present, needed in value.items() if present in error.instance
                 for name in needed if name not in error.instance]
     if rule == "type":
-        if isinstance(error.instance, str) and out_of_range(error.instance):
+        kinds = [value] if isinstance(value, str) else [k for k in value if k != "null"] or ["null"]
+        if {"integer", "number"} & set(kinds) and isinstance(error.instance, str) and out_of_range(error.instance):
             # A number, but one the parser would not read (see `forms.normalize.bounded_number`).
             return [(path, "out-of-range", {"limit": MAX_SAFE_INTEGER})]
-        kinds = [value] if isinstance(value, str) else [k for k in value if k != "null"] or ["null"]
         return [(path, f"type-{kinds[0]}", {})]
     if rule == "format":
         reason = error.cause.reason if isinstance(error.cause, FormatProblem) else "shape"

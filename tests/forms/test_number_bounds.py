@@ -113,3 +113,10 @@ def test_form_limits_outside_the_bound_do_not_deploy() -> None:
 def test_conditions_that_no_form_can_hold_are_refused_with_the_reason(condition: str) -> None:
     with pytest.raises(FeelError):
         translate(condition)
+
+
+def test_digits_given_for_a_question_that_is_no_number_keep_that_questions_message() -> None:
+    form: FormModel = {"source": "test", "ui": {}, "schema": {"type": "object", "properties": {
+        "agree": {"type": "boolean"}, "n": {"type": ["integer", "null"]}}}}
+    _, errors = validate_submission(form, {"agree": "9" * 5000, "n": "9" * 5000})
+    assert sorted((e.field, e.code) for e in errors) == [("agree", "type-boolean"), ("n", "out-of-range")]
