@@ -30,6 +30,7 @@ from lxml import etree
 from forms.feel import FeelError, translate
 from forms.formats import FORMATS
 from forms.model import FormDefinitionError, FormModel, empty_hints, object_schema, put_schema_text, text
+from forms.normalize import NumberOutOfRange, bounded_number
 from forms.patterns import PatternError, check_pattern
 from forms.ui import build_ui
 
@@ -55,8 +56,12 @@ def variable_name(name: str, what: str) -> str:
 
 def _number(config: str | None, field_id: str, constraint: str) -> int | float:
     if config is None or not _NUMBER.fullmatch(config.strip()):
-        raise FormDefinitionError(f"field '{field_id}': constraint '{constraint}' needs a number, not {config!r}")
-    return float(config) if "." in config else int(config)
+        shown = repr(config) if config is None or len(config) <= 40 else f"{len(config):,} characters"
+        raise FormDefinitionError(f"field '{field_id}': constraint '{constraint}' needs a number, not {shown}")
+    try:
+        return bounded_number(config.strip())
+    except NumberOutOfRange as err:
+        raise FormDefinitionError(f"field '{field_id}': constraint '{constraint}': {err}") from err
 
 
 def _constrain(prop: dict[str, Any], field_id: str, name: str, config: str | None) -> None:

@@ -13,20 +13,27 @@ Literals are strings in double quotes, numbers, ``true``, ``false`` and ``null``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from forms.model import Condition
+from forms.normalize import NumberOutOfRange, bounded_number
 
+# Possessive throughout, so no token is ever matched twice: a string that is never closed is
+# one token to the end (refused by the parser), and a run of digits followed by a letter is
+# one `other` token, not a failed number retried from each digit.
 _TOKEN = re.compile(r"""
-    \s*(?:
-      (?P<string>"(?:[^"\\]|\\.)*")
-    | (?P<number>-?[0-9]+(?:\.[0-9]+)?(?![\w.]))
+    \s*+(?:
+      (?P<string>"(?:[^"\\]++|\\.)*+(?P<closed>")?+)
+    | (?P<number>-?[0-9]++(?:\.[0-9]++)?+(?![\w.]))
     | (?P<op><=|>=|!=|=|<|>)
     | (?P<paren>[()])
-    | (?P<name>[^\W\d]\w*(?:\.[^\W\d]\w*)*)
-    | (?P<other>\S+?)
-    )""", re.VERBOSE)
+    | (?P<name>[^\W\d]\w*+(?:\.[^\W\d]\w*+)*+)
+    | (?P<other>[\w.]++|\S)
+    )""", re.VERBOSE | re.DOTALL)
+# How deep parentheses and not() may nest; the parser recurses once per level.
+MAX_NESTING = 32
 _FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _OPS = {"=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _KEYWORDS = {"true": True, "false": False, "null": None}
@@ -49,36 +56,47 @@ class _Literal:
     value: Any
 
 
-def _tokens(expression: str) -> list[_Token]:
-    found: list[_Token] = []
-    position = 0
-    while position < len(expression.rstrip()):
+def _tokens(expression: str) -> Iterator[_Token]:
+    """The tokens of `expression`, each read once, as the parser asks for them: it stops at the
+    first thing it does not understand, and nothing after it is read."""
+    position, end = 0, len(expression.rstrip())
+    while position < end:
         match = _TOKEN.match(expression, position)
         assert match is not None and match.lastgroup is not None  # "other" matches any visible character
-        found.append(_Token(match.lastgroup, match.group(match.lastgroup)))
+        kind = "open string" if match.lastgroup == "string" and match.group("closed") is None else match.lastgroup
+        yield _Token(kind, match.group(match.lastgroup))
         position = match.end()
-    return found
 
 
 class _Parser:
     def __init__(self, expression: str) -> None:
         self.tokens = _tokens(expression)
-        self.at = 0
+        self.next: _Token | None = next(self.tokens, None)
+        self.depth = 0
+
+    def nested(self) -> Condition:
+        """A disjunction inside parentheses or not(), at most `MAX_NESTING` deep."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise FeelError(f"parentheses and not() nest more than {MAX_NESTING} deep")
+        inner = self.disjunction()
+        self.depth -= 1
+        return inner
 
     def peek(self) -> _Token | None:
-        return self.tokens[self.at] if self.at < len(self.tokens) else None
+        return self.next
 
     def take(self) -> _Token:
-        token = self.peek()
+        token = self.next
         if token is None:
             raise FeelError("the expression ends too early")
-        self.at += 1
+        self.next = next(self.tokens, None)
         return token
 
     def expect(self, text: str) -> None:
         token = self.take()
         if token.text != text:
-            raise FeelError(f"expected '{text}', found '{token.text}'")
+            raise FeelError(f"expected '{text}', found '{token.text[:40]}'")
 
     def disjunction(self) -> Condition:
         parts = [self.conjunction()]
@@ -112,20 +130,25 @@ class _Parser:
     def operand(self) -> Condition | _Literal:
         token = self.take()
         if token.kind == "string":
-            return _Literal(re.sub(r"\\(.)", r"\1", token.text[1:-1]))
+            return _Literal(re.sub(r"\\(.)", r"\1", token.text[1:-1], flags=re.DOTALL))
+        if token.kind == "open string":
+            raise FeelError("a string is never closed")
         if token.kind == "number":
-            return _Literal(float(token.text) if "." in token.text else int(token.text))
+            try:
+                return _Literal(bounded_number(token.text))
+            except NumberOutOfRange as err:
+                raise FeelError(str(err)) from err
         if token.text == "(":
-            inner = self.disjunction()
+            inner = self.nested()
             self.expect(")")
             return inner
         if token.kind != "name":
-            raise FeelError(f"unexpected '{token.text}'")
+            raise FeelError(f"unexpected '{token.text[:40]}'")
         if token.text in _KEYWORDS:
             return _Literal(_KEYWORDS[token.text])
         if token.text == "not":
             self.expect("(")
-            inner = self.disjunction()
+            inner = self.nested()
             self.expect(")")
             return {"not": inner}
         if token.text.split(".")[0] in _NOT_SUPPORTED or token.text in ("and", "or"):
@@ -151,5 +174,5 @@ def translate(expression: str) -> Condition:
     condition = parser.disjunction()
     leftover = parser.peek()
     if leftover is not None:
-        raise FeelError(f"unexpected '{leftover.text}'")
+        raise FeelError(f"unexpected '{leftover.text[:40]}'")
     return condition

@@ -8,7 +8,9 @@ from typing import Any
 from forms.camunda7 import variable_name
 from forms.formats import FORMATS
 from forms.model import FormDefinitionError, put_schema_text, text
+from forms.normalize import NumberOutOfRange, bounded_number
 from forms.patterns import PatternError, check_pattern
+from forms.storable import MAX_SAFE_INTEGER
 
 WIDGETS = {"textfield": "text", "textarea": "textarea", "number": "number", "checkbox": "checkbox",
            "checklist": "checklist", "taglist": "taglist", "radio": "radio", "select": "select"}
@@ -21,10 +23,20 @@ _FORMAT_OF_VALIDATION = {"email": "email", "phone": "phone"}
 def _limit(value: Any, name: str, rule: str, whole: bool) -> int | float:
     number = value
     if isinstance(value, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value.strip()):
-        number = float(value) if "." in value else int(value)
+        number = _bounded(value.strip(), name, rule)
     if isinstance(number, bool) or not isinstance(number, int | float) or (whole and not isinstance(number, int)):
-        raise FormDefinitionError(f"field '{name}': {rule} must be a {'whole ' if whole else ''}number, not {value!r}")
+        shown = repr(value) if len(repr(value)) <= 40 else "that"
+        raise FormDefinitionError(f"field '{name}': {rule} must be a {'whole ' if whole else ''}number, not {shown}")
+    if not -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER:  # NaN compares false too
+        raise FormDefinitionError(f"field '{name}': {rule} must lie within ±{MAX_SAFE_INTEGER}")
     return number
+
+
+def _bounded(text: str, name: str, rule: str) -> int | float:
+    try:
+        return bounded_number(text)
+    except NumberOutOfRange as err:
+        raise FormDefinitionError(f"field '{name}': {rule}: {err}") from err
 
 
 def _choices(c: dict[str, Any], name: str, hints: dict[str, Any], path: str) -> list[dict[str, Any]] | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from jsonschema import Draft202012Validator, validators
@@ -27,9 +28,12 @@ def _decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         return None
+    # NaN and Infinity are no multiple of anything, and have no decimal places to count;
+    # they are refused as not finite elsewhere.
+    return number if number.is_finite() else None
 
 
 def _not_in_past(_validator: Any, wanted: Any, instance: Any, _schema: Any) -> Iterator[ValidationError]:
@@ -47,7 +51,9 @@ def _decimal_digits(_validator: Any, limit: Any, instance: Any, _schema: Any) ->
 
 def _increment(_validator: Any, step: Any, instance: Any, _schema: Any) -> Iterator[ValidationError]:
     number, divisor = _decimal(instance), _decimal(step)
-    if number is not None and divisor and number % divisor != 0:
+    # As fractions, exactly: Decimal's remainder gives up (DivisionImpossible) once the
+    # quotient has more digits than its context keeps, as 1e15 over a step of 1e-13 has.
+    if number is not None and divisor and Fraction(number) % Fraction(divisor) != 0:
         yield ValidationError(f"{instance!r} is not a multiple of {step}")
 
 

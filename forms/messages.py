@@ -61,6 +61,8 @@ MESSAGES: dict[str, dict[str, Message]] = {
                       "{label} باید {limit} یا بیشتر باشد")},
     "maximum": {"": M("must be {limit} or less", "{Label} must be {limit} or less",
                       "{label} باید {limit} یا کمتر باشد")},
+    "out-of-range": {"": M("must be within ±{limit}", "{Label} must be a number between minus {limit} and {limit}",
+                           "{label} باید عددی میان منفی {limit} و {limit} باشد")},
     "exclusive-minimum": {"": M("must be more than {limit}", "{Label} must be more than {limit}",
                                 "{label} باید بیشتر از {limit} باشد")},
     "exclusive-maximum": {"": M("must be less than {limit}", "{Label} must be less than {limit}",

@@ -8,10 +8,11 @@ changes a name (hamza forms, diacritics, ZWNJ inside words) is touched.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from typing import Any
+
+from forms.storable import MAX_SAFE_INTEGER
 
 _LETTERS = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
 # Tatweel is decoration; zero-width spaces, bidi controls and the BOM are invisible, break matching and
@@ -28,6 +29,15 @@ _ZWNJ_BY_SPACE = re.compile(f" ?{_ZWNJ}+ ?")
 _SEPARATORS = re.compile("[\\s\u00a0\u202f\\-_./,\u060c\u066c\u200c\u200d\u200e\u200f]+")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_MAX_WHOLE_DIGITS = len(str(MAX_SAFE_INTEGER))
+
+
+class NumberOutOfRange(ValueError):
+    """A number written correctly that lies outside ±`MAX_SAFE_INTEGER`."""
+
+    def __init__(self, text: str) -> None:
+        shown = text if len(text) <= 30 else f"{text[:12]}…({len(text):,} characters)"
+        super().__init__(f"{shown} is outside the range numbers are kept in: ±{MAX_SAFE_INTEGER}")
 
 
 def ascii_digits(value: str) -> str:
@@ -68,21 +78,60 @@ def compact(value: str) -> str:
     return _SEPARATORS.sub("", normalize_text(value))
 
 
+def bounded_number(text: str) -> int | float:
+    """The number ASCII `text` writes (``"-12"``, ``"3.50"``), if it lies within ±`MAX_SAFE_INTEGER`.
+
+    The whole digits are counted before anything converts them: Python refuses to convert more
+    than 4,300 digits, and converting fewer still costs the square of their count, so text of
+    any length costs only a look at its length.
+
+    Raises:
+        NumberOutOfRange: a number, but outside the range.
+        ValueError: not a plain decimal number (exponents, NaN and Infinity are not).
+    """
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"{text[:30]!r} is not a number")
+    sign = "-" if text.startswith("-") else ""
+    whole = text.lstrip("+-").partition(".")[0].lstrip("0")
+    if len(whole) > _MAX_WHOLE_DIGITS:
+        raise NumberOutOfRange(text)
+    # Leading zeros count towards Python's limit too; the value is the same without them.
+    number = float(text) if "." in text else int(sign + (whole or "0"))
+    if not -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER:
+        raise NumberOutOfRange(text)
+    return number
+
+
 def parse_integer(value: str) -> int | None:
-    """The integer a citizen typed (``"۲۵"``, ``"1,500"``), or None when it is not one."""
+    """The integer a citizen typed (``"۲۵"``, ``"1,500"``), or None when it is not one or lies
+    outside ±`MAX_SAFE_INTEGER` (`out_of_range` tells which)."""
     candidate = _plain_number(value)
-    return int(candidate) if _INTEGER.fullmatch(candidate) else None
+    if not _INTEGER.fullmatch(candidate):
+        return None
+    try:
+        return int(bounded_number(candidate))
+    except NumberOutOfRange:
+        return None
 
 
 def parse_number(value: str) -> int | float | None:
-    """The number a citizen typed (``"۱۲٫۵"``), or None when it is not one."""
-    candidate = _plain_number(value)
-    if not _DECIMAL.fullmatch(candidate):
+    """The number a citizen typed (``"۱۲٫۵"``), or None when it is not one or lies outside
+    ±`MAX_SAFE_INTEGER`."""
+    try:
+        return bounded_number(_plain_number(value))
+    except ValueError:
         return None
-    if "." not in candidate:
-        return int(candidate)
-    number = float(candidate)
-    return number if math.isfinite(number) else None
+
+
+def out_of_range(value: str) -> bool:
+    """Whether a citizen typed a number (as `parse_number` reads one) that lies outside ±`MAX_SAFE_INTEGER`."""
+    try:
+        bounded_number(_plain_number(value))
+    except NumberOutOfRange:
+        return True
+    except ValueError:
+        return False
+    return False
 
 
 def _plain_number(value: str) -> str:

@@ -25,6 +25,7 @@ from forms.camunda7 import variable_name
 from forms.formats import FORMATS
 from forms.model import SCHEMA_DIALECT, FormDefinitionError, FormModel, read_json, text
 from forms.patterns import PatternError, check_pattern
+from forms.storable import MAX_SAFE_INTEGER
 from forms.ui import build_ui
 
 _ACCEPTED_DRAFTS = ("draft-06", "draft-07", "2019-09", "2020-12")
@@ -35,6 +36,7 @@ _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "depe
 _SCHEMA_VALUES = ("items", "additionalItems", "additionalProperties", "not", "if", "then", "else", "contains",
                   "propertyNames", "unevaluatedItems", "unevaluatedProperties")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "x-increment")
 
 
 def _load(files: Mapping[str, bytes], name: str, what: str) -> dict[str, Any]:
@@ -116,6 +118,13 @@ def _check(schema: dict[str, Any], name: str) -> None:
         # Validation must never fetch anything: only references inside the file are allowed.
         if ref is not None and (not isinstance(ref, str) or schemas.pointer(schema, ref) is None):
             raise FormDefinitionError(f"'{name}': $ref {ref!r} does not point inside the file")
+        for keyword in _NUMBER_KEYWORDS:
+            limit = node.get(keyword)
+            # Answers lie within the range; a limit outside it (NaN compares false, too) is
+            # meaningless, or as a divisor of a decimal answer too large to convert.
+            if isinstance(limit, int | float) and not isinstance(limit, bool) and not (
+                    -MAX_SAFE_INTEGER <= limit <= MAX_SAFE_INTEGER):
+                raise FormDefinitionError(f"'{name}': {keyword} must lie within ±{MAX_SAFE_INTEGER}")
         declared_format = node.get("format")
         if declared_format is not None and declared_format not in FORMATS:
             raise FormDefinitionError(f"'{name}': format '{declared_format}' is not one Panjereh checks "

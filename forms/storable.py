@@ -1,6 +1,7 @@
 """What no database column keeps: NUL, which PostgreSQL refuses in text and in JSON, lone
 surrogates (half of a UTF-16 pair), which no UTF-8 encoder writes, and in JSON numbers that are
-not finite (NaN, Infinity), which PostgreSQL's JSON refuses.
+not finite (NaN, Infinity), which PostgreSQL's JSON refuses; and the range of numbers that
+every JSON reader keeps exactly, which the API and every form answer stay within.
 
 Text from outside (API bodies and parameters, page addresses, form answers) and data a model
 computes are checked here, by the API, the pages, form validation and the instance store alike,
@@ -13,6 +14,9 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+MAX_SAFE_INTEGER = 2**53 - 1
+"""Integers up to this size survive every JSON reader exactly (RFC 8259, section 6), and both
+databases keep them; numbers the API takes and form answers lie within ±this."""
 NUL_MESSAGE = "must not contain the NUL character"
 NOT_FINITE_MESSAGE = "must be a finite number (not NaN or Infinity)"
 SURROGATE_MESSAGE = "must not contain a lone surrogate (\\ud800-\\udfff without its pair)"
@@ -59,5 +63,24 @@ def unstorable_places(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[tu
                 if problem:
                     yield (*path, key), f"the name {problem}"
                 pending.append((item, (*path, key)))
+        elif isinstance(node, list | tuple):
+            pending.extend((item, (*path, index)) for index, item in enumerate(node))
+
+
+def out_of_range_places(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """Where in a JSON-like `value` a finite number lies outside ±`MAX_SAFE_INTEGER`.
+
+    Walks without recursion, like `unstorable_places`, which reports the numbers that are not finite.
+    """
+    pending: list[tuple[Any, tuple[str | int, ...]]] = [(value, at)]
+    while pending:
+        node, path = pending.pop()
+        if isinstance(node, bool):
+            continue
+        if isinstance(node, int | float):
+            if math.isfinite(node) and not -MAX_SAFE_INTEGER <= node <= MAX_SAFE_INTEGER:
+                yield path
+        elif isinstance(node, dict):
+            pending.extend((item, (*path, key)) for key, item in node.items())
         elif isinstance(node, list | tuple):
             pending.extend((item, (*path, index)) for index, item in enumerate(node))

@@ -29,9 +29,9 @@ from forms.formats import FormatProblem, format_checker
 from forms.keywords import FormValidator
 from forms.messages import plain_message
 from forms.model import FormModel, declares_fields
-from forms.normalize import normalize_value
+from forms.normalize import normalize_value, out_of_range
 from forms.prepare import prepare
-from forms.storable import NOT_FINITE_MESSAGE, unstorable_places
+from forms.storable import MAX_SAFE_INTEGER, NOT_FINITE_MESSAGE, out_of_range_places, unstorable_places
 
 __all__ = ["FieldError", "validate_submission"]
 
@@ -87,6 +87,9 @@ def _translate(error: ValidationError) -> list[tuple[ConcretePath, str, dict[str
                 for name in needed if name not in error.instance]
     if rule == "type":
         kinds = [value] if isinstance(value, str) else [k for k in value if k != "null"] or ["null"]
+        if {"integer", "number"} & set(kinds) and isinstance(error.instance, str) and out_of_range(error.instance):
+            # A number, but one the parser would not read (see `forms.normalize.bounded_number`).
+            return [(path, "out-of-range", {"limit": MAX_SAFE_INTEGER})]
         return [(path, f"type-{kinds[0]}", {})]
     if rule == "format":
         reason = error.cause.reason if isinstance(error.cause, FormatProblem) else "shape"
@@ -157,6 +160,8 @@ def validate_submission(form: FormModel | None, data: dict[str, Any], *,
     validator = FormValidator(schema, format_checker=format_checker())
     found = [item for e in validator.iter_errors(kept) for item in _translate(e)]
     found += [(path, code, {}) for path, code in _unstorable(kept)]
+    found += [(path, "out-of-range", {"limit": MAX_SAFE_INTEGER})
+              for path in islice(out_of_range_places(kept), MAX_UNSTORABLE)]
     if variables is not None:
         found += _option_errors(kept, ui.get("options_from") or {}, variables)
     order = {path: i for i, path in enumerate(ui.get("order") or [])}

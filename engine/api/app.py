@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from engine.api import docs, errors
 from engine.api.inputs import BodyLimit
+from engine.api.probe import SharedProbe
 from engine.api.routes import connectors, deployments, messages, operations, processes, tasks, uploads
 from engine.services.runtime import Runtime
 
@@ -39,6 +40,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.probe = SharedProbe(runtime.probe)
     for router in ROUTERS:
         app.include_router(router)
     docs.install(app, OPENAPI_URL)
@@ -46,4 +48,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     # Refuse an oversized request before its body is read: multipart uploads are spooled to
     # disk by the framework, so checking file sizes afterwards would be too late.
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes * settings.max_files_per_deployment + 1024 * 1024)
+    app.add_middleware(errors.RetryAfter)
     return app

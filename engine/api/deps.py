@@ -21,7 +21,9 @@ from engine.security.tokens import resolve
 from engine.services.runtime import Runtime
 
 PUBLIC = "public"
-_bearer = HTTPBearer(auto_error=False, description="A token from `panjereh token create`")
+# Where the route class keeps the caller it authenticated, for `get_principal`.
+AUTHENTICATED = "principal"
+BEARER = HTTPBearer(auto_error=False, description="A token from `panjereh token create`")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -60,10 +62,12 @@ def get_writer(runtime: RuntimeDep) -> Writer:
 WriterDep = Annotated[Writer, Depends(get_writer)]
 
 
-def get_principal(
-    runtime: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+def authenticate(runtime: Runtime, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller a bearer token names.
+
+    Raises:
+        HTTPException: 401, no token or one that is not valid.
+    """
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a bearer token is required",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -74,6 +78,17 @@ def get_principal(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the bearer token is not valid",
                             headers={"WWW-Authenticate": "Bearer"})
     return principal
+
+
+def get_principal(
+    request: Request,
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+) -> Principal:
+    # The route class authenticates before it reads a body (see engine.api.routing); the
+    # caller it found is not looked up twice.
+    known = getattr(request.state, AUTHENTICATED, None)
+    return known if isinstance(known, Principal) else authenticate(runtime, credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

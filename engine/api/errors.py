@@ -1,20 +1,26 @@
 """One error body for every refusal the API answers, the handlers that write it, and the
 statuses each route documents.
 
-Every error is `ErrorOut`: `{"detail": "...", "errors": [{"field", "message"}], "report"?}`.
-Which statuses a route can answer follows from what it takes and does (see `statuses_of`),
-so the OpenAPI lists them without anyone having to remember to.
+Every error is `ErrorOut`: `{"detail": "...", "errors": [{"field", "message"}], "report"?,
+"reference"?}`. Which statuses a route can answer follows from what it takes and does (see
+`statuses_of`), so the OpenAPI lists them without anyone having to remember to. Whatever no
+handler expects is a 500 with the same body: its details go to the log under a reference
+that the body carries, and nothing of them to the caller.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.schemas import ErrorOut
 from engine.services.deployments import DeploymentRejected, UploadTooLarge
@@ -31,8 +37,13 @@ MEANING = {
     413: "the request body is over its size limit",
     422: "the input was refused; `errors` names each field and the limit it broke (or says which kind of value "
          "the database could not keep)",
+    500: "an unexpected failure; it is logged under `reference`, which the body carries; a change the request "
+         "made is kept only if its commit completed, so look before sending it again",
     503: "the database is busy or unreachable; nothing was changed; retry after `Retry-After` seconds",
 }
+log = logging.getLogger("panjereh.errors")
+# Retry-After for a 503 whose sender named no wait of its own.
+RETRY_AFTER_UNSAID = 10
 
 
 def documented(codes: Iterable[int]) -> dict[int | str, dict[str, Any]]:
@@ -73,9 +84,48 @@ async def unstorable(_: Request, err: Exception) -> JSONResponse:
     return _json(422, error_body(str(err), [FieldError("", str(err))]))
 
 
+async def unexpected(request: Request, err: Exception) -> JSONResponse:
+    """A failure no handler expects: logged with its traceback under a new reference."""
+    reference = uuid.uuid4().hex[:12]
+    log.error("unexpected failure %s on %s %s", reference, request.method, request.url.path, exc_info=err)
+    return _json(500, error_body(f"the server failed unexpectedly; the failure is logged under reference "
+                                 f"{reference}", reference=reference))
+
+
 async def http_error(_: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, HTTPException)
     return _json(err.status_code, error_body(str(err.detail)), dict(err.headers or {}))
+
+
+class RetryAfter:
+    """Every 503 this application sends says when to come back.
+
+    The handlers that answer 503 (a busy or unreachable database, an agency that sign-in needs)
+    set their own `Retry-After`; this is the net under them, for any other 503, so that a
+    client or a load balancer is never left to guess. Answers of applications mounted inside
+    this one (the simulated agencies, whose outages say what they say) are left as they are.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: int = RETRY_AFTER_UNSAID) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Starlette writes the application that is answering into the scope, so a mounted
+        # one shows here as a different app.
+        own = scope.get("app")
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 503 and scope.get("app") is own:
+                headers = MutableHeaders(scope=message)
+                if "retry-after" not in headers:
+                    headers["Retry-After"] = str(self.seconds)
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def install(app: FastAPI) -> None:
@@ -107,3 +157,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Unavailable, unavailable)
     app.add_exception_handler(Unstorable, unstorable)
     app.add_exception_handler(HTTPException, http_error)
+    # Starlette gives the handler for Exception to its outermost middleware, which also
+    # catches what the other handlers raise.
+    app.add_exception_handler(Exception, unexpected)

@@ -8,11 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from engine.db.limits import MAX_INTEGER
+from forms.storable import MAX_SAFE_INTEGER
 
 # Every integer the API takes, in parameters, bodies and data, lies within ±MAX_INT: the range
 # every JSON reader keeps exactly (RFC 8259, section 6), well inside what SQLite and PostgreSQL
-# store, and what an OpenAPI `maximum` (a float) can state exactly.
-MAX_INT = 2**53 - 1
+# store, and what an OpenAPI `maximum` (a float) can state exactly. Form answers share it.
+MAX_INT = MAX_SAFE_INTEGER
 # Ids and versions are `integer` columns, which PostgreSQL refuses a bigger value for even in
 # a comparison: a bigger one names nothing and is refused as input.
 MAX_ID = MAX_INTEGER
@@ -222,3 +223,5 @@ class ErrorOut(BaseModel):
     detail: str = Field(description="what went wrong, in words")
     errors: list[FieldProblem] = Field(default_factory=list, description="field by field, when input was refused")
     report: ReportOut | None = Field(None, description="the compatibility report of files that are not deployable")
+    reference: str | None = Field(None, description="for an unexpected failure (500): the reference under which "
+                                                     "the server logged it; quote it when reporting the failure")

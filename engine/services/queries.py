@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from engine.db.models import (
@@ -20,11 +20,6 @@ from engine.db.models import (
 from engine.security.principals import Principal
 from engine.services.access import visible_instances, visible_tasks
 from engine.services.errors import NotFound
-
-
-def ping(session: Session) -> None:
-    """Ask the database something trivial; raises if it cannot answer."""
-    session.execute(text("SELECT 1"))
 
 
 def task_view(row: HumanTaskRow, *, with_form: bool = True) -> dict[str, Any]:

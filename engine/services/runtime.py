@@ -21,7 +21,7 @@ from connectors.registry import Operation, Registry, load_registry
 from connectors.sdk import ConnectorContext
 from engine.core.runtime import make_script_engine
 from engine.core.sandbox import SandboxLimits
-from engine.db.base import make_engine, make_session_factory
+from engine.db.base import make_engine, make_session_factory, touch_every_table
 from engine.db.failures import Failure, classify, driver_message, refusal
 from engine.db.migrate import upgrade
 from engine.services.errors import Conflict, LostRace, Unavailable, Unstorable
@@ -31,6 +31,9 @@ log = logging.getLogger("panjereh.database")
 # Seconds a client is told to wait (Retry-After) before sending the same request again.
 RETRY_AFTER_BUSY = 2
 RETRY_AFTER_UNREACHABLE = 10
+# The longest the health probe waits for the database, whatever PANJEREH_DATABASE_TIMEOUT_SECONDS
+# says: a load balancer asking "can this server work?" wants an answer, not a queue.
+PROBE_SECONDS = 1.0
 
 
 @dataclass
@@ -76,6 +79,8 @@ class Runtime:
     dispatch: Callable[[set[str]], None] | None = None
     connector_transport: Any = None  # tests route connector HTTP through their own transport
     _registry: Any = None
+    _probe_engine: Engine | None = None
+    _probe_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def connectors(self) -> Registry:
@@ -126,10 +131,33 @@ class Runtime:
         with _database_failures(), self.readers() as session:
             yield session
 
+    def probe(self) -> None:
+        """Check that the database answers a read of every table within `PROBE_SECONDS`.
+
+        The probe has an engine of its own, so it never queues behind requests for a pooled
+        connection or a request thread; a table that a lock keeps readers out of (LOCK TABLE,
+        a migration) counts as busy, since every request that reads it would wait too.
+
+        Raises:
+            Unavailable: the database is busy, locked or unreachable.
+        """
+        with _database_failures(), self._prober().execution_options(postgresql_readonly=True).connect() as connection:
+            touch_every_table(connection)
+
+    def _prober(self) -> Engine:
+        with self._probe_lock:
+            if self._probe_engine is None:
+                url = self.settings.effective_database_url
+                self._probe_engine = make_engine(url, read_only=url.startswith("sqlite"), threads=1,
+                                                 timeout=min(PROBE_SECONDS, self.settings.database_timeout_seconds))
+            return self._probe_engine
+
     def close(self) -> None:
         self.engine.dispose()
         if self.reader_engine is not None:
             self.reader_engine.dispose()
+        if self._probe_engine is not None:
+            self._probe_engine.dispose()
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -40,6 +41,12 @@ REQUESTS_PER_CLIENT = 20
 CHECKS_PER_NATIONAL_CODE = 10
 CHECKS_PER_CLIENT = 30
 CHALLENGE_ID_LENGTH = 36
+# What the sign-in page tells a client to wait (Retry-After) when an agency it needs failed:
+# the agency's own figure when it gave one (within an hour); a few minutes when the connector
+# is not configured, which only an operator can fix; half a minute for a passing failure.
+RETRY_AFTER_FAILED = 30
+RETRY_AFTER_NOT_CONFIGURED = 300
+RETRY_AFTER_LONGEST = 3600
 
 
 class SignInError(Exception):
@@ -51,7 +58,16 @@ class SignInError(Exception):
 
 
 class SignInUnavailable(SignInError):
-    """Another agency needed for sign-in (the mobile registry, the SMS gateway) did not answer."""
+    """Another agency needed for sign-in (the mobile registry, the SMS gateway) did not answer;
+    `retry_after` is how many seconds to wait before trying again."""
+
+    def __init__(self, reason: str, failure: ConnectorError) -> None:
+        super().__init__(reason)
+        if failure.retry_after is not None:
+            wait = math.ceil(failure.retry_after)
+        else:
+            wait = RETRY_AFTER_FAILED if failure.retryable else RETRY_AFTER_NOT_CONFIGURED
+        self.retry_after = min(max(wait, 1), RETRY_AFTER_LONGEST)
 
 
 @dataclass(frozen=True)
@@ -81,7 +97,7 @@ def request_code(runtime: Runtime, national_code: str, mobile: str, client: str,
     try:
         owned = owns_mobile(runtime, national_code, mobile)
     except ConnectorError as err:
-        raise SignInUnavailable("signin.check_failed") from err
+        raise SignInUnavailable("signin.check_failed", err) from err
     if not owned:
         raise SignInError("signin.mobile_not_owned")
     with runtime.unit_of_work() as session:
@@ -90,7 +106,7 @@ def request_code(runtime: Runtime, national_code: str, mobile: str, client: str,
     try:
         send_sms(runtime, mobile, text, purpose="sign-in", case_id=challenge.id)
     except ConnectorError as err:
-        raise SignInUnavailable("signin.sms_failed") from err
+        raise SignInUnavailable("signin.sms_failed", err) from err
     return challenge
 
 

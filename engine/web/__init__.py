@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from engine.web.audience import Unwelcome, declared_audience
 from engine.web.context import get_page
 
 STATIC = Path(__file__).resolve().parents[2] / "forms" / "static"
+log = logging.getLogger("panjereh.errors")
 
 
 def install(app: FastAPI) -> None:
@@ -105,3 +108,27 @@ def _install_database_pages(app: FastAPI) -> None:
     app.add_exception_handler(Unavailable, database_page)
     app.add_exception_handler(Conflict, database_page)
     app.add_exception_handler(Unstorable, database_page)
+    _install_failure_page(app)
+
+
+def _install_failure_page(app: FastAPI) -> None:
+    """500 for a failure no handler expects: a plain page with the reference it is logged
+    under, and nothing of the failure itself; the JSON API keeps its own answer."""
+    json_handler: Any = app.exception_handlers.get(Exception)
+
+    async def failure_page(request: Request, err: Exception) -> Response:
+        if request.url.path.startswith("/api/") and json_handler is not None:
+            response: Response = await json_handler(request, err)
+            return response
+        reference = uuid.uuid4().hex[:12]
+        log.error("unexpected failure %s on %s %s", reference, request.method, request.url.path, exc_info=err)
+        html = _PLAIN_PAGE.format(
+            title_fa="خطایی پیش آمد",
+            text_fa=f"سامانه نتوانست به این درخواست پاسخ دهد. اگر دوباره پیش آمد، این کد را به پشتیبانی بدهید: "
+                    f"{reference}",
+            title_en="Something went wrong",
+            text_en=f"The service could not answer this request. If it happens again, give support this reference: "
+                    f"{reference}")
+        return HTMLResponse(html, status_code=500, headers={"Cache-Control": "no-store"})
+
+    app.add_exception_handler(Exception, failure_page)

@@ -50,8 +50,10 @@ def sign_in(page: PageDep, posted: FormDep) -> Response:
         return _too_many(page, "sign_in.html", limited, next=target, values=values,
                          errors={"national_code": page.t(limited.reason, minutes=limited.retry_after // 60 + 1)})
     except signin.SignInUnavailable as failed:
-        return page.render("sign_in.html", status=503, next=target, values=values,
-                           errors={"mobile": page.t(failed.reason)})
+        response = page.render("sign_in.html", status=503, next=target, values=values,
+                               errors={"mobile": page.t(failed.reason)})
+        response.headers["Retry-After"] = str(failed.retry_after)
+        return response
     except signin.SignInError as refused:
         return page.render("sign_in.html", status=422, next=target, values=values,
                            errors={"mobile": page.t(refused.reason)})

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from fastapi.testclient import TestClient
+from sqlalchemy import NullPool, create_engine, make_url, text
 
 from engine.app import build_app
+from engine.db.base import make_engine
+from engine.security.tokens import create_token
+from engine.services.errors import Unavailable
 from engine.services.runtime import Runtime, build_runtime
 from engine.settings import Settings
-from tests.fixtures import ADMIN_TOKEN, PG_URL, ROOT, model_files, serve
+from tests.fixtures import ADMIN_TOKEN, PG_URL, ROOT, _empty_pg, model_files, serve
+from tests.web.journey import csrf
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -128,3 +136,137 @@ def test_a_pool_with_no_free_connection_answers_503(tmp_path: Path, pg_ready: bo
             assert http.post("/api/v1/processes/nothing_deployed/instances", json={"data": {}}).status_code == 404
     finally:
         runtime.close()
+
+
+@contextmanager
+def _table_locked(database_url: str, table: str, longest: float = 60) -> Iterator[None]:
+    """Another connection holds `table` in ACCESS EXCLUSIVE mode, as `LOCK TABLE` in psql or a
+    migration's ALTER would, until the block ends (or `longest` seconds pass, so that a server
+    that waits for it unboundedly fails this test instead of hanging it)."""
+    released = threading.Event()
+    locked = threading.Event()
+
+    def hold() -> None:
+        holder = create_engine(database_url, poolclass=NullPool)
+        with holder.connect() as connection, connection.begin():
+            connection.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+            locked.set()
+            released.wait(longest)
+        holder.dispose()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert locked.wait(30), "the lock was not taken"
+        yield
+    finally:
+        released.set()
+        thread.join()
+
+
+def test_a_table_locked_by_another_connection_answers_503_not_a_wait(settings: Settings) -> None:
+    """PostgreSQL waits for a lock as long as its holder likes unless told otherwise: every
+    request, page and API alike, is bounded by PANJEREH_DATABASE_TIMEOUT_SECONDS and answered
+    503 with Retry-After; /health says the database is not answering instead of waiting."""
+    if not PG_URL:
+        pytest.skip("needs PostgreSQL (PANJEREH_TEST_DATABASE_URL)")
+    runtime = build_runtime(settings.model_copy(update={"database_timeout_seconds": 1}), migrate=False)
+    _empty_pg(runtime)
+    try:
+        with TestClient(build_app(runtime)) as client:
+            analyst = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            assert client.post("/api/v1/deployments", files=model_files("approval.bpmn"),
+                               headers=analyst).status_code == 201
+            with runtime.unit_of_work() as session:
+                citizen = {"Authorization": f"Bearer {create_token(session, 'citizen', '0499370899')}"}
+            started = client.post("/api/v1/processes/approval/instances", json={"data": {}}, headers=citizen).json()
+            track = client.get("/track")
+            tracked = {"csrf_token": csrf(track.text), "tracking_code": started["tracking_code"],
+                       "national_code": "0499370899"}
+            with _table_locked(PG_URL, "instance"):
+                _refused(client.get("/api/v1/health"))
+                with ThreadPoolExecutor(8) as pool:  # asked at once, they share one probe's answer
+                    for answer in pool.map(lambda _: client.get("/api/v1/health"), range(8)):
+                        _refused(answer)
+                _refused(client.get("/api/v1/instances", headers=analyst))
+                _refused(client.get(f"/api/v1/instances/{started['id']}", headers=citizen))
+                _refused(client.post("/api/v1/processes/approval/instances", json={"data": {}}, headers=citizen))
+                page = client.post("/track", data=tracked)
+                _refused(page)
+                assert page.headers["content-type"].startswith("text/html")
+            assert client.get("/api/v1/health").status_code == 200
+            assert client.get(f"/api/v1/instances/{started['id']}", headers=citizen).status_code == 200
+            assert client.post("/track", data=tracked).status_code == 200
+    finally:
+        runtime.close()
+
+
+def test_a_read_that_runs_past_the_timeout_is_cut_short(settings: Settings) -> None:
+    """A read changes nothing, so one slower than the timeout ends with Unavailable (503) rather
+    than holding its request thread; writes are bounded by lock waits instead."""
+    if not PG_URL:
+        pytest.skip("needs PostgreSQL (PANJEREH_TEST_DATABASE_URL)")
+    runtime = build_runtime(settings.model_copy(update={"database_timeout_seconds": 1}), migrate=False)
+    try:
+        with pytest.raises(Unavailable), runtime.reading() as session:
+            session.execute(text("SELECT pg_sleep(30)"))
+        with runtime.reading() as session:
+            assert session.execute(text("SELECT 1")).scalar() == 1
+        with runtime.unit_of_work() as session:
+            assert session.execute(text("SELECT pg_sleep(1.5), 2")).one()[1] == 2
+    finally:
+        runtime.close()
+
+
+def _waiting_on_a_lock(database_url: str) -> bool:
+    watcher = create_engine(database_url, poolclass=NullPool)
+    with watcher.connect() as connection:
+        waiting = connection.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )).scalar_one()
+    watcher.dispose()
+    return bool(waiting)
+
+
+def test_health_does_not_queue_behind_requests_that_wait(settings: Settings) -> None:
+    """With every request thread waiting on a locked table, /health still answers, and says the
+    database is not answering, before those requests reach their own timeout."""
+    if not PG_URL:
+        pytest.skip("needs PostgreSQL (PANJEREH_TEST_DATABASE_URL)")
+    waits = settings.model_copy(update={"database_timeout_seconds": 4, "server_threads": 1})
+    runtime = build_runtime(waits, migrate=False)
+    _empty_pg(runtime)
+    answers: list[tuple[str, int]] = []
+    try:
+        with serve(build_app(runtime)) as url, _table_locked(PG_URL, "instance"):
+            def wait_on_the_lock() -> None:
+                response = httpx.get(f"{url}/api/v1/instances", headers=ADMIN, timeout=None)
+                answers.append(("instances", response.status_code))
+
+            waiting = threading.Thread(target=wait_on_the_lock)
+            waiting.start()
+            polls = 0
+            while not _waiting_on_a_lock(PG_URL):
+                polls += 1
+                assert polls < 3000 and waiting.is_alive(), "the request never waited on the lock"
+            health = httpx.get(f"{url}/api/v1/health", timeout=None)
+            answers.append(("health", health.status_code))
+            _refused(health)
+            waiting.join()
+    finally:
+        runtime.close()
+    assert answers == [("health", 503), ("instances", 503)], answers
+
+
+def test_every_connection_bounds_its_lock_waits_and_keeps_the_urls_own_options() -> None:
+    if not PG_URL:
+        pytest.skip("needs PostgreSQL (PANJEREH_TEST_DATABASE_URL)")
+    url = make_url(PG_URL).update_query_dict({"options": "-c application_name=panjereh-options-test"})
+    engine = make_engine(url.render_as_string(hide_password=False), timeout=1.5)
+    try:
+        with engine.connect() as connection:
+            shown = [connection.execute(text(f"SHOW {name}")).scalar_one() for name in ("lock_timeout",
+                                                                                           "application_name")]
+        assert shown == ["1500ms", "panjereh-options-test"], shown
+    finally:
+        engine.dispose()
