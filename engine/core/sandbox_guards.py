@@ -33,7 +33,7 @@ from engine.core.sandbox_run import (
 )
 from engine.core.sandbox_sizes import NESTED, Budget
 
-__all__ = ["Guards", "format_spec_problem"]
+__all__ = ["COMPARING", "ELEMENT_BLIND", "Guards", "format_spec_problem"]
 
 # Names the rewritten code calls. The static check refuses every name starting with "_",
 # so scripts cannot refer to (or shadow) them, and the environment puts them over task data.
@@ -421,6 +421,21 @@ def _wrap(factory: Callable[..., Callable[..., Any]], *args: Any) -> _Wrapper:
     return lambda guards, target: factory(guards, target, *args)
 
 
+# Methods that compare or hash the value a script passes them, by type: each walks the
+# value first (a shared nested value can cost 10**9 steps in one C call). A method that
+# `_READ`/`_WRITE` allows on these types is either here, wrapped below for growth, or
+# listed in `ELEMENT_BLIND` (a test holds the three together).
+COMPARING: dict[type, tuple[str, ...]] = {
+    list: ("index", "count", "remove"), tuple: ("index", "count"),
+    dict: ("get", "pop", "setdefault"), set: ("add", "discard", "remove"),
+}
+# Allowed methods that never compare or hash a caller's value (positions are ints).
+ELEMENT_BLIND: dict[type, frozenset[str]] = {
+    list: frozenset({"copy", "append", "clear", "insert", "pop", "reverse"}),
+    tuple: frozenset(),
+    dict: frozenset({"copy", "items", "keys", "values", "clear", "popitem"}),
+    set: frozenset({"copy", "clear", "pop"}),
+}
 _GROWING = ("union", "update", "symmetric_difference", "symmetric_difference_update")
 _LOOKING_UP = ("intersection", "intersection_update", "difference", "difference_update", "issubset", "issuperset",
                "isdisjoint")
@@ -430,9 +445,7 @@ _METHODS: dict[tuple[type, str], _Wrapper] = {
     (str, "join"): Guards._join, (str, "replace"): Guards._replace, (str, "format"): Guards._format,
     **{(kind, "strftime"): Guards._strftime for kind in (date, datetime, time_of_day)},
     (list, "extend"): Guards._extend, (list, "sort"): Guards._sort,
-    **{(kind, name): _wrap(Guards._compares, name) for kind, names in (
-        (list, ("index", "count", "remove")), (dict, ("get", "pop", "setdefault")), (set, ("add", "discard", "remove")))
-       for name in names},
+    **{(kind, name): _wrap(Guards._compares, name) for kind, names in COMPARING.items() for name in names},
     (dict, "update"): _wrap(Guards._takes_iterables, "update", True),
     **{(set, name): _wrap(Guards._takes_iterables, name, True) for name in _GROWING},
     **{(set, name): _wrap(Guards._takes_iterables, name, False) for name in _LOOKING_UP},

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from engine.core import sandbox_guards
 from engine.core.sandbox import SandboxedEnvironment, SandboxLimits, SandboxViolation
 from tests.core.sandbox_bombs import BOMBS, LIMITS, MEMORY_BOMBS
 
@@ -75,6 +76,20 @@ def test_memory_grown_in_a_loop_is_bounded(attack_id: str, code: str) -> None:
     assert outcome.startswith("refused: script used more than 64 MB of memory"), outcome[:300]
     # Checked every few milliseconds: the overshoot is what a loop allocates in that time.
     assert grown < budget + 256 * 2**20, grown
+
+
+def test_every_allowed_container_method_is_classified() -> None:
+    """A method scripts may call on a container compares (and is guarded), grows (and is
+    wrapped) or never looks at a caller's value: allowing a new one means saying which."""
+    for kind in (list, tuple, dict, set):
+        allowed = sandbox_guards._READ_WRITE[kind]
+        compares = set(sandbox_guards.COMPARING[kind])
+        wrapped = {name for owner, name in sandbox_guards._METHODS if owner is kind}
+        unclassified = allowed - wrapped - sandbox_guards.ELEMENT_BLIND[kind]
+        assert not unclassified, f"{kind.__name__}: {sorted(unclassified)} neither guarded nor marked blind"
+        assert compares <= wrapped and compares <= allowed
+        for name in sandbox_guards.ELEMENT_BLIND[kind]:
+            assert name not in wrapped, f"{kind.__name__}.{name} is both wrapped and marked blind"
 
 
 def test_the_limits_are_named_and_caught_violations_stay_fatal() -> None:
