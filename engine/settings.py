@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     max_data_depth: int = Field(
         32, ge=1, le=200,
         description="how deep objects and arrays may nest inside data; {\"a\": {\"b\": 1}} is 2 levels")
+    max_steps_per_change: int = Field(
+        10_000, ge=10, le=10_000_000,
+        description="automatic steps (scripts, gateways, events...) one change of an instance may run before "
+                    "the instance fails as a runaway, and the most instances one multi-instance activity may "
+                    "create; about 3,300 rounds of a three-task loop")
+    max_change_seconds: float = Field(
+        30.0, gt=0, le=3600,
+        description="how long one change of an instance may run its automatic steps before the instance fails "
+                    "as a runaway (each script also has its own CPU limit)")
     server_threads: int = Field(
         40, ge=1, le=1000,
         description="requests handled at once; the database pool is sized from it, so a request never waits "

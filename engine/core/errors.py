@@ -28,12 +28,16 @@ class ScriptError(EngineError):
     def __init__(self, task_id: str, task_name: str, message: str) -> None:
         self.task_id = task_id
         self.task_name = task_name
-        super().__init__(f"task '{task_name}': {message}")
+        super().__init__(f"task '{task_name}': {message.rstrip()}")
 
 
 class TaskStateError(EngineError):
     """The task is not waiting for what the caller tried to do (already done, or never ready)."""
 
 
-class StepLimitExceeded(EngineError):
-    """An instance ran more engine steps, or longer, than its caller allowed (a runaway loop)."""
+class StepLimitExceeded(ScriptError):
+    """An instance ran more engine steps, or longer, than its caller allowed (a runaway loop).
+
+    It fails the instance as a failing script does: the engine stops between two steps, so
+    the state saved with the error is whole, and the change that set it off is kept in it.
+    """

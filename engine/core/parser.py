@@ -22,6 +22,7 @@ from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from engine.core.bindings import RetryPolicy, RetryProblem, output_targets, retry_policy
 from engine.core.event_subprocesses import EventStart, EventStartParser
 from engine.core.joins import EngineParallelGateway
+from engine.core.multi_instance import bounded
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
@@ -158,10 +159,14 @@ class EngineParser(SpiffBpmnParser):  # type: ignore[misc]
     PROCESS_PARSER_CLASS = EngineProcessParser
 
     # A copy, never an update: updating the base class dict would change SpiffWorkflow globally.
+    # Every task parser builds bounded multi-instance activities (engine/core/multi_instance.py).
     OVERRIDE_PARSER_CLASSES = {  # noqa: RUF012 - SpiffWorkflow reads this class attribute
-        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("serviceTask"): (ParkingServiceTaskParser, ParkingServiceTask),
-        full_tag("businessRuleTask"): (DecisionTaskParser, BusinessRuleTask),
-        full_tag("startEvent"): (EventStartParser, EventStart),
-        full_tag("parallelGateway"): (GatewayParser, EngineParallelGateway),
+        tag: (bounded(parser), spec) for tag, (parser, spec) in {
+            **SpiffBpmnParser.PARSER_CLASSES,
+            **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+            full_tag("serviceTask"): (ParkingServiceTaskParser, ParkingServiceTask),
+            full_tag("businessRuleTask"): (DecisionTaskParser, BusinessRuleTask),
+            full_tag("startEvent"): (EventStartParser, EventStart),
+            full_tag("parallelGateway"): (GatewayParser, EngineParallelGateway),
+        }.items()
     }

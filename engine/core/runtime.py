@@ -107,6 +107,7 @@ class Execution:
         self.error: str | None = None
         self._steps: list[Step] = []
         self._budget: tuple[int, float] | None = None
+        self._limits: tuple[int, float] = (0, 0.0)
         self._spent = 0
 
     @classmethod
@@ -143,6 +144,10 @@ class Execution:
         """
         try:
             self.workflow.do_engine_steps(did_complete_task=self._record)
+        except StepLimitExceeded as err:
+            # Stopped between two steps, so the state is whole; the instance fails with it.
+            self.error = str(err)
+            raise
         except EngineError:
             raise
         except Exception as err:  # SpiffWorkflow raises plain errors too
@@ -150,14 +155,24 @@ class Execution:
         self.error = self.error or uncaught_error(self.workflow)
 
     def limit_steps(self, max_steps: int, max_seconds: float) -> None:
-        """Stop any later run of this instance after `max_steps` tasks or `max_seconds` in all."""
+        """Stop any later run of this instance after `max_steps` tasks or `max_seconds` in all;
+        a multi-instance activity may create at most `max_steps` instances."""
         self._budget = (max_steps, time.monotonic() + max_seconds)
+        self._limits = (max_steps, max_seconds)
+        self.workflow.max_instances = max_steps
 
     def _record(self, task: Any) -> None:
         if self._budget is not None:
             self._spent += 1
-            if self._spent > self._budget[0] or time.monotonic() > self._budget[1]:
-                raise StepLimitExceeded(f"stopped after {self._spent - 1} steps: the step or time limit was reached")
+            over_steps = self._spent > self._budget[0]
+            if over_steps or time.monotonic() > self._budget[1]:
+                max_steps, max_seconds = self._limits
+                limit = (f"the limit of {max_steps:,} steps (PANJEREH_MAX_STEPS_PER_CHANGE)" if over_steps
+                         else f"the limit of {max_seconds:g} s (PANJEREH_MAX_CHANGE_SECONDS)")
+                raise StepLimitExceeded(
+                    str(task.id), _title(task.task_spec),
+                    f"stopped after {self._spent - 1:,} automatic steps in one change without waiting for "
+                    f"anything, {limit}: a loop that never ends?")
         spec = task.task_spec
         if getattr(spec, "bpmn_id", None) and task.state == TaskState.COMPLETED:
             self._steps.append(Step(str(task.id), spec.bpmn_id, _title(spec), type(spec).__name__))

@@ -24,8 +24,10 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_V
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
+from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
 from engine.core.joins import EngineParallelGateway
+from engine.core.multi_instance import BoundedParallelMultiInstance, BoundedSequentialMultiInstance
 from engine.core.parser import ParkingServiceTask
 from engine.core.workflow import EngineSubWorkflow, EngineTask, EngineWorkflow
 
@@ -78,6 +80,8 @@ def _serializer() -> BpmnWorkflowSerializer:
     config[EngineWorkflow] = _EngineWorkflowConverter
     config[EngineSubWorkflow] = _EngineSubWorkflowConverter
     config[EngineTask] = _EngineTaskConverter
+    config[BoundedParallelMultiInstance] = config[ParallelMultiInstanceTask]
+    config[BoundedSequentialMultiInstance] = config[SequentialMultiInstanceTask]
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

@@ -346,6 +346,10 @@ class EngineSubWorkflow(IndexedQueries, BpmnSubWorkflow):  # type: ignore[misc]
 class EngineWorkflow(IndexedQueries, BpmnWorkflow):  # type: ignore[misc]
     """The workflow every instance runs as."""
 
+    # The most instances one multi-instance activity may create (None: the default of
+    # engine/core/multi_instance.py); set with the change's step budget, never stored.
+    max_instances: int | None = None
+
     def __init__(self, spec: Any, subprocess_specs: dict[str, Any] | None = None,
                  script_engine: Any = None, **kwargs: Any) -> None:
         self._index = StateIndex()

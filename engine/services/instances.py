@@ -124,9 +124,15 @@ def _project(session: Session, instance: Instance, execution: Execution, package
                 session.info.setdefault("new_calls", set()).add(call.task_id)
 
 
+def _budget(execution: Execution, runtime: Runtime) -> None:
+    """One change may run so many automatic steps, for so long, before the instance fails as
+    a runaway (a loop that never waits would otherwise hold a server thread and grow for ever)."""
+    execution.limit_steps(runtime.settings.max_steps_per_change, runtime.settings.max_change_seconds)
+
+
 def _advance(change: Callable[[], None]) -> None:
-    """Apply one change; a failing script fails the instance but loses nothing: the state
-    is saved with the error, and the caller's input is kept in it."""
+    """Apply one change; a failing script (or a runaway, see `_budget`) fails the instance but
+    loses nothing: the state is saved with the error, and the caller's input is kept in it."""
     try:
         change()
     except ScriptError:
@@ -258,6 +264,7 @@ def launch(session: Session, runtime: Runtime, definition: ProcessDefinition, da
     """
     package, bindings = _pinned_package(session, runtime, definition.deployment_id)
     execution = Execution.start(package.compiled, definition.key, data, runtime.script_engine)
+    _budget(execution, runtime)
     _advance(execution.advance)
     if trigger is not None and not execution.error:
         _advance(lambda: trigger(execution))
@@ -312,6 +319,7 @@ def restore(session: Session, runtime: Runtime, instance: Instance) -> tuple[Exe
     package = bound_package(session, runtime, instance.deployment_id, instance.call_bindings)
     execution = Execution.restore(package.compiled, instance.process_key, instance.state,
                                   instance.serializer_version, runtime.script_engine)
+    _budget(execution, runtime)
     return execution, package
 
 
