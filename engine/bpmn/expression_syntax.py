@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import keyword
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, NoReturn
 
@@ -21,6 +23,41 @@ from engine.core.sandbox import SandboxViolation, check_source
 TokenKind = Literal["name", "number", "string", "op", "end"]
 # A set, not a string: "" is "in" every string, and slicing past the end yields "".
 _DIGITS = frozenset("0123456789")
+
+
+# Translating is Python-speed work per character (about 30 us), so its input is bounded: one
+# expression, and all the expressions of one deployment together. Real models stay far below
+# both (a large Camunda 8 model holds a few hundred expressions of tens of characters).
+MAX_EXPRESSION_CHARS = 10_000
+MAX_TRANSLATED_CHARS = 500_000
+_left_to_translate: ContextVar[list[int] | None] = ContextVar("left_to_translate", default=None)
+
+
+@contextmanager
+def translation_budget(chars: int = MAX_TRANSLATED_CHARS) -> Iterator[None]:
+    """Within this block, the expressions translated may hold `chars` characters together."""
+    token = _left_to_translate.set([chars])
+    try:
+        yield
+    finally:
+        _left_to_translate.reset(token)
+
+
+def charge(text: str) -> None:
+    """Count `text` against the limits before translating it.
+
+    Raises:
+        Untranslatable: the expression, or the expressions so far together, are too long.
+    """
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise Untranslatable(f"the expression is {len(text):,} characters long, over the limit of "
+                             f"{MAX_EXPRESSION_CHARS:,}", text)
+    left = _left_to_translate.get()
+    if left is not None:
+        left[0] -= len(text)
+        if left[0] < 0:
+            raise Untranslatable(f"the expressions of these files are more than {MAX_TRANSLATED_CHARS:,} "
+                                 "characters together, over the limit", text)
 
 
 class Untranslatable(ValueError):

@@ -59,6 +59,7 @@ from engine.bpmn.expression_syntax import (
     Token,
     TokenStream,
     Untranslatable,
+    charge,
     compare,
     const,
     emit,
@@ -111,6 +112,7 @@ def feel_to_python(text: str) -> str:
     Raises:
         Untranslatable: text outside the supported subset; `offset` points at the cause.
     """
+    charge(text)
     parser = _Parser(TokenStream(Lexer(text, _DIALECT)))
     if parser.tokens.is_op("="):
         parser.tokens.fail("pass the expression without its leading '='", parser.tokens.peek())

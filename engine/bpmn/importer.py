@@ -17,6 +17,7 @@ from engine.bpmn import expression_sites, extensions, reusables, service_tasks, 
 from engine.bpmn.context import BPMN, FLOW_NODES, ImportContext, is_bpmn, local
 from engine.bpmn.decisions import translate_decisions
 from engine.bpmn.dialect import detect
+from engine.bpmn.expression_syntax import translation_budget
 from engine.bpmn.loops import translate_loops
 from engine.core.package import Document
 from engine.core.report import ElementEntry, FileInfo, Report
@@ -83,7 +84,8 @@ def import_document(doc: Document, report: Report, outputs: dict[str, list[str]]
 def import_documents(docs: Sequence[Document], report: Report) -> list[Document]:
     """Every document translated, each BPMN file's elements listed in `report`."""
     outputs = decision_outputs(docs)
-    return [import_document(doc, report, outputs) for doc in docs]
+    with translation_budget():
+        return [import_document(doc, report, outputs) for doc in docs]
 
 
 def settle(report: Report) -> None:

@@ -47,6 +47,7 @@ from engine.bpmn.expression_syntax import (
     TokenStream,
     Untranslatable,
     call,
+    charge,
     compare,
     const,
     emit,
@@ -117,6 +118,7 @@ def juel_to_python(text: str) -> str:
     Raises:
         Untranslatable: text outside the supported subset; `offset` points at the cause.
     """
+    charge(text)
     parts = _template_parts(text)
     expressions = [part for part in parts if not isinstance(part, str)]
     if len(expressions) == 1 and all(isinstance(part, ast.expr) or not part.strip() for part in parts):

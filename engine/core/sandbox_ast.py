@@ -32,6 +32,7 @@ from engine.core.sandbox_guards import (
     OR,
     POW,
     RAISABLE,
+    SEARCHED_TYPES,
     SLICE_TARGET,
     SPREAD,
     SUB,
@@ -165,10 +166,10 @@ def _literal(node: ast.expr) -> bool:
     return False
 
 
-def _flat(name: ast.Name) -> ast.expr:
-    """The inline test ``type(name) not in NESTED``: true for numbers, text and dates."""
+def _flat(name: ast.Name, kinds: str = NESTED_TYPES) -> ast.expr:
+    """The inline test ``type(name) not in kinds``: by default true for numbers, text and dates."""
     return ast.Compare(_call(TYPE, name, ast.Name(name.id, ast.Load())), [ast.NotIn()],
-                       [ast.Name(NESTED_TYPES, ast.Load())])
+                       [ast.Name(kinds, ast.Load())])
 
 
 def _walked(node: ast.expr) -> ast.expr:
@@ -245,13 +246,14 @@ class _Rewriter(ast.NodeTransformer):
     @staticmethod
     def _membership(node: ast.Compare) -> ast.expr:
         """``x in y`` through `Guards.contains`, which bounds what the scan or the hash costs;
-        a number or a text x (tested inline when x is a name) needs no check."""
+        a number or a date x (tested inline when x is a name) needs no check. A text x does:
+        searching a list compares it with every item of the same length, in full."""
         left, right = node.left, node.comparators[0]
         guarded: ast.expr = _call(CONTAINS, node, left, right)
         if isinstance(node.ops[0], ast.NotIn):
             guarded = ast.copy_location(ast.UnaryOp(ast.Not(), guarded), node)
         if isinstance(left, ast.Name):
-            guarded = ast.copy_location(ast.IfExp(_flat(left), node, guarded), node)
+            guarded = ast.copy_location(ast.IfExp(_flat(left, SEARCHED_TYPES), node, guarded), node)
         return guarded
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:

@@ -152,38 +152,47 @@ class Conversions:
 
     # --- comparing -------------------------------------------------------------------
 
-    def _key(self, key: Callable[[Any], Any] | None, what: str) -> Callable[[Any], Any] | None:
-        """`key` with its results checked: together they may hold at most the limit of items."""
+    def _key(self, key: Callable[[Any], Any] | None, what: str, rounds: int) -> Callable[[Any], Any] | None:
+        """`key` with its results checked: together they may hold at most the limit of items,
+        and of text compared `rounds` times."""
         if key is None:
             return None
-        spent = [0]
+        spent = [0, 0]
         limit = self.budget.max_items
+        char_limit = self.budget.limits.max_compared_chars // rounds
 
         def checked(value: Any) -> Any:
             result = key(value)
-            if type(result) in NESTED:
-                spent[0] += shape(result, limit, self.budget.limits.max_data_depth).nodes
+            if type(result) in NESTED or type(result) in (str, bytes):
+                nodes, chars = self.budget.compared(result, what, rounds)
+                spent[0] += nodes
+                spent[1] += chars
                 if spent[0] > limit:
                     refuse(f"{what}: the sort keys hold more than {limit:,} items together, over the limit")
-                self.budget.walk(result, what)
+                if spent[1] > char_limit:
+                    refuse(f"{what}: the sort keys hold more text than can be compared (more than "
+                           f"{self.budget.limits.max_compared_chars:,} characters), over the limit")
             return result
 
         return checked
 
     def sorted(self, values: Iterable[Any], *, key: Callable[[Any], Any] | None = None,
                reverse: bool = False) -> list[Any]:
-        """`sorted`, with what it compares measured first."""
-        items = self.budget.walk(self.budget.items(values, "sorted()"), "sorted()")
-        return builtins.sorted(items, key=self._key(key, "sorted()"), reverse=reverse)
+        """`sorted`, with what it compares measured first (each item takes part in about
+        log2(n) comparisons)."""
+        items = self.budget.items(values, "sorted()")
+        rounds = max(1, len(items).bit_length())
+        self.budget.compared(items, "sorted()", rounds)
+        return builtins.sorted(items, key=self._key(key, "sorted()", rounds), reverse=reverse)
 
     def _extreme(self, pick: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         what = f"{name}()"
         if not args:
             return pick(**kwargs)
         values = self.budget.items(args[0], what) if len(args) == 1 else args
-        self.budget.walk(values, what)
+        self.budget.compared(values, what)
         if "key" in kwargs:
-            kwargs = {**kwargs, "key": self._key(kwargs["key"], what)}
+            kwargs = {**kwargs, "key": self._key(kwargs["key"], what, 1)}
         return pick(values, **kwargs)
 
     def min(self, *args: Any, **kwargs: Any) -> Any:

@@ -45,6 +45,7 @@ CATCHABLE, RAISABLE, HANDLER = "__sbx_catchable", "__sbx_raisable", "__sbx_handl
 LOOP_MARK = "__sbx_loop"
 # A compared or hashed value: `TYPE(x) in NESTED` is the cheap inline test, `CHECKED` the walk.
 TYPE, NESTED_TYPES, CHECKED, CONTAINS = "__sbx_type", "__sbx_nested", "__sbx_checked", "__sbx_contains"
+SEARCHED_TYPES = "__sbx_searched"
 SPREAD, DISPLAY, DICT_DISPLAY, KEYWORDS = "__sbx_spread", "__sbx_display", "__sbx_dict_display", "__sbx_keywords"
 SLICE_TARGET, FSTRING = "__sbx_slice_target", "__sbx_fstring"
 
@@ -104,6 +105,9 @@ _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "|": operator.or_, "&": operator.and_, "^": operator.xor, "-": operator.sub,
 }
 _SEQUENCES = (str, bytes, list, tuple)
+# Values whose search through a list is measured: containers (compared item by item) and
+# text (compared character by character with every item of the same length).
+_SEARCHED = NESTED | {str, bytes}
 _EMPTY: dict[str, int] = {}
 # Dict views take any iterable in "&", "|", "^" and "-", and hash each of its elements.
 _VIEWS = frozenset({type(_EMPTY.keys()), type(_EMPTY.items())})
@@ -173,6 +177,7 @@ class Guards:
             OR: self._set_operator("|"), AND: self._set_operator("&"), XOR: self._set_operator("^"),
             SUB: self._set_operator("-"), INPLACE_ITEM: self.inplace_item,
             TYPE: type, NESTED_TYPES: NESTED, CHECKED: self.checked, CONTAINS: self.contains,
+            SEARCHED_TYPES: _SEARCHED,
             SPREAD: self.spread, DISPLAY: self.display, DICT_DISPLAY: self.dict_display, KEYWORDS: self.keywords,
             SLICE_TARGET: self.slice_target, FSTRING: self.formatting.fstring,
             CATCHABLE: catchable, RAISABLE: raisable, HANDLER: enter_handler, LOOP_MARK: None,
@@ -268,12 +273,12 @@ class Guards:
     def checked(self, value: Any) -> Any:
         """`value`, once it is safe to compare or hash (not too big a walk, not too deep)."""
         if type(value) in NESTED:
-            self.budget.size(value, "comparing or hashing a value")
+            self.budget.compared(value, "comparing or hashing a value")
         return value
 
     def contains(self, value: Any, container: Any) -> bool:
         """``value in container``, once the hashing or the comparisons it takes are bounded."""
-        if type(value) in NESTED:
+        if type(value) in _SEARCHED:
             self.budget.scan(container, value, "'in'")
         return value in container
 
@@ -385,7 +390,7 @@ class Guards:
         bound = getattr(target, method)
 
         def lookup(*args: Any) -> Any:
-            if args and type(args[0]) in NESTED:
+            if args and type(args[0]) in _SEARCHED:
                 self.budget.scan(target, args[0], f"{method}()")
             return bound(*args)
         return lookup

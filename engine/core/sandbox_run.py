@@ -54,6 +54,9 @@ class SandboxLimits:
         max_source_length: longest script or expression text accepted.
         max_memory_bytes: how much the process's resident memory may grow during one call
             (checked every few milliseconds; where /proc is missing, peak memory is used).
+        max_compared_chars: characters of text one comparison, search or sort may go
+            through (two equal-length strings are compared character by character in C, so
+            a list holding one long string a million times costs a million times its length).
     """
 
     cpu_seconds: float = 1.0
@@ -64,6 +67,7 @@ class SandboxLimits:
     max_data_depth: int = 32
     max_source_length: int = 100_000
     max_memory_bytes: int = 256 * 1024 * 1024
+    max_compared_chars: int = 100_000_000
 
 
 class SandboxViolation(Exception):

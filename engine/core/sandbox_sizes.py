@@ -44,10 +44,27 @@ def str_length(text: str, quoted: bool) -> int:
     return 10 * len(text) + 2
 
 
-def _flat_chars(items: Any, kinds: set[type]) -> int | None:
-    """Repr characters of a container's flat elements at C speed, or None when of mixed kinds."""
+def _flat_lengths(items: Any, kinds: set[type]) -> int | None:
+    """Characters of the text among a container's flat elements, or None when of mixed kinds."""
+    if kinds <= {str} or kinds <= {bytes}:
+        return sum(map(len, items))
+    if kinds.isdisjoint((str, bytes)):
+        return 0
+    return None
+
+
+def _flat_chars(items: Any, kinds: set[type], budget: int) -> int | None:
+    """Repr characters of a container's flat elements at C speed, or None when of mixed kinds.
+
+    Past `budget` the count stops being exact (it is then only known to be over): reading
+    every character of a list that holds one long string a million times would itself be
+    the slow C loop the measuring is there to prevent.
+    """
     count = len(items)
     if kinds <= {str}:
+        lengths = sum(map(len, items))
+        if lengths > budget:
+            return lengths
         if all(map(str.isprintable, items)):
             quotes = sum(map(str.count, items, repeat("'"))) + sum(map(str.count, items, repeat("\\")))
             return sum(map(len, items)) + 2 * count + quotes
@@ -79,10 +96,13 @@ class Shape:
 
 
 class _Walk:
-    def __init__(self, budget: int, max_depth: int, text: bool) -> None:
+    def __init__(self, budget: int, max_depth: int, text: bool, lengths: bool = False,
+                 char_budget: int | None = None) -> None:
         self.budget = budget
+        self.char_budget = budget if char_budget is None else char_budget
         self.max_depth = max_depth
         self.text = text
+        self.lengths = lengths
         self.nodes = 0
         self.chars = 0
         self.memo: dict[int, tuple[int, int, int]] = {}
@@ -93,12 +113,12 @@ class _Walk:
     def add(self, nodes: int, chars: int) -> None:
         self.nodes += nodes
         self.chars += chars
-        if self.nodes > self.budget or self.chars > self.budget:
+        if self.nodes > self.budget or self.chars > self.char_budget:
             raise _Over
 
     def scalar_chars(self, value: Any) -> int:
         if not self.text:
-            return 0
+            return len(value) if self.lengths and type(value) in (str, bytes) else 0
         kind = type(value)
         if kind is str:
             return str_length(value, quoted=True)
@@ -144,7 +164,10 @@ class _Walk:
         flat = NESTED.isdisjoint(kinds) and not any(issubclass(k, BaseException) for k in kinds)
         chars: int | None = None
         if flat:
-            chars = _flat_chars(parts, kinds) if self.text else 0
+            if self.text:
+                chars = _flat_chars(parts, kinds, self.char_budget)
+            else:
+                chars = _flat_lengths(parts, kinds) if self.lengths else 0
         if chars is not None:
             self.add(len(parts), chars)
             height = 1 if parts else 0
@@ -155,18 +178,21 @@ class _Walk:
         return height
 
 
-def shape(value: Any, budget: int, max_depth: int, *, text: bool = False) -> Shape:
-    """Measure `value` for a recursive C walk: nodes, repr characters (with `text`) and depth.
+def shape(value: Any, budget: int, max_depth: int, *, text: bool = False, lengths: bool = False,
+          char_budget: int | None = None) -> Shape:
+    """Measure `value` for a recursive C walk: nodes, characters and depth.
 
-    The counts stop just past `budget` and the depth just past `max_depth`, so a caller
-    compares them with its limits; the work done is bounded by the budget and by the
-    number of distinct objects.
+    The characters are those ``repr`` writes with `text`, the lengths of the strings and
+    bytes reached with `lengths` (what comparing them may go through), else none. The counts
+    stop just past `budget` (characters: `char_budget`, by default the same) and the depth
+    just past `max_depth`, so a caller compares them with its limits; the work done is
+    bounded by the budgets and by the number of distinct objects.
     """
-    walk = _Walk(budget, max_depth, text)
+    walk = _Walk(budget, max_depth, text, lengths, char_budget)
     try:
         height = walk.visit(value, 0)
     except _Over:
-        within = walk.nodes <= budget and walk.chars <= budget
+        within = walk.nodes <= budget and walk.chars <= walk.char_budget
         return Shape(walk.nodes, walk.chars, max_depth + 1 if within else 0)
     return Shape(walk.nodes, walk.chars, height)
 
@@ -211,10 +237,38 @@ class Budget:
 
         Comparing two values stops where the smaller ends, so the work is at most the items
         times `value`'s size, and at most the container's own size: one of them must fit.
+        Size is counted twice: in objects, and in characters of the text they hold.
         """
-        size = self.size(value, what)
-        if type(container) in SCANNED and len(container) * size > self.max_items:
-            self.walk(container, what)
+        nodes, chars = self.compared(value, what)
+        if type(container) in SCANNED and (len(container) * nodes > self.max_items
+                                           or len(container) * chars > self.limits.max_compared_chars):
+            self.compared(container, what)
+
+    def compared(self, value: Any, what: str, rounds: int = 1) -> tuple[int, int]:
+        """The objects and characters comparing `value` (`rounds` times) may go through,
+        refused over the limits (of objects, of characters, or of depth)."""
+        kind = type(value)
+        if kind is str or kind is bytes:
+            chars = len(value) * rounds
+            if chars > self.limits.max_compared_chars:
+                self._too_many_chars(what)
+            return 1, chars
+        if kind not in NESTED:
+            return 1, 0
+        limit = self.limits.max_compared_chars // rounds
+        found = shape(value, self.max_items, self.limits.max_data_depth, lengths=True, char_budget=limit)
+        if found.nodes > self.max_items:
+            refuse(f"{what} would go through more than {self.max_items:,} items (a value held in several "
+                   f"places counts each time), over the limit")
+        if found.chars > limit:
+            self._too_many_chars(what)
+        if found.depth > self.limits.max_data_depth:
+            refuse(f"{what}: the value is nested more than {self.limits.max_data_depth} levels deep")
+        return found.nodes, found.chars
+
+    def _too_many_chars(self, what: str) -> None:
+        refuse(f"{what} would compare more than {self.limits.max_compared_chars:,} characters of text (a "
+               "text held in several places counts each time), over the limit")
 
     def text(self, value: Any, what: str, conversion: str = "s") -> int:
         """About how many characters ``str`` (or ``repr``/``ascii``, by `conversion`) writes for `value`."""

@@ -31,7 +31,8 @@ class InvalidInput(ServiceError):
 
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        # An error about the whole request has no field to name.
+        super().__init__("; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors))
 
 
 class Unstorable(ServiceError):

@@ -63,6 +63,7 @@ def _refused(response: Any, *words: str) -> dict[str, Any]:
     assert response.status_code == 422, (response.request.url, response.status_code, response.text)
     body: dict[str, Any] = response.json()
     assert isinstance(body["detail"], str) and body["errors"], body
+    assert not body["detail"].startswith(":"), "an error about the whole body names no empty field"
     text = response.text
     assert all(word in text for word in words), (words, text)
     return body

@@ -9,6 +9,7 @@ stops them.
 
 SHARED = "a = ['x']\nfor i in range(40):\n    a = [a, a]\n"
 WIDE = "a = [1]\nfor i in range(3):\n    a = [a] * 1000\nb = [1]\nfor i in range(3):\n    b = [b] * 1000\n"
+LONG_TEXTS = "s = 'a' * 999999\nt = 'a' * 999998 + 'b'\na = [s] * 999999\n"
 DEEP_TUPLE = "t = ()\nfor i in range(200000):\n    t = (t,)\n"
 # Two dicts whose union is over the limit; they run with a limit of 100,000 items (see
 # `LIMITS`), so that building them does not hide the memory of the bomb itself.
@@ -94,8 +95,21 @@ BOMBS: list[tuple[str, str, str, str]] = [
     ("compare_shared_sort_method", "exec", WIDE + "c = [a, b]\nc.sort()", "would go through more than"),
     ("compare_shared_sorted", "exec", WIDE + "c = sorted([a, b])", "would go through more than"),
     ("compare_shared_max_key", "exec", WIDE + "c = max([1, 2], key=lambda v: a if v == 1 else b)",
-     "the sort keys hold more than"),
+     "max() would go through more than"),
     ("compare_shared_dicts", "exec", WIDE + "c = {'k': a} == {'k': b}", "would go through more than"),
+    # Equal-length strings are compared character by character: one long string held a
+    # million times made a single count() run for 84 s.
+    ("compare_long_text_count", "exec", LONG_TEXTS + "c = a.count(t)", "would compare more than"),
+    ("compare_long_text_in", "exec", LONG_TEXTS + "c = t in a", "would compare more than"),
+    ("compare_long_text_index", "exec", LONG_TEXTS + "c = a.index(s)", "would compare more than"),
+    ("compare_long_text_remove", "exec", LONG_TEXTS + "a.remove(t)", "would compare more than"),
+    ("compare_long_text_tuple", "exec", LONG_TEXTS + "c = tuple(a).count(t)", "would compare more than"),
+    ("compare_long_text_equal", "exec", LONG_TEXTS + "c = a[:1000] == [t] * 1000", "would compare more than"),
+    ("compare_long_text_sorted", "exec", LONG_TEXTS + "c = sorted(a[:5000] + [t])", "would compare more than"),
+    ("compare_long_text_sort_key", "exec", LONG_TEXTS + "c = sorted(range(5000), key=lambda i: s)",
+     "the sort keys hold more text"),
+    ("compare_long_text_max", "exec", LONG_TEXTS + "c = max(a)", "would compare more than"),
+    ("repr_of_long_texts", "exec", LONG_TEXTS + "c = str(a)", "would write more than"),
     # JSON.
     ("json_loads_deep", "eval", "json_loads('[' * 10000 + ']' * 10000)", "nested more than 32 levels"),
     ("json_dumps_shared", "exec", WIDE + "t = json_dumps(a)", "json_dumps() would produce more than"),
