@@ -40,12 +40,11 @@ def _handles(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Names in `function` (and the functions inside it) bound to a transaction."""
     found = set()
     for node in ast.walk(function):
-        if isinstance(node, ast.arg) and node.annotation is not None:
-            if _name(node.annotation) in HANDLE_ANNOTATIONS:
-                found.add(node.arg)
-        if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call):
-            if _name(node.context_expr.func) in OPENERS and isinstance(node.optional_vars, ast.Name):
-                found.add(node.optional_vars.id)
+        if isinstance(node, ast.arg) and node.annotation is not None and _name(node.annotation) in HANDLE_ANNOTATIONS:
+            found.add(node.arg)
+        if (isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call)
+                and _name(node.context_expr.func) in OPENERS and isinstance(node.optional_vars, ast.Name)):
+            found.add(node.optional_vars.id)
     return found
 
 
