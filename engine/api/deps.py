@@ -3,7 +3,8 @@
 A route reads through `ReadSessionDep`, a read-only transaction that is closed before the
 response goes out (a write in it fails loudly). A route changes things only through
 `WriterDep`: `with write() as session:` commits when the block ends, inside the route, so
-the route answers after the commit, and a commit that fails becomes an error answer.
+the route answers after the commit, and a commit that fails becomes an error answer. Either
+way the route holds the transaction only to hand it to services (`engine.services.transaction`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
 from engine.security.principals import Principal, Role
 from engine.security.tokens import resolve
 from engine.services.runtime import Runtime
+from engine.services.transaction import Transaction
 
 PUBLIC = "public"
 # Where the route class keeps the caller it authenticated, for `get_principal`.
@@ -34,7 +35,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def read_session(runtime: RuntimeDep) -> Iterator[Session]:
+def read_session(runtime: RuntimeDep) -> Iterator[Transaction]:
     """A read-only transaction for one request; it ends when the route returns."""
     with runtime.reading() as session:
         yield session
@@ -42,7 +43,7 @@ def read_session(runtime: RuntimeDep) -> Iterator[Session]:
 
 # scope="function": closed when the route returns, before the response is sent, so the
 # connection goes back to the pool at once and a failure is still answered as an error.
-ReadSessionDep = Annotated[Session, Depends(read_session, scope="function")]
+ReadSessionDep = Annotated[Transaction, Depends(read_session, scope="function")]
 
 
 class Writer:
@@ -51,7 +52,7 @@ class Writer:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
 
-    def __call__(self) -> AbstractContextManager[Session]:
+    def __call__(self) -> AbstractContextManager[Transaction]:
         return self._runtime.unit_of_work()
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from engine.db.limits import MAX_INTEGER
+from engine.services.input_bounds import MAX_INTEGER
 from forms.storable import MAX_SAFE_INTEGER
 
 # Every integer the API takes, in parameters, bodies and data, lies within ±MAX_INT: the range

@@ -101,12 +101,6 @@ def visible_uploads(principal: Principal) -> ColumnElement[bool]:
     return Upload.id.is_(None)
 
 
-def can_see_instance(session: Session, principal: Principal, instance_id: str) -> bool:
-    """Whether `principal` may see instance `instance_id`."""
-    query = select(Instance.id).where(Instance.id == instance_id, visible_instances(principal))
-    return session.execute(query).first() is not None
-
-
 def case_task(session: Session, principal: Principal, instance_id: str, task_id: str) -> tuple[Instance, HumanTaskRow]:
     """Task `task_id` of case `instance_id`, both visible to `principal`; NotFound otherwise
     (also when the task belongs to another case)."""

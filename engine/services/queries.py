@@ -1,4 +1,8 @@
-"""Read models: what the API shows of instances, tasks and deployments."""
+"""Read models: what the API and the pages show of instances, tasks and deployments.
+
+Every read a route makes goes through a service; those that depend on who asks apply the one
+rule for it in `engine.services.access`.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from engine.db.models import (
     ServiceCallRow,
 )
 from engine.security.principals import Principal
+from engine.services import casefile
 from engine.services.access import visible_instances, visible_tasks
 from engine.services.errors import NotFound
 
@@ -72,6 +77,16 @@ def instance_view(session: Session, principal: Principal, instance: Instance) ->
         "tasks": [task_view(t, with_form=False) for t in list_tasks(session, principal, instance.id)],
         "history": history(session, instance.id),
     }
+
+
+def load_instance(session: Session, principal: Principal, instance_id: str) -> Instance:
+    """Instance `instance_id`, if `principal` may see it; NotFound otherwise."""
+    instance = session.execute(
+        select(Instance).where(Instance.id == instance_id, visible_instances(principal))
+    ).scalar_one_or_none()
+    if instance is None:
+        raise NotFound(f"no instance {instance_id}")
+    return instance
 
 
 def list_instances(session: Session, principal: Principal, status: str | None = None,
@@ -151,8 +166,4 @@ def load_incident(session: Session, incident_id: int) -> Incident:
 
 def data_uses(session: Session, principal: Principal, instance_id: str) -> list[DataUse]:
     """Every use of another agency's data for a case the caller may see, oldest first."""
-    if session.execute(select(Instance.id).where(Instance.id == instance_id,
-                                                 visible_instances(principal))).first() is None:
-        raise NotFound(f"no instance {instance_id}")
-    return list(session.execute(
-        select(DataUse).where(DataUse.instance_id == instance_id).order_by(DataUse.at, DataUse.id)).scalars())
+    return casefile.data_uses(session, load_instance(session, principal, instance_id))

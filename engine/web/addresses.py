@@ -14,7 +14,7 @@ from typing import Any, get_args
 
 from starlette.requests import Request
 
-from engine.db.limits import MAX_INTEGER
+from engine.services.input_bounds import MAX_INTEGER
 from forms.storable import unstorable_text
 
 # The most characters an integer within range takes, with a sign and some leading zeros.

@@ -9,11 +9,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from engine.db.models import HumanTaskRow, Instance
 from engine.security.principals import Principal
 from engine.services import access, casefile, drafts, instances, queries, uploads
 from engine.services.access import Audience
 from engine.services.errors import Conflict, InvalidInput
+from engine.services.records import InstanceRecord, TaskRecord
+from engine.services.transaction import Transaction
 from engine.web.audience import audience
 from engine.web.context import FormDep, Page, PageDep
 from engine.web.fields import Question, get_value, hidden_paths, parse, questions, schema_at, set_value
@@ -27,12 +28,12 @@ def _message(page: Page, error: FieldError) -> str:
     return message_for(error, page.t.lang)
 
 
-def _task(page: Page, principal: Principal, instance_id: str, task_id: str) -> tuple[Instance, HumanTaskRow]:
+def _task(page: Page, principal: Principal, instance_id: str, task_id: str) -> tuple[InstanceRecord, TaskRecord]:
     with page.runtime.reading() as session:
         return access.case_task(session, principal, instance_id, task_id)
 
 
-def _pages(row: HumanTaskRow, data: dict[str, Any]) -> list[list[str]]:
+def _pages(row: TaskRecord, data: dict[str, Any]) -> list[list[str]]:
     """The pages still to ask: read-only fields are shown, not asked, and a page whose every
     field is hidden by a condition is skipped."""
     model = row.form or {}
@@ -42,7 +43,7 @@ def _pages(row: HumanTaskRow, data: dict[str, Any]) -> list[list[str]]:
     return [p for p in pages if any(f not in hidden for f in p)]
 
 
-def _evidence(page: Page, row: HumanTaskRow, instance: Instance, data: dict[str, Any]) -> list[dict[str, Any]]:
+def _evidence(page: Page, row: TaskRecord, instance: InstanceRecord, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Read-only answers another agency gave, each with where and when it came from."""
     model = row.form or {}
     readonly = [p for p in model.get("ui", {}).get("order", []) if p in set(model.get("ui", {}).get("readonly", []))]
@@ -63,7 +64,7 @@ def _evidence(page: Page, row: HumanTaskRow, instance: Instance, data: dict[str,
     return found
 
 
-def _answers(page: Page, row: HumanTaskRow, instance: Instance, owner: str) -> dict[str, Any]:
+def _answers(page: Page, row: TaskRecord, instance: InstanceRecord, owner: str) -> dict[str, Any]:
     with page.runtime.reading() as session:
         saved = drafts.load(session, row.id, owner)
     model = row.form or {}
@@ -75,7 +76,7 @@ def _answers(page: Page, row: HumanTaskRow, instance: Instance, owner: str) -> d
     return {**known, **saved}
 
 
-def _base(instance: Instance, row: HumanTaskRow) -> str:
+def _base(instance: InstanceRecord, row: TaskRecord) -> str:
     return f"/cases/{instance.id}/tasks/{row.id}"
 
 
@@ -84,8 +85,8 @@ class _Step:
     """One page of one task, as the signed-in citizen left it."""
 
     principal: Principal
-    instance: Instance
-    row: HumanTaskRow
+    instance: InstanceRecord
+    row: TaskRecord
     data: dict[str, Any]
     pages: list[list[str]]
 
@@ -109,7 +110,7 @@ def show_page(page: PageDep, instance_id: str, task_id: str, number: int) -> Res
     return _render_page(page, step.instance, step.row, step.pages, number, step.data, {})
 
 
-def _render_page(page: Page, instance: Instance, row: HumanTaskRow, pages: list[list[str]], number: int,
+def _render_page(page: Page, instance: InstanceRecord, row: TaskRecord, pages: list[list[str]], number: int,
                  data: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     shown = questions(page.t, row.form or {}, pages[number], data, errors)
     back = f"{_base(instance, row)}/pages/{number - 1}" if number > 0 else f"/cases/{instance.id}"
@@ -151,7 +152,7 @@ def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, nu
     return page.redirect(f"{_base(instance, row)}/check")
 
 
-def _store_file(page: Page, session: Any, principal: Principal, question: Question, posted: Any,
+def _store_file(page: Page, session: Transaction, principal: Principal, question: Question, posted: Any,
                       answers: dict[str, Any]) -> dict[str, str]:
     upload = posted.get(question.path)
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -175,7 +176,7 @@ def _close(posted: Any) -> None:
             value.file.close()
 
 
-def _page_errors(page: Page, row: HumanTaskRow, paths: list[str], candidate: dict[str, Any]) -> dict[str, str]:
+def _page_errors(page: Page, row: TaskRecord, paths: list[str], candidate: dict[str, Any]) -> dict[str, str]:
     _, errors = validate_submission(row.form, candidate)
     return {e.field: _message(page, e) for e in errors if e.field in paths}
 
@@ -187,7 +188,7 @@ def check_answers(page: PageDep, instance_id: str, task_id: str) -> Response:
     return _render_check(page, instance, row, _answers(page, row, instance, principal.name), [])
 
 
-def _render_check(page: Page, instance: Instance, row: HumanTaskRow, data: dict[str, Any],
+def _render_check(page: Page, instance: InstanceRecord, row: TaskRecord, data: dict[str, Any],
                   errors: list[FieldError], status: int = 200) -> Response:
     pages = _pages(row, data)
     rows = []

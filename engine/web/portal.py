@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
-from engine.db.models import Instance
 from engine.services import access, casefile, instances, queries
 from engine.services.access import Audience
+from engine.services.casefile import Progress
 from engine.services.catalogue import OfferedService, offered
 from engine.services.errors import NotFound
 from engine.services.ratelimit import RateLimited, hit
+from engine.services.records import DataUseRecord, InstanceRecord
 from engine.services.tracking import is_valid_tracking_code
 from engine.web.audience import audience
 from engine.web.context import FormDep, Page, PageDep, safe_next
@@ -83,17 +84,17 @@ def my_cases(page: PageDep) -> Response:
 def next_step(page: PageDep, instance_id: str) -> Response:
     principal = page.visitor
     with page.runtime.reading() as session:
-        instances.load_visible(session, principal, instance_id)
+        queries.load_instance(session, principal, instance_id)
         ready = queries.list_tasks(session, principal, instance_id, "ready")
     if ready:
         return page.redirect(f"/cases/{instance_id}/tasks/{ready[0].id}/pages/0")
     return page.redirect(f"/cases/{instance_id}?submitted=1")
 
 
-def timeline(page: Page, session: Session, instance: Instance, meta: dict[str, Any]) -> list[dict[str, Any]]:
+def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dict[str, Any]) -> list[dict[str, Any]]:
     """The case's history in plain words: received, each step, the outcome."""
     entries: list[dict[str, Any]] = [{"text": page.t("status.received"), "at": instance.created_at, "done": True}]
-    for task in casefile.steps(session, instance):
+    for task in progress.steps:
         if task.status == "cancelled":
             continue
         who = page.t("status.you") if task.audience == "citizen" else page.t.pick(
@@ -102,24 +103,21 @@ def timeline(page: Page, session: Session, instance: Instance, meta: dict[str, A
         entries.append({"text": page.t(key, step=task_title(page.t, task), who=who),
                         "at": task.completed_at if task.status == "completed" else task.created_at,
                         "done": task.status == "completed"})
-    ends = [h for h in queries.history(session, instance.id)
-            if h["action"] == "task.completed" and h.get("type") == "EndEvent"]
     outcomes = meta.get("outcomes") or {}
     if instance.status == "completed":
-        end = ends[-1]["element_id"] if ends else ""
-        entries.append({"text": page.t.pick(outcomes.get(end), page.t("status.completed")),
+        entries.append({"text": page.t.pick(outcomes.get(progress.end_event or ""), page.t("status.completed")),
                         "at": instance.updated_at, "done": True, "outcome": True})
     elif instance.status in ("failed", "terminated"):
         entries.append({"text": page.t(f"status.{instance.status}"), "at": instance.updated_at, "done": True})
     return entries
 
 
-def data_uses(page: Page, session: Session, instance: Instance, meta: dict[str, Any]) -> list[dict[str, Any]]:
+def data_uses(page: Page, uses: Sequence[DataUseRecord], meta: dict[str, Any]) -> list[dict[str, Any]]:
     """Each fetch of the citizen's data from another agency: which, what, why, when."""
     operations = page.runtime.connectors.operations
     connectors = page.runtime.connectors.connectors
     found = []
-    for use in casefile.data_uses(session, instance):
+    for use in uses:
         connector, operation = connectors.get(use.connector), operations.get(use.operation)
         found.append({"agency": page.t.pick(connector.title, use.agency) if connector else use.agency,
                       "what": page.t.pick(operation.title, use.operation) if operation else use.operation,
@@ -133,13 +131,13 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
     principal = page.visitor
     services = {s.key: s.meta for s in _services(page)}
     with page.runtime.reading() as session:
-        instance = instances.load_visible(session, principal, instance_id)
-        meta = services.get(instance.process_key, {})
-        entries = timeline(page, session, instance, meta)
+        instance = queries.load_instance(session, principal, instance_id)
+        progress = casefile.progress(session, instance)
         ready = queries.list_tasks(session, principal, instance_id, "ready")
-        uses = data_uses(page, session, instance, meta)
-    return page.render("case.html", instance=instance, meta=meta, entries=entries, ready=ready,
-                       submitted=bool(submitted), uses=uses)
+        uses = casefile.data_uses(session, instance)
+    meta = services.get(instance.process_key, {})
+    return page.render("case.html", instance=instance, meta=meta, entries=timeline(page, instance, progress, meta),
+                       ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta))
 
 
 @router.get("/track", **audience(Audience.ANYONE))
@@ -174,7 +172,8 @@ def track(page: PageDep, posted: FormDep) -> Response:
         except NotFound:
             return page.render("track.html", status=404, result=None, values=values,
                                errors={"tracking_code": page.t("track.not_found")})
-        meta = services.get(instance.process_key, {})
-        entries = timeline(page, session, instance, meta)
+        progress = casefile.progress(session, instance)
+    meta = services.get(instance.process_key, {})
+    entries = timeline(page, instance, progress, meta)
     return page.render("track.html", result={"instance": instance, "meta": meta, "entries": entries},
                        errors={}, values=values)

@@ -34,7 +34,7 @@ def _render_task(page: Page, principal: Principal, task_id: str, errors: dict[st
                  data: dict[str, object] | None = None, status: int = 200) -> Response:
     with page.runtime.reading() as session:
         row = queries.load_task(session, principal, task_id)
-        instance = instances.load_visible(session, principal, row.instance_id)
+        instance = queries.load_instance(session, principal, row.instance_id)
         forms = [t.form for t in casefile.steps(session, instance) if t.form]
     model = row.form or {}
     given = _given(page, forms, instance.data)

@@ -8,16 +8,16 @@ from pydantic import BaseModel, Field
 
 from engine.api.deps import PrincipalDep, RuntimeDep, WriterDep, allow
 from engine.api.routing import router as make_router
-from engine.db import limits
 from engine.security.principals import Role
 from engine.services import events
+from engine.services.input_bounds import MESSAGE_NAME_LENGTH, SIGNAL_NAME_LENGTH
 
 router = make_router("/api/v1", "events")
 MAX_TTL_SECONDS = 30 * 24 * 3600
 
 
 class MessageIn(BaseModel):
-    name: str = Field(min_length=1, max_length=limits.MESSAGE_NAME.length, description="the message name in the model")
+    name: str = Field(min_length=1, max_length=MESSAGE_NAME_LENGTH, description="the message name in the model")
     correlation: str | None = Field(None, description="the value the waiting instance correlates on, of any "
                                                       "length (within the body's size limit); null for none")
     payload: dict[str, Any] = Field(default_factory=dict)
@@ -32,7 +32,7 @@ class MessageOut(BaseModel):
 
 
 class SignalIn(BaseModel):
-    name: str = Field(min_length=1, max_length=limits.SIGNAL_NAME.length)
+    name: str = Field(min_length=1, max_length=SIGNAL_NAME_LENGTH)
     payload: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -56,7 +56,7 @@ def fail_service_call(write: WriterDep, runtime: RuntimeDep, principal: Principa
             raise InvalidInput([FieldError("code", f"no error event of this model catches the code '{body.code}'; "
                                            "the call still waits", "uncaught")])
         call = queries.load_service_call(session, call_id)
-        instance = instances.load_visible(session, principal, call.instance_id)
+        instance = queries.load_instance(session, principal, call.instance_id)
         view = InstanceOut.model_validate(queries.instance_view(session, principal, instance))
     return view
 

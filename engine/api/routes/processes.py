@@ -49,7 +49,7 @@ def list_instances(session: ReadSessionDep, principal: PrincipalDep,
 @router.get("/instances/{instance_id}", response_model=InstanceOut, **allow(*READERS))
 def get_instance(session: ReadSessionDep, principal: PrincipalDep, instance_id: str) -> InstanceOut:
     """One instance with its data, open tasks and history."""
-    instance = instances.load_visible(session, principal, instance_id)
+    instance = queries.load_instance(session, principal, instance_id)
     return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
 
 
