@@ -363,8 +363,8 @@ def task_on_traceback(err: BaseException) -> Any:
     SpiffWorkflow lets plain errors out of its own code without the task they happened in
     (a multi-instance whose input is not a collection, a join meeting bad data: a bare
     TypeError or KeyError), so the failing task is found from the frames' local variables.
-    Reproduction: a parallel multi-instance whose inputCollection names an int fails with a
-    TypeError that names no task.
+    Reproduction: a parallel multi-instance whose loopDataInputRef holds the number 5 fails
+    with a bare TypeError ("'int' object is not iterable") that names no task.
     """
     found = None
     trace = err.__traceback__
