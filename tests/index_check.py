@@ -45,8 +45,8 @@ def _failure(found: list[str]) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    _take_mismatches()  # each test answers for its own
     if _checked(item):
-        _take_mismatches()
         IndexedQueries.cross_check = True
     return (yield)
 
