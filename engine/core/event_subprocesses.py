@@ -20,22 +20,23 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     SIGNAL_EVENT_XPATH,
     TIMER_EVENT_XPATH,
 )
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
-from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
 from SpiffWorkflow.util.task import TaskState
+
+from engine.core.spiff_compat import HookedStartEvent, HookedStartEventParser
 
 _START_DEFINITIONS = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH,
                       ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH]
 
 
-class EventStart(StartEvent):  # type: ignore[misc]
+class EventStart(HookedStartEvent):
     """A start event; in an interrupting event subprocess, starting cancels the rest of its scope."""
 
     interrupting = False
 
-    def _run_hook(self, my_task: Any) -> Any:
-        result = super()._run_hook(my_task)
+    def on_run(self, my_task: Any) -> Any:
+        """Start; when interrupting, cancel the rest of the scope."""
+        result = super().on_run(my_task)
         if self.interrupting:
             _interrupt(my_task)
         return result
@@ -72,11 +73,11 @@ def _below(task: Any, root: Any) -> bool:
     return False
 
 
-class EventStartParser(SpiffStartEventParser):  # type: ignore[misc]
+class EventStartParser(HookedStartEventParser):
     """Reads every start event definition, error and escalation included."""
 
     def create_task(self) -> Any:
-        task = self._create_task(self.get_event_definition(_START_DEFINITIONS))
+        task = self.build_event_task(self.get_event_definition(_START_DEFINITIONS))
         self.spec.start.connect(task)
         parent = self.node.getparent()
         in_event_subprocess = parent is not None and parent.get("triggeredByEvent") == "true"

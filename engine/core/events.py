@@ -8,9 +8,8 @@ here.
 
 Firing a timer never touches the clock. The service layer decides a timer is due (its row
 says so); date and duration timers are then fired the way SpiffWorkflow fires any event,
-by catching it on the task. A cycle has no "fired" flag (each due time spawns a branch),
-so its stored next due time is moved into the past for the one update that lets the
-library spawn the branch and count the cycle, and then moved back by the same amount.
+by catching it on the task. A cycle has no "fired" flag (each due time spawns a branch);
+`spiff_compat.fire_cycle_now` lets the library spawn the branch and count the cycle.
 
 Message payloads land where the model says: under `spiffworkflow:messageVariable`, and,
 when a catch declares none (plain BPMN, Camunda), under the message's name. Signal
@@ -23,7 +22,7 @@ from __future__ import annotations
 import json
 import weakref
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -43,12 +42,18 @@ from SpiffWorkflow.util.task import TaskState
 from engine.core.errors import TaskStateError
 from engine.core.package import CompiledPackage
 from engine.core.runtime import Execution
+from engine.core.spiff_compat import (
+    cycle_timer,
+    end_cycle,
+    fire_cycle_now,
+    mark_event_fired,
+    timer_value,
+    update_task,
+)
 
 TimerKind = Literal["date", "duration", "cycle"]
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-# Far enough back that SpiffWorkflow's "due before now" holds whatever the clock says.
-_BACKDATE = timedelta(days=365 * 100)
 
 
 @dataclass(frozen=True)
@@ -142,13 +147,13 @@ def timer_waits(execution: Execution) -> list[TimerWait]:
     """Every timer the instance waits on, with its due time."""
     found = []
     for task in _waiting(execution):
-        value = task.internal_data.get("event_value")
+        value = timer_value(task)
         for definition in _definitions(task):
             kind = _timer_kind(definition)
             if kind is None or value is None:
                 continue
             if kind == "cycle":
-                if not isinstance(value, dict) or value.get("cycles") == 0:
+                if not cycle_timer(value):
                     continue
                 due = _utc(value["next"])
             else:
@@ -171,22 +176,13 @@ def fire_timer(execution: Execution, task_id: str) -> None:
     definition = timers[0]
     try:
         if _timer_kind(definition) == "cycle":
-            _fire_cycle(task)
+            fire_cycle_now(task)
         else:
             task.task_spec.catch(task, BpmnEvent(definition))
-            task.task_spec._update(task)
+            update_task(task)
     except SpiffWorkflowException as err:
         raise execution._script_error(err) from err
     execution.advance()
-
-
-def _fire_cycle(task: Any) -> None:
-    value = task.internal_data["event_value"]
-    value["next"] = (datetime.fromisoformat(value["next"]) - _BACKDATE).isoformat()
-    task.task_spec._update(task)
-    after = task.internal_data.get("event_value")
-    if isinstance(after, dict) and "next" in after:
-        after["next"] = (datetime.fromisoformat(after["next"]) + _BACKDATE).isoformat()
 
 
 def fire_start_timer(execution: Execution) -> None:
@@ -205,11 +201,11 @@ def fire_start_timer(execution: Execution) -> None:
             if kind == "cycle":
                 # A cycle's path only ever starts from a spawned branch; spawn one, then
                 # end the cycle so the start event completes without another.
-                _fire_cycle(task)
-                task.internal_data["event_value"]["cycles"] = 0
+                fire_cycle_now(task)
+                end_cycle(task)
             else:
                 task.task_spec.catch(task, BpmnEvent(definition))
-            task.task_spec._update(task)
+            update_task(task)
         except SpiffWorkflowException as err:
             raise execution._script_error(err) from err
     execution.advance()
@@ -341,8 +337,8 @@ def _catch_matched(execution: Execution, takers: list[tuple[Any, Any]], definiti
             raise TaskStateError(f"message '{definition.name}' reaches an event-based gateway, whose catch "
                                  "reads the correlation from the payload; include it there")
         definition.update_internal_data(task, BpmnEvent(definition, payload=payload))
-        task._set_internal_data(event_fired=True)
-        task.task_spec._update(task)
+        mark_event_fired(task)
+        update_task(task)
 
 
 def catch_signal(execution: Execution, name: str, payload: Any) -> bool:

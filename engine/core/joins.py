@@ -22,10 +22,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
+from engine.core.spiff_compat import HookedParallelGateway, drop_children, force_state, take_parent_data
 from engine.core.workflow import TaskTable
 
 
@@ -64,10 +64,11 @@ def _arrived_from(task: Any, waiting: set[Any]) -> None:
         current = current.parent
 
 
-class EngineParallelGateway(ParallelGateway):  # type: ignore[misc]
+class EngineParallelGateway(HookedParallelGateway):
     """A parallel gateway whose join costs no walk of the whole instance."""
 
-    def _check_threshold_unstructured(self, my_task: Any) -> bool:
+    def may_fire(self, my_task: Any) -> bool:
+        """Whether a token has arrived on each incoming flow of this round."""
         waiting = set(self.inputs)
         for task in _this_round(self, my_task):
             if task.is_descendant_of(my_task):
@@ -79,20 +80,22 @@ class EngineParallelGateway(ParallelGateway):  # type: ignore[misc]
                 waiting.discard(task.parent.task_spec)
         return not waiting
 
-    def _update_hook(self, my_task: Any) -> bool:
-        may_fire = self._check_threshold_unstructured(my_task)
+    def join_update(self, my_task: Any) -> bool:
+        """Fire when every flow has a token, else wait (one waiting task per join)."""
+        may_fire = self.may_fire(my_task)
         # One waiting task per join is enough; the others would only be updated in vain.
         for task in _this_round(self, my_task):
             if task is not my_task and task.state is TaskState.WAITING:
                 task.cancel()
         if may_fire:
-            my_task._inherit_data()
+            take_parent_data(my_task)
         else:
-            my_task._set_state(TaskState.WAITING)
+            force_state(my_task, TaskState.WAITING)
         return bool(may_fire)
 
-    def _run_hook(self, my_task: Any) -> bool:
-        # SpiffWorkflow would merge every earlier round's branches too.
+    def join_run(self, my_task: Any) -> bool:
+        """Merge what the branches of this round changed (SpiffWorkflow would merge every
+        earlier round's branches too)."""
         arrived = sorted((t for t in _this_round(self, my_task)
                           if t.has_state(TaskState.FINISHED_MASK) and not my_task.is_descendant_of(t)),
                          key=lambda t: t.last_state_change)
@@ -101,7 +104,7 @@ class EngineParallelGateway(ParallelGateway):  # type: ignore[misc]
         for task in arrived:
             if task.has_state(TaskState.COMPLETED):
                 # Left over when an instance is reset into a branch that had been cancelled.
-                task._drop_children(force=True)
+                drop_children(task)
         return True
 
 

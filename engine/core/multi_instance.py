@@ -17,6 +17,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
+from engine.core.spiff_compat import sequential_instance_count
+
 # Used when the workflow carries no budget of its own (a model checked outside a server).
 DEFAULT_MAX_INSTANCES = 10_000
 
@@ -61,9 +63,8 @@ class BoundedSequentialMultiInstance(SequentialMultiInstanceTask):  # type: igno
     before its first instance (SpiffWorkflow has counted them by then)."""
 
     def add_next_child(self, my_task: Any) -> None:
-        if not my_task.internal_data.get("merged"):
-            known = my_task.internal_data
-            count = known["cardinality"] if "cardinality" in known else len(known.get("remaining", ()))
+        count = sequential_instance_count(my_task)
+        if count is not None:
             _refuse_over_limit(my_task, count)
         super().add_next_child(my_task)
 

@@ -14,15 +14,15 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser, SpiffTaskParser
-from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask
-from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 
 from engine.core.bindings import RetryPolicy, RetryProblem, output_targets, retry_policy
 from engine.core.event_subprocesses import EventStart, EventStartParser
 from engine.core.joins import EngineParallelGateway
 from engine.core.multi_instance import bounded
+from engine.core.spiff_compat import HookedProcessParser, HookedServiceTask
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
@@ -31,7 +31,7 @@ PENDING_CALL = "pending_call"
 ANSWER = "service_answer"
 
 
-class ParkingServiceTask(ServiceTask):  # type: ignore[misc]
+class ParkingServiceTask(HookedServiceTask):
     """A service task that records its call and waits for the service layer.
 
     Its output mappings (Camunda 7 and 8; `output_targets` names what they set) run as the
@@ -49,7 +49,8 @@ class ParkingServiceTask(ServiceTask):  # type: ignore[misc]
             # it under a made-up name, personal fields the model never asked for included.
             self.result_variable = ""
 
-    def _execute(self, my_task: Any) -> None:
+    def execute_call(self, my_task: Any) -> None:
+        """Record the call with its parameters evaluated; the task stays STARTED."""
         params = {
             name: my_task.workflow.script_engine.evaluate(my_task, param["value"])
             for name, param in (self.operation_params or {}).items()
@@ -57,7 +58,8 @@ class ParkingServiceTask(ServiceTask):  # type: ignore[misc]
         my_task.internal_data[PENDING_CALL] = {"operation": self.operation_name or "", "params": params}
         return None
 
-    def _on_complete_hook(self, my_task: Any) -> None:
+    def on_complete(self, my_task: Any) -> None:
+        """Run the output mappings over the answer, keeping only the fields they assign."""
         answer = my_task.internal_data.pop(ANSWER, None)
         if self.postscript is not None and self.output_targets and isinstance(answer, dict):
             before = dict(my_task.data)
@@ -71,9 +73,9 @@ class ParkingServiceTask(ServiceTask):  # type: ignore[misc]
                     else:
                         my_task.data.pop(name, None)
             # SpiffBpmnTask's own hook would run the post-script a second time.
-            super(SpiffBpmnTask, self)._on_complete_hook(my_task)
+            self.complete_without_postscript(my_task)
         else:
-            super()._on_complete_hook(my_task)
+            super().on_complete(my_task)
 
 
 class ParkingServiceTaskParser(SpiffTaskParser):  # type: ignore[misc]
@@ -126,7 +128,7 @@ class DecisionTaskParser(BusinessRuleTaskParser):  # type: ignore[misc]
         )
 
 
-class EngineProcessParser(SpiffProcessParser):  # type: ignore[misc]
+class EngineProcessParser(HookedProcessParser):
     """Indexes the BPMN elements of a process, and only those.
 
     SpiffWorkflow 3.2 indexes every element with an id anywhere under the process and
@@ -136,7 +138,8 @@ class EngineProcessParser(SpiffProcessParser):  # type: ignore[misc]
     task's id stood in for the task.
     """
 
-    def _index_process_nodes(self) -> None:
+    def index_process_nodes(self) -> None:
+        """Index only BPMN elements, by their BPMN tag."""
         for node in self.node.iterdescendants(f"{{{BPMN_NS}}}*"):
             node_id = node.get("id")
             if node_id is None:

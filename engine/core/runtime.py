@@ -15,11 +15,9 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
-from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskIterator, TaskState
+from SpiffWorkflow.util.task import TaskState
 
 from engine.core.bindings import RetryPolicy
 from engine.core.errors import EngineError, ScriptError, StepLimitExceeded, TaskStateError
@@ -28,12 +26,8 @@ from engine.core.package import CompiledPackage
 from engine.core.parser import ANSWER, PENDING_CALL, ParkingServiceTask
 from engine.core.sandbox import SandboxedEnvironment, SandboxLimits
 from engine.core.serialization import SERIALIZER_VERSION, dump_state, load_state
-from engine.core.workflow import EngineWorkflow
-
-# SpiffWorkflow 3.2 stops iterating at depth 1000, so a gateway loop of a few hundred
-# rounds silently "completes" with empty data. Lift the limit; tree size is capped elsewhere.
-TaskIterator.__init__.__defaults__ = (None, 10**6, True, None)
-BpmnTaskIterator.__init__.__defaults__ = (None, 10**6, True, False, None)
+from engine.core.spiff_compat import task_on_traceback
+from engine.core.workflow import EngineWorkflow, IndexedQueries
 
 Status = Literal["running", "waiting", "completed", "failed", "terminated"]
 HUMAN_KINDS = {"UserTask": "user", "ManualTask": "manual", "NoneTask": "task"}
@@ -73,20 +67,6 @@ class Step:
     spec_id: str
     name: str
     kind: str
-
-
-def _running_task(err: BaseException) -> Any:
-    """The innermost SpiffWorkflow task on the traceback of `err`, if any."""
-    found = None
-    trace = err.__traceback__
-    while trace is not None:
-        for name in ("my_task", "task", "self"):
-            candidate = trace.tb_frame.f_locals.get(name)
-            if isinstance(candidate, Task):
-                found = candidate
-                break
-        trace = trace.tb_next
-    return found
 
 
 def make_script_engine(limits: SandboxLimits | None = None) -> PythonScriptEngine:
@@ -129,7 +109,9 @@ class Execution:
         spec, subprocess_specs = package.spec(key)
         workflow = load_state(state, serializer_version, spec, subprocess_specs)
         workflow.script_engine = script_engine
-        return cls(workflow, key)
+        execution = cls(workflow, key)
+        execution._check_index()
+        return execution
 
     def dump(self) -> tuple[str, str]:
         """The state to store, and its serializer version."""
@@ -152,7 +134,15 @@ class Execution:
             raise
         except Exception as err:  # SpiffWorkflow raises plain errors too
             raise self._script_error(err) from err
+        finally:
+            self._check_index()
         self.error = self.error or uncaught_error(self.workflow)
+
+    def _check_index(self) -> None:
+        # Every change ends in `advance` (or `terminate`): under --cross-check-index the
+        # whole state index is compared with SpiffWorkflow's tree walk there.
+        if IndexedQueries.cross_check and isinstance(self.workflow, EngineWorkflow):
+            self.workflow.check_index()
 
     def limit_steps(self, max_steps: int, max_seconds: float) -> None:
         """Stop any later run of this instance after `max_steps` tasks or `max_seconds` in all;
@@ -186,7 +176,7 @@ class Execution:
         if not isinstance(err, SpiffWorkflowException):
             # A plain error from inside the library (bad data meeting a multi-instance, a
             # join...): the instance fails with it, named after the task that was running.
-            task = _running_task(err)
+            task = task_on_traceback(err)
             name = _title(task.task_spec) if task is not None else "?"
             error = ScriptError(str(task.id) if task is not None else "", name, f"{type(err).__name__}: {err}")
             self.error = str(error)
@@ -345,3 +335,4 @@ class Execution:
         """Cancel the instance; nothing more runs."""
         self.workflow.cancel()
         self._steps.clear()
+        self._check_index()

@@ -16,17 +16,20 @@ O(log depth) even when one sits at the root and the other 15,000 tasks deeper.
 
 How the states are seen: SpiffWorkflow builds `Task` objects itself (`_add_child`, the
 serializer), and every one of them registers in its workflow's `tasks` mapping first. That
-mapping is a `TaskTable` here; it turns each task it receives into an `EngineTask`, whose
-`_state` is a property that tells the index. Only tasks of our workflows change class; no
+mapping is a `TaskTable` here; it turns each task it receives into an `EngineTask`, which
+reports every state change to the index (how, and why it takes SpiffWorkflow's internals,
+is in engine/core/spiff_compat.py). Only tasks of our workflows change class; no
 SpiffWorkflow class is patched. The serialized state is the same as before (same type names).
 
 Same results as the tree walk, which rests on two facts of SpiffWorkflow 3.2: a task in a
 definite state never hangs below a predicted one (so the walk always reaches it; the depth
-limit is lifted in `runtime`), and relative tree order never changes for tasks that exist
-(children are appended, removed, never moved). `update_waiting_tasks` also visits, in tree
-order, a task that starts waiting during the same pass if it lies after the current one;
-the walk would miss it only if it were created under a branch already passed, which no BPMN
-task spec does while being updated. `cross_check` (tests) compares every answer with the walk.
+limit is lifted in `spiff_compat`), and relative tree order never changes for tasks that
+exist (children are appended, removed, never moved). `update_waiting_tasks` also visits, in
+tree order, a task that starts waiting during the same pass if it lies after the current
+one; the walk would miss it only if it were created under a branch already passed, which no
+BPMN task spec does while being updated. With `cross_check` on (the tests' option
+`--cross-check-index`), every answer is compared with the walk, and `check_index` compares
+the whole index after each change of an `Execution`.
 
 Not done: pruning completed rounds. It would bound the tree and the state size (about 1.2 MB
 per 1,000 rounds), but finished tasks are still read: joins merge data from earlier
@@ -47,6 +50,16 @@ from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from engine.core.spiff_compat import (
+    StateObservedTask,
+    child_position,
+    has_spec,
+    observe,
+    parent_id,
+    stored_state,
+    update_task,
+)
+
 INDEXED_STATES = (TaskState.WAITING, TaskState.READY, TaskState.STARTED)
 _INDEXED_MASK = TaskState.WAITING | TaskState.READY | TaskState.STARTED
 _FILTER_KEYS = frozenset({"state", "manual", "spec_name", "spec_class", "lane", "catches_event", "updated_ts"})
@@ -54,6 +67,15 @@ _FILTER_KEYS = frozenset({"state", "manual", "spec_name", "spec_class", "lane", 
 
 class IndexMismatchError(RuntimeError):
     """The index answered differently from SpiffWorkflow's tree walk (only raised under `cross_check`)."""
+
+
+def _mismatch(message: str) -> IndexMismatchError:
+    # Kept as well as raised under `cross_check`: the error passes through code that turns
+    # any error of a step into a failed instance, which a test of failure paths would take
+    # for success.
+    if IndexedQueries.cross_check:
+        IndexedQueries.mismatches.append(message)
+    return IndexMismatchError(message)
 
 
 class StateIndex:
@@ -73,7 +95,7 @@ class StateIndex:
                 self.entered_waiting += 1
 
     def forget(self, task: Task) -> None:
-        self.moved(task, task.__dict__.get("_state"), None)
+        self.moved(task, stored_state(task), None)
         self._places.pop(task, None)
 
     def _place(self, task: Task) -> tuple[int, Task, Task]:
@@ -141,7 +163,7 @@ class StateIndex:
 
 def _tree_parent(task: Task) -> Task | None:
     """The task above `task` in the walk: its parent, or the task that runs its subprocess."""
-    if task._parent is not None:
+    if parent_id(task) is not None:
         parent: Task | None = task.parent
         return parent
     parent_task_id = task.workflow.parent_task_id
@@ -152,31 +174,24 @@ def _tree_parent(task: Task) -> Task | None:
 
 def _position(parent: Task, child: Task) -> int:
     # The walk enters a task's subprocess before the task's own children.
-    return -1 if child._parent is None else int(parent._children.index(child.id))
+    return -1 if parent_id(child) is None else child_position(parent, child)
 
 
-class EngineTask(Task):  # type: ignore[misc]
+class EngineTask(StateObservedTask):
     """A task that reports its state changes to its instance's `StateIndex`."""
 
-    @property
-    def _state(self) -> int:
-        state: int = self.__dict__["_state"]
-        return state
-
-    @_state.setter
-    def _state(self, value: int) -> None:
-        old = self.__dict__.get("_state")
-        self.__dict__["_state"] = value
-        table = getattr(self.__dict__.get("workflow"), "tasks", None)
-        if old != value and isinstance(table, TaskTable) and table.get(self.id) is self:
-            table.index.moved(self, old, value)
+    def state_changed(self, old: int | None, new: int) -> None:
+        """Move the task to the index's bucket for `new` (when it is in its workflow's table)."""
+        table = getattr(getattr(self, "workflow", None), "tasks", None)
+        if isinstance(table, TaskTable) and table.get(self.id) is self:
+            table.index.moved(self, old, new)
 
     def is_descendant_of(self, task: Task) -> bool:
         """As SpiffWorkflow's, which walks the whole parent chain, in O(log depth).
 
         SpiffWorkflow's walk never leaves the task's own (sub)workflow.
         """
-        table = getattr(self.__dict__.get("workflow"), "tasks", None)
+        table = getattr(getattr(self, "workflow", None), "tasks", None)
         if not isinstance(table, TaskTable) or table.get(self.id) is not self:
             return bool(super().is_descendant_of(task))
         if task is None or task.workflow is not self.workflow:
@@ -199,24 +214,23 @@ class TaskTable(dict[Any, Task]):
             self[key] = task
 
     def __setitem__(self, key: Any, task: Task) -> None:
-        if type(task) is Task:
-            task.__class__ = EngineTask  # SpiffWorkflow constructs plain `Task`s itself
+        observe(task, EngineTask)  # SpiffWorkflow constructs plain `Task`s itself
         if (previous := self.get(key)) is not None and previous is not task:
             self._forget(previous)
         super().__setitem__(key, task)
         self._unsorted[task] = None
-        if "_state" in task.__dict__:
-            self.index.moved(task, None, task.__dict__["_state"])
+        if (state := stored_state(task)) is not None:
+            self.index.moved(task, None, state)
 
     def _forget(self, task: Task) -> None:
         self.index.forget(task)
         self._unsorted.pop(task, None)
-        self.by_spec.get(task.__dict__.get("task_spec"), {}).pop(task, None)
+        self.by_spec.get(getattr(task, "task_spec", None), {}).pop(task, None)
 
     def of_spec(self, spec: Any) -> list[Task]:
         """This workflow's tasks of `spec`, in no particular order."""
         for task in list(self._unsorted):
-            if "task_spec" in task.__dict__:
+            if has_spec(task):
                 del self._unsorted[task]
                 self.by_spec.setdefault(task.task_spec, {})[task] = None
         return list(self.by_spec.get(spec, ()))
@@ -253,7 +267,9 @@ class TaskTable(dict[Any, Task]):
 class IndexedQueries:
     """What `EngineWorkflow` and `EngineSubWorkflow` share: the indexed queries."""
 
+    # Tests turn this on (--cross-check-index); every mismatch found is also kept here.
     cross_check: ClassVar[bool] = False
+    mismatches: ClassVar[list[str]] = []
     task_tree: Any
     _index: StateIndex
     _table: TaskTable | None = None
@@ -294,7 +310,7 @@ class IndexedQueries:
         if self.cross_check:
             walked = list(super().get_tasks_iterator(first_task, **kwargs))  # type: ignore[misc]
             if walked != found:
-                raise IndexMismatchError(f"query {kwargs}: index {found}, tree walk {walked}")
+                raise _mismatch(f"query {kwargs}: index {found}, tree walk {walked}")
         return found
 
     def get_tasks(self, first_task: Task | None = None, **kwargs: Any) -> list[Task]:
@@ -320,13 +336,13 @@ class IndexedQueries:
         if self.cross_check:
             walked = list(TaskIterator(self.task_tree, state=TaskState.WAITING))
             if walked != pending:
-                raise IndexMismatchError(f"waiting tasks: index {pending}, tree walk {walked}")
+                raise _mismatch(f"waiting tasks: index {pending}, tree walk {walked}")
         visited: set[Task] = set()
         while pending:
             task = pending.pop(0)
             visited.add(task)
             entered = index.entered_waiting
-            task.task_spec._update(task)
+            update_task(task)
             if index.entered_waiting != entered:
                 later = [other for other in index.buckets[TaskState.WAITING]
                          if other.workflow is self and other not in visited and index.compare(task, other) < 0]
@@ -362,6 +378,30 @@ class EngineWorkflow(IndexedQueries, BpmnWorkflow):  # type: ignore[misc]
         if any(task.workflow is self for state in INDEXED_STATES for task in self._index.buckets[state]):
             return False
         return bool(super().is_completed())
+
+    def check_index(self) -> None:
+        """Compare the whole index with SpiffWorkflow's tree walks: the tasks in each indexed
+        state (this workflow and its subprocesses), each workflow's waiting tasks, and
+        whether the workflow is completed.
+
+        Raises:
+            IndexMismatchError: an answer differs from the walk's.
+        """
+        for state in INDEXED_STATES:
+            found = self._indexed(None, {"state": state})
+            walked = list(super().get_tasks_iterator(state=state))
+            if found != walked:
+                raise _mismatch(f"tasks in state {TaskState.get_name(state)}: index {found}, tree walk {walked}")
+        for workflow in [self, *self.subprocesses.values()]:
+            waiting = self._index.in_tree_order([task for task in self._index.buckets[TaskState.WAITING]
+                                                 if task.workflow is workflow])
+            walked = list(TaskIterator(workflow.task_tree, state=TaskState.WAITING))
+            if waiting != walked:
+                name = workflow.task_tree.task_spec.name
+                raise _mismatch(f"waiting tasks of {name}: index {waiting}, tree walk {walked}")
+        completed = self.is_completed()
+        if completed != bool(super().is_completed()):
+            raise _mismatch(f"is_completed: index {completed}, tree walk {not completed}")
 
     def create_subprocess(self, my_task: Task, spec_name: str) -> EngineSubWorkflow:
         """As `BpmnWorkflow.create_subprocess`, with an indexed subprocess."""
