@@ -29,13 +29,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
+from engine.compose import build_runtime
 from engine.core.runtime import Execution, make_script_engine
 from engine.core.sandbox import SandboxedEnvironment
 from engine.security.principals import Principal, Role
 from engine.services import instances, queries, uploads
 from engine.services.catalogue import deploy_service, read_service
 from engine.services.deployments import check
-from engine.services.runtime import Runtime, build_runtime
+from engine.services.runtime import Runtime
 from engine.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
