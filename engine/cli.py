@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from engine import audit
+from engine.compose import build_runtime
 from engine.db.base import make_engine
 from engine.db.migrate import upgrade
 from engine.report_text import render
 from engine.security.principals import Role
 from engine.services.catalogue import CatalogueError, deploy_catalogue, deploy_service, service_folders
 from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge, check, deploy
-from engine.services.runtime import Runtime, build_runtime, installed_connectors
+from engine.services.runtime import Runtime, installed_connectors
 from engine.settings import get_settings
 
 

@@ -31,10 +31,11 @@ from typing import Any
 
 from celery import Celery, signals
 
+from engine.compose import build_runtime
 from engine.services import events, jobs
 from engine.services.dispatch import RUN_CALL, BrokerSettings, celery_dispatcher
 from engine.services.dispatch import make_celery as make_sender
-from engine.services.runtime import Runtime, build_runtime
+from engine.services.runtime import Runtime
 from engine.settings import Settings, get_settings
 
 log = logging.getLogger("panjereh.worker")

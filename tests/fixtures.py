@@ -19,10 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from engine.app import build_app
+from engine.compose import build_runtime
 from engine.db.base import Base, make_engine
 from engine.db.migrate import upgrade
 from engine.security.tokens import create_token
-from engine.services.runtime import Runtime, build_runtime
+from engine.services.runtime import Runtime
 from engine.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from engine.bpmn.decisions import translate_decisions
 from engine.bpmn.dialect import detect
 from engine.bpmn.expression_syntax import translation_budget
 from engine.bpmn.loops import translate_loops
-from engine.core.package import Document
+from engine.core.documents import Document
 from engine.core.report import ElementEntry, FileInfo, Report
 
 

@@ -181,7 +181,7 @@ def fire_timer(execution: Execution, task_id: str) -> None:
             task.task_spec.catch(task, BpmnEvent(definition))
             update_task(task)
     except SpiffWorkflowException as err:
-        raise execution._script_error(err) from err
+        raise execution.script_failure(err) from err
     execution.advance()
 
 
@@ -207,7 +207,7 @@ def fire_start_timer(execution: Execution) -> None:
                 task.task_spec.catch(task, BpmnEvent(definition))
             update_task(task)
         except SpiffWorkflowException as err:
-            raise execution._script_error(err) from err
+            raise execution.script_failure(err) from err
     execution.advance()
 
 
@@ -311,7 +311,7 @@ def catch_message(execution: Execution, name: str, payload: Any, correlation: st
             for caught in (t for t, _ in takers if t.state == TaskState.READY):
                 caught.data[name] = payload
     except SpiffWorkflowException as err:
-        raise execution._script_error(err) from err
+        raise execution.script_failure(err) from err
     except Exception as err:  # a correlation expression the payload cannot answer
         raise TaskStateError(f"message '{name}' does not carry what the model correlates on: {err}") from err
     execution.advance()
@@ -349,7 +349,7 @@ def catch_signal(execution: Execution, name: str, payload: Any) -> bool:
     try:
         execution.workflow.catch(BpmnEvent(waiting[0][1], payload=payload if payload is not None else {}))
     except SpiffWorkflowException as err:
-        raise execution._script_error(err) from err
+        raise execution.script_failure(err) from err
     execution.advance()
     return True
 

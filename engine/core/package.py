@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
@@ -23,6 +23,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 from engine.core.calls import call_refs, name_zeebe_callees
 from engine.core.checks import check_model
 from engine.core.decisions import check_decision_ids, check_decisions
+from engine.core.documents import Document, DocumentKind
 from engine.core.errors import UnknownProcessError
 from engine.core.parser import EngineParser, ParkingServiceTask
 from engine.core.report import Report, shown
@@ -32,18 +33,6 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # Schema findings listed per document: enough to fix a model in one round, while a
 # hostile upload cannot make a report of one line per element.
 _MOST_LISTED = 50
-DocumentKind = Literal["bpmn", "dmn"]
-
-
-@dataclass(frozen=True)
-class Document:
-    """One parsed upload: its name, kind and (already safely loaded) XML root."""
-
-    name: str
-    kind: DocumentKind
-    root: etree._Element
-
-
 @dataclass(frozen=True)
 class ProcessInfo:
     """A process the package offers."""

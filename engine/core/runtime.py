@@ -172,6 +172,11 @@ class Execution:
         steps, self._steps = self._steps, []
         return steps
 
+    def script_failure(self, err: Exception) -> ScriptError:
+        """`err`, raised while an event was delivered into this instance (core.events), as the
+        `ScriptError` that fails it; the instance keeps the error, as after a failing step."""
+        return self._script_error(err)
+
     def _script_error(self, err: Exception) -> ScriptError:
         if not isinstance(err, SpiffWorkflowException):
             # A plain error from inside the library (bad data meeting a multi-instance, a

@@ -19,7 +19,8 @@ from engine.bpmn.importer import import_documents, settle
 from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
 from engine.core.bindings import UNBOUND_PREFIX
 from engine.core.calls import CallRef, call_refs, version_tag
-from engine.core.package import CompiledPackage, Document, compile_package, document_kind, schema_check
+from engine.core.documents import Document
+from engine.core.package import CompiledPackage, compile_package, document_kind, schema_check
 from engine.core.report import Report, shown
 from engine.db import limits
 from engine.db.models import Deployment, DeploymentFile, ProcessDefinition

@@ -9,7 +9,8 @@
 - A signal goes to every instance waiting for it and starts every process whose signal
   start event it names.
 - Signals and messages an instance throws are routed the same way, in the transaction
-  that saved it (`route_thrown`, called by `instances._save`).
+  that saved it: every change goes through `apply_routed`, which saves it with the
+  instance store and then calls `route_thrown` on what it threw.
 
 Start events are looked up in `start_trigger` rows, written the first time the tick or a
 delivery sees a new process definition; only the newest version of a process is active.
@@ -20,10 +21,8 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from itertools import islice
 from typing import Any, Literal
 
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.core import events as core
+from engine.core.changes import CatchMessage, CatchSignal, Change, FireTimer, Start, StartEvent
 from engine.core.errors import ScriptError, TaskStateError
 from engine.db import limits
 from engine.db.base import utcnow
@@ -44,9 +44,10 @@ from engine.db.models import (
     StartTriggerRow,
     TimerRow,
 )
-from engine.services import instances
+from engine.services.data_limits import check_data_size
 from engine.services.deployments import package_of
 from engine.services.errors import Conflict, InvalidInput
+from engine.services.instance_store import Applied, Cause, InstanceStore, NewInstance
 from engine.services.runtime import Runtime
 from engine.services.waits import correlation_is, correlation_key
 from forms.storable import unstorable_places
@@ -150,14 +151,16 @@ def _active_starts(session: Session, kind: str, name: str) -> list[StartTriggerR
 
 
 def _start(session: Session, runtime: Runtime, trigger: StartTriggerRow, data: dict[str, Any], actor: str,
-           let_in: Any, detail: dict[str, Any]) -> str:
+           event: StartEvent, detail: dict[str, Any], depth: int = 0) -> str:
     definition = session.get(ProcessDefinition, trigger.definition_id)
     assert definition is not None
-    instances.check_data_size(data, runtime.settings.max_data_bytes)
-    instance = instances.launch(session, runtime, definition, dict(data), actor, actor, let_in,
-                                {"start_event": trigger.element_id, **detail})
+    check_data_size(data, runtime.settings.max_data_bytes)
+    applied = apply_routed(session, runtime, NewInstance(definition, actor), Start(dict(data), event),
+                           Cause(actor, "instance.started", None, {"start_event": trigger.element_id, **detail}),
+                           depth=depth)
+    assert applied is not None  # a new instance always takes its start
     trigger.fired += 1
-    return instance.id
+    return applied.instance.id
 
 
 def fire_start_trigger(session: Session, runtime: Runtime, trigger_id: int, now: datetime) -> str | None:
@@ -170,7 +173,7 @@ def fire_start_trigger(session: Session, runtime: Runtime, trigger_id: int, now:
     if trigger is None or trigger.due_at is None:
         return None
     due = trigger.due_at
-    instance_id = _start(session, runtime, trigger, {}, SYSTEM, core.fire_start_timer,
+    instance_id = _start(session, runtime, trigger, {}, SYSTEM, StartEvent("timer"),
                          {"timer": trigger.expression, "due_at": due.isoformat()})
     missed = 0
     if trigger.period_seconds:
@@ -216,18 +219,15 @@ def fire_timer(session: Session, runtime: Runtime, timer_id: int, now: datetime)
     if instance is None or instance.status not in OPEN:
         session.delete(row)
         return None
-    execution, package = instances.restore(session, runtime, instance)
+    cause = Cause(SYSTEM, "timer.fired", row.element_id,
+                  {"task_id": row.task_id, "kind": row.kind, "due_at": row.due_at.isoformat()})
     try:
-        instances._advance(lambda: core.fire_timer(execution, row.task_id))
+        apply_routed(session, runtime, instance, FireTimer(row.task_id), cause, now=now)
     except TaskStateError as err:
         # The state moved on since the row was written; the row is stale, not due.
         log.info("timer %d of instance %s is stale (%s); dropped", row.id, instance.id, err)
         session.delete(row)
         return None
-    row.fired_at = now
-    instances._save(session, instance, execution, package, audit.Entry(
-        SYSTEM, "timer.fired", instance.id, row.element_id,
-        {"task_id": row.task_id, "kind": row.kind, "due_at": row.due_at.isoformat()}), runtime=runtime)
     return instance.id
 
 
@@ -316,21 +316,14 @@ def _purge_expired(session: Session, now: datetime) -> None:
         MessageBufferRow.consumed_at.is_(None), MessageBufferRow.expires_at <= now))
 
 
-def _taken(catch: Callable[[], bool]) -> bool:
-    """Whether the instance took the event; a script failing after the catch fails the
-    instance (its state is saved with the error) but the event was still taken."""
-    try:
-        return catch()
-    except ScriptError:
-        return True
-
-
 # -- messages --------------------------------------------------------------------------
 
 
 def deliver_message(session: Session, runtime: Runtime, actor: str, name: str, correlation: str | None,
-                    payload: Any, ttl_seconds: int | None = None) -> MessageOutcome:
+                    payload: Any, ttl_seconds: int | None = None, *, depth: int = 0) -> MessageOutcome:
     """Deliver, start or buffer one message (see the module docstring).
+
+    `depth` counts the instances a chain of thrown events passed to get here (`route_thrown`).
 
     Raises:
         InvalidInput: the payload holds what no database keeps (an instance's script made it).
@@ -339,16 +332,15 @@ def deliver_message(session: Session, runtime: Runtime, actor: str, name: str, c
                 for path, problem in islice(unstorable_places(payload), MAX_REPORTED)]
     if problems:
         raise InvalidInput(problems)
-    delivered = _deliver_to_waiting(session, runtime, actor, name, correlation, payload)
+    delivered = _deliver_to_waiting(session, runtime, actor, name, correlation, payload, depth)
     if delivered is not None:
         return MessageOutcome("delivered", [delivered])
     sync_start_triggers(session, runtime, utcnow())
     starts = _active_starts(session, "message", name)
     if starts:
         data = payload if isinstance(payload, dict) else {}
-        started = [_start(session, runtime, trigger, data, actor,
-                          lambda ex: core.catch_start_event(ex, "message", name, payload),
-                          {"message": name, "correlation": correlation}) for trigger in starts]
+        started = [_start(session, runtime, trigger, data, actor, StartEvent("message", name, payload),
+                          {"message": name, "correlation": correlation}, depth) for trigger in starts]
         return MessageOutcome("started", started)
     ttl = ttl_seconds or runtime.settings.message_ttl_seconds
     now = utcnow()
@@ -362,7 +354,7 @@ def deliver_message(session: Session, runtime: Runtime, actor: str, name: str, c
 
 
 def _deliver_to_waiting(session: Session, runtime: Runtime, actor: str, name: str, correlation: str | None,
-                        payload: Any) -> str | None:
+                        payload: Any, depth: int) -> str | None:
     waits = session.execute(
         select(MessageWaitRow).where(MessageWaitRow.name == name,
                                      correlation_is(MessageWaitRow.correlation, correlation))
@@ -372,16 +364,14 @@ def _deliver_to_waiting(session: Session, runtime: Runtime, actor: str, name: st
         instance = session.get(Instance, wait.instance_id)
         if instance is None or instance.status not in OPEN:
             continue
-        execution, package = instances.restore(session, runtime, instance)
+        cause = Cause(actor, "message.delivered", wait.element_id, {"message": name, "correlation": correlation})
         try:
-            taken = _taken(partial(core.catch_message, execution, name, payload, correlation))
+            applied = apply_routed(session, runtime, instance, CatchMessage(name, payload, correlation), cause,
+                                   depth=depth)
         except TaskStateError as err:
             raise InvalidInput([FieldError("payload", str(err))]) from err
-        if not taken:
+        if applied is None:
             continue
-        instances._save(session, instance, execution, package, audit.Entry(
-            actor, "message.delivered", instance.id, wait.element_id,
-            {"message": name, "correlation": correlation}), runtime=runtime)
         return instance.id
     return None
 
@@ -390,8 +380,11 @@ def _deliver_to_waiting(session: Session, runtime: Runtime, actor: str, name: st
 
 
 def broadcast_signal(session: Session, runtime: Runtime, actor: str, name: str, payload: Any,
-                     exclude: str | None = None) -> SignalOutcome:
-    """Deliver signal `name` to every waiting instance, and start its signal-start processes."""
+                     exclude: str | None = None, *, depth: int = 0) -> SignalOutcome:
+    """Deliver signal `name` to every waiting instance, and start its signal-start processes.
+
+    `depth` counts the instances a chain of thrown events passed to get here (`route_thrown`).
+    """
     instance_ids = session.execute(
         select(SignalWaitRow.instance_id).where(SignalWaitRow.name == name).distinct()
     ).scalars().all()
@@ -400,16 +393,14 @@ def broadcast_signal(session: Session, runtime: Runtime, actor: str, name: str, 
         instance = session.get(Instance, instance_id)
         if instance is None or instance.status not in OPEN:
             continue
-        execution, package = instances.restore(session, runtime, instance)
-        if not _taken(partial(core.catch_signal, execution, name, payload)):
+        cause = Cause(actor, "signal.delivered", name, {"signal": name})
+        if apply_routed(session, runtime, instance, CatchSignal(name, payload), cause, depth=depth) is None:
             continue
-        instances._save(session, instance, execution, package, audit.Entry(
-            actor, "signal.delivered", instance.id, name, {"signal": name}), runtime=runtime)
         delivered.append(instance.id)
     sync_start_triggers(session, runtime, utcnow())
     data = payload if isinstance(payload, dict) else {}
-    started = [_start(session, runtime, trigger, data, actor,
-                      lambda ex: core.catch_start_event(ex, "signal", name, payload), {"signal": name})
+    started = [_start(session, runtime, trigger, data, actor, StartEvent("signal", name, payload),
+                      {"signal": name}, depth)
                for trigger in _active_starts(session, "signal", name)]
     return SignalOutcome(delivered, started)
 
@@ -417,26 +408,40 @@ def broadcast_signal(session: Session, runtime: Runtime, actor: str, name: str, 
 # -- thrown events ---------------------------------------------------------------------
 
 
-def route_thrown(session: Session, runtime: Runtime, source_id: str, thrown: list[core.ThrownEvent]) -> None:
-    """Route what instance `source_id` threw to other instances, in this transaction."""
-    depth = session.info.get("panjereh.route_depth", 0)
+def apply_routed(session: Session, runtime: Runtime, target: Instance | NewInstance, change: Change, cause: Cause,
+                 now: datetime | None = None, depth: int = 0) -> Applied | None:
+    """Apply `change` with the instance store, then route what the instance threw, in this transaction.
+
+    Returns None, with nothing written, when the instance does not take the change.
+    """
+    applied = InstanceStore(session, runtime).apply(target, change, cause, now)
+    if applied is not None:
+        route_thrown(session, runtime, applied.instance.id, applied.thrown, depth)
+    return applied
+
+
+def route_thrown(session: Session, runtime: Runtime, source_id: str, thrown: tuple[core.ThrownEvent, ...],
+                 depth: int = 0) -> None:
+    """Route what instance `source_id` threw to other instances, in this transaction.
+
+    `depth` is how many instances the chain of events that made `source_id` throw passed
+    through; the receivers route what they throw in turn one deeper.
+    """
+    if not thrown:
+        return
     if depth >= MAX_ROUTING_DEPTH:
         log.warning("instance %s threw %s, not routed: events already passed %d instances in a chain",
                     source_id, ", ".join(e.name for e in thrown), depth)
         return
-    session.info["panjereh.route_depth"] = depth + 1
-    try:
-        for event in thrown:
-            if event.kind == "signal":
-                broadcast_signal(session, runtime, SYSTEM, event.name, event.payload, exclude=source_id)
-            else:
-                _route_message(session, runtime, source_id, event)
-    finally:
-        session.info["panjereh.route_depth"] = depth
+    for event in thrown:
+        if event.kind == "signal":
+            broadcast_signal(session, runtime, SYSTEM, event.name, event.payload, exclude=source_id, depth=depth + 1)
+        else:
+            _route_message(session, runtime, source_id, event, depth + 1)
 
 
-def _route_message(session: Session, runtime: Runtime, source_id: str, event: core.ThrownEvent) -> None:
+def _route_message(session: Session, runtime: Runtime, source_id: str, event: core.ThrownEvent, depth: int) -> None:
     try:
-        deliver_message(session, runtime, SYSTEM, event.name, event.correlation, event.payload)
+        deliver_message(session, runtime, SYSTEM, event.name, event.correlation, event.payload, depth=depth)
     except (InvalidInput, Conflict, ScriptError) as err:
         log.warning("message %s thrown by instance %s could not be delivered: %s", event.name, source_id, err)

@@ -51,7 +51,8 @@ from engine.db.models import DataUse, Incident, Instance, ServiceCallRow
 from engine.services import events, instances
 from engine.services.deployments import MANUAL_PREFIX
 from engine.services.dispatch import InlineDispatcher, celery_dispatcher
-from engine.services.errors import Conflict, LostRace, Unstorable
+from engine.services.errors import Conflict, LostRace, NotFound, Unstorable
+from engine.services.outbox import outbox
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from forms.storable import escaped
@@ -329,8 +330,6 @@ def retry_incident(session: Session, incident_id: int, actor: str) -> ServiceCal
     """Put an incident's call back in the queue with a fresh set of attempts."""
     incident = session.get(Incident, incident_id)
     if incident is None or incident.call_id is None:
-        from engine.services.errors import NotFound
-
         raise NotFound(f"no incident {incident_id} with a service call")
     if incident.resolved_at is not None:
         raise Conflict(f"incident {incident_id} is already resolved")
@@ -340,7 +339,7 @@ def retry_incident(session: Session, incident_id: int, actor: str) -> ServiceCal
     incident.resolved_at, incident.resolved_by = utcnow(), actor
     audit.append(session, actor, "incident.retried", instance_id=incident.instance_id, subject=row.spec_id,
                  detail={"incident": incident_id})
-    session.info.setdefault("new_calls", set()).add(row.id)
+    outbox(session).post(row.id)
     log.info("service call %s: queued again by %s (incident %d)", row.id, actor, incident_id)
     return row
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from connectors.registry import Registry
+from engine.core.documents import Document
 from engine.core.names import NameKind, StoredName, stored_names
-from engine.core.package import CompiledPackage, Document
+from engine.core.package import CompiledPackage
 from engine.core.report import Report, shown
 from engine.db import limits
 from engine.db.limits import Stored

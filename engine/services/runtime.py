@@ -1,11 +1,11 @@
-"""The composition root: everything a unit of work needs, built once from settings."""
+"""What every unit of work shares: settings, database sessions, compiled packages, connectors."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -19,12 +19,12 @@ from connectors.limits import ResultLimits
 from connectors.registry import GROUP as ENTRY_POINT_GROUP
 from connectors.registry import Operation, Registry, load_registry
 from connectors.sdk import ConnectorContext
-from engine.core.runtime import make_script_engine
+from engine.core.changes import ChangeLimits
 from engine.core.sandbox import SandboxLimits
-from engine.db.base import make_engine, make_session_factory, touch_every_table
+from engine.db.base import make_engine, touch_every_table
 from engine.db.failures import Failure, classify, driver_message, refusal
-from engine.db.migrate import upgrade
 from engine.services.errors import Conflict, LostRace, Unavailable, Unstorable
+from engine.services.outbox import take_posted
 from engine.settings import Settings
 
 log = logging.getLogger("panjereh.database")
@@ -65,6 +65,12 @@ def installed_connectors(settings: Settings) -> Registry:
                          limits=ResultLimits(max_bytes=settings.max_data_bytes, max_depth=settings.max_data_depth))
 
 
+def sandbox_limits(settings: Settings) -> SandboxLimits:
+    """The limits every script, condition and decision runs under, from `settings`."""
+    return SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_data_bytes=settings.max_data_bytes,
+                         max_data_depth=settings.max_data_depth)
+
+
 @dataclass
 class Runtime:
     """Settings, database and engine pieces shared by every request and job."""
@@ -76,11 +82,17 @@ class Runtime:
     readers: sessionmaker[Session]
     reader_engine: Engine | None = None  # SQLite's separate query_only engine
     packages: PackageCache = field(default_factory=PackageCache)
-    dispatch: Callable[[set[str]], None] | None = None
+    dispatch: Callable[[Iterable[str]], None] | None = None
     connector_transport: Any = None  # tests route connector HTTP through their own transport
     _registry: Any = None
     _probe_engine: Engine | None = None
     _probe_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def change_limits(self) -> ChangeLimits:
+        """What one change of an instance may spend: steps, seconds, and the sandbox's limits."""
+        return ChangeLimits(self.settings.max_steps_per_change, self.settings.max_change_seconds,
+                            sandbox_limits(self.settings))
 
     @property
     def connectors(self) -> Registry:
@@ -117,7 +129,7 @@ class Runtime:
         with _database_failures(), self.sessions() as session:
             with session.begin():
                 yield session
-            written = session.info.pop("new_calls", None)
+            written = take_posted(session)
         if written and self.dispatch is not None:
             self.dispatch(written)
 
@@ -185,25 +197,3 @@ def _database_failures() -> Iterator[None]:
             raise Unavailable("the database is too busy to answer now; nothing was changed",
                               RETRY_AFTER_BUSY) from error
         raise Unavailable("the database cannot be reached; nothing was changed", RETRY_AFTER_UNREACHABLE) from error
-
-
-def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    """Connect to the database (creating the embedded one), migrate, and assemble."""
-    url = settings.effective_database_url
-    if url.startswith("sqlite") and not settings.database_url:
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
-    threads, timeout = settings.server_threads, settings.database_timeout_seconds
-    engine = make_engine(url, threads=threads, timeout=timeout)
-    if migrate:
-        upgrade(engine)
-    limits = SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_data_bytes=settings.max_data_bytes,
-                           max_data_depth=settings.max_data_depth)
-    sqlite = url.startswith("sqlite")
-    reader_engine = make_engine(url, read_only=True, threads=threads, timeout=timeout) if sqlite else None
-    readers = make_session_factory(reader_engine or engine.execution_options(postgresql_readonly=True))
-    runtime = Runtime(settings, engine, make_session_factory(engine), make_script_engine(limits), readers,
-                      reader_engine)
-    from engine.services.jobs import attach_dispatcher
-
-    attach_dispatcher(runtime)
-    return runtime

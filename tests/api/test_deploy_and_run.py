@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from engine.app import build_app
-from engine.services.runtime import build_runtime
+from engine.compose import build_runtime
 from tests.fixtures import MODELS, ROOT, Tokens, model_files
 
 

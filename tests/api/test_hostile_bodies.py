@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from engine.api import inputs
 from engine.app import build_app
-from engine.services.runtime import Runtime, build_runtime
+from engine.compose import build_runtime
+from engine.services.runtime import Runtime
 from engine.settings import Settings
 from tests.fixtures import ADMIN_TOKEN, ROOT, Tokens, model_files, serve
 

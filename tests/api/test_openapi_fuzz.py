@@ -23,8 +23,9 @@ from schemathesis import GenerationMode, checks
 from schemathesis.core.failures import FailureGroup
 
 from engine.app import build_app
+from engine.compose import build_runtime
 from engine.security.tokens import create_token
-from engine.services.runtime import Runtime, build_runtime
+from engine.services.runtime import Runtime
 from engine.settings import Settings
 from tests.api.world import World, build_world
 from tests.fixtures import ADMIN_TOKEN, PG_URL, ROOT, Tokens, _empty_pg

@@ -17,10 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import NullPool, create_engine, make_url, text
 
 from engine.app import build_app
+from engine.compose import build_runtime
 from engine.db.base import make_engine
 from engine.security.tokens import create_token
 from engine.services.errors import Unavailable
-from engine.services.runtime import Runtime, build_runtime
+from engine.services.runtime import Runtime
 from engine.settings import Settings
 from tests.fixtures import ADMIN_TOKEN, PG_URL, ROOT, _empty_pg, model_files, serve
 from tests.web.journey import csrf

@@ -8,12 +8,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from engine.compose import build_runtime
 from engine.core.package import CompiledPackage
 from engine.core.runtime import Execution, make_script_engine
 from engine.db.models import Instance
-from engine.services import instances
 from engine.services.deployments import UploadedFile, check
-from engine.services.runtime import build_runtime
+from engine.services.instance_store import InstanceStore
 from engine.settings import Settings
 from tests.fixtures import MODELS, Tokens, model_files
 
@@ -66,8 +66,7 @@ def stored(settings: Settings, instance_id: str) -> Execution:
         with runtime.unit_of_work() as session:
             row = session.get(Instance, instance_id)
             assert row is not None
-            execution, _ = instances.restore(session, runtime, row)
-            return execution
+            return InstanceStore(session, runtime).restore(row)
     finally:
         runtime.close()
 

@@ -14,7 +14,8 @@ from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.util.task import TaskIterator
 
 from engine.bpmn.safe_xml import load_xml
-from engine.core.package import CompiledPackage, Document, compile_package
+from engine.core.documents import Document
+from engine.core.package import CompiledPackage, compile_package
 from engine.core.runtime import Execution, make_script_engine
 from engine.core.workflow import EngineWorkflow, IndexedQueries
 

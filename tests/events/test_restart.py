@@ -10,8 +10,9 @@ from contextlib import closing, contextmanager
 import httpx
 
 from engine.app import build_app
+from engine.compose import build_runtime
 from engine.services import events
-from engine.services.runtime import Runtime, build_runtime
+from engine.services.runtime import Runtime
 from engine.settings import Settings
 from tests.events.helpers import later
 from tests.fixtures import PG_URL, Tokens, model_files, serve

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine.core.package import Document, schema_check
+from engine.core.documents import Document
+from engine.core.package import schema_check
 from engine.core.report import Report
 from engine.headless import run_model
 from engine.services.deployments import UploadedFile, check

@@ -17,7 +17,8 @@ import pytest
 from lxml import etree
 
 from engine.core.content_models import ContentModels, Declaration, content_models
-from engine.core.package import Document, _bpmn_schema, _dmn_schema, schema_check
+from engine.core.documents import Document
+from engine.core.package import _bpmn_schema, _dmn_schema, schema_check
 from engine.core.report import Report
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -23,7 +23,7 @@ from connectors.sandbox.app import create_sandbox_app
 from connectors.sandbox.settings import SandboxSettings
 from engine.api.errors import RETRY_AFTER_UNSAID
 from engine.app import build_app
-from engine.services.runtime import build_runtime
+from engine.compose import build_runtime
 from engine.services.signin import RETRY_AFTER_FAILED, RETRY_AFTER_NOT_CONFIGURED
 from engine.services.tracking import new_tracking_code
 from engine.settings import Settings

@@ -1,0 +1,33 @@
+"""The composition root: the runtime the server, the workers and the command line share.
+
+It sits above the services because it wires them together: the runtime (settings,
+database, packages, connectors) and the dispatcher that runs connector calls, which
+itself needs the services that run them.
+"""
+
+from __future__ import annotations
+
+from engine.core.runtime import make_script_engine
+from engine.db.base import make_engine, make_session_factory
+from engine.db.migrate import upgrade
+from engine.services.jobs import attach_dispatcher
+from engine.services.runtime import Runtime, sandbox_limits
+from engine.settings import Settings
+
+
+def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Connect to the database (creating the embedded one), migrate, and assemble."""
+    url = settings.effective_database_url
+    if url.startswith("sqlite") and not settings.database_url:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    threads, timeout = settings.server_threads, settings.database_timeout_seconds
+    engine = make_engine(url, threads=threads, timeout=timeout)
+    if migrate:
+        upgrade(engine)
+    sqlite = url.startswith("sqlite")
+    reader_engine = make_engine(url, read_only=True, threads=threads, timeout=timeout) if sqlite else None
+    readers = make_session_factory(reader_engine or engine.execution_options(postgresql_readonly=True))
+    runtime = Runtime(settings, engine, make_session_factory(engine), make_script_engine(sandbox_limits(settings)),
+                      readers, reader_engine)
+    attach_dispatcher(runtime)
+    return runtime

@@ -1,0 +1,173 @@
+"""Running one change on an instance, without a database: restore, apply, advance, snapshot.
+
+`run_change` is the whole of what a change does to an instance's workflow. It needs only
+the compiled package, the stored state and the change (plus the limits it runs under), and
+it returns plain, picklable values: so it can run in this process or in a worker process
+alike, and the service layer (`engine.services.instance_store`) builds every table it
+keeps about the instance from the `Snapshot` alone.
+
+A failing script, decision or condition (or a runaway past the change's limits) fails the
+instance but loses nothing: the snapshot then holds the failed state, with the error and
+with what the change brought (the answers a person gave stay in the task data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+from engine.core import events
+from engine.core.changes import (
+    CatchMessage,
+    CatchSignal,
+    Change,
+    ChangeLimits,
+    CompleteTask,
+    FireTimer,
+    ServiceError,
+    ServiceResult,
+    Start,
+    StartEvent,
+    Terminate,
+)
+from engine.core.errors import ScriptError
+from engine.core.package import CompiledPackage
+from engine.core.runtime import Execution, HumanTask, ServiceCall, Status, Step, make_script_engine
+from engine.core.sandbox import SandboxLimits
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """An instance's workflow as stored: the serialized state and its serializer version."""
+
+    state: str
+    serializer_version: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An instance after a change: its state to store, and everything read out of it."""
+
+    state: str
+    serializer_version: str
+    status: Status
+    error: str | None
+    data: dict[str, Any]
+    human_tasks: tuple[HumanTask, ...]
+    service_calls: tuple[ServiceCall, ...]
+    timer_waits: tuple[events.TimerWait, ...]
+    message_waits: tuple[events.MessageWait, ...]
+    signal_waits: tuple[events.SignalWait, ...]
+    thrown: tuple[events.ThrownEvent, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def stored(self) -> StoredState:
+        """The state to run a next change on."""
+        return StoredState(self.state, self.serializer_version)
+
+    def then(self, later: Snapshot) -> Snapshot:
+        """`later` (a change run on this snapshot's state), keeping what both threw and stepped."""
+        return Snapshot(later.state, later.serializer_version, later.status, later.error, later.data,
+                        later.human_tasks, later.service_calls, later.timer_waits, later.message_waits,
+                        later.signal_waits, self.thrown + later.thrown, self.steps + later.steps)
+
+
+@lru_cache(maxsize=8)
+def _script_engine(limits: SandboxLimits) -> PythonScriptEngine:
+    # Stateless between calls (each call opens its own sandbox run), so one per set of limits
+    # serves every change; building one per change would cost more than a small change does.
+    return make_script_engine(limits)
+
+
+def run_change(package: CompiledPackage, process_key: str, stored: StoredState | None, change: Change,
+               limits: ChangeLimits) -> Snapshot | None:
+    """Run `change` on the instance of `process_key` stored as `stored` (None: a new instance).
+
+    Returns the instance afterwards, or None when it does not take the change (no catch
+    matches the message or signal, no error event catches the service error): nothing changed.
+
+    Raises:
+        TaskStateError: the instance is not waiting for this change (a task already done...).
+    """
+    script_engine = _script_engine(limits.sandbox)
+    if stored is None:
+        if not isinstance(change, Start):
+            raise TypeError(f"a new instance takes a Start change, not {type(change).__name__}")
+        execution = Execution.start(package, process_key, change.data, script_engine)
+    else:
+        execution = Execution.restore(package, process_key, stored.state, stored.serializer_version, script_engine)
+    execution.limit_steps(limits.max_steps, limits.max_seconds)
+    if not _apply(execution, change):
+        return None
+    return _snapshot(execution, package)
+
+
+def _apply(execution: Execution, change: Change) -> bool:
+    """Apply `change`; whether the instance took it."""
+    match change:
+        case Start(event=event):
+            _failing_kept(execution.advance)
+            if event is not None and not execution.error:
+                _failing_kept(lambda: _let_in(execution, event))
+            return True
+        case CompleteTask(task_id=task_id, data=data):
+            _failing_kept(lambda: execution.complete_human_task(task_id, data))
+            return True
+        case ServiceResult(call_id=call_id, result=result):
+            _failing_kept(lambda: execution.complete_service_task(call_id, result))
+            return True
+        case ServiceError(call_id=call_id, code=code, message=message):
+            return _taken(lambda: execution.fail_service_task(call_id, code, message))
+        case CatchMessage(name=name, payload=payload, correlation=correlation):
+            return _taken(lambda: events.catch_message(execution, name, payload, correlation))
+        case CatchSignal(name=name, payload=payload):
+            return _taken(lambda: events.catch_signal(execution, name, payload))
+        case FireTimer(task_id=task_id):
+            _failing_kept(lambda: events.fire_timer(execution, task_id))
+            return True
+        case Terminate():
+            execution.terminate()
+            return True
+
+
+def _let_in(execution: Execution, event: StartEvent) -> None:
+    if event.kind == "timer":
+        events.fire_start_timer(execution)
+    else:
+        events.catch_start_event(execution, event.kind, event.name or "", event.payload)
+
+
+def _failing_kept(step: Callable[[], None]) -> None:
+    """Run `step`; a failing script (or a runaway) fails the instance, which keeps the error
+    (`Execution.error`) and its state up to the failing task, so the change is saved whole."""
+    try:
+        step()
+    except ScriptError:
+        return
+
+
+def _taken(catch: Callable[[], bool]) -> bool:
+    """Whether the instance took an event; a script failing after the catch fails the
+    instance (its state is saved with the error) but the event was still taken."""
+    try:
+        return catch()
+    except ScriptError:
+        return True
+
+
+def _snapshot(execution: Execution, package: CompiledPackage) -> Snapshot:
+    # Thrown events are taken out of the workflow before it is dumped: stored, they would be
+    # thrown again by the next change.
+    thrown = tuple(events.take_thrown(execution))
+    state, serializer_version = execution.dump()
+    return Snapshot(
+        state=state, serializer_version=serializer_version, status=execution.status, error=execution.error,
+        data=execution.data, human_tasks=tuple(execution.human_tasks()),
+        service_calls=tuple(execution.service_calls()), timer_waits=tuple(events.timer_waits(execution)),
+        message_waits=tuple(events.message_waits(execution, events.zeebe_correlation_keys(package))),
+        signal_waits=tuple(events.signal_waits(execution)), thrown=thrown, steps=tuple(execution.take_steps()))

@@ -1,0 +1,315 @@
+"""The instance store: the one way an instance changes, and the only writer of its state.
+
+Every path that changes an instance (a start, by a person or by a timer, message or signal
+start event; a completed task; a connector's result or error; a message, signal or timer
+caught; a termination) calls `InstanceStore.apply` with a change (`engine.core.changes`).
+In the caller's transaction it
+
+1. restores the instance (its deployment compiled with the callees it was pinned to),
+   applies the change and advances it (`engine.core.snapshot.run_change`: no database, so
+   it may run in another process), within the change's step and time budget;
+2. hands a message catch that now waits any message that came early and is still buffered;
+3. writes the state, then the projections built from the snapshot (human tasks, service
+   calls, timers, message and signal waits) under the instance's optimistic lock (a second
+   writer that read the same version gets `LostRace`), posts new connector calls to the
+   outbox, and appends the change's audit entries in one batch;
+4. returns the signals and messages the instance threw; routing them to other instances is
+   the caller's (`engine.services.events.route_thrown`), so this module imports no service
+   that drives instances.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit
+from engine.core.changes import CatchMessage, Change, CompleteTask, FireTimer, ServiceError, ServiceResult, Start
+from engine.core.errors import TaskStateError
+from engine.core.events import ThrownEvent
+from engine.core.report import Report
+from engine.core.runtime import Execution
+from engine.core.serialization import LIBRARY_VERSION
+from engine.core.snapshot import Snapshot, StoredState, run_change
+from engine.db import limits
+from engine.db.base import utcnow
+from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow, TimerRow
+from engine.services import waits
+from engine.services.access import audience_of
+from engine.services.data_limits import check_storable
+from engine.services.deployments import (
+    DeploymentRejected,
+    LoadedPackage,
+    bound_package,
+    is_manual,
+    package_of,
+    resolve_calls,
+)
+from engine.services.errors import Conflict, LostRace
+from engine.services.outbox import outbox
+from engine.services.runtime import Runtime
+from engine.services.tracking import new_tracking_code
+from forms.storable import escaped
+
+log = logging.getLogger("panjereh.events")
+# An instance that takes a buffered message may at once wait for another one; a model that
+# keeps doing so is cut off here (the rest stays buffered for its next change).
+MAX_BUFFERED_PER_CHANGE = 20
+OPEN_CALLS = ("waiting", "running", "incident")
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Who made a change and how the audit log names it (the instance is filled in)."""
+
+    actor: str
+    action: str
+    subject: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewInstance:
+    """An instance to create by a `Start` change: of `definition`, owned by `owner`."""
+
+    definition: ProcessDefinition
+    owner: str
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A change saved: the instance as stored now, and the events it threw for routing."""
+
+    instance: Instance
+    thrown: tuple[ThrownEvent, ...]
+
+
+class InstanceStore:
+    """Changes instances inside one transaction (`session`); the caller commits."""
+
+    def __init__(self, session: Session, runtime: Runtime) -> None:
+        self.session = session
+        self.runtime = runtime
+
+    def apply(self, target: Instance | NewInstance, change: Change, cause: Cause,
+              now: datetime | None = None) -> Applied | None:
+        """Apply `change` to `target` and save the result (see the module docstring).
+
+        Returns None, with nothing written, when the instance does not take the change (no
+        catch matches the message or signal, no error event catches the service error).
+
+        Raises:
+            TaskStateError: the instance is not waiting for this change.
+            Conflict: a new instance's callees no longer fit together.
+            Unstorable: the process data or a call's parameters hold what no database keeps.
+            LostRace: someone else saved the instance since it was read.
+        """
+        now = now or utcnow()
+        if isinstance(target, NewInstance):
+            if not isinstance(change, Start):
+                raise TypeError(f"a new instance is made by a Start change, not {type(change).__name__}")
+            instance, package, snapshot = self._create(target, change)
+            entry = audit.Entry(cause.actor, cause.action, instance.id, cause.subject or target.definition.key,
+                                {"version": target.definition.version, "tracking_code": instance.tracking_code,
+                                 "data_keys": sorted(change.data), **cause.detail})
+        else:
+            instance = target
+            package = bound_package(self.session, self.runtime, instance.deployment_id, instance.call_bindings)
+            found = run_change(package.compiled, instance.process_key,
+                               StoredState(instance.state, instance.serializer_version), change,
+                               self.runtime.change_limits)
+            if found is None:
+                return None
+            snapshot = found
+            self._settle_subject(instance, change, cause.actor, now)
+            entry = audit.Entry(cause.actor, cause.action, instance.id, cause.subject, cause.detail)
+        snapshot, delivered = self._take_buffered(instance, package, snapshot, now)
+        self._save(instance, package, snapshot, [entry, *delivered], _audited_task(change), now)
+        return Applied(instance, snapshot.thrown)
+
+    def restore(self, instance: Instance) -> Execution:
+        """The instance's workflow as stored, to read; it is never saved (changes go through `apply`)."""
+        package = bound_package(self.session, self.runtime, instance.deployment_id, instance.call_bindings)
+        return Execution.restore(package.compiled, instance.process_key, instance.state,
+                                 instance.serializer_version, self.runtime.script_engine)
+
+    def _create(self, new: NewInstance, change: Start) -> tuple[Instance, LoadedPackage, Snapshot]:
+        definition = new.definition
+        package, bindings = self._pinned_package(definition.deployment_id)
+        snapshot = run_change(package.compiled, definition.key, None, change, self.runtime.change_limits)
+        assert snapshot is not None  # a new instance always takes its start
+        instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
+                            deployment_id=definition.deployment_id, process_key=definition.key,
+                            version=definition.version, status="running", tracking_code=self._free_code(),
+                            owner=new.owner, data={}, state="", serializer_version="", library_version="",
+                            call_bindings=bindings or None)
+        self.session.add(instance)
+        self.session.flush()
+        return instance, package, snapshot
+
+    def _pinned_package(self, deployment_id: int) -> tuple[LoadedPackage, dict[str, int]]:
+        """The deployment compiled with the processes it calls in other deployments, as deployed now.
+
+        The bindings go on the instance, so every later restore compiles the same callees.
+        """
+        base = package_of(self.session, self.runtime, deployment_id)
+        report = Report()
+        bindings = resolve_calls(self.session, self.runtime, base.compiled.documents, report)
+        try:
+            if not report.deployable:
+                raise DeploymentRejected(report)
+            return bound_package(self.session, self.runtime, deployment_id, bindings), bindings
+        except DeploymentRejected as err:
+            raise Conflict(f"the processes this one calls no longer fit together: {err}") from err
+
+    def _free_code(self) -> str:
+        for _ in range(20):
+            code = new_tracking_code()
+            if self.session.execute(select(Instance.id).where(Instance.tracking_code == code)).first() is None:
+                return code
+        raise IntegrityError("tracking code space exhausted", None, Exception())
+
+    def _settle_subject(self, instance: Instance, change: Change, actor: str, now: datetime) -> None:
+        """Mark the row the change answered (a task, a call, a timer) before the projections
+        are rebuilt, so they keep it as done rather than cancel it."""
+        session = self.session
+        match change:
+            case CompleteTask(task_id=task_id):
+                task = session.get(HumanTaskRow, task_id)
+                if task is not None:
+                    task.status, task.completed_by, task.completed_at = "completed", actor, now
+            case ServiceResult(call_id=call_id, result=result):
+                call = session.get(ServiceCallRow, call_id)
+                if call is not None:
+                    call.status, call.result, call.completed_at = "completed", result, now
+            case ServiceError(call_id=call_id):
+                call = session.get(ServiceCallRow, call_id)
+                if call is not None:
+                    call.status, call.completed_at = "caught", now
+            case FireTimer(task_id=task_id):
+                for timer in session.execute(select(TimerRow).where(
+                        TimerRow.instance_id == instance.id, TimerRow.task_id == task_id,
+                        TimerRow.fired_at.is_(None))).scalars():
+                    timer.fired_at = now
+            case _:
+                pass
+
+    def _take_buffered(self, instance: Instance, package: LoadedPackage, snapshot: Snapshot,
+                       now: datetime) -> tuple[Snapshot, list[audit.Entry]]:
+        """Hand the instance the unexpired buffered messages its waiting catches correlate with,
+        each as a change of its own on the state the last one left."""
+        entries: list[audit.Entry] = []
+        for _ in range(MAX_BUFFERED_PER_CHANGE):
+            if snapshot.error:
+                break  # a failed instance waits for an operator, not for more messages
+            found = waits.next_buffered(self.session, snapshot.message_waits, now)
+            if found is None:
+                break
+            row, wait = found
+            try:
+                later = run_change(package.compiled, instance.process_key, snapshot.stored,
+                                   CatchMessage(row.name, row.payload, wait.correlation), self.runtime.change_limits)
+            except TaskStateError as err:
+                log.warning("buffered message %s (%s) not taken by instance %s: %s", row.id, row.name, instance.id,
+                            err)
+                break
+            if later is None:
+                break
+            snapshot = snapshot.then(later)
+            row.consumed_at, row.consumed_by = now, instance.id
+            entries.append(audit.Entry("engine", "message.delivered", instance.id, wait.element_id,
+                                       {"message": row.name, "correlation": row.correlation, "buffer_id": row.id,
+                                        "buffered_at": row.created_at.isoformat()}))
+        return snapshot, entries
+
+    def _save(self, instance: Instance, package: LoadedPackage, snapshot: Snapshot, entries: list[audit.Entry],
+              audited_task: str | None, now: datetime) -> None:
+        """Write state and projections, then the audit entries of this change in one batch."""
+        check_storable(snapshot.data, "the process data")
+        instance.state, instance.serializer_version = snapshot.state, snapshot.serializer_version
+        instance.library_version = LIBRARY_VERSION
+        instance.status = snapshot.status
+        # A script's error may quote the text it failed on, whatever characters that held.
+        error = escaped(snapshot.error) if snapshot.error else snapshot.error
+        instance.error = error
+        instance.data = json.loads(json.dumps(snapshot.data, default=str))
+        self._flush()
+        self._project_tasks(instance, snapshot, package, now)
+        waits.project(self.session, instance.id, snapshot.timer_waits, snapshot.message_waits, snapshot.signal_waits)
+        entries += [audit.Entry("engine", "task.completed", instance.id, step.spec_id,
+                                {"task": step.name, "type": step.kind, "task_id": step.task_id})
+                    for step in snapshot.steps if step.task_id != audited_task]
+        if error:
+            entries.append(audit.Entry("engine", "instance.failed", instance.id, None, {"error": error}))
+        elif instance.status == "completed":
+            entries.append(audit.Entry(entries[0].actor, "instance.completed", instance.id))
+        audit.append_all(self.session, entries)
+        self._flush()
+
+    def _project_tasks(self, instance: Instance, snapshot: Snapshot, package: LoadedPackage, now: datetime) -> None:
+        """Bring the human-task and service-call tables in line with the workflow."""
+        session = self.session
+        ready = {task.id: task for task in snapshot.human_tasks}
+        open_rows = session.execute(
+            select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id, HumanTaskRow.status == "ready")
+        ).scalars().all()
+        open_calls = session.execute(
+            select(ServiceCallRow).where(ServiceCallRow.instance_id == instance.id,
+                                         ServiceCallRow.status.in_(OPEN_CALLS))
+        ).scalars().all()
+        for row in open_rows:
+            if row.id not in ready:
+                row.status, row.completed_at = "cancelled", now
+        known = {row.id for row in open_rows}
+        for task in ready.values():
+            if task.id in known:
+                continue
+            audience, agency = audience_of(task.lane, package.lanes)
+            session.add(HumanTaskRow(
+                id=task.id, instance_id=instance.id, spec_id=task.spec_id, name=task.spec_id,
+                title=limits.TASK_TITLE.shortened(task.name),
+                kind=task.kind, lane=task.lane, audience=audience, agency=agency,
+                form=package.forms.get(task.spec_id), status="ready"))
+        pending = {call.task_id: call for call in snapshot.service_calls}
+        for call_row in open_calls:
+            if call_row.id not in pending:
+                call_row.status, call_row.completed_at = "cancelled", now
+        known_calls = {row.id for row in open_calls}
+        for call in pending.values():
+            if call.task_id in known_calls:
+                continue
+            check_storable(call.params, f"the parameters of service task '{call.spec_id}'")
+            session.add(ServiceCallRow(id=call.task_id, instance_id=instance.id, spec_id=call.spec_id,
+                                       name=limits.CALL_NAME.shortened(call.name), operation=call.operation,
+                                       params=json.loads(json.dumps(call.params, default=str)),
+                                       status="waiting", attempts=0, max_attempts=call.retry.attempts,
+                                       backoff_base=call.retry.backoff_base,
+                                       retry_delays=list(call.retry.delays) or None))
+            if not is_manual(call.operation):
+                outbox(session).post(call.task_id)
+
+    def _flush(self) -> None:
+        try:
+            self.session.flush()
+        except StaleDataError as err:
+            raise LostRace("the instance was changed by someone else at the same time; reload and retry") from err
+
+
+def _audited_task(change: Change) -> str | None:
+    """The task a change's own audit entry names, so its step is not logged twice."""
+    match change:
+        case CompleteTask(task_id=task_id):
+            return task_id
+        case ServiceResult(call_id=call_id) | ServiceError(call_id=call_id):
+            return call_id
+        case _:
+            return None
