@@ -9,8 +9,11 @@ was saved, the stored instance is as it was.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import etree
 
@@ -68,23 +71,41 @@ def _run_in_worker(package: CompiledPackage, payload: tuple[str, StoredState | N
     return encode(run_change(package, process_key, stored, change, limits))
 
 
+class ChangeRunner(Protocol):
+    """Where changes run: `run_change`'s signature, in this process or in a worker."""
+
+    def run(self, package: CompiledPackage, process_key: str, stored: StoredState | None, change: Change,
+            limits: ChangeLimits) -> Snapshot | None: ...
+
+
+class InProcessChanges:
+    """Changes run in the calling thread (PANJEREH_MODEL_WORKERS=0: no isolation)."""
+
+    def run(self, package: CompiledPackage, process_key: str, stored: StoredState | None, change: Change,
+            limits: ChangeLimits) -> Snapshot | None:
+        return run_change(package, process_key, stored, change, limits)
+
+
 class IsolatedChanges:
-    """Runs changes in `pool`, one deployment package per `key` in each worker."""
+    """Runs changes in `pool`; each worker compiles a package once, known by its content."""
 
     def __init__(self, pool: WorkerPool[Any]) -> None:
         self.pool = pool
+        self._keys: dict[int, tuple[weakref.ref[CompiledPackage], str, PackageSource]] = {}
+        self._lock = threading.Lock()
 
-    def run(self, key: str, package: CompiledPackage, process_key: str, stored: StoredState | None,
-            change: Change, limits: ChangeLimits) -> Snapshot | None:
-        """As `run_change`, in a worker; `key` names `package` (the same key, the same package).
+    def run(self, package: CompiledPackage, process_key: str, stored: StoredState | None, change: Change,
+            limits: ChangeLimits) -> Snapshot | None:
+        """As `run_change`, in a worker.
 
         Raises:
             TaskStateError, UnknownProcessError: as `run_change`.
             JobKilled: the worker passed its time or memory; nothing changed.
             JobFailed: anything else went wrong inside the worker.
         """
+        key, source = self._known(package)
         try:
-            answer = self.pool.run(_run_in_worker, compile_source, key, lambda: package_source(package),
+            answer = self.pool.run(_run_in_worker, compile_source, key, lambda: source,
                                    (process_key, stored, change, limits))
         except JobFailed as failed:
             raised = _RAISED.get(failed.kind)
@@ -95,3 +116,26 @@ class IsolatedChanges:
         if snapshot is not None and not isinstance(snapshot, Snapshot):
             raise JobFailed("WireError", "the worker's answer is not a snapshot", "")
         return snapshot
+
+    def _known(self, package: CompiledPackage) -> tuple[str, PackageSource]:
+        """`package`'s key (a digest of its documents: workers of one process may serve
+        several databases, as tests do, where the same deployment id means other files) and
+        its source, computed once per package object."""
+        with self._lock:
+            known = self._keys.get(id(package))
+            if known is not None and known[0]() is package:
+                return known[1], known[2]
+        source = package_source(package)
+        digest = hashlib.sha256()
+        for name, kind, text in (*source.documents, ("--callees--", "bpmn", b""), *source.callees):
+            digest.update(f"{len(name)}:{name}:{kind}:{len(text)}:".encode())
+            digest.update(text)
+        key = digest.hexdigest()
+        ident = id(package)
+        with self._lock:
+            self._keys[ident] = (weakref.ref(package, lambda _: self._forget(ident)), key, source)
+        return key, source
+
+    def _forget(self, ident: int) -> None:
+        with self._lock:
+            self._keys.pop(ident, None)

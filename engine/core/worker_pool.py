@@ -24,6 +24,7 @@ the serving process: that process runs threads, and a fork copies their locks mi
 
 from __future__ import annotations
 
+import atexit
 import json
 import multiprocessing
 import os
@@ -314,3 +315,18 @@ class WorkerPool(Generic[Result]):
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 return
+
+
+_SHARED: dict[PoolLimits, WorkerPool[Any]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool(limits: PoolLimits) -> WorkerPool[Any]:
+    """The one pool of this process with `limits` (every runtime in it shares the workers),
+    started on its first job and stopped when the process exits."""
+    with _SHARED_LOCK:
+        pool = _SHARED.get(limits)
+        if pool is None:
+            pool = _SHARED[limits] = WorkerPool(limits)
+            atexit.register(pool.close)
+        return pool

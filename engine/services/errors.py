@@ -48,3 +48,13 @@ class Unavailable(ServiceError):
     def __init__(self, message: str, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class ModelStopped(ServiceError):
+    """The model's code was stopped in its worker process (past its wall-clock limit or its
+    memory): nothing of the change was saved. `instance_id` names the instance, left with its
+    state as it was (None when the change was a start)."""
+
+    def __init__(self, message: str, instance_id: str | None) -> None:
+        self.instance_id = instance_id
+        super().__init__(message)

@@ -46,8 +46,8 @@ from engine.db.models import (
 )
 from engine.services.data_limits import check_data_size
 from engine.services.deployments import package_of
-from engine.services.errors import Conflict, InvalidInput
-from engine.services.instance_store import Applied, Cause, InstanceStore, NewInstance
+from engine.services.errors import Conflict, InvalidInput, ModelStopped
+from engine.services.instance_store import Applied, Cause, InstanceStore, NewInstance, mark_stopped, record_stopped
 from engine.services.runtime import Runtime
 from engine.services.waits import correlation_is, correlation_key
 from forms.storable import unstorable_places
@@ -263,6 +263,10 @@ def _run_one(runtime: Runtime, kind: str, ident: int, now: datetime) -> str | No
             if kind == "timer":
                 return fire_timer(session, runtime, ident, now)
             return fire_start_trigger(session, runtime, ident, now)
+    except ModelStopped as stopped:
+        # The instance fails with an incident, so the same code is not run again every tick.
+        record_stopped(runtime, stopped)
+        return None
     except Exception:  # the tick must outlive one bad instance; the row stays due for the next tick
         log.exception("firing %s %d failed; the next tick tries again", kind, ident)
         return None
@@ -394,7 +398,12 @@ def broadcast_signal(session: Session, runtime: Runtime, actor: str, name: str, 
         if instance is None or instance.status not in OPEN:
             continue
         cause = Cause(actor, "signal.delivered", name, {"signal": name})
-        if apply_routed(session, runtime, instance, CatchSignal(name, payload), cause, depth=depth) is None:
+        try:
+            if apply_routed(session, runtime, instance, CatchSignal(name, payload), cause, depth=depth) is None:
+                continue
+        except ModelStopped as stopped:
+            # One receiver's runaway code must not cancel the signal for the others.
+            mark_stopped(session, stopped)
             continue
         delivered.append(instance.id)
     sync_start_triggers(session, runtime, utcnow())
@@ -445,3 +454,5 @@ def _route_message(session: Session, runtime: Runtime, source_id: str, event: co
         deliver_message(session, runtime, SYSTEM, event.name, event.correlation, event.payload, depth=depth)
     except (InvalidInput, Conflict, ScriptError) as err:
         log.warning("message %s thrown by instance %s could not be delivered: %s", event.name, source_id, err)
+    except ModelStopped as stopped:
+        mark_stopped(session, stopped)

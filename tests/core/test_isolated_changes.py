@@ -61,18 +61,18 @@ def test_a_change_in_a_worker_matches_the_same_change_here(changes: IsolatedChan
     package = _package((MODELS / "approval.bpmn").read_bytes(), "approval.bpmn")
     start = Start({})
     here = run_change(package, "approval", None, start, LIMITS)
-    there = changes.run("approval-1", package, "approval", None, start, LIMITS)
+    there = changes.run(package, "approval", None, start, LIMITS)
     _same(here, there)
     assert there is not None
     [task] = there.human_tasks
     answer = CompleteTask(task.id, {"amount": 5000, "purpose": "school", "channel": "both"})
-    after = changes.run("approval-1", package, "approval", there.stored, answer, LIMITS)
+    after = changes.run(package, "approval", there.stored, answer, LIMITS)
     locally = run_change(package, "approval", there.stored, answer, LIMITS)
     _same(locally, after)
     # One worker, one package built for both changes.
     assert changes.pool.stats.misses == 1
     with pytest.raises(TaskStateError):
-        changes.run("approval-1", package, "approval", there.stored, CompleteTask("no-such-task", {}), LIMITS)
+        changes.run(package, "approval", there.stored, CompleteTask("no-such-task", {}), LIMITS)
 
 
 def test_the_package_a_worker_builds_runs_like_the_deployed_one() -> None:
@@ -89,9 +89,9 @@ def test_code_running_past_the_wall_clock_is_killed_and_the_next_change_runs(cha
     patient = ChangeLimits(max_steps=10_000, max_seconds=600, sandbox=SandboxLimits(cpu_seconds=600))
     endless = _script_model("x = 0\nwhile True:\n    x = 1")
     with pytest.raises(JobKilled, match="stopped after 3 s"):
-        changes.run("endless", endless, "p", None, Start({}), patient)
+        changes.run(endless, "p", None, Start({}), patient)
     quick = _script_model("x = 2")
-    done = changes.run("quick", quick, "p", None, Start({}), LIMITS)
+    done = changes.run(quick, "p", None, Start({}), LIMITS)
     assert done is not None and done.status == "completed" and done.data["x"] == 2
 
 
@@ -100,8 +100,8 @@ def test_memory_past_the_workers_address_space_fails_there(changes: IsolatedChan
     roomy = ChangeLimits(max_steps=10_000, max_seconds=600,
                          sandbox=SandboxLimits(cpu_seconds=60, max_memory_bytes=2**40))
     greedy = _script_model("a = ['x' * 100000 + str(i) for i in range(20000)]")
-    failed = changes.run("greedy", greedy, "p", None, Start({}), roomy)
+    failed = changes.run(greedy, "p", None, Start({}), roomy)
     # The script's MemoryError fails the instance, as any failing script does.
     assert failed is not None and failed.status == "failed" and "MemoryError" in (failed.error or "")
-    done = changes.run("quick", _script_model("x = 3"), "p", None, Start({}), LIMITS)
+    done = changes.run(_script_model("x = 3"), "p", None, Start({}), LIMITS)
     assert done is not None and done.data["x"] == 3
