@@ -22,6 +22,11 @@ class LostRace(Conflict):
     serialization failure); nothing was saved, and the same change may succeed if tried again."""
 
 
+class RoutingLimit(Conflict):
+    """The signals and messages a change threw would change or start too many instances in
+    one transaction; nothing was saved, and the same change fails the same way."""
+
+
 class Forbidden(ServiceError):
     """The caller is known but may not do this."""
 
