@@ -7,12 +7,23 @@ itself needs the services that run them.
 
 from __future__ import annotations
 
+from engine.core.isolated_changes import ChangeRunner, InProcessChanges, IsolatedChanges
 from engine.core.runtime import make_script_engine
+from engine.core.worker_pool import PoolLimits, shared_pool
 from engine.db.base import make_engine, make_session_factory
 from engine.db.migrate import upgrade
 from engine.services.jobs import attach_dispatcher
 from engine.services.runtime import Runtime, sandbox_limits
 from engine.settings import Settings
+
+
+def change_runner(settings: Settings) -> ChangeRunner:
+    """Model worker processes as the settings size them, or this process when set to none."""
+    if settings.model_workers == 0:
+        return InProcessChanges()
+    return IsolatedChanges(shared_pool(PoolLimits(
+        workers=settings.model_workers, memory_bytes=settings.model_memory_mb * 1024 * 1024,
+        wall_seconds=settings.model_wall_seconds)))
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -28,6 +39,6 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     reader_engine = make_engine(url, read_only=True, threads=threads, timeout=timeout) if sqlite else None
     readers = make_session_factory(reader_engine or engine.execution_options(postgresql_readonly=True))
     runtime = Runtime(settings, engine, make_session_factory(engine), make_script_engine(sandbox_limits(settings)),
-                      readers, reader_engine)
+                      readers, reader_engine, changes=change_runner(settings))
     attach_dispatcher(runtime)
     return runtime

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,6 +51,18 @@ class Settings(BaseSettings):
         30.0, gt=0, le=3600,
         description="how long one change of an instance may run its automatic steps before the instance fails "
                     "as a runaway (each script also has its own CPU limit)")
+    model_workers: int = Field(
+        default_factory=lambda: max(os.cpu_count() or 1, 1), ge=0, le=256,
+        description="worker processes that run model code (scripts, conditions, decisions, mappings) with an "
+                    "address-space limit and a wall-clock kill; default the number of cores; 0 runs model code "
+                    "in the serving process, without that protection")
+    model_memory_mb: int = Field(
+        512, ge=128, le=65536, description="the address space of each model worker process, in MB")
+    model_wall_seconds: float = Field(
+        40.0, gt=0, le=3600,
+        description="how long one change may run in a model worker before the worker is killed and the change "
+                    "fails, leaving the instance as it was (longer than PANJEREH_MAX_CHANGE_SECONDS, which "
+                    "fails a runaway between two steps first)")
     server_threads: int = Field(
         40, ge=1, le=1000,
         description="requests handled at once; the database pool is sized from it, so a request never waits "

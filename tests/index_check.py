@@ -2,7 +2,8 @@
 SpiffWorkflow's own tree walk (`engine.core.workflow`).
 
 While such a test runs (setup included), every indexed query is compared with the walk and
-every `Execution` compares its whole index after each change. A disagreement fails the
+every `Execution` compares its whole index after each change (the changes run in this
+process for it, not in model workers). A disagreement fails the
 test, even when the code under test turned the error into a failed instance (as it does
 with any error of a step): mismatches are also kept in `IndexedQueries.mismatches`, which
 is read after the test. The option may be given several times; .ci/run gives it for the
@@ -11,12 +12,16 @@ behaviour, events and designer-export suites.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
 from engine.core.workflow import IndexedQueries
+
+_WORKERS_VARIABLE = "PANJEREH_MODEL_WORKERS"
+_WORKERS = pytest.StashKey[str | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +53,9 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     _take_mismatches()  # each test answers for its own
     if _checked(item):
         IndexedQueries.cross_check = True
+        # The check runs where the change runs: in this process, not in a model worker.
+        item.stash[_WORKERS] = os.environ.get(_WORKERS_VARIABLE)
+        os.environ[_WORKERS_VARIABLE] = "0"
     return (yield)
 
 
@@ -65,6 +73,12 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
         result = yield
     finally:
         checking, IndexedQueries.cross_check = IndexedQueries.cross_check, False
+        if _WORKERS in item.stash:
+            previous = item.stash[_WORKERS]
+            if previous is None:
+                os.environ.pop(_WORKERS_VARIABLE, None)
+            else:
+                os.environ[_WORKERS_VARIABLE] = previous
     if checking and (found := _take_mismatches()):
         pytest.fail(_failure(found), pytrace=False)
     return result

@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
@@ -24,7 +26,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.schemas import ErrorOut
 from engine.services.deployments import DeploymentRejected, UploadTooLarge
-from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, Unstorable
+from engine.services.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    ModelStopped,
+    NotFound,
+    Unavailable,
+    Unstorable,
+)
+from engine.services.instance_store import record_stopped
 from forms.validate import FieldError
 
 MEANING = {
@@ -82,6 +93,14 @@ async def unavailable(_: Request, err: Exception) -> JSONResponse:
 
 async def unstorable(_: Request, err: Exception) -> JSONResponse:
     return _json(422, error_body(str(err), [FieldError("", str(err))]))
+
+
+async def model_stopped(request: Request, err: Exception) -> JSONResponse:
+    """The model's code was stopped in its worker: the instance fails with an incident (in a
+    transaction of its own, the request's was rolled back) and the caller is told."""
+    if isinstance(err, ModelStopped):
+        await run_in_threadpool(partial(record_stopped, request.app.state.runtime, err, quietly=True))
+    return _json(422, error_body(str(err)))
 
 
 async def unexpected(request: Request, err: Exception) -> JSONResponse:
@@ -156,6 +175,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, conflict)
     app.add_exception_handler(Unavailable, unavailable)
     app.add_exception_handler(Unstorable, unstorable)
+    app.add_exception_handler(ModelStopped, model_stopped)
     app.add_exception_handler(HTTPException, http_error)
     # Starlette gives the handler for Exception to its outermost middleware, which also
     # catches what the other handlers raise.

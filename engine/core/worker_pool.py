@@ -24,6 +24,7 @@ the serving process: that process runs threads, and a fork copies their locks mi
 
 from __future__ import annotations
 
+import atexit
 import json
 import multiprocessing
 import os
@@ -121,7 +122,10 @@ def _worker_main(conn: Connection, memory_bytes: int, packages_per_worker: int) 
                     packages.popitem(last=False)
             else:
                 packages.move_to_end(key)
-            answer = json.dumps(["done", job(package, payload)], separators=(",", ":"))
+            result = job(package, payload)
+            # A job that caught its own MemoryError (a failing script does) may leave the heap
+            # near the limit: past half of it, this worker makes way for a fresh one.
+            answer = json.dumps(["done", result, _resident_bytes() > memory_bytes // 2], separators=(",", ":"))
         except MemoryError:
             # The heap may be left fragmented near the limit: answer, then make way for a fresh worker.
             packages.clear()
@@ -132,6 +136,14 @@ def _worker_main(conn: Connection, memory_bytes: int, packages_per_worker: int) 
             _answer(conn, ["failed", type(error).__name__, str(error), traceback.format_exc(), False])
             continue
         conn.send_bytes(answer.encode())
+
+
+def _resident_bytes() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _answer(conn: Connection, message: list[Any]) -> None:
@@ -152,10 +164,16 @@ class _Worker:
         self.process = process
         process.start()
         child.close()
-        if not self.conn.poll(limits.start_seconds):
+        try:
+            if not self.conn.poll(limits.start_seconds):
+                raise JobKilled(f"a model worker did not start within {limits.start_seconds:g} s")
+            _, self.pid = json.loads(self.conn.recv_bytes())
+        except (EOFError, OSError, ValueError):
             self.kill()
-            raise JobKilled(f"a model worker did not start within {limits.start_seconds:g} s")
-        _, self.pid = json.loads(self.conn.recv_bytes())
+            raise JobKilled(f"a model worker failed to start (exit code {self.process.exitcode})") from None
+        except JobKilled:
+            self.kill()
+            raise
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -212,8 +230,8 @@ class WorkerPool(Generic[Result]):
                     continue
                 self.stats.jobs += 1
                 if kind == "done":
-                    healthy = True
                     result: Result = rest[0]
+                    healthy = not rest[1]
                     return result
                 name, detail, trace, retire = rest
                 healthy = not retire
@@ -297,3 +315,18 @@ class WorkerPool(Generic[Result]):
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 return
+
+
+_SHARED: dict[PoolLimits, WorkerPool[Any]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool(limits: PoolLimits) -> WorkerPool[Any]:
+    """The one pool of this process with `limits` (every runtime in it shares the workers),
+    started on its first job and stopped when the process exits."""
+    with _SHARED_LOCK:
+        pool = _SHARED.get(limits)
+        if pool is None:
+            pool = _SHARED[limits] = WorkerPool(limits)
+            atexit.register(pool.close)
+        return pool

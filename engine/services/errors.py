@@ -22,6 +22,11 @@ class LostRace(Conflict):
     serialization failure); nothing was saved, and the same change may succeed if tried again."""
 
 
+class RoutingLimit(Conflict):
+    """The signals and messages a change threw would change or start too many instances in
+    one transaction; nothing was saved, and the same change fails the same way."""
+
+
 class Forbidden(ServiceError):
     """The caller is known but may not do this."""
 
@@ -47,4 +52,14 @@ class Unavailable(ServiceError):
 
     def __init__(self, message: str, retry_after: int) -> None:
         self.retry_after = retry_after
+        super().__init__(message)
+
+
+class ModelStopped(ServiceError):
+    """The model's code was stopped in its worker process (past its wall-clock limit or its
+    memory): nothing of the change was saved. `instance_id` names the instance, left with its
+    state as it was (None when the change was a start)."""
+
+    def __init__(self, message: str, instance_id: str | None) -> None:
+        self.instance_id = instance_id
         super().__init__(message)

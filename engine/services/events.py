@@ -46,8 +46,8 @@ from engine.db.models import (
 )
 from engine.services.data_limits import check_data_size
 from engine.services.deployments import package_of
-from engine.services.errors import Conflict, InvalidInput
-from engine.services.instance_store import Applied, Cause, InstanceStore, NewInstance
+from engine.services.errors import Conflict, InvalidInput, ModelStopped, RoutingLimit
+from engine.services.instance_store import Applied, Cause, InstanceStore, NewInstance, mark_stopped, record_stopped
 from engine.services.runtime import Runtime
 from engine.services.waits import correlation_is, correlation_key
 from forms.storable import unstorable_places
@@ -62,6 +62,11 @@ MAX_ROUNDS = 50
 # A routed signal may make its receivers throw in turn; a chain longer than this is a
 # modelling loop, cut off with a log line rather than run for ever.
 MAX_ROUTING_DEPTH = 8
+# Depth alone does not bound a chain: three processes that each start on a signal and throw
+# it again reach 3**8 instances at depth 8 (one transaction ran for 14 minutes holding the
+# write lock). The instances events thrown by instances reach in one transaction are counted.
+MAX_ROUTED_PER_CHANGE = 200
+_ROUTED = "panjereh.routed"
 CLAIM_SECONDS = 60.0
 MAX_REPORTED = 20
 SYSTEM = "engine"
@@ -263,6 +268,10 @@ def _run_one(runtime: Runtime, kind: str, ident: int, now: datetime) -> str | No
             if kind == "timer":
                 return fire_timer(session, runtime, ident, now)
             return fire_start_trigger(session, runtime, ident, now)
+    except ModelStopped as stopped:
+        # The instance fails with an incident, so the same code is not run again every tick.
+        record_stopped(runtime, stopped)
+        return None
     except Exception:  # the tick must outlive one bad instance; the row stays due for the next tick
         log.exception("firing %s %d failed; the next tick tries again", kind, ident)
         return None
@@ -394,7 +403,12 @@ def broadcast_signal(session: Session, runtime: Runtime, actor: str, name: str, 
         if instance is None or instance.status not in OPEN:
             continue
         cause = Cause(actor, "signal.delivered", name, {"signal": name})
-        if apply_routed(session, runtime, instance, CatchSignal(name, payload), cause, depth=depth) is None:
+        try:
+            if apply_routed(session, runtime, instance, CatchSignal(name, payload), cause, depth=depth) is None:
+                continue
+        except ModelStopped as stopped:
+            # One receiver's runaway code must not cancel the signal for the others.
+            mark_stopped(session, stopped)
             continue
         delivered.append(instance.id)
     sync_start_triggers(session, runtime, utcnow())
@@ -414,6 +428,12 @@ def apply_routed(session: Session, runtime: Runtime, target: Instance | NewInsta
 
     Returns None, with nothing written, when the instance does not take the change.
     """
+    if depth > 0:
+        routed = session.info.get(_ROUTED, 0) + 1
+        if routed > MAX_ROUTED_PER_CHANGE:
+            raise RoutingLimit(f"the events thrown in this change would reach more than {MAX_ROUTED_PER_CHANGE} "
+                               "instances (signals or messages that set off one another?); nothing was saved")
+        session.info[_ROUTED] = routed
     applied = InstanceStore(session, runtime).apply(target, change, cause, now)
     if applied is not None:
         route_thrown(session, runtime, applied.instance.id, applied.thrown, depth)
@@ -443,5 +463,9 @@ def route_thrown(session: Session, runtime: Runtime, source_id: str, thrown: tup
 def _route_message(session: Session, runtime: Runtime, source_id: str, event: core.ThrownEvent, depth: int) -> None:
     try:
         deliver_message(session, runtime, SYSTEM, event.name, event.correlation, event.payload, depth=depth)
+    except RoutingLimit:
+        raise
     except (InvalidInput, Conflict, ScriptError) as err:
         log.warning("message %s thrown by instance %s could not be delivered: %s", event.name, source_id, err)
+    except ModelStopped as stopped:
+        mark_stopped(session, stopped)

@@ -33,16 +33,27 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
-from engine.core.changes import CatchMessage, Change, CompleteTask, FireTimer, ServiceError, ServiceResult, Start
+from engine.core.changes import (
+    CatchMessage,
+    Change,
+    ChangeLimits,
+    CompleteTask,
+    FireTimer,
+    ServiceError,
+    ServiceResult,
+    Start,
+)
 from engine.core.errors import TaskStateError
 from engine.core.events import ThrownEvent
+from engine.core.package import CompiledPackage
 from engine.core.report import Report
 from engine.core.runtime import Execution
 from engine.core.serialization import LIBRARY_VERSION
-from engine.core.snapshot import Snapshot, StoredState, run_change
+from engine.core.snapshot import Snapshot, StoredState
+from engine.core.worker_pool import JobFailed, JobKilled
 from engine.db import limits
 from engine.db.base import utcnow
-from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow, TimerRow
+from engine.db.models import HumanTaskRow, Incident, Instance, ProcessDefinition, ServiceCallRow, TimerRow
 from engine.services import waits
 from engine.services.access import audience_of
 from engine.services.data_limits import check_storable
@@ -54,7 +65,7 @@ from engine.services.deployments import (
     package_of,
     resolve_calls,
 )
-from engine.services.errors import Conflict, LostRace
+from engine.services.errors import Conflict, LostRace, ModelStopped
 from engine.services.outbox import outbox
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
@@ -124,7 +135,7 @@ class InstanceStore:
         else:
             instance = target
             package = bound_package(self.session, self.runtime, instance.deployment_id, instance.call_bindings)
-            found = run_change(package.compiled, instance.process_key,
+            found = self._run(instance.id, package.compiled, instance.process_key,
                                StoredState(instance.state, instance.serializer_version), change,
                                self.runtime.change_limits)
             if found is None:
@@ -136,6 +147,16 @@ class InstanceStore:
         self._save(instance, package, snapshot, [entry, *delivered], _audited_task(change), now)
         return Applied(instance, snapshot.thrown)
 
+    def _run(self, instance_id: str | None, package: CompiledPackage, process_key: str, stored: StoredState | None,
+             change: Change, limits: ChangeLimits) -> Snapshot | None:
+        """Run the change where the runtime runs model code (a worker process, by default)."""
+        try:
+            return self.runtime.changes.run(package, process_key, stored, change, limits)
+        except (JobKilled, JobFailed) as err:
+            log.error("instance %s: the model's code was stopped in its worker: %s", instance_id or "(new)", err)
+            raise ModelStopped(f"the model's code was stopped: {err}; nothing of this change was saved",
+                               instance_id) from err
+
     def restore(self, instance: Instance) -> Execution:
         """The instance's workflow as stored, to read; it is never saved (changes go through `apply`)."""
         package = bound_package(self.session, self.runtime, instance.deployment_id, instance.call_bindings)
@@ -145,7 +166,7 @@ class InstanceStore:
     def _create(self, new: NewInstance, change: Start) -> tuple[Instance, LoadedPackage, Snapshot]:
         definition = new.definition
         package, bindings = self._pinned_package(definition.deployment_id)
-        snapshot = run_change(package.compiled, definition.key, None, change, self.runtime.change_limits)
+        snapshot = self._run(None, package.compiled, definition.key, None, change, self.runtime.change_limits)
         assert snapshot is not None  # a new instance always takes its start
         instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
                             deployment_id=definition.deployment_id, process_key=definition.key,
@@ -216,8 +237,10 @@ class InstanceStore:
                 break
             row, wait = found
             try:
-                later = run_change(package.compiled, instance.process_key, snapshot.stored,
+                later = self._run(instance.id, package.compiled, instance.process_key, snapshot.stored,
                                    CatchMessage(row.name, row.payload, wait.correlation), self.runtime.change_limits)
+            except ModelStopped:
+                break  # the message stays buffered; the change that brought the instance here stands
             except TaskStateError as err:
                 log.warning("buffered message %s (%s) not taken by instance %s: %s", row.id, row.name, instance.id,
                             err)
@@ -313,3 +336,33 @@ def _audited_task(change: Change) -> str | None:
             return call_id
         case _:
             return None
+
+
+def mark_stopped(session: Session, stopped: ModelStopped, actor: str = "engine") -> None:
+    """Fail the instance a stopped change was for, its state as it was, with an incident an
+    operator sees (so no timer or message runs the same code again until one acts)."""
+    if stopped.instance_id is None:
+        return
+    instance = session.get(Instance, stopped.instance_id)
+    if instance is None:
+        return
+    message = escaped(str(stopped))
+    instance.status, instance.error = "failed", message
+    session.add(Incident(instance_id=instance.id, kind="model-stopped", message=message))
+    audit.append(session, actor, "instance.failed", instance_id=instance.id, subject=None,
+                 detail={"error": message, "kind": "model-stopped"})
+
+
+def record_stopped(runtime: Runtime, stopped: ModelStopped, *, quietly: bool = False) -> None:
+    """`mark_stopped` in a transaction of its own, for callers whose transaction the stop ended.
+
+    `quietly` logs a failure to record instead of raising it: for an answer that reports the
+    stop and must not turn into another error.
+    """
+    try:
+        with runtime.unit_of_work() as session:
+            mark_stopped(session, stopped)
+    except Exception:
+        if not quietly:
+            raise
+        log.exception("could not record the incident of a stopped change on instance %s", stopped.instance_id)

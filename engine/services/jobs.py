@@ -51,7 +51,8 @@ from engine.db.models import DataUse, Incident, Instance, ServiceCallRow
 from engine.services import events, instances
 from engine.services.deployments import MANUAL_PREFIX
 from engine.services.dispatch import InlineDispatcher, celery_dispatcher
-from engine.services.errors import Conflict, LostRace, NotFound, Unstorable
+from engine.services.errors import Conflict, LostRace, ModelStopped, NotFound, Unstorable
+from engine.services.instance_store import record_stopped
 from engine.services.outbox import outbox
 from engine.services.runtime import Runtime
 from engine.settings import Settings
@@ -206,6 +207,10 @@ def settle(runtime: Runtime, job: Claim, operation: Operation | None,
         except (LostRace, StaleDataError):
             log.info("service call %s: the instance changed while settling (try %d of %d)", job.call_id,
                      attempt, SETTLE_TRIES)
+        except ModelStopped as stopped:
+            # The instance fails with its own incident; the call shows why it was not applied.
+            record_stopped(runtime, stopped)
+            return _incident_after_conflict(runtime, job, str(stopped), operation, outcome)
         except (Conflict, Unstorable) as refused:
             # Not a race: the instance cannot take this result (its task is no longer
             # waiting, or the result holds a value the database cannot keep). Calling again

@@ -20,6 +20,7 @@ from connectors.registry import GROUP as ENTRY_POINT_GROUP
 from connectors.registry import Operation, Registry, load_registry
 from connectors.sdk import ConnectorContext
 from engine.core.changes import ChangeLimits
+from engine.core.isolated_changes import ChangeRunner, InProcessChanges
 from engine.core.sandbox import SandboxLimits
 from engine.db.base import make_engine, touch_every_table
 from engine.db.failures import Failure, classify, driver_message, refusal
@@ -84,6 +85,8 @@ class Runtime:
     packages: PackageCache = field(default_factory=PackageCache)
     dispatch: Callable[[Iterable[str]], None] | None = None
     connector_transport: Any = None  # tests route connector HTTP through their own transport
+    # Where changes run: model worker processes, or this process (see engine/compose.py).
+    changes: ChangeRunner = field(default_factory=InProcessChanges)
     _registry: Any = None
     _probe_engine: Engine | None = None
     _probe_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from engine.services.errors import Conflict, NotFound, Unavailable, Unstorable
+from engine.services.errors import Conflict, ModelStopped, NotFound, Unavailable, Unstorable
+from engine.services.instance_store import record_stopped
 from engine.web import analyst, journey, portal, signin, staff
 from engine.web.addresses import BadAddress
 from engine.web.audience import Unwelcome, declared_audience
@@ -78,7 +81,7 @@ def _install_database_pages(app: FastAPI) -> None:
     """503 with Retry-After (busy or unreachable database), 409 (a lost race) and 422 (a value
     the database cannot keep) for pages; the JSON API keeps its own answers for all three."""
     json_handlers: dict[type[Exception], Any] = {kind: app.exception_handlers.get(kind)
-                                                 for kind in (Unavailable, Conflict, Unstorable)}
+                                                 for kind in (Unavailable, Conflict, Unstorable, ModelStopped)}
 
     async def database_page(request: Request, err: Exception) -> Response:
         json_handler = next((h for kind, h in json_handlers.items() if isinstance(err, kind)), None)
@@ -91,6 +94,16 @@ def _install_database_pages(app: FastAPI) -> None:
                 title_en="The service is briefly unavailable", text_en="Nothing was saved. Please try again shortly.")
             return HTMLResponse(html, status_code=503, headers={"Retry-After": str(err.retry_after),
                                                                 "Cache-Control": "no-store"})
+        if isinstance(err, ModelStopped):
+            await run_in_threadpool(partial(record_stopped, request.app.state.runtime, err, quietly=True))
+            html = _PLAIN_PAGE.format(
+                title_fa="این درخواست انجام نشد",
+                text_fa="چیزی ذخیره نشد: فرایند این خدمت بیش از اندازه طول کشید یا حافظه زیادی خواست و متوقف شد. "
+                        "کارشناسان از آن باخبر شده‌اند؛ لطفا بعدا پرونده خود را ببینید.",
+                title_en="This request could not be carried out",
+                text_en="Nothing was saved: this service's process ran too long or asked for too much memory and "
+                        "was stopped. The operators have been told; please check your case later.")
+            return HTMLResponse(html, status_code=422, headers={"Cache-Control": "no-store"})
         if isinstance(err, Unstorable):
             html = _PLAIN_PAGE.format(
                 title_fa="این پاسخ ذخیره نشد",
@@ -108,6 +121,7 @@ def _install_database_pages(app: FastAPI) -> None:
     app.add_exception_handler(Unavailable, database_page)
     app.add_exception_handler(Conflict, database_page)
     app.add_exception_handler(Unstorable, database_page)
+    app.add_exception_handler(ModelStopped, database_page)
     _install_failure_page(app)
 
 

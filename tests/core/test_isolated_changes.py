@@ -1,0 +1,107 @@
+"""A change run in a model worker process gives what it gives here, and only its worker pays.
+
+The same `run_change`, behind a process boundary: the snapshot read back (as JSON, into the
+snapshot's own classes) matches the one run in this process; a change whose code runs past
+the wall-clock limit is killed, one that allocates past the address space fails there, and
+either way the next change runs in a fresh worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from engine.core.changes import ChangeLimits, CompleteTask, Start
+from engine.core.errors import TaskStateError
+from engine.core.isolated_changes import IsolatedChanges, compile_source, package_source
+from engine.core.package import CompiledPackage
+from engine.core.sandbox import SandboxLimits
+from engine.core.snapshot import Snapshot, run_change
+from engine.core.worker_pool import JobKilled, PoolLimits, WorkerPool
+from engine.services.deployments import UploadedFile, check
+from engine.settings import Settings
+from tests.fixtures import MODELS
+from tests.importer.bpmn_text import flow, model, script
+
+LIMITS = ChangeLimits(max_steps=10_000, max_seconds=30)
+
+
+def _package(document: bytes, name: str = "m.bpmn") -> CompiledPackage:
+    loaded, report = check([UploadedFile(name, document)], Settings())
+    assert loaded is not None, report.problems
+    return loaded.compiled
+
+
+def _script_model(code: str) -> CompiledPackage:
+    return _package(model("\n".join([
+        '<bpmn:startEvent id="s" />', script("work", code), '<bpmn:endEvent id="e" />',
+        flow("f0", "s", "work"), flow("f1", "work", "e")])))
+
+
+@pytest.fixture
+def changes() -> Iterator[IsolatedChanges]:
+    pool: WorkerPool[Any] = WorkerPool(PoolLimits(workers=1, memory_bytes=700 * 2**20, wall_seconds=3.0))
+    yield IsolatedChanges(pool)
+    pool.close()
+
+
+def _same(here: Snapshot | None, there: Snapshot | None) -> None:
+    assert here is not None and there is not None
+    # Task ids are random, so the states differ; everything read out of them must not.
+    assert (there.status, there.error, there.data) == (here.status, here.error, here.data)
+    assert [t.spec_id for t in there.human_tasks] == [t.spec_id for t in here.human_tasks]
+    assert [c.spec_id for c in there.service_calls] == [c.spec_id for c in here.service_calls]
+    assert [s.spec_id for s in there.steps] == [s.spec_id for s in here.steps]
+    assert len(there.timer_waits) == len(here.timer_waits)
+
+
+def test_a_change_in_a_worker_matches_the_same_change_here(changes: IsolatedChanges) -> None:
+    package = _package((MODELS / "approval.bpmn").read_bytes(), "approval.bpmn")
+    start = Start({})
+    here = run_change(package, "approval", None, start, LIMITS)
+    there = changes.run(package, "approval", None, start, LIMITS)
+    _same(here, there)
+    assert there is not None
+    [task] = there.human_tasks
+    answer = CompleteTask(task.id, {"amount": 5000, "purpose": "school", "channel": "both"})
+    after = changes.run(package, "approval", there.stored, answer, LIMITS)
+    locally = run_change(package, "approval", there.stored, answer, LIMITS)
+    _same(locally, after)
+    # One worker, one package built for both changes.
+    assert changes.pool.stats.misses == 1
+    with pytest.raises(TaskStateError):
+        changes.run(package, "approval", there.stored, CompleteTask("no-such-task", {}), LIMITS)
+
+
+def test_the_package_a_worker_builds_runs_like_the_deployed_one() -> None:
+    package = _package((MODELS / "counter_loop.bpmn").read_bytes(), "counter_loop.bpmn")
+    rebuilt = compile_source(package_source(package))
+    assert rebuilt.report.deployable
+    for compiled in (package, rebuilt):
+        snapshot = run_change(compiled, "counter_loop", None, Start({"rounds": 7}), LIMITS)
+        assert snapshot is not None and snapshot.status == "completed" and snapshot.data["counter"] == 7
+
+
+def test_code_running_past_the_wall_clock_is_killed_and_the_next_change_runs(changes: IsolatedChanges) -> None:
+    # A CPU limit far above the wall-clock one: only the kill can stop this loop in time.
+    patient = ChangeLimits(max_steps=10_000, max_seconds=600, sandbox=SandboxLimits(cpu_seconds=600))
+    endless = _script_model("x = 0\nwhile True:\n    x = 1")
+    with pytest.raises(JobKilled, match="stopped after 3 s"):
+        changes.run(endless, "p", None, Start({}), patient)
+    quick = _script_model("x = 2")
+    done = changes.run(quick, "p", None, Start({}), LIMITS)
+    assert done is not None and done.status == "completed" and done.data["x"] == 2
+
+
+def test_memory_past_the_workers_address_space_fails_there(changes: IsolatedChanges) -> None:
+    # The sandbox's own per-run memory check is lifted, so the address-space limit is what stops it.
+    roomy = ChangeLimits(max_steps=10_000, max_seconds=600,
+                         sandbox=SandboxLimits(cpu_seconds=60, max_memory_bytes=2**40))
+    greedy = _script_model("a = ['x' * 100000 + str(i) for i in range(20000)]")
+    failed = changes.run(greedy, "p", None, Start({}), roomy)
+    # The script's MemoryError fails the instance, as any failing script does.
+    assert failed is not None and failed.status == "failed" and "MemoryError" in (failed.error or "")
+    done = changes.run(_script_model("x = 3"), "p", None, Start({}), LIMITS)
+    assert done is not None and done.data["x"] == 3
