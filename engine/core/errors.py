@@ -41,3 +41,9 @@ class StepLimitExceeded(ScriptError):
     It fails the instance as a failing script does: the engine stops between two steps, so
     the state saved with the error is whole, and the change that set it off is kept in it.
     """
+
+
+class ChangeTooLarge(EngineError):
+    """A change made more tasks, or ran longer, than its budget allows, in the middle of a
+    step (a multi-instance inside a multi-instance, a subprocess calling itself): the state
+    is not whole there, so nothing of the change may be kept."""

@@ -20,7 +20,7 @@ from lxml import etree
 from engine.core.bindings import RetryPolicy
 from engine.core.changes import Change, ChangeLimits
 from engine.core.documents import Document, DocumentKind
-from engine.core.errors import TaskStateError, UnknownProcessError
+from engine.core.errors import ChangeTooLarge, TaskStateError, UnknownProcessError
 from engine.core.events import MessageWait, SignalWait, ThrownEvent, TimerWait
 from engine.core.package import CompiledPackage, compile_package
 from engine.core.runtime import HumanTask, ServiceCall, Step
@@ -32,7 +32,8 @@ from engine.core.worker_pool import JobFailed, WorkerPool
 SNAPSHOT_CLASSES: tuple[type, ...] = (Snapshot, HumanTask, ServiceCall, RetryPolicy, Step, TimerWait, MessageWait,
                                       SignalWait, ThrownEvent)
 # Errors of `run_change` its callers act on, raised again here by name.
-_RAISED: dict[str, type[Exception]] = {"TaskStateError": TaskStateError, "UnknownProcessError": UnknownProcessError}
+_RAISED: dict[str, type[Exception]] = {"TaskStateError": TaskStateError, "UnknownProcessError": UnknownProcessError,
+                                        "ChangeTooLarge": ChangeTooLarge}
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class IsolatedChanges:
         """As `run_change`, in a worker.
 
         Raises:
-            TaskStateError, UnknownProcessError: as `run_change`.
+            TaskStateError, UnknownProcessError, ChangeTooLarge: as `run_change`.
             JobKilled: the worker passed its time or memory; nothing changed.
             JobFailed: anything else went wrong inside the worker.
         """

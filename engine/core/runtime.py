@@ -27,7 +27,7 @@ from engine.core.parser import ANSWER, PENDING_CALL, ParkingServiceTask
 from engine.core.sandbox import SandboxedEnvironment, SandboxLimits
 from engine.core.serialization import SERIALIZER_VERSION, dump_state, load_state
 from engine.core.spiff_compat import task_on_traceback
-from engine.core.workflow import EngineWorkflow, IndexedQueries
+from engine.core.workflow import CreationBudget, EngineWorkflow, IndexedQueries
 
 Status = Literal["running", "waiting", "completed", "failed", "terminated"]
 HUMAN_KINDS = {"UserTask": "user", "ManualTask": "manual", "NoneTask": "task"}
@@ -150,6 +150,9 @@ class Execution:
         self._budget = (max_steps, time.monotonic() + max_seconds)
         self._limits = (max_steps, max_seconds)
         self.workflow.max_instances = max_steps
+        if isinstance(self.workflow, EngineWorkflow):
+            budget = CreationBudget(2 * max_steps, self._budget[1], "PANJEREH_MAX_STEPS_PER_CHANGE")
+            self.workflow.limit_creation(budget)
 
     def _record(self, task: Any) -> None:
         if self._budget is not None:

@@ -41,6 +41,7 @@ behaviour; long iteration is better modelled as a standard loop or a capped subp
 
 from __future__ import annotations
 
+import time
 from functools import cmp_to_key
 from typing import Any, ClassVar
 
@@ -50,6 +51,7 @@ from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from engine.core.errors import ChangeTooLarge
 from engine.core.spiff_compat import (
     StateObservedTask,
     child_position,
@@ -78,6 +80,31 @@ def _mismatch(message: str) -> IndexMismatchError:
     return IndexMismatchError(message)
 
 
+class CreationBudget:
+    """How many tasks one change may create, and until when it may run: checked as each
+    task is made, so the limit holds inside one step too (the step budget of
+    `Execution.limit_steps` is checked only between steps)."""
+
+    # Reading the clock costs more than counting; it is read every so many tasks.
+    _CLOCK_EVERY = 64
+
+    def __init__(self, max_tasks: int, deadline: float, limit_name: str) -> None:
+        self.max_tasks = max_tasks
+        self.deadline = deadline
+        self.limit_name = limit_name
+        self.created = 0
+
+    def created_one(self) -> None:
+        self.created += 1
+        if self.created > self.max_tasks:
+            raise ChangeTooLarge(f"this change would create more than {self.max_tasks:,} tasks (twice "
+                                 f"{self.limit_name}): a multi-instance inside a multi-instance, or a process "
+                                 "calling itself?")
+        if self.created % self._CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            raise ChangeTooLarge(f"this change ran past its time limit while creating {self.created:,} tasks "
+                                 "in one step (PANJEREH_MAX_CHANGE_SECONDS)")
+
+
 class StateIndex:
     """Tasks of one instance by state, and where they sit in the tree."""
 
@@ -85,6 +112,8 @@ class StateIndex:
         self.buckets: dict[int, dict[Task, None]] = {state: {} for state in INDEXED_STATES}
         self.entered_waiting = 0
         self._places: dict[Task, tuple[int, Task, Task]] = {}
+        # Set for each change once the instance is restored (restoring re-creates its tasks).
+        self.creation: CreationBudget | None = None
 
     def moved(self, task: Task, old: int | None, new: int | None) -> None:
         if old in self.buckets:
@@ -217,6 +246,8 @@ class TaskTable(dict[Any, Task]):
         observe(task, EngineTask)  # SpiffWorkflow constructs plain `Task`s itself
         if (previous := self.get(key)) is not None and previous is not task:
             self._forget(previous)
+        if previous is None and self.index.creation is not None:
+            self.index.creation.created_one()
         super().__setitem__(key, task)
         self._unsorted[task] = None
         if (state := stored_state(task)) is not None:
@@ -370,6 +401,10 @@ class EngineWorkflow(IndexedQueries, BpmnWorkflow):  # type: ignore[misc]
                  script_engine: Any = None, **kwargs: Any) -> None:
         self._index = StateIndex()
         super().__init__(spec, subprocess_specs, script_engine=script_engine, **kwargs)
+
+    def limit_creation(self, budget: CreationBudget) -> None:
+        """From now on, count the tasks made (in this workflow and its subprocesses) against `budget`."""
+        self._index.creation = budget
 
     def is_completed(self) -> bool:
         """As SpiffWorkflow's, which walks the tree up to the first unfinished task (in a loop,

@@ -43,7 +43,7 @@ from engine.core.changes import (
     ServiceResult,
     Start,
 )
-from engine.core.errors import TaskStateError
+from engine.core.errors import ChangeTooLarge, TaskStateError
 from engine.core.events import ThrownEvent
 from engine.core.package import CompiledPackage
 from engine.core.report import Report
@@ -152,7 +152,7 @@ class InstanceStore:
         """Run the change where the runtime runs model code (a worker process, by default)."""
         try:
             return self.runtime.changes.run(package, process_key, stored, change, limits)
-        except (JobKilled, JobFailed) as err:
+        except (JobKilled, JobFailed, ChangeTooLarge) as err:
             log.error("instance %s: the model's code was stopped in its worker: %s", instance_id or "(new)", err)
             raise ModelStopped(f"the model's code was stopped: {err}; nothing of this change was saved",
                                instance_id) from err

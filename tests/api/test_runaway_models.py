@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from engine.db.models import AuditEvent
+from engine.db.models import AuditEvent, Incident
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from tests.fixtures import Tokens
@@ -125,3 +125,47 @@ def test_a_multi_instance_over_the_budget_fails_before_it_creates_any(client: Te
         assert read["status"] == "failed" and "seen" not in read["data"]
     for key, data in (("by_count", {"n": 20}), ("by_items", {"items": list(range(20))}), ("in_turn", {"n": 20})):
         assert _start(client, tokens, key, data)["status"] == "completed"
+
+
+NESTED = model("\n".join([
+    '<bpmn:startEvent id="s" />',
+    '<bpmn:userTask id="ask" name="How many" />',
+    '<bpmn:subProcess id="each_office" name="Each office">'
+    "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>n</bpmn:loopCardinality>"
+    "</bpmn:multiInstanceLoopCharacteristics>"
+    '<bpmn:startEvent id="in" />'
+    '<bpmn:userTask id="sign" name="Sign"><bpmn:multiInstanceLoopCharacteristics>'
+    "<bpmn:loopCardinality>n</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+    '<bpmn:endEvent id="out" />' + flow("g0", "in", "sign") + flow("g1", "sign", "out") + "</bpmn:subProcess>",
+    '<bpmn:endEvent id="e" />',
+    flow("f0", "s", "ask"), flow("f1", "ask", "each_office"), flow("f2", "each_office", "e"),
+]), key="nested")
+
+
+def test_a_multi_instance_inside_a_multi_instance_is_stopped_as_it_grows(client: TestClient, tokens: Tokens,
+                                                                        runtime: Runtime) -> None:
+    """Each activity stays under the limit (30 of 300) but together they would make 900 tasks:
+    the change stops as they are made, and nothing of it is kept."""
+    _deploy(client, tokens, "nested.bpmn", NESTED)
+    instance = _start(client, tokens, "nested", {})
+    [ask] = client.get("/api/v1/tasks", params={"instance_id": instance["id"], "status": "ready"},
+                       headers=tokens.headers("analyst")).json()
+    response = client.post(f"/api/v1/tasks/{ask['id']}/complete", json={"data": {"n": 30}},
+                           headers=tokens.headers("analyst"))
+    assert response.status_code == 422, response.text
+    assert f"more than {2 * LIMIT:,} tasks" in response.json()["detail"]
+    read = client.get(f"/api/v1/instances/{instance['id']}", headers=tokens.headers("analyst")).json()
+    assert read["status"] == "failed" and "n" not in read["data"]
+    still = client.get("/api/v1/tasks", params={"instance_id": instance["id"], "status": "ready"},
+                       headers=tokens.headers("analyst")).json()
+    assert [t["id"] for t in still] == [ask["id"]], "the state is as it was before the change"
+    with runtime.reading() as session:
+        kinds = session.execute(select(Incident.kind).where(Incident.instance_id == instance["id"])).scalars()
+        assert list(kinds) == ["model-stopped"]
+    # A small one runs: 3 offices of 3 signatures.
+    small = _start(client, tokens, "nested", {})
+    [ask] = client.get("/api/v1/tasks", params={"instance_id": small["id"], "status": "ready"},
+                       headers=tokens.headers("analyst")).json()
+    done = client.post(f"/api/v1/tasks/{ask['id']}/complete", json={"data": {"n": 3}},
+                       headers=tokens.headers("analyst"))
+    assert done.status_code == 200 and done.json()["status"] == "waiting", done.text
