@@ -37,15 +37,15 @@ The layers, each covering what the previous cannot:
    copy and commits to the task data only when the result is plain data within
    ``max_data_bytes``.
 
-What protects the server today, and what does not yet: scripts run in the process and
-thread that asked for them (the web server's or a Celery worker's), under the limits
-above. A single C operation cannot be interrupted by the tracer; the guards bound the
+What protects the server: a change of an instance runs in a model worker process
+(engine/core/worker_pool.py, engine/core/isolated_changes.py) with an address-space limit
+(PANJEREH_MODEL_MEMORY_MB) and a wall-clock kill (PANJEREH_MODEL_WALL_SECONDS), under the
+limits above. A single C operation cannot be interrupted by the tracer; the guards bound the
 ones they know (every growth path above, and comparing, hashing and printing values that
-share sub-objects), but one that slips past them (a C-level operation whose cost the
-guards do not foresee) holds its thread, and the memory check runs only every few
-milliseconds and measures the whole process. There is no worker process with a
-wall-clock kill and an address-space limit yet: that backstop is the next step (model code
-in worker processes), and until it exists these in-process limits are the only ones.
+share sub-objects), and one that slips past them holds only its worker until the kill.
+Some model code still runs in the serving process: timer start expressions when a
+deployment's triggers are scheduled, and form conditions (forms/feel.py). With
+PANJEREH_MODEL_WORKERS=0 everything runs there, and these in-process limits are the only ones.
 """
 
 from __future__ import annotations
