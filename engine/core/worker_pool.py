@@ -18,18 +18,22 @@ ever get out of the sandbox, a pickle it sent would run code in the server. Jobs
 return JSON-compatible values (the state is JSON text already), and a job's failure comes
 back as its exception's class name and message.
 
-Workers are started from a fork server (or spawned where there is none), never forked from
-the serving process: that process runs threads, and a fork copies their locks mid-use.
+Workers are new Python processes (`python -m engine.core.worker_pool`) talking over two
+pipes, never forks of the serving process (it runs threads, and a fork copies their locks
+mid-use) nor multiprocessing children (a Celery pool process is daemonic and may not have
+any, and multiprocessing would import the caller's main module again in each worker).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
-import multiprocessing
 import os
 import queue
 import resource
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -37,8 +41,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
-from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
 from engine.core.errors import EngineError
@@ -101,7 +103,35 @@ def _limit_memory(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
-def _worker_main(conn: Connection, memory_bytes: int, packages_per_worker: int) -> None:
+class _Duplex:
+    """Two one-way pipes used as one connection (what `multiprocessing.Pipe` gives, without
+    multiprocessing starting the process)."""
+
+    def __init__(self, reading: int, writing: int) -> None:
+        self.reader = Connection(reading, writable=False)
+        self.writer = Connection(writing, readable=False)
+
+    def recv(self) -> Any:
+        return self.reader.recv()
+
+    def recv_bytes(self, maxlength: int | None = None) -> bytes:
+        return self.reader.recv_bytes(maxlength)
+
+    def poll(self, timeout: float) -> bool:
+        return self.reader.poll(timeout)
+
+    def send(self, value: Any) -> None:
+        self.writer.send(value)
+
+    def send_bytes(self, data: bytes) -> None:
+        self.writer.send_bytes(data)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.writer.close()
+
+
+def _worker_main(conn: _Duplex, memory_bytes: int, packages_per_worker: int) -> None:
     """Serve jobs on `conn` until it closes. Runs in the worker process."""
     _limit_memory(memory_bytes)
     packages: OrderedDict[str, Any] = OrderedDict()
@@ -146,7 +176,7 @@ def _resident_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _answer(conn: Connection, message: list[Any]) -> None:
+def _answer(conn: _Duplex, message: list[Any]) -> None:
     conn.send_bytes(json.dumps(message, separators=(",", ":")).encode())
 
 
@@ -154,31 +184,43 @@ def _answer(conn: Connection, message: list[Any]) -> None:
 
 
 class _Worker:
-    """One worker process and the parent's end of its pipe."""
+    """One worker process and the parent's ends of its pipes."""
 
-    def __init__(self, context: BaseContext, limits: PoolLimits) -> None:
-        self.conn, child = context.Pipe(duplex=True)
-        process: BaseProcess = context.Process(  # type: ignore[attr-defined]
-            target=_worker_main, args=(child, limits.memory_bytes, limits.packages_per_worker),
-            name="panjereh-model-worker", daemon=True)
-        self.process = process
-        process.start()
-        child.close()
+    def __init__(self, limits: PoolLimits) -> None:
+        from_child, to_parent = os.pipe()
+        from_parent, to_child = os.pipe()
+        # The worker finds the same modules as this process (tests' jobs included).
+        path = os.pathsep.join(entry for entry in sys.path if entry and os.path.isdir(entry))
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, numbers only
+                [sys.executable, "-m", "engine.core.worker_pool", str(from_parent), str(to_parent),
+                 str(limits.memory_bytes), str(limits.packages_per_worker)],
+                pass_fds=(from_parent, to_parent), env={**os.environ, "PYTHONPATH": path},
+                stdin=subprocess.DEVNULL, close_fds=True)
+        finally:
+            os.close(from_parent)
+            os.close(to_parent)
+        self.conn = _Duplex(from_child, to_child)
         try:
             if not self.conn.poll(limits.start_seconds):
                 raise JobKilled(f"a model worker did not start within {limits.start_seconds:g} s")
             _, self.pid = json.loads(self.conn.recv_bytes())
         except (EOFError, OSError, ValueError):
             self.kill()
-            raise JobKilled(f"a model worker failed to start (exit code {self.process.exitcode})") from None
+            raise JobKilled(f"a model worker failed to start (exit code {self.process.returncode})") from None
         except JobKilled:
             self.kill()
             raise
 
+    @property
+    def exitcode(self) -> int | None:
+        return self.process.poll()
+
     def kill(self) -> None:
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(timeout=5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
         self.conn.close()
 
 
@@ -196,13 +238,8 @@ class PoolStats:
 class WorkerPool(Generic[Result]):
     """Runs jobs in worker processes; thread-safe, one job per worker at a time."""
 
-    def __init__(self, limits: PoolLimits | None = None, preload: tuple[str, ...] = ("engine.core.runtime",)) -> None:
+    def __init__(self, limits: PoolLimits | None = None) -> None:
         self.limits = limits or PoolLimits()
-        methods = multiprocessing.get_all_start_methods()
-        self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if "forkserver" in methods:
-            # Modules every worker needs are imported once, in the fork server.
-            self._context.set_forkserver_preload(list(preload))
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._count = 0
@@ -256,9 +293,10 @@ class WorkerPool(Generic[Result]):
             self.stats.died += 1
             raise JobKilled("the model's worker process sent an answer that is not one; it was stopped") from None
         except (EOFError, OSError):
-            worker.process.join(timeout=5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.process.wait(timeout=5)
             self.stats.died += 1
-            raise JobKilled(f"the model's worker process died (exit code {worker.process.exitcode}); "
+            raise JobKilled(f"the model's worker process died (exit code {worker.exitcode}); "
                             f"its memory is limited to {self.limits.memory_bytes // _MIB} MB "
                             "(PANJEREH_MODEL_MEMORY_MB)") from None
         return answer
@@ -276,7 +314,7 @@ class WorkerPool(Generic[Result]):
                 self._count += 1
         if start:
             try:
-                worker = _Worker(self._context, self.limits)
+                worker = _Worker(self.limits)
             except BaseException:
                 with self._lock:
                     self._count -= 1
@@ -298,7 +336,7 @@ class WorkerPool(Generic[Result]):
         # Someone may be waiting for a worker that will now never come back: start one for them.
         if not self._closed and self._count < self.limits.workers:
             try:
-                replacement = _Worker(self._context, self.limits)
+                replacement = _Worker(self.limits)
             except JobKilled:
                 return
             with self._lock:
@@ -330,3 +368,12 @@ def shared_pool(limits: PoolLimits) -> WorkerPool[Any]:
             pool = _SHARED[limits] = WorkerPool(limits)
             atexit.register(pool.close)
         return pool
+
+
+def _serve_from_command_line(argv: list[str]) -> None:
+    reading, writing, memory_bytes, packages = (int(value) for value in argv)
+    _worker_main(_Duplex(reading, writing), memory_bytes, packages)
+
+
+if __name__ == "__main__":
+    _serve_from_command_line(sys.argv[1:])
