@@ -30,7 +30,7 @@ from tests.fixtures import PG_URL, Tokens, model_files
 MODEL = "review_route.bpmn"
 
 
-def _flip_comparisons(monkeypatch: pytest.MonkeyPatch) -> None:
+def flip_comparisons(monkeypatch: pytest.MonkeyPatch) -> None:
     """From now on the importer translates `a > b` as `a < b`: its output for the flow `f_senior` changes."""
     translate = expression_sites.translate
 
@@ -76,7 +76,7 @@ def test_an_importer_change_leaves_deployed_instances_as_they_were(
     baseline = _start(client, tokens)
     assert _route(client, tokens, baseline, 500) == "senior_review"
 
-    _flip_comparisons(monkeypatch)
+    flip_comparisons(monkeypatch)
     with _restarted(settings) as restarted:
         # Restored from storage by an engine that never saw the deployment: the route is unchanged.
         assert _route(restarted, tokens, waiting, 500) == "senior_review"
@@ -122,7 +122,7 @@ def test_a_redeployment_is_found_again_and_audited(client: TestClient, tokens: T
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     analyst, admin = tokens.headers("analyst"), tokens.headers("admin")
     first = client.post("/api/v1/deployments", files=model_files(MODEL), headers=analyst).json()
-    _flip_comparisons(monkeypatch)
+    flip_comparisons(monkeypatch)
     new = client.post(f"/api/v1/deployments/{first['id']}/redeploy", headers=admin).json()
     # Redeploying the redeployment, or the first deployment again, finds today's translation deployed.
     for source in (first["id"], new["id"]):
