@@ -9,7 +9,7 @@ instance still takes the route it was deployed with.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from typing import Any
 
@@ -18,9 +18,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from engine.app import build_app
-from engine.bpmn import expression_sites
+from engine.bpmn import expression_sites, translated
 from engine.bpmn.expressions import Translation
 from engine.compose import build_runtime
+from engine.core.documents import Document
+from engine.core.report import Report
 from engine.db.models import AuditEvent
 from engine.services.runtime import Runtime
 from engine.settings import Settings
@@ -39,6 +41,20 @@ def flip_comparisons(monkeypatch: pytest.MonkeyPatch) -> None:
         return dataclasses.replace(done, python=done.python.replace(">", "<"))
 
     monkeypatch.setattr(expression_sites, "translate", flipped)
+
+
+def mark_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on the importer marks every BPMN document it writes: its output changes for every model."""
+    import_documents = translated.import_documents
+
+    def marking(docs: Sequence[Document], report: Report) -> list[Document]:
+        done = import_documents(docs, report)
+        for doc in done:
+            if doc.kind == "bpmn":
+                doc.root.set("{urn:panjereh:tests}importer", "changed")
+        return done
+
+    monkeypatch.setattr(translated, "import_documents", marking)
 
 
 @contextmanager
