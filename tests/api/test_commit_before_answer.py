@@ -48,7 +48,8 @@ def _new_model() -> list[tuple[str, tuple[str, bytes, str]]]:
 
 WRITES: dict[tuple[str, str], Callable[[World], Call]] = {
     ("POST", "/api/v1/deployments"): lambda w: Call("analyst", "/api/v1/deployments", {"files": _new_model()}),
-    # The test changes the importer after building the world, so that a redeploy has something to do.
+    # Tests that walk these change the importer after building the world (`mark_output`), so that
+    # the redeploy has a new translation to store.
     ("POST", "/api/v1/deployments/{deployment_id}/redeploy"): lambda w: Call(
         "analyst", f"/api/v1/deployments/{w.deployment_id}/redeploy", {}),
     ("POST", "/api/v1/deployments/validate"): lambda w: Call(
