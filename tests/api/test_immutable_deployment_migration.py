@@ -16,10 +16,10 @@ from sqlalchemy import Engine, MetaData, insert, select, text
 
 from engine.app import build_app
 from engine.bpmn.importer import IMPORTER_VERSION
+from engine.compose import build_runtime
 from engine.db.base import make_engine
 from engine.db.migrate import alembic_config
 from engine.services.deployments import UploadedFile, check, content_hash
-from engine.services.runtime import build_runtime
 from engine.settings import Settings
 from tests.api.test_deploy_and_run import complete, ready_tasks
 from tests.fixtures import ADMIN_TOKEN, MODELS, PG_URL, Tokens

@@ -14,7 +14,8 @@ from pathlib import Path
 from engine.bpmn.importer import IMPORTER_VERSION
 from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
 from engine.bpmn.translated import serialized, translate
-from engine.core.package import Document, document_kind
+from engine.core.documents import Document
+from engine.core.package import document_kind
 from engine.core.report import Report
 from tests.fixtures import ROOT
 
