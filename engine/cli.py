@@ -1,4 +1,4 @@
-"""`panjereh`: serve, validate, deploy, run, db upgrade, audit verify, token create."""
+"""`panjereh`: serve, validate, deploy, redeploy, run, db upgrade, audit verify, token create."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from engine.db.migrate import upgrade
 from engine.report_text import render
 from engine.security.principals import Role
 from engine.services.catalogue import CatalogueError, deploy_catalogue, deploy_service, service_folders
-from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge, check, deploy
+from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge, check, deploy, redeploy
+from engine.services.errors import NotFound
 from engine.services.runtime import Runtime, installed_connectors
 from engine.settings import get_settings
 
@@ -167,6 +168,27 @@ def _deploy(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_redeploy(args: argparse.Namespace) -> int:
+    with closing(build_runtime(get_settings())) as runtime:
+        try:
+            with runtime.unit_of_work() as session:
+                outcome = redeploy(session, runtime, args.deployment, "cli")
+                deployment_id = outcome.deployment.id
+                versions = ", ".join(f"{d.key} v{d.version}" for d in outcome.definitions)
+        except (DeploymentRejected, NotFound) as err:
+            report = getattr(err, "report", None)
+            for problem in report.problems if report else []:
+                print(problem, file=sys.stderr)
+            print(f"not redeployed: {err}", file=sys.stderr)
+            return 1
+    if outcome.created:
+        print(f"redeployed: deployment {deployment_id} translates deployment {args.deployment}'s files with "
+              f"today's importer; {versions}")
+    else:
+        print(f"unchanged: today's importer makes what deployment {deployment_id} already runs; {versions}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.headless import run_model
 
@@ -249,6 +271,11 @@ def parser() -> argparse.ArgumentParser:
     deploy_cmd.add_argument("files", nargs="+")
     deploy_cmd.add_argument("--name")
     deploy_cmd.set_defaults(func=cmd_deploy)
+
+    redeploy_cmd = commands.add_parser("redeploy", help="translate a deployment's files again with today's "
+                                       "importer, as a new version")
+    redeploy_cmd.add_argument("deployment", type=int, help="the deployment id")
+    redeploy_cmd.set_defaults(func=cmd_redeploy)
 
     run = commands.add_parser("run", help="run a model headless and print where it ends")
     run.add_argument("files", nargs="+")

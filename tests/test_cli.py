@@ -16,6 +16,7 @@ import pytest
 from engine.cli import main
 from engine.services.runtime import Runtime
 from engine.settings import Settings, get_settings
+from tests.api.test_immutable_deployments import flip_comparisons
 from tests.fixtures import MODELS, ROOT, model_files
 
 
@@ -75,6 +76,20 @@ def test_token_deploy_and_audit_verify(env: Settings, capsys: pytest.CaptureFixt
     assert "not deployed" in capsys.readouterr().err
     assert main(["audit", "verify"]) == 0
     assert "chain intact" in capsys.readouterr().out
+
+
+def test_redeploy_translates_again_only_what_changed(env: Settings, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["deploy", str(MODELS / "review_route.bpmn")]) == 0
+    assert "deployment 1; review_route v1" in capsys.readouterr().out
+    assert main(["redeploy", "1"]) == 0
+    assert "unchanged: today's importer makes what deployment 1 already runs; review_route v1" in (
+        capsys.readouterr().out)
+    flip_comparisons(monkeypatch)
+    assert main(["redeploy", "1"]) == 0
+    assert "redeployed: deployment 2 translates deployment 1's files" in capsys.readouterr().out
+    assert main(["redeploy", "7"]) == 1
+    assert "not redeployed: no deployment 7" in capsys.readouterr().err
 
 
 def test_serve_deploys_the_catalogue_and_prints_its_url(settings: Settings, runtime: Runtime, tmp_path: Path) -> None:

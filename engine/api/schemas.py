@@ -74,6 +74,9 @@ class DeploymentOut(BaseModel):
     content_hash: str
     deployed_by: str
     deployed_at: datetime
+    importer_version: str = Field(description="the importer that translated the files; what runs is that translation")
+    redeploy_of: int | None = Field(None, description="the first deployment of the same files, when this one "
+                                                      "translated them again")
     created: bool = True
     files: list[str] = []
     processes: list[ProcessOut]

@@ -22,6 +22,15 @@ from engine.bpmn.loops import translate_loops
 from engine.core.documents import Document
 from engine.core.report import ElementEntry, FileInfo, Report
 
+# The version of what `import_documents` writes. A deployment keeps the documents the importer
+# made for it, with this version, and runs them for ever (engine/services/deployments.py): a
+# changed importer reaches only new deployments, or old ones an analyst redeploys on purpose.
+# Bump it with every change that alters the XML produced for some model (a translation, a
+# carried-over extension, a structural fix), so that each deployment says which importer made
+# it. tests/importer/test_importer_version.py holds a digest of the output for every model in
+# the repository under this version and fails until a change of output bumps it.
+IMPORTER_VERSION = "1"
+
 
 def _descriptive_processes(ctx: ImportContext) -> bool:
     """Mark processes not meant to run; whether any process in the file can run."""

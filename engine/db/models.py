@@ -6,22 +6,37 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db.base import Base, JSONType, UTCDateTime, utcnow
 
 
 class Deployment(Base):
+    """What an analyst deployed: the uploaded files, and what the engine runs of them.
+
+    The engine runs the translated documents (`DeploymentFile.translated`) and the `forms`
+    stored here, made once by the importer of `importer_version`; it never translates the
+    upload again. A redeploy translates the same upload with today's importer into a new
+    deployment (`redeploy_of`), so one upload may have several deployments.
+    """
+
     __tablename__ = "deployment"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The upload (files and service.toml); a redeployment's also covers what it was translated to.
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     deployed_by: Mapped[str] = mapped_column(String(200))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     report: Mapped[dict[str, Any]] = mapped_column(JSONType)
     service: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    # "0": translated before versions were kept (migration 0009 replaced it on every row it found).
+    importer_version: Mapped[str] = mapped_column(String(32), server_default=text("'0'"))
+    # The form model of each task and start event, by element id, as reviewed at deploy time.
+    forms: Mapped[dict[str, Any]] = mapped_column(JSONType, server_default=text("'{}'"))
+    # The first deployment of the same upload, when this one translated it again (a redeploy).
+    redeploy_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     files: Mapped[list[DeploymentFile]] = relationship(
         back_populates="deployment", lazy="raise", order_by="DeploymentFile.id")
@@ -37,7 +52,10 @@ class DeploymentFile(Base):
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64))
+    # As uploaded: kept for download and audit, never run.
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    # The importer's output for a BPMN or DMN file, which is what runs; none for form files.
+    translated: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
     deployment: Mapped[Deployment] = relationship(back_populates="files", lazy="raise")
 

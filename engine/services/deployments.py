@@ -1,41 +1,62 @@
-"""Deploying models: load safely, check, store with a content hash and a version per key."""
+"""Deploying models: load safely, check, store with a content hash and a version per key.
+
+A deployment stores what the analyst reviewed and the engine runs: the importer's translation
+of each file and the form models, with the importer's version. Every later use (starting,
+restoring, a worker, a restart) compiles that stored translation and never imports the upload
+again, so a changed importer reaches a deployed model only through `redeploy`, which makes a
+new deployment of the same upload.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import PurePosixPath
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from connectors.registry import Registry
 from engine import audit
-from engine.bpmn.importer import import_documents, settle
+from engine.bpmn.importer import IMPORTER_VERSION, settle
 from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
+from engine.bpmn.translated import serialized, translate
 from engine.core.bindings import UNBOUND_PREFIX
-from engine.core.calls import CallRef, call_refs, version_tag
 from engine.core.documents import Document
-from engine.core.package import CompiledPackage, compile_package, document_kind, schema_check
+from engine.core.package import CompiledPackage, compile_package, document_kind
 from engine.core.report import Report, shown
 from engine.db import limits
 from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.services.deployed_packages import (
+    CalleeResolver,
+    DeploymentRejected,
+    LoadedPackage,
+    bound_package,
+    package_of,
+    resolve_calls,
+    resolver,
+)
+from engine.services.errors import NotFound
 from engine.services.model_names import check_names
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from forms.extract import FormDefinitionError, FormModel, task_forms
 from forms.storable import unstorable_places, unstorable_text
 
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+# Reading a deployment back lives in `deployed_packages`; its names stay importable from here,
+# where the instance services and the adapters have always found them.
+__all__ = ["MANUAL_PREFIX", "DeployOutcome", "DeploymentRejected", "LoadedPackage", "UploadTooLarge", "UploadedFile",
+           "bound_package", "check", "content_hash", "deploy", "is_manual", "package_of", "redeploy",
+           "resolve_calls", "resolver", "validate"]
+
 XML_SUFFIXES = {".bpmn", ".dmn", ".xml"}
 # Operations nobody's connector runs: a person completes them through the API.
 MANUAL_PREFIX = UNBOUND_PREFIX
 FORM_SUFFIXES = {".json", ".form"}
-CalleeResolver = Callable[[Sequence[Document], Report], list[Document]]
 
 
 @dataclass(frozen=True)
@@ -46,30 +67,6 @@ class UploadedFile:
 
 class UploadTooLarge(ValueError):
     """An upload is over the configured size cap."""
-
-
-class DeploymentRejected(Exception):
-    """The files cannot be deployed; `report` lists every problem."""
-
-    def __init__(self, report: Report) -> None:
-        self.report = report
-        super().__init__(next((p.message for p in report.problems if p.severity == "error"), "not deployable"))
-
-
-@dataclass
-class LoadedPackage:
-    """A compiled deployment plus what the service layer derives from its files."""
-
-    compiled: CompiledPackage
-    forms: dict[str, FormModel] = field(default_factory=dict)
-    lanes: dict[str, str] = field(default_factory=dict)
-    # The same deployment compiled with the callee deployments an instance was pinned to.
-    variants: dict[tuple[tuple[str, int], ...], LoadedPackage] = field(default_factory=dict)
-
-    def with_service(self, service: dict[str, Any] | None) -> LoadedPackage:
-        """This package with the lane-to-agency table of its service.toml."""
-        self.lanes = {str(k): str(v) for k, v in ((service or {}).get("lanes") or {}).items()}
-        return self
 
 
 @dataclass(frozen=True)
@@ -216,9 +213,9 @@ def check(files: Sequence[UploadedFile], settings: Settings,
     docs, extras, report = _load(files, settings)
     if not docs:
         return None, report
-    for doc in docs:
-        schema_check(doc, report)
-    docs = import_documents(docs, report)
+    docs = translate(docs, report)
+    # Kept before compiling: the compiler completes the trees in place for SpiffWorkflow.
+    translated = {doc.name: serialized(doc) for doc in docs}
     compiled = compile_package(docs, callees=callees(docs, report) if callees else (), validate_schema=False)
     # An element the importer already refused would otherwise be reported twice, once more
     # in the compiler's words about the untranslated text.
@@ -234,7 +231,7 @@ def check(files: Sequence[UploadedFile], settings: Settings,
     settle(report)
     if not report.deployable:
         return None, report
-    return LoadedPackage(compiled, forms), report
+    return LoadedPackage(compiled, forms, translated=translated), report
 
 
 def validate(runtime: Runtime, files: Sequence[UploadedFile]) -> Report:
@@ -264,7 +261,10 @@ def _kind(name: str) -> str:
 
 def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], actor: str, *,
            name: str | None = None, service: dict[str, Any] | None = None) -> DeployOutcome:
-    """Store `files` as a new deployment, or return the one that already has this content.
+    """Store `files` as a new deployment, or return the newest one that already has this content.
+
+    The same upload deployed again keeps running what it was translated to, even if the
+    importer has changed since: only `redeploy` translates it anew.
 
     Raises:
         DeploymentRejected: the files are not deployable; nothing was stored.
@@ -275,20 +275,41 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
     if loaded is None:
         raise DeploymentRejected(report)
     digest = content_hash(files, service)
-    existing = session.execute(
-        select(Deployment).where(Deployment.content_hash == digest).options(selectinload(Deployment.definitions))
-    ).scalar_one_or_none()
-    if existing is not None:
-        return DeployOutcome(existing, list(existing.definitions), False, report)
+    first = session.execute(select(Deployment.id).where(Deployment.content_hash == digest)).scalar_one_or_none()
+    if first is not None:
+        newest = _of_upload(session, first)[0]
+        return DeployOutcome(newest, list(newest.definitions), False, report)
     shown_name = limits.DEPLOYMENT_NAME.shortened(name or _safe_name(files[0].name))
-    deployment = Deployment(content_hash=digest, name=shown_name, deployed_by=actor, report=report.as_dict(),
-                            service=service)
+    deployment, definitions = _store(session, files, loaded, report, actor, name=shown_name, service=service,
+                                     digest=digest)
+    audit.append(session, actor, "deployment.created", subject=str(deployment.id), detail={
+        "content_hash": digest, "files": sorted(_safe_name(f.name) for f in files),
+        "processes": {d.key: d.version for d in definitions}, "importer_version": IMPORTER_VERSION})
+    return DeployOutcome(deployment, definitions, True, report)
+
+
+def _of_upload(session: Session, first: int) -> list[Deployment]:
+    """The first deployment of an upload and its redeployments, newest first."""
+    return list(session.execute(
+        select(Deployment).where(or_(Deployment.id == first, Deployment.redeploy_of == first))
+        .order_by(Deployment.id.desc()).options(selectinload(Deployment.definitions))
+    ).scalars())
+
+
+def _store(session: Session, files: Sequence[UploadedFile], loaded: LoadedPackage, report: Report, actor: str, *,
+           name: str, service: dict[str, Any] | None, digest: str,
+           redeploy_of: int | None = None) -> tuple[Deployment, list[ProcessDefinition]]:
+    """A new deployment of `files` as `loaded` translated them, with a new version of each process."""
+    deployment = Deployment(content_hash=digest, name=name, deployed_by=actor, report=report.as_dict(),
+                            service=service, importer_version=IMPORTER_VERSION, forms=_as_stored(loaded.forms),
+                            redeploy_of=redeploy_of)
     session.add(deployment)
     session.flush()
     for upload in files:
         upload_name = _safe_name(upload.name)
         session.add(DeploymentFile(deployment_id=deployment.id, name=upload_name, kind=_kind(upload_name),
-                                   sha256=hashlib.sha256(upload.content).hexdigest(), content=upload.content))
+                                   sha256=hashlib.sha256(upload.content).hexdigest(), content=upload.content,
+                                   translated=loaded.translated.get(upload_name)))
     definitions = []
     for key, info in loaded.compiled.processes.items():
         if not info.executable:
@@ -301,132 +322,65 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
         session.add(definition)
         definitions.append(definition)
     session.flush()
-    audit.append(session, actor, "deployment.created", subject=str(deployment.id), detail={
-        "content_hash": digest, "files": sorted(_safe_name(f.name) for f in files),
+    # Nothing is cached from `loaded`: the first use compiles what was stored, as every later
+    # start, worker and restart will, so what runs is what the database holds from the start.
+    return deployment, definitions
+
+
+def _as_stored(forms: dict[str, FormModel]) -> dict[str, Any]:
+    """Form models as a JSON column gives them back, so that stored and fresh ones compare equal."""
+    stored: dict[str, Any] = json.loads(json.dumps(forms))
+    return stored
+
+
+def redeploy(session: Session, runtime: Runtime, deployment_id: int, actor: str) -> DeployOutcome:
+    """Translate a deployment's upload again with today's importer, as a new deployment.
+
+    This is the one way a changed importer reaches a model already deployed. Instances keep
+    running the deployment they started from; new ones start from the new process versions.
+    When a deployment of the same upload already holds exactly what today's importer makes,
+    that deployment is returned (`created` false) and nothing is stored.
+
+    Raises:
+        NotFound: there is no such deployment.
+        DeploymentRejected: today's importer or checks refuse the upload; the report says why.
+    """
+    source = session.get(Deployment, deployment_id) if 0 < deployment_id <= limits.MAX_INTEGER else None
+    if source is None:
+        raise NotFound(f"no deployment {deployment_id}")
+    files = [UploadedFile(name, content) for name, content in session.execute(
+        select(DeploymentFile.name, DeploymentFile.content)
+        .where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)).all()]
+    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime),
+                           service=source.service)
+    if loaded is None:
+        raise DeploymentRejected(report)
+    forms = _as_stored(loaded.forms)
+    first = source.redeploy_of or source.id
+    siblings = _of_upload(session, first)
+    for sibling in siblings:
+        if sibling.forms == forms and _translations(session, sibling.id) == loaded.translated:
+            return DeployOutcome(sibling, list(sibling.definitions), False, report)
+    # The upload's own hash names its first deployment; each redeployment adds what it runs.
+    digest = hashlib.sha256(f"{siblings[-1].content_hash}\0{_translation_hash(loaded.translated, forms)}"
+                            .encode()).hexdigest()
+    deployment, definitions = _store(session, files, loaded, report, actor, name=source.name,
+                                     service=source.service, digest=digest, redeploy_of=first)
+    audit.append(session, actor, "deployment.redeployed", subject=str(deployment.id), detail={
+        "from": source.id, "from_importer_version": source.importer_version, "importer_version": IMPORTER_VERSION,
         "processes": {d.key: d.version for d in definitions}})
-    runtime.packages.get(deployment.id, lambda: loaded.with_service(service))
     return DeployOutcome(deployment, definitions, True, report)
 
 
-def package_of(session: Session, runtime: Runtime, deployment_id: int) -> LoadedPackage:
-    """The compiled package of a stored deployment (cached)."""
-
-    def build() -> LoadedPackage:
-        rows = session.execute(
-            select(DeploymentFile).where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)
-        ).scalars().all()
-        service = session.execute(select(Deployment.service).where(Deployment.id == deployment_id)).scalar_one()
-        loaded, report = check([UploadedFile(r.name, r.content) for r in rows], runtime.settings,
-                               callees=resolver(session, runtime), service=service)
-        if loaded is None:
-            raise DeploymentRejected(report)
-        return loaded.with_service(service)
-
-    package: LoadedPackage = runtime.packages.get(deployment_id, build)
-    return package
+def _translations(session: Session, deployment_id: int) -> dict[str, bytes]:
+    rows = session.execute(select(DeploymentFile.name, DeploymentFile.translated)
+                           .where(DeploymentFile.deployment_id == deployment_id)).all()
+    return {name: translated for name, translated in rows if translated is not None}
 
 
-def _deployment_documents(session: Session, runtime: Runtime, deployment_id: int) -> tuple[list[Document],
-                                                                                             dict[str, bytes]]:
-    """A stored deployment's documents as the importer leaves them, and its form files."""
-    rows = session.execute(
-        select(DeploymentFile).where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)
-    ).scalars().all()
-    docs, extras, _ = _load([UploadedFile(r.name, r.content) for r in rows], runtime.settings)
-    return import_documents(docs, Report()), extras
-
-
-def _callee_deployment(session: Session, ref: CallRef, documents: Callable[[int], list[Document]]) -> int | None:
-    query = select(ProcessDefinition.deployment_id, ProcessDefinition.version).where(
-        ProcessDefinition.key == ref.key).order_by(ProcessDefinition.version.desc())
-    if ref.binding == "version":
-        query = query.where(ProcessDefinition.version == ref.version)
-    for deployment_id, _ in session.execute(query).all():
-        if ref.binding != "versionTag" or version_tag(documents(deployment_id), ref.key) == ref.version_tag:
-            return int(deployment_id)
-    return None
-
-
-def resolve_calls(session: Session, runtime: Runtime, docs: Sequence[Document],
-                  report: Report | None = None) -> dict[str, int]:
-    """The deployment each process called from `docs`, and from what those call in turn, runs from.
-
-    Calls to a process of the same upload stay inside it. A key no deployment satisfies is
-    left out (the compiler reports it). One instance can hold one version of each called
-    process: two calls that pin the same key to different deployments go to `report`.
-    """
-    loaded: dict[int, list[Document]] = {}
-
-    def documents(deployment_id: int) -> list[Document]:
-        if deployment_id not in loaded:
-            loaded[deployment_id] = _deployment_documents(session, runtime, deployment_id)[0]
-        return loaded[deployment_id]
-
-    def keys(current: Sequence[Document]) -> set[str | None]:
-        return {node.get("id") for d in current if d.kind == "bpmn" for node in d.root.iter(f"{{{BPMN}}}process")}
-
-    bindings: dict[str, int] = {}
-    top = keys(docs)
-    pending = [list(docs)]
-    while pending:
-        current = pending.pop(0)
-        own = keys(current)
-        for ref in call_refs(current):
-            # A call back into the upload (a callee calling its caller) runs the upload's copy.
-            if ref.key in own or ref.key in top or ref.binding == "deployment":
-                continue
-            found = _callee_deployment(session, ref, documents)
-            if found is None:
-                continue
-            if ref.key in bindings:
-                if bindings[ref.key] != found and report is not None:
-                    report.error(f"calls {ref.describe()} (deployment {found}), but another call activity already "
-                                 f"runs '{ref.key}' from deployment {bindings[ref.key]}; one instance can run only "
-                                 "one version of a called process", ref.file, ref.element_id, ref.line)
-                continue
-            if found not in bindings.values():
-                pending.append(documents(found))
-            bindings[ref.key] = found
-    return bindings
-
-
-def resolver(session: Session, runtime: Runtime) -> CalleeResolver:
-    """A `check` callee finder that resolves against what is deployed now."""
-
-    def find(docs: Sequence[Document], report: Report) -> list[Document]:
-        bindings = resolve_calls(session, runtime, docs, report)
-        return [doc for deployment_id in sorted(set(bindings.values()))
-                for doc in _deployment_documents(session, runtime, deployment_id)[0]]
-
-    return find
-
-
-def bound_package(session: Session, runtime: Runtime, deployment_id: int,
-                  bindings: dict[str, int] | None) -> LoadedPackage:
-    """A deployment compiled with exactly the callee deployments in `bindings` (cached).
-
-    An instance keeps the callees it was started with: its subprocess specs must be the same
-    every time its state is restored, whatever has been deployed since.
-
-    Raises:
-        DeploymentRejected: the pinned callees no longer compile together with the deployment.
-    """
-    base = package_of(session, runtime, deployment_id)
-    if not bindings:
-        return base
-    key = tuple(sorted(bindings.items()))
-    if key not in base.variants:
-        callee_docs: list[Document] = []
-        forms, lanes = dict(base.forms), dict(base.lanes)
-        for callee in sorted(set(bindings.values())):
-            docs, extras = _deployment_documents(session, runtime, callee)
-            callee_docs += docs
-            service = session.execute(select(Deployment.service).where(Deployment.id == callee)).scalar_one()
-            # The caller's own tasks keep their forms and lanes; the callee brings those of its tasks.
-            forms = {**_forms(docs, extras, Report()), **forms}
-            lanes = {**LoadedPackage(base.compiled).with_service(service).lanes, **lanes}
-        compiled = compile_package(list(base.compiled.documents), callees=callee_docs, validate_schema=False)
-        if not compiled.report.deployable:
-            raise DeploymentRejected(compiled.report)
-        base.variants[key] = LoadedPackage(compiled, forms, lanes)
-    return base.variants[key]
+def _translation_hash(translated: dict[str, bytes], forms: dict[str, Any]) -> str:
+    digest = hashlib.sha256()
+    for name, content in sorted(translated.items()):
+        digest.update(f"{name}\0{hashlib.sha256(content).hexdigest()}\n".encode())
+    digest.update(json.dumps(forms, sort_keys=True).encode())
+    return digest.hexdigest()

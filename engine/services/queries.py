@@ -117,7 +117,8 @@ def deployment_view(deployment: Deployment) -> dict[str, Any]:
                  for d in deployment.definitions]
     return {"id": deployment.id, "version": max((d.version for d in deployment.definitions), default=0),
             "name": deployment.name, "content_hash": deployment.content_hash, "deployed_by": deployment.deployed_by,
-            "deployed_at": deployment.deployed_at, "files": [f.name for f in deployment.files],
+            "deployed_at": deployment.deployed_at, "importer_version": deployment.importer_version,
+            "redeploy_of": deployment.redeploy_of, "files": [f.name for f in deployment.files],
             "processes": processes, "report": deployment.report}
 
 

@@ -25,6 +25,7 @@ from engine.db.base import Base
 from engine.db.models import Instance
 from engine.services.runtime import Runtime
 from engine.web import analyst, journey, portal, signin, staff
+from tests.api.test_immutable_deployments import mark_output
 from tests.api.world import World, build_world
 from tests.fixtures import Tokens, model_files
 from tests.web.journey import PDF
@@ -47,6 +48,10 @@ def _new_model() -> list[tuple[str, tuple[str, bytes, str]]]:
 
 WRITES: dict[tuple[str, str], Callable[[World], Call]] = {
     ("POST", "/api/v1/deployments"): lambda w: Call("analyst", "/api/v1/deployments", {"files": _new_model()}),
+    # Tests that walk these change the importer after building the world (`mark_output`), so that
+    # the redeploy has a new translation to store.
+    ("POST", "/api/v1/deployments/{deployment_id}/redeploy"): lambda w: Call(
+        "analyst", f"/api/v1/deployments/{w.deployment_id}/redeploy", {}),
     ("POST", "/api/v1/deployments/validate"): lambda w: Call(
         "analyst", "/api/v1/deployments/validate", {"files": model_files("approval.bpmn")}),
     ("POST", "/api/v1/processes/{key}/instances"): lambda w: Call(
@@ -169,12 +174,13 @@ def _send(client: TestClient, tokens: Tokens, call: Call) -> Any:
     return client.post(call.url, headers=tokens.headers(call.role), **call.body)
 
 
-def test_every_write_answers_an_error_when_its_commit_fails(client: TestClient, tokens: Tokens,
-                                                            runtime: Runtime) -> None:
+def test_every_write_answers_an_error_when_its_commit_fails(client: TestClient, tokens: Tokens, runtime: Runtime,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     spec = client.get("/openapi.json").json()
     posted = {(method.upper(), path) for path, item in spec["paths"].items() for method in item if method != "get"}
     assert posted == set(WRITES), "every route that takes a change needs its case here"
     world = build_world(client, tokens)
+    mark_output(monkeypatch)
     for (method, path), make in WRITES.items():
         call = make(world)
         before = _snapshot(runtime)

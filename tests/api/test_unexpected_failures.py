@@ -23,6 +23,7 @@ from engine.db.base import Base
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
 from tests.api.test_commit_before_answer import WRITES, _snapshot, _tripwire
+from tests.api.test_immutable_deployments import mark_output
 from tests.api.world import build_world
 from tests.fixtures import Tokens
 from tests.web.journey import csrf
@@ -62,9 +63,10 @@ def _logged(caplog: pytest.LogCaptureFixture, reference: str) -> logging.LogReco
 
 
 def test_an_unexpected_failure_in_the_api_is_the_error_body_with_a_reference(
-        runtime: Runtime, tokens: Tokens, caplog: pytest.LogCaptureFixture) -> None:
+        runtime: Runtime, tokens: Tokens, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     with TestClient(build_app(runtime), raise_server_exceptions=False) as client:
         world = build_world(client, tokens)
+        mark_output(monkeypatch)  # so that the redeploy has something to store
         references: set[str] = set()
         for (_, path), make in WRITES.items():
             call = make(world)

@@ -68,6 +68,22 @@ async def validate_deployment(
     return ReportOut.model_validate(report.as_dict())
 
 
+@router.post("/{deployment_id}/redeploy", status_code=201, response_model=DeploymentOut, **allow(*DEPLOYERS),
+             responses={200: {"model": DeploymentOut,
+                              "description": "today's importer makes what a deployment of these files already runs"},
+                        422: {"description": "today's importer or checks refuse the files: `report` names each "
+                                             "problem"}})
+def redeploy_deployment(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, response: Response,
+                        deployment_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> DeploymentOut:
+    """Translate a deployment's files again with today's importer, as a new version of each process."""
+    with write() as session:
+        outcome = deployments.redeploy(session, runtime, deployment_id, principal.actor)
+        redeployed = _out(queries.load_deployment(session, outcome.deployment.id), outcome.created)
+    if not redeployed.created:
+        response.status_code = status.HTTP_200_OK
+    return redeployed
+
+
 @router.get("", response_model=list[DeploymentOut], **allow(*DEPLOYERS))
 def list_deployments(session: ReadSessionDep) -> list[DeploymentOut]:
     """Every deployment, newest first."""
