@@ -345,6 +345,10 @@ def retry_incident(session: Session, incident_id: int, actor: str) -> ServiceCal
         raise Conflict(f"incident {incident_id} is already resolved")
     row = session.get(ServiceCallRow, incident.call_id)
     assert row is not None
+    if row.status is not CallStatus.INCIDENT:
+        # The workflow moved past the call (its instance was terminated, or a person settled
+        # it): calling the agency again would act for a case that no longer waits for it.
+        raise Conflict(f"incident {incident_id}: its service call is {row.status} now; there is nothing to retry")
     row.status = moved(row.status, CallStatus.WAITING, f"service call {row.id}")
     row.attempts, row.next_attempt_at, row.claimed_at = 0, None, None
     moved(incident.status, IncidentStatus.RESOLVED, f"incident {incident_id}")
