@@ -50,7 +50,7 @@ from engine.core.report import Report
 from engine.core.runtime import Execution
 from engine.core.serialization import LIBRARY_VERSION
 from engine.core.snapshot import Snapshot, StoredState
-from engine.core.statuses import OPEN_CALLS, CallStatus, InstanceStatus, TaskStatus, moved
+from engine.core.statuses import ENDED_INSTANCE, OPEN_CALLS, CallStatus, InstanceStatus, TaskStatus, moved
 from engine.core.worker_pool import JobFailed, JobKilled
 from engine.db import limits
 from engine.db.base import utcnow
@@ -350,8 +350,8 @@ def mark_stopped(session: Session, stopped: ModelStopped, actor: str = "engine")
     if stopped.instance_id is None:
         return
     instance = session.get(Instance, stopped.instance_id)
-    if instance is None:
-        return
+    if instance is None or instance.status in ENDED_INSTANCE:
+        return  # another change ended it meanwhile; the stopped one changed nothing
     message = escaped(str(stopped))
     instance.status = moved(instance.status, InstanceStatus.FAILED, f"instance {instance.id}")
     instance.error = message
