@@ -190,6 +190,7 @@ def cmd_redeploy(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from engine.core.statuses import InstanceStatus
     from engine.headless import run_model
 
     try:
@@ -199,7 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
         return 1
     print(json.dumps(run.as_dict(), ensure_ascii=False, indent=2, default=str))
-    return 0 if run.error is None and run.status in ("completed", "waiting") else 1
+    return 0 if run.error is None and run.status in (InstanceStatus.COMPLETED, InstanceStatus.WAITING) else 1
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> int:

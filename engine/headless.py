@@ -14,6 +14,7 @@ from typing import Any
 from engine.core import events
 from engine.core.errors import ScriptError
 from engine.core.runtime import Execution, make_script_engine
+from engine.core.statuses import InstanceStatus
 from engine.services.deployments import UploadedFile, check
 from engine.settings import Settings
 from forms.validate import FieldError, validate_submission
@@ -23,7 +24,7 @@ MAX_ROUNDS = 10_000
 
 @dataclass
 class HeadlessRun:
-    status: str
+    status: InstanceStatus
     process: str
     path: list[str] = field(default_factory=list)
     waiting: list[dict[str, Any]] = field(default_factory=list)
@@ -71,7 +72,7 @@ def run_model(files: Sequence[UploadedFile], settings: Settings, data: dict[str,
     if key not in keys:
         raise ValueError(f"no executable process '{key}'; the files define: {', '.join(keys)}")
     execution = Execution.start(loaded.compiled, key, data, make_script_engine())
-    run = HeadlessRun(status="running", process=key)
+    run = HeadlessRun(status=InstanceStatus.RUNNING, process=key)
     human, service = _Answers(answers), _Answers(results)
     try:
         execution.advance()

@@ -29,6 +29,7 @@ from typing import Any
 from engine.core import events
 from engine.core.errors import EngineError, ScriptError, StepLimitExceeded
 from engine.core.runtime import Execution, make_script_engine
+from engine.core.statuses import InstanceStatus
 from engine.services.deployments import LoadedPackage, check
 from engine.settings import Settings
 from engine.summary_files import process_keys, with_siblings
@@ -207,7 +208,7 @@ def drive(package: LoadedPackage, keys: list[str], main: str) -> tuple[bool, str
         return False, str(err), run
     except EngineError as err:
         return False, f"{type(err).__name__}: {err}", run
-    if execution.status != "completed":
+    if execution.status is not InstanceStatus.COMPLETED:
         return False, f"ended as {execution.status}", run
     return True, None, run
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -27,9 +27,9 @@ from engine.core.parser import ANSWER, PENDING_CALL, ParkingServiceTask
 from engine.core.sandbox import SandboxedEnvironment, SandboxLimits
 from engine.core.serialization import SERIALIZER_VERSION, dump_state, load_state
 from engine.core.spiff_compat import task_on_traceback
+from engine.core.statuses import InstanceStatus
 from engine.core.workflow import CreationBudget, EngineWorkflow, IndexedQueries
 
-Status = Literal["running", "waiting", "completed", "failed", "terminated"]
 HUMAN_KINDS = {"UserTask": "user", "ManualTask": "manual", "NoneTask": "task"}
 
 
@@ -121,7 +121,7 @@ class Execution:
         """Run every automatic task until the instance waits, completes or fails.
 
         Raises:
-            ScriptError: a script, condition or decision failed; `status` is now "failed".
+            ScriptError: a script, condition or decision failed; `status` is now failed.
             StepLimitExceeded: more steps or time than `limit_steps` allows.
         """
         try:
@@ -200,14 +200,14 @@ class Execution:
         return error
 
     @property
-    def status(self) -> Status:
+    def status(self) -> InstanceStatus:
         if self.error:
-            return "failed"
+            return InstanceStatus.FAILED
         if self.workflow.is_completed():
-            return "completed" if self.workflow.success else "terminated"
+            return InstanceStatus.COMPLETED if self.workflow.success else InstanceStatus.TERMINATED
         if self.error or self.workflow.get_tasks(state=TaskState.ERROR):
-            return "failed"
-        return "waiting"
+            return InstanceStatus.FAILED
+        return InstanceStatus.WAITING
 
     @property
     def data(self) -> dict[str, Any]:

@@ -36,8 +36,9 @@ from engine.core.changes import (
 )
 from engine.core.errors import ScriptError
 from engine.core.package import CompiledPackage
-from engine.core.runtime import Execution, HumanTask, ServiceCall, Status, Step, make_script_engine
+from engine.core.runtime import Execution, HumanTask, ServiceCall, Step, make_script_engine
 from engine.core.sandbox import SandboxLimits
+from engine.core.statuses import InstanceStatus
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Snapshot:
 
     state: str
     serializer_version: str
-    status: Status
+    status: InstanceStatus
     error: str | None
     data: dict[str, Any]
     human_tasks: tuple[HumanTask, ...]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import os
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import JSON, Connection, DateTime, Engine, Enum, MetaData, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.sql import FromClause, literal, select, true
@@ -24,6 +25,17 @@ NAMING = {
 }
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def status_type(statuses: type[StrEnum]) -> Enum:
+    """A status column: its enum's values in a VARCHAR(16), read back as members.
+
+    The CHECK that keeps other values out is migration 0010's (the migrations, not these
+    models, build the schema). A plain string that is no status (a list filter from a query
+    string) is still sent as it is, so it matches no row rather than raising.
+    """
+    return Enum(statuses, native_enum=False, create_constraint=False, length=16, validate_strings=False,
+                values_callable=lambda members: [member.value for member in members])
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.db.base import Base, JSONType, UTCDateTime, utcnow
+from engine.core.statuses import CallStatus, IncidentStatus, InstanceStatus, TaskStatus, incident_status
+from engine.db.base import Base, JSONType, UTCDateTime, status_type, utcnow
 
 
 class Deployment(Base):
@@ -83,7 +84,7 @@ class Instance(Base):
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
     process_key: Mapped[str] = mapped_column(String(255), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[InstanceStatus] = mapped_column(status_type(InstanceStatus), index=True)
     tracking_code: Mapped[str] = mapped_column(String(14), unique=True)
     owner: Mapped[str] = mapped_column(String(200), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
@@ -119,7 +120,7 @@ class HumanTaskRow(Base):
     audience: Mapped[str] = mapped_column(String(16))
     agency: Mapped[str | None] = mapped_column(String(100), nullable=True)
     form: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[TaskStatus] = mapped_column(status_type(TaskStatus), index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -137,7 +138,7 @@ class ServiceCallRow(Base):
     name: Mapped[str] = mapped_column(String(255))
     operation: Mapped[str] = mapped_column(String(255))
     params: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[CallStatus] = mapped_column(status_type(CallStatus), index=True)
     result: Mapped[Any] = mapped_column(JSONType, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
@@ -274,6 +275,10 @@ class Incident(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    @property
+    def status(self) -> IncidentStatus:
+        return incident_status(self.resolved_at is not None)
 
 
 class DataUse(Base):

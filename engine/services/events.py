@@ -33,6 +33,7 @@ from engine import audit
 from engine.core import events as core
 from engine.core.changes import CatchMessage, CatchSignal, Change, FireTimer, Start, StartEvent
 from engine.core.errors import ScriptError, TaskStateError
+from engine.core.statuses import OPEN_INSTANCE
 from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import (
@@ -54,7 +55,6 @@ from forms.storable import unstorable_places
 from forms.validate import FieldError
 
 log = logging.getLogger("panjereh.events")
-OPEN = ("running", "waiting")
 TIMER_BATCH = 100
 # A cycle that falls due again within one tick's `now` is fired again in the same tick,
 # up to this many rounds (a tick long overdue catches up in a bounded way).
@@ -221,7 +221,7 @@ def fire_timer(session: Session, runtime: Runtime, timer_id: int, now: datetime)
     if row is None:
         return None
     instance = session.get(Instance, row.instance_id)
-    if instance is None or instance.status not in OPEN:
+    if instance is None or instance.status not in OPEN_INSTANCE:
         session.delete(row)
         return None
     cause = Cause(SYSTEM, "timer.fired", row.element_id,
@@ -371,7 +371,7 @@ def _deliver_to_waiting(session: Session, runtime: Runtime, actor: str, name: st
     ).scalars().all()
     for wait in waits:
         instance = session.get(Instance, wait.instance_id)
-        if instance is None or instance.status not in OPEN:
+        if instance is None or instance.status not in OPEN_INSTANCE:
             continue
         cause = Cause(actor, "message.delivered", wait.element_id, {"message": name, "correlation": correlation})
         try:
@@ -400,7 +400,7 @@ def broadcast_signal(session: Session, runtime: Runtime, actor: str, name: str, 
     delivered = []
     for instance_id in sorted(set(instance_ids) - {exclude}):
         instance = session.get(Instance, instance_id)
-        if instance is None or instance.status not in OPEN:
+        if instance is None or instance.status not in OPEN_INSTANCE:
             continue
         cause = Cause(actor, "signal.delivered", name, {"signal": name})
         try:

@@ -50,6 +50,7 @@ from engine.core.report import Report
 from engine.core.runtime import Execution
 from engine.core.serialization import LIBRARY_VERSION
 from engine.core.snapshot import Snapshot, StoredState
+from engine.core.statuses import ENDED_INSTANCE, OPEN_CALLS, CallStatus, InstanceStatus, TaskStatus, moved
 from engine.core.worker_pool import JobFailed, JobKilled
 from engine.db import limits
 from engine.db.base import utcnow
@@ -75,7 +76,6 @@ log = logging.getLogger("panjereh.events")
 # An instance that takes a buffered message may at once wait for another one; a model that
 # keeps doing so is cut off here (the rest stays buffered for its next change).
 MAX_BUFFERED_PER_CHANGE = 20
-OPEN_CALLS = ("waiting", "running", "incident")
 
 
 @dataclass(frozen=True)
@@ -170,8 +170,9 @@ class InstanceStore:
         assert snapshot is not None  # a new instance always takes its start
         instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
                             deployment_id=definition.deployment_id, process_key=definition.key,
-                            version=definition.version, status="running", tracking_code=self._free_code(),
-                            owner=new.owner, data={}, state="", serializer_version="", library_version="",
+                            version=definition.version, status=moved(None, InstanceStatus.RUNNING),
+                            tracking_code=self._free_code(), owner=new.owner, data={}, state="", serializer_version="",
+                            library_version="",
                             call_bindings=bindings or None)
         self.session.add(instance)
         self.session.flush()
@@ -207,15 +208,18 @@ class InstanceStore:
             case CompleteTask(task_id=task_id):
                 task = session.get(HumanTaskRow, task_id)
                 if task is not None:
-                    task.status, task.completed_by, task.completed_at = "completed", actor, now
+                    task.status = moved(task.status, TaskStatus.COMPLETED, f"task {task_id}")
+                    task.completed_by, task.completed_at = actor, now
             case ServiceResult(call_id=call_id, result=result):
                 call = session.get(ServiceCallRow, call_id)
                 if call is not None:
-                    call.status, call.result, call.completed_at = "completed", result, now
+                    call.status = moved(call.status, CallStatus.COMPLETED, f"service call {call_id}")
+                    call.result, call.completed_at = result, now
             case ServiceError(call_id=call_id):
                 call = session.get(ServiceCallRow, call_id)
                 if call is not None:
-                    call.status, call.completed_at = "caught", now
+                    call.status = moved(call.status, CallStatus.CAUGHT, f"service call {call_id}")
+                    call.completed_at = now
             case FireTimer(task_id=task_id):
                 for timer in session.execute(select(TimerRow).where(
                         TimerRow.instance_id == instance.id, TimerRow.task_id == task_id,
@@ -260,7 +264,7 @@ class InstanceStore:
         check_storable(snapshot.data, "the process data")
         instance.state, instance.serializer_version = snapshot.state, snapshot.serializer_version
         instance.library_version = LIBRARY_VERSION
-        instance.status = snapshot.status
+        instance.status = moved(instance.status, InstanceStatus(snapshot.status), f"instance {instance.id}")
         # A script's error may quote the text it failed on, whatever characters that held.
         error = escaped(snapshot.error) if snapshot.error else snapshot.error
         instance.error = error
@@ -273,7 +277,7 @@ class InstanceStore:
                     for step in snapshot.steps if step.task_id != audited_task]
         if error:
             entries.append(audit.Entry("engine", "instance.failed", instance.id, None, {"error": error}))
-        elif instance.status == "completed":
+        elif instance.status is InstanceStatus.COMPLETED:
             entries.append(audit.Entry(entries[0].actor, "instance.completed", instance.id))
         audit.append_all(self.session, entries)
         self._flush()
@@ -283,7 +287,7 @@ class InstanceStore:
         session = self.session
         ready = {task.id: task for task in snapshot.human_tasks}
         open_rows = session.execute(
-            select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id, HumanTaskRow.status == "ready")
+            select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id, HumanTaskRow.status == TaskStatus.READY)
         ).scalars().all()
         open_calls = session.execute(
             select(ServiceCallRow).where(ServiceCallRow.instance_id == instance.id,
@@ -291,7 +295,8 @@ class InstanceStore:
         ).scalars().all()
         for row in open_rows:
             if row.id not in ready:
-                row.status, row.completed_at = "cancelled", now
+                row.status = moved(row.status, TaskStatus.CANCELLED, f"task {row.id}")
+                row.completed_at = now
         known = {row.id for row in open_rows}
         for task in ready.values():
             if task.id in known:
@@ -301,11 +306,12 @@ class InstanceStore:
                 id=task.id, instance_id=instance.id, spec_id=task.spec_id, name=task.spec_id,
                 title=limits.TASK_TITLE.shortened(task.name),
                 kind=task.kind, lane=task.lane, audience=audience, agency=agency,
-                form=package.forms.get(task.spec_id), status="ready"))
+                form=package.forms.get(task.spec_id), status=moved(None, TaskStatus.READY)))
         pending = {call.task_id: call for call in snapshot.service_calls}
         for call_row in open_calls:
             if call_row.id not in pending:
-                call_row.status, call_row.completed_at = "cancelled", now
+                call_row.status = moved(call_row.status, CallStatus.CANCELLED, f"service call {call_row.id}")
+                call_row.completed_at = now
         known_calls = {row.id for row in open_calls}
         for call in pending.values():
             if call.task_id in known_calls:
@@ -314,8 +320,8 @@ class InstanceStore:
             session.add(ServiceCallRow(id=call.task_id, instance_id=instance.id, spec_id=call.spec_id,
                                        name=limits.CALL_NAME.shortened(call.name), operation=call.operation,
                                        params=json.loads(json.dumps(call.params, default=str)),
-                                       status="waiting", attempts=0, max_attempts=call.retry.attempts,
-                                       backoff_base=call.retry.backoff_base,
+                                       status=moved(None, CallStatus.WAITING), attempts=0,
+                                       max_attempts=call.retry.attempts, backoff_base=call.retry.backoff_base,
                                        retry_delays=list(call.retry.delays) or None))
             if not is_manual(call.operation):
                 outbox(session).post(call.task_id)
@@ -344,10 +350,11 @@ def mark_stopped(session: Session, stopped: ModelStopped, actor: str = "engine")
     if stopped.instance_id is None:
         return
     instance = session.get(Instance, stopped.instance_id)
-    if instance is None:
-        return
+    if instance is None or instance.status in ENDED_INSTANCE:
+        return  # another change ended it meanwhile; the stopped one changed nothing
     message = escaped(str(stopped))
-    instance.status, instance.error = "failed", message
+    instance.status = moved(instance.status, InstanceStatus.FAILED, f"instance {instance.id}")
+    instance.error = message
     session.add(Incident(instance_id=instance.id, kind="model-stopped", message=message))
     audit.append(session, actor, "instance.failed", instance_id=instance.id, subject=None,
                  detail={"error": message, "kind": "model-stopped"})

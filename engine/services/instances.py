@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.core.changes import CompleteTask, ServiceError, ServiceResult, Start, Terminate
 from engine.core.errors import TaskStateError
+from engine.core.statuses import ENDED_INSTANCE, OPEN_CALLS, TaskStatus
 from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow
 from engine.security.principals import Principal, Role
 from engine.services import uploads
@@ -23,7 +24,7 @@ from engine.services.data_limits import check_data_size, check_storable
 from engine.services.deployments import package_of
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.services.events import apply_routed
-from engine.services.instance_store import OPEN_CALLS, Cause, NewInstance
+from engine.services.instance_store import Cause, NewInstance
 from engine.services.runtime import Runtime
 from forms import schema as schemas
 from forms.conditions import ConcretePath
@@ -134,7 +135,7 @@ def complete_task(session: Session, runtime: Runtime, principal: Principal, row:
     case's citizen or the caller gave that is not part of another case; once accepted, the file
     is bound to this case and task.
     """
-    if row.status != "ready":
+    if row.status is not TaskStatus.READY:
         raise Conflict(f"task '{row.title}' is already {row.status}")
     if row.claimed_by and row.claimed_by != principal.actor and not principal.sees_everything:
         raise Conflict(f"task '{row.title}' is claimed by {row.claimed_by}")
@@ -183,7 +184,7 @@ def complete_service_call(session: Session, runtime: Runtime, actor: str, call_i
 
 def claim_task(principal: Principal, row: HumanTaskRow, release: bool = False) -> HumanTaskRow:
     """Take a ready task so colleagues do not work it twice, or give it back."""
-    if row.status != "ready":
+    if row.status is not TaskStatus.READY:
         raise Conflict(f"task '{row.title}' is already {row.status}")
     if row.claimed_by and row.claimed_by != principal.actor and not principal.sees_everything:
         raise Conflict(f"task '{row.title}' is claimed by {row.claimed_by}")
@@ -194,7 +195,7 @@ def claim_task(principal: Principal, row: HumanTaskRow, release: bool = False) -
 def terminate(session: Session, runtime: Runtime, principal: Principal, instance_id: str, reason: str) -> Instance:
     """Stop an instance for good; its open tasks and service calls are cancelled."""
     instance = load_visible(session, principal, instance_id)
-    if instance.status in ("completed", "terminated"):
+    if instance.status in ENDED_INSTANCE:
         raise Conflict(f"instance is already {instance.status}")
     applied = apply_routed(session, runtime, instance, Terminate(),
                            Cause(principal.actor, "instance.terminated", None, {"reason": reason}))

@@ -35,7 +35,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,6 +45,7 @@ from connectors.failures import INCIDENT_CODES, NOT_SENT_CODES
 from connectors.registry import Operation, Registry
 from connectors.sdk import ConnectorError
 from engine import audit
+from engine.core.statuses import CallStatus, IncidentStatus, moved
 from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import DataUse, Incident, Instance, ServiceCallRow
@@ -63,6 +64,8 @@ MAX_BACKOFF_SECONDS = 15 * 60
 # Settling loses the instance's optimistic lock when a person changes the same case at the
 # same moment; the result is in hand, so settle again on a fresh read rather than call again.
 SETTLE_TRIES = 3
+# What settling an attempt leaves: the call's status, or "stale" when the attempt no longer owns the call.
+Settled = CallStatus | Literal["stale"]
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,11 @@ def due(session: Session, limit: int = 50, stale_after: float = 120.0) -> list[s
     """Calls ready to run now: waiting and due, or running on a claim older than `stale_after`."""
     now = utcnow()
     waiting = select(ServiceCallRow.id).where(
-        ServiceCallRow.status == "waiting", ~ServiceCallRow.operation.startswith(MANUAL_PREFIX),
+        ServiceCallRow.status == CallStatus.WAITING, ~ServiceCallRow.operation.startswith(MANUAL_PREFIX),
         ServiceCallRow.operation != "",
         (ServiceCallRow.next_attempt_at.is_(None)) | (ServiceCallRow.next_attempt_at <= now))
     stale = select(ServiceCallRow.id).where(
-        ServiceCallRow.status == "running", ServiceCallRow.claimed_at < now - timedelta(seconds=stale_after))
+        ServiceCallRow.status == CallStatus.RUNNING, ServiceCallRow.claimed_at < now - timedelta(seconds=stale_after))
     return list(session.execute(waiting.union(stale).limit(limit)).scalars())
 
 
@@ -132,7 +135,7 @@ def claim(runtime: Runtime, call_id: str) -> Claim | None:
             log.info("service call %s: skipped (no such call, or another attempt holds its row)", call_id)
             return None
         now = utcnow()
-        if row.status == "running":
+        if row.status is CallStatus.RUNNING:
             if row.claimed_at is not None and row.claimed_at > now - timedelta(seconds=stale):
                 log.info("service call %s: skipped (attempt %d claimed it at %s and may still be running; "
                          "presumed dead after %.0f s)", call_id, row.attempts, row.claimed_at.isoformat(), stale)
@@ -145,14 +148,15 @@ def claim(runtime: Runtime, call_id: str) -> Claim | None:
             log.warning("service call %s: reclaiming it; attempt %d (claimed at %s) never settled, so its worker "
                         "is presumed dead", call_id, row.attempts,
                         row.claimed_at.isoformat() if row.claimed_at else "?")
-        elif row.status != "waiting":
+        elif row.status is not CallStatus.WAITING:
             log.info("service call %s: skipped (already %s)", call_id, row.status)
             return None
         elif row.next_attempt_at is not None and row.next_attempt_at > now:
             log.info("service call %s: skipped (next attempt not before %s)", call_id,
                      row.next_attempt_at.isoformat())
             return None
-        row.status, row.claimed_at, row.attempts = "running", now, row.attempts + 1
+        row.status = moved(row.status, CallStatus.RUNNING, f"service call {call_id}")
+        row.claimed_at, row.attempts = now, row.attempts + 1
         instance = session.get(Instance, row.instance_id)
         owner = instance.owner if instance is not None else None
         # Owners of the form "role:name" are staff or analysts testing; only citizens are end users.
@@ -164,7 +168,7 @@ def claim(runtime: Runtime, call_id: str) -> Claim | None:
 
 
 def _lost(session: Session, row: ServiceCallRow) -> None:
-    row.status = "incident"
+    row.status = moved(row.status, CallStatus.INCIDENT, f"service call {row.id}")
     row.last_error = f"worker-lost: attempt {row.attempts} of {row.max_attempts} never settled"
     session.add(Incident(
         instance_id=row.instance_id, call_id=row.id, kind="worker-lost",
@@ -199,7 +203,7 @@ def call(runtime: Runtime, registry: Registry, job: Claim) -> tuple[Operation | 
 
 
 def settle(runtime: Runtime, job: Claim, operation: Operation | None,
-           outcome: dict[str, Any] | ConnectorError) -> str:
+           outcome: dict[str, Any] | ConnectorError) -> Settled:
     """Apply what the call brought back; returns the call's new status (or "stale")."""
     for attempt in range(1, SETTLE_TRIES + 1):
         try:
@@ -224,7 +228,7 @@ def settle(runtime: Runtime, job: Claim, operation: Operation | None,
 
 
 def _settle_once(runtime: Runtime, job: Claim, operation: Operation | None,
-                 outcome: dict[str, Any] | ConnectorError) -> str:
+                 outcome: dict[str, Any] | ConnectorError) -> Settled:
     with runtime.unit_of_work() as session:
         row = _own_row(session, job)
         if row is None:
@@ -232,7 +236,7 @@ def _settle_once(runtime: Runtime, job: Claim, operation: Operation | None,
         _record_use(session, job, operation, outcome)
         if isinstance(outcome, dict):
             instances.complete_service_call(session, runtime, "connector", job.call_id, outcome)
-            return "completed"
+            return CallStatus.COMPLETED
         return _failed(session, runtime, row, job, outcome)
 
 
@@ -240,7 +244,7 @@ def _own_row(session: Session, job: Claim) -> ServiceCallRow | None:
     """The call's row, locked, if it is still claimed by this attempt."""
     row = session.execute(select(ServiceCallRow).where(ServiceCallRow.id == job.call_id)
                           .with_for_update()).scalar_one_or_none()
-    if row is None or row.status != "running" or row.attempts != job.attempt:
+    if row is None or row.status is not CallStatus.RUNNING or row.attempts != job.attempt:
         # A newer attempt took the call over (this one was presumed dead), or it was
         # cancelled meanwhile: whatever this attempt learned is not applied.
         log.info("service call %s: attempt %d is no longer the call's (now %s, attempt %s); its outcome is dropped",
@@ -257,21 +261,22 @@ def _record_use(session: Session, job: Claim, operation: Operation | None,
 
 
 def _incident_after_conflict(runtime: Runtime, job: Claim, reason: str, operation: Operation | None,
-                             outcome: dict[str, Any] | ConnectorError) -> str:
+                             outcome: dict[str, Any] | ConnectorError) -> Settled:
     with runtime.unit_of_work() as session:
         row = _own_row(session, job)
         if row is None:
             return "stale"
         # The agency was asked and answered, whether or not the instance can take the answer.
         _record_use(session, job, operation, outcome)
-        row.status, row.last_error = "incident", f"cannot-apply: {reason}"
+        row.status = moved(row.status, CallStatus.INCIDENT, f"service call {job.call_id}")
+        row.last_error = f"cannot-apply: {reason}"
         session.add(Incident(instance_id=job.instance_id, call_id=job.call_id, kind="cannot-apply",
                              message=f"{job.operation}: the instance cannot take the result: {reason} "
                                      f"(attempt {row.attempts})"))
         audit.append(session, "connector", "incident.opened", instance_id=job.instance_id, subject=row.spec_id,
                      detail={"operation": job.operation, "kind": "cannot-apply", "error": row.last_error})
     log.error("service call %s: the instance cannot take the result (%s); incident opened", job.call_id, reason)
-    return "incident"
+    return CallStatus.INCIDENT
 
 
 def _data_use(job: Claim, operation: Operation | None, outcome: dict[str, Any] | ConnectorError) -> DataUse:
@@ -285,13 +290,13 @@ def _data_use(job: Claim, operation: Operation | None, outcome: dict[str, Any] |
                    response_sha256=_sha256(outcome) if isinstance(outcome, dict) else None)
 
 
-def _failed(session: Session, runtime: Runtime, row: ServiceCallRow, job: Claim, error: ConnectorError) -> str:
+def _failed(session: Session, runtime: Runtime, row: ServiceCallRow, job: Claim, error: ConnectorError) -> CallStatus:
     # An agency's words, kept for operators to read: characters no database keeps are escaped.
     row.last_error = escaped(f"{error.code}: {error.message}")
     if error.code in INCIDENT_CODES:
         return _incident(session, row, job, error.code)
     if error.retryable and row.attempts < row.max_attempts:
-        row.status = "waiting"
+        row.status = moved(row.status, CallStatus.WAITING, f"service call {job.call_id}")
         delay = retry_delay(row.attempts, row.backoff_base, row.retry_delays, error.retry_after)
         # Not retried here or by the broker: the row says when, and whichever tick (inline
         # or the workers' beat) comes first after that sends it, even across restarts.
@@ -299,24 +304,24 @@ def _failed(session: Session, runtime: Runtime, row: ServiceCallRow, job: Claim,
         log.info("service call %s: retry %d of %d in %.1f s", job.call_id, row.attempts, row.max_attempts - 1, delay)
         audit.append(session, "connector", "service_call.retry", instance_id=job.instance_id, subject=row.spec_id,
                      detail={"operation": job.operation, "attempt": row.attempts, "error": row.last_error})
-        return "waiting"
+        return row.status
     if not error.retryable and instances.fail_service_call(session, runtime, job.call_id, error.code, error.message):
-        return "caught"
+        return CallStatus.CAUGHT
     return _incident(session, row, job, "retries-exhausted" if error.retryable else "uncaught-error")
 
 
-def _incident(session: Session, row: ServiceCallRow, job: Claim, kind: str) -> str:
-    row.status = "incident"
+def _incident(session: Session, row: ServiceCallRow, job: Claim, kind: str) -> CallStatus:
+    row.status = moved(row.status, CallStatus.INCIDENT, f"service call {job.call_id}")
     session.add(Incident(instance_id=job.instance_id, call_id=job.call_id, kind=kind,
                          message=f"{job.operation}: {row.last_error} (attempt {row.attempts})"))
     audit.append(session, "connector", "incident.opened", instance_id=job.instance_id, subject=row.spec_id,
                  detail={"operation": job.operation, "kind": kind, "error": row.last_error})
     log.warning("service call %s: incident opened (%s after attempt %d: %s)", job.call_id, kind, row.attempts,
                 row.last_error)
-    return "incident"
+    return row.status
 
 
-def run(runtime: Runtime, registry: Registry, call_id: str) -> str:
+def run(runtime: Runtime, registry: Registry, call_id: str) -> Settled | Literal["skipped"]:
     """One attempt at one call, start to end; what a worker task does."""
     job = claim(runtime, call_id)
     if job is None:
@@ -336,11 +341,17 @@ def retry_incident(session: Session, incident_id: int, actor: str) -> ServiceCal
     incident = session.get(Incident, incident_id)
     if incident is None or incident.call_id is None:
         raise NotFound(f"no incident {incident_id} with a service call")
-    if incident.resolved_at is not None:
+    if incident.status is IncidentStatus.RESOLVED:
         raise Conflict(f"incident {incident_id} is already resolved")
     row = session.get(ServiceCallRow, incident.call_id)
     assert row is not None
-    row.status, row.attempts, row.next_attempt_at, row.claimed_at = "waiting", 0, None, None
+    if row.status is not CallStatus.INCIDENT:
+        # The workflow moved past the call (its instance was terminated, or a person settled
+        # it): calling the agency again would act for a case that no longer waits for it.
+        raise Conflict(f"incident {incident_id}: its service call is {row.status} now; there is nothing to retry")
+    row.status = moved(row.status, CallStatus.WAITING, f"service call {row.id}")
+    row.attempts, row.next_attempt_at, row.claimed_at = 0, None, None
+    moved(incident.status, IncidentStatus.RESOLVED, f"incident {incident_id}")
     incident.resolved_at, incident.resolved_by = utcnow(), actor
     audit.append(session, actor, "incident.retried", instance_id=incident.instance_id, subject=row.spec_id,
                  detail={"incident": incident_id})

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from engine.core.statuses import CallStatus
 from engine.db.models import (
     AuditEvent,
     DataUse,
@@ -133,7 +134,7 @@ def load_deployment(session: Session, deployment_id: int) -> Deployment:
     return found
 
 
-def list_service_calls(session: Session, status: str | None = "waiting") -> list[ServiceCallRow]:
+def list_service_calls(session: Session, status: str | None = CallStatus.WAITING) -> list[ServiceCallRow]:
     """Service calls, oldest first, optionally in one status."""
     query = select(ServiceCallRow).order_by(ServiceCallRow.created_at)
     if status:

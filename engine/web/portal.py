@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
+from engine.core.statuses import InstanceStatus, TaskStatus
 from engine.services import access, casefile, instances, queries
 from engine.services.access import Audience
 from engine.services.casefile import Progress
@@ -85,7 +86,7 @@ def next_step(page: PageDep, instance_id: str) -> Response:
     principal = page.visitor
     with page.runtime.reading() as session:
         queries.load_instance(session, principal, instance_id)
-        ready = queries.list_tasks(session, principal, instance_id, "ready")
+        ready = queries.list_tasks(session, principal, instance_id, TaskStatus.READY)
     if ready:
         return page.redirect(f"/cases/{instance_id}/tasks/{ready[0].id}/pages/0")
     return page.redirect(f"/cases/{instance_id}?submitted=1")
@@ -95,19 +96,19 @@ def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dic
     """The case's history in plain words: received, each step, the outcome."""
     entries: list[dict[str, Any]] = [{"text": page.t("status.received"), "at": instance.created_at, "done": True}]
     for task in progress.steps:
-        if task.status == "cancelled":
+        if task.status is TaskStatus.CANCELLED:
             continue
         who = page.t("status.you") if task.audience == "citizen" else page.t.pick(
             (meta.get("agencies") or {}).get(task.agency or ""), task.agency or "")
-        key = "status.step_done" if task.status == "completed" else "status.step_waiting"
+        key = "status.step_done" if task.status is TaskStatus.COMPLETED else "status.step_waiting"
         entries.append({"text": page.t(key, step=task_title(page.t, task), who=who),
-                        "at": task.completed_at if task.status == "completed" else task.created_at,
-                        "done": task.status == "completed"})
+                        "at": task.completed_at if task.status is TaskStatus.COMPLETED else task.created_at,
+                        "done": task.status is TaskStatus.COMPLETED})
     outcomes = meta.get("outcomes") or {}
-    if instance.status == "completed":
+    if instance.status is InstanceStatus.COMPLETED:
         entries.append({"text": page.t.pick(outcomes.get(progress.end_event or ""), page.t("status.completed")),
                         "at": instance.updated_at, "done": True, "outcome": True})
-    elif instance.status in ("failed", "terminated"):
+    elif instance.status in (InstanceStatus.FAILED, InstanceStatus.TERMINATED):
         entries.append({"text": page.t(f"status.{instance.status}"), "at": instance.updated_at, "done": True})
     return entries
 
@@ -133,7 +134,7 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
     with page.runtime.reading() as session:
         instance = queries.load_instance(session, principal, instance_id)
         progress = casefile.progress(session, instance)
-        ready = queries.list_tasks(session, principal, instance_id, "ready")
+        ready = queries.list_tasks(session, principal, instance_id, TaskStatus.READY)
         uses = casefile.data_uses(session, instance)
     meta = services.get(instance.process_key, {})
     return page.render("case.html", instance=instance, meta=meta, entries=timeline(page, instance, progress, meta),

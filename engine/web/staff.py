@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
+from engine.core.statuses import TaskStatus
 from engine.security.principals import Principal
 from engine.services import access, casefile, instances, queries, uploads
 from engine.services.access import Audience
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 def inbox(page: PageDep) -> Response:
     principal = page.visitor
     with page.runtime.reading() as session:
-        tasks = queries.list_tasks(session, principal, status="ready")
+        tasks = queries.list_tasks(session, principal, status=TaskStatus.READY)
         names = [s.meta.get("agencies", {}).get(principal.agency or "") for s in offered(session)]
     agency = page.t.pick(next((n for n in names if n), None), principal.agency or "")
     return page.render("staff_inbox.html", tasks=tasks, agency=agency)

@@ -126,6 +126,29 @@ def test_a_call_whose_every_attempt_died_becomes_an_incident(
     assert jobs.run(runtime, runtime.connectors, call_id) == "completed"
 
 
+def test_an_incident_whose_call_was_cancelled_is_not_retried(
+        client: TestClient, tokens: Tokens, runtime: Runtime, sent: list[httpx.Request]) -> None:
+    """The instance was terminated while its call waited for an operator: retrying would call
+    the agency for a case that no longer waits for the answer."""
+    call_id = parked_call(client, tokens, runtime)
+    for _ in range(3):
+        assert jobs.claim(runtime, call_id) is not None
+        age_claim(runtime, call_id, jobs.stale_after(runtime.settings) + 1)
+    assert jobs.claim(runtime, call_id) is None
+    admin = tokens.headers("admin")
+    [incident] = client.get("/api/v1/incidents", headers=admin).json()
+    instance_id = row_of(runtime, call_id).instance_id
+    assert client.post(f"/api/v1/instances/{instance_id}/terminate", json={"reason": "withdrawn"},
+                       headers=admin).status_code == 200
+    assert row_of(runtime, call_id).status == "cancelled"
+    retried = client.post(f"/api/v1/incidents/{incident['id']}/retry", headers=admin)
+    assert retried.status_code == 409
+    assert "its service call is cancelled now; there is nothing to retry" in retried.text
+    assert row_of(runtime, call_id).status == "cancelled"
+    assert jobs.run(runtime, runtime.connectors, call_id) == "skipped"
+    assert sent == []
+
+
 def test_two_runs_of_one_call_at_once_make_one_attempt(
         client: TestClient, tokens: Tokens, runtime: Runtime, sent: list[httpx.Request]) -> None:
     """Two deliveries of one call at the same moment (two worker processes, say): the claim

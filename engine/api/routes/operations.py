@@ -11,6 +11,7 @@ from engine.api.deps import PUBLIC, PrincipalDep, ReadSessionDep, RuntimeDep, Wr
 from engine.api.probe import SharedProbe
 from engine.api.routing import router as make_router
 from engine.api.schemas import AuditVerification, Health, InstanceOut, ServiceCallOut, ServiceErrorIn, ServiceResultIn
+from engine.core.statuses import CallStatus
 from engine.security.principals import Role
 from engine.services import instances, queries
 from engine.services.errors import InvalidInput
@@ -30,7 +31,7 @@ async def health(request: Request) -> Health:
 
 
 @router.get("/service-calls", response_model=list[ServiceCallOut], **allow(Role.ADMIN))
-def list_service_calls(session: ReadSessionDep, status: str | None = "waiting") -> list[ServiceCallOut]:
+def list_service_calls(session: ReadSessionDep, status: str | None = CallStatus.WAITING) -> list[ServiceCallOut]:
     """Service tasks parked for a result."""
     return [ServiceCallOut.model_validate(row, from_attributes=True)
             for row in queries.list_service_calls(session, status)]
