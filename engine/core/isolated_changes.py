@@ -53,8 +53,10 @@ def package_source(package: CompiledPackage) -> PackageSource:
     return PackageSource(texts(package.documents), texts(package.callees))
 
 
-# Our own serialization of trees already loaded safely; the parser still resolves nothing.
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+# Our own serialization of trees already loaded safely (their depth and size were bounded when
+# uploaded); the parser still resolves nothing. `huge_tree`, as for stored translations
+# (engine/bpmn/translated.py): a translation may sit a level deeper than its upload.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
                           remove_comments=False)
 
 
