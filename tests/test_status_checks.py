@@ -9,51 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import Engine, MetaData, insert, select, text, update
+from sqlalchemy import Engine, MetaData, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.core.statuses import CallStatus, InstanceStatus, TaskStatus
-from engine.db.base import make_engine
-from engine.db.migrate import alembic_config
-from tests.fixtures import PG_URL
+from tests.migration_db import empty_database, migrate
 
 SCHEMA = "status_check"
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
 
-def _migrate(engine: Engine, revision: str) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-
-def _on_postgres(*statements: str) -> None:
-    engine = make_engine(PG_URL)
-    try:
-        with engine.begin() as db:
-            for statement in statements:
-                db.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database; on PostgreSQL a schema of its own, so the suite's shared one is left alone."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'statuses.db'}")
+    with empty_database(request.param, tmp_path / "statuses.db", SCHEMA) as engine:
         yield engine
-        engine.dispose()
-        return
-    if not PG_URL:
-        pytest.skip("PANJEREH_TEST_DATABASE_URL is not set")
-    _on_postgres(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE", f"CREATE SCHEMA {SCHEMA}")
-    engine = make_engine(f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{SCHEMA}")
-    yield engine
-    engine.dispose()
-    _on_postgres(f"DROP SCHEMA {SCHEMA} CASCADE")
 
 
 def _rows(n: int, instance: str, task: str, call: str) -> dict[str, dict[str, Any]]:
@@ -92,12 +62,12 @@ def _seed(engine: Engine) -> None:
 def test_every_status_is_taken_and_any_other_word_refused(database: Engine) -> None:
     engine = database
     # Rows from before the checks, in every status the engine writes, survive the upgrade.
-    _migrate(engine, "0008")
+    migrate(engine, "0008")
     _seed(engine)
     instances, tasks, calls = list(InstanceStatus), list(TaskStatus), list(CallStatus)
     for n in range(max(len(instances), len(tasks), len(calls))):
         _insert(engine, _rows(n, instances[n % len(instances)], tasks[n % len(tasks)], calls[n % len(calls)]))
-    _migrate(engine, "head")
+    migrate(engine, "head")
 
     tables = MetaData()
     tables.reflect(engine)
@@ -118,8 +88,8 @@ def test_every_status_is_taken_and_any_other_word_refused(database: Engine) -> N
 
 def test_the_upgrade_stops_on_a_row_with_an_unknown_status(database: Engine) -> None:
     engine = database
-    _migrate(engine, "0008")
+    migrate(engine, "0008")
     _seed(engine)
     _insert(engine, _rows(1, "waiting", "ready", "queued"))
     with pytest.raises(RuntimeError, match=r"service_call.status = 'queued' in 1 row"):
-        _migrate(engine, "head")
+        migrate(engine, "head")

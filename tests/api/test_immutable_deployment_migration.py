@@ -10,58 +10,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, MetaData, insert, select, text
+from sqlalchemy import Engine, MetaData, insert, select
 
 from engine.app import build_app
 from engine.bpmn.importer import IMPORTER_VERSION
 from engine.compose import build_runtime
-from engine.db.base import make_engine
-from engine.db.migrate import alembic_config
 from engine.services.deployments import UploadedFile, check, content_hash
 from engine.settings import Settings
 from tests.api.test_deploy_and_run import complete, ready_tasks
-from tests.fixtures import ADMIN_TOKEN, MODELS, PG_URL, Tokens
+from tests.fixtures import ADMIN_TOKEN, MODELS, Tokens
+from tests.migration_db import empty_database, migrate
 
 SCHEMA = "immutable_deployment_check"
 FILES = [UploadedFile(name, (MODELS / name).read_bytes()) for name in ("approval.bpmn", "permit_fee.dmn")]
 BROKEN = UploadedFile("broken.bpmn", b"<definitions")
 
 
-def _migrate(engine: Engine, revision: str) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database at the schema before immutable deployments; on PostgreSQL a schema of its
     own, so the suite's shared one is left alone."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with empty_database(request.param, tmp_path / "old.db", SCHEMA) as engine:
         yield engine
-        engine.dispose()
-        return
-    if not PG_URL:
-        pytest.skip("PANJEREH_TEST_DATABASE_URL is not set")
-    _on_postgres(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE", f"CREATE SCHEMA {SCHEMA}")
-    engine = make_engine(f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{SCHEMA}")
-    yield engine
-    engine.dispose()
-    _on_postgres(f"DROP SCHEMA {SCHEMA} CASCADE")
-
-
-def _on_postgres(*statements: str) -> None:
-    engine = make_engine(PG_URL)
-    try:
-        with engine.begin() as db:
-            for statement in statements:
-                db.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 def _deployed_before(engine: Engine) -> None:
@@ -87,9 +58,9 @@ def _deployed_before(engine: Engine) -> None:
 def test_the_upgrade_translates_existing_deployments_once(old_database: Engine, tmp_path: Path,
                                                           settings: Settings) -> None:
     engine = old_database
-    _migrate(engine, "0008")
+    migrate(engine, "0008")
     _deployed_before(engine)
-    _migrate(engine, "head")
+    migrate(engine, "head")
 
     tables = MetaData()
     tables.reflect(engine)

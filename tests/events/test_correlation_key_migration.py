@@ -8,13 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import Engine, MetaData, insert, select, text
+from sqlalchemy import Engine, MetaData, insert, select
 
-from engine.db.base import make_engine
-from engine.db.migrate import alembic_config
 from engine.services.waits import correlation_key
-from tests.fixtures import PG_URL
+from tests.migration_db import empty_database, migrate
 
 SCHEMA = "correlation_key_check"
 # What the columns could hold before: up to 500 characters, however many bytes. The first
@@ -24,43 +21,16 @@ RE_KEYED = ["\U0001f4e6" * 300, "ک" * 499 + "\u0915", "sha256:" + "0" * 64]
 BEFORE = [*KEPT, *RE_KEYED]
 
 
-def _migrate(engine: Engine, revision: str) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-
-def _on_postgres(*statements: str) -> None:
-    engine = make_engine(PG_URL)
-    try:
-        with engine.begin() as db:
-            for statement in statements:
-                db.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database; on PostgreSQL a schema of its own, so the suite's shared one is left alone."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with empty_database(request.param, tmp_path / "old.db", SCHEMA) as engine:
         yield engine
-        engine.dispose()
-        return
-    if not PG_URL:
-        pytest.skip("PANJEREH_TEST_DATABASE_URL is not set")
-    _on_postgres(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE", f"CREATE SCHEMA {SCHEMA}")
-    engine = make_engine(f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{SCHEMA}")
-    yield engine
-    engine.dispose()
-    _on_postgres(f"DROP SCHEMA {SCHEMA} CASCADE")
 
 
 def test_correlations_the_new_rule_digests_are_re_keyed(old_database: Engine) -> None:
     engine = old_database
-    _migrate(engine, "0007")
+    migrate(engine, "0007")
     tables = MetaData()
     tables.reflect(engine)
     now = datetime.now(UTC)
@@ -81,7 +51,7 @@ def test_correlations_the_new_rule_digests_are_re_keyed(old_database: Engine) ->
             {"id": f"b{n}", "name": "paid", "correlation": value, "payload": {}, "sent_by": "admin:automation",
              "created_at": now, "expires_at": now + timedelta(days=1)} for n, value in enumerate([*BEFORE, None])])
 
-    _migrate(engine, "head")
+    migrate(engine, "head")
     tables = MetaData()
     tables.reflect(engine)
     expected = [correlation_key(value) for value in [*BEFORE, None]]

@@ -8,12 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import Engine, MetaData, insert, select, text
+from sqlalchemy import Engine, MetaData, insert, select
 
-from engine.db.base import make_engine
-from engine.db.migrate import alembic_config
-from tests.fixtures import PG_URL
+from tests.migration_db import empty_database, migrate
 
 SCHEMA = "upload_binding_check"
 
@@ -21,44 +18,17 @@ FORM = {"schema": {"type": "object", "properties": {}},
         "ui": {"widgets": {"premises_document": "file", "people.id_card": "file", "note": "text"}}}
 
 
-def _migrate(engine: Engine, revision: str) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database at the schema before bound uploads; on PostgreSQL a schema of its own,
     so the suite's shared one is left alone."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with empty_database(request.param, tmp_path / "old.db", SCHEMA) as engine:
         yield engine
-        engine.dispose()
-        return
-    if not PG_URL:
-        pytest.skip("PANJEREH_TEST_DATABASE_URL is not set")
-    _on_postgres(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE", f"CREATE SCHEMA {SCHEMA}")
-    engine = make_engine(f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{SCHEMA}")
-    yield engine
-    engine.dispose()
-    _on_postgres(f"DROP SCHEMA {SCHEMA} CASCADE")
-
-
-def _on_postgres(*statements: str) -> None:
-    engine = make_engine(PG_URL)
-    try:
-        with engine.begin() as db:
-            for statement in statements:
-                db.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 def test_documents_of_completed_tasks_are_bound_by_the_upgrade(old_database: Engine) -> None:
     engine = old_database
-    _migrate(engine, "0005")
+    migrate(engine, "0005")
     tables = MetaData()
     tables.reflect(engine)
     now = datetime.now(UTC)
@@ -88,7 +58,7 @@ def test_documents_of_completed_tasks_are_bound_by_the_upgrade(old_database: Eng
             {"id": u, "sha256": "0" * 64, "owner": "0013542419", "filename": f"{u}.pdf",
              "media_type": "application/pdf", "size": 1, "created_at": now} for u in uploads])
 
-    _migrate(engine, "head")
+    migrate(engine, "head")
     tables = MetaData()
     tables.reflect(engine)
     upload = tables.tables["upload"]
