@@ -154,8 +154,9 @@ def test_worker_killed_mid_call_the_text_is_still_sent_once(
     # The killed worker's message comes back too (RabbitMQ at once, Redis after the
     # visibility timeout). Whichever comes first once the claim is stale, the redelivery or
     # the tick's sweep, takes the call over (the "reclaiming" above); the other finds it
-    # claimed or settled. Either way: one text.
-    wait_for(lambda: f"service call {row.id}: message redelivered" in second.log(), 30,
+    # claimed or settled. Either way: one text. (Generous: on a loaded machine a new worker and
+    # its model workers start slowly, and the wait ends as soon as the line appears.)
+    wait_for(lambda: f"service call {row.id}: message redelivered" in second.log(), 90,
              "the killed worker's message to be redelivered", workers.logs)
 
     def all_deliveries_done() -> bool:
