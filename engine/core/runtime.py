@@ -151,7 +151,10 @@ class Execution:
         self._limits = (max_steps, max_seconds)
         self.workflow.max_instances = max_steps
         if isinstance(self.workflow, EngineWorkflow):
-            budget = CreationBudget(2 * max_steps, self._budget[1], "PANJEREH_MAX_STEPS_PER_CHANGE")
+            # The between-steps limit above keeps a whole state; the mid-step one cannot, so it
+            # is only a backstop for one step that runs long by itself: a quarter later.
+            budget = CreationBudget(2 * max_steps, self._budget[1] + max_seconds / 4,
+                                    "PANJEREH_MAX_STEPS_PER_CHANGE")
             self.workflow.limit_creation(budget)
 
     def _record(self, task: Any) -> None:
