@@ -2,7 +2,7 @@
 
 `connectors.sdk` is all a plugin author imports; `connectors.registry` finds plugins
 through the ``panjereh.connectors`` entry points and calls their operations;
-`connectors.context` builds the HTTP context of one call; `connectors.templates` turns the
+`connectors.call_context` builds the HTTP context of one call; `connectors.templates` turns the
 operations into modeler templates; `connectors.testing` is the authors' pytest kit. See
 README.md beside this file for the author guide.
 

@@ -54,7 +54,7 @@ def connector_context(handler: Handler | None = None, *, connector_id: str = "",
     """
     import httpx
 
-    from connectors.context import make_context
+    from connectors.call_context import make_context
 
     return make_context(timeout=timeout, transport=httpx.MockTransport(handler or _no_http), case_id=case_id,
                         purpose=purpose, end_user=end_user, attempt=attempt, idempotency_key=idempotency_key,

@@ -81,7 +81,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print("set PANJEREH_BROKER_URL (redis://... or amqp://...) to run workers; without it, "
               "`panjereh serve` runs connector jobs itself", file=sys.stderr)
         return 1
-    from engine.jobs import run_worker
+    from engine.celery_worker import run_worker
 
     run_worker(args.concurrency, beat=not args.no_beat)
     return 0

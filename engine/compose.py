@@ -7,13 +7,13 @@ itself needs the services that run them.
 
 from __future__ import annotations
 
+from engine.core.execution import make_script_engine
 from engine.core.isolated_changes import ChangeRunner, InProcessChanges, IsolatedChanges
-from engine.core.runtime import make_script_engine
 from engine.core.worker_pool import PoolLimits, shared_pool
 from engine.db.base import make_engine, make_session_factory
 from engine.db.migrate import upgrade
-from engine.services.jobs import attach_dispatcher
 from engine.services.runtime import Runtime, sandbox_limits
+from engine.services.service_calls import attach_dispatcher
 from engine.settings import Settings
 
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core import events
+from engine.core import catch_events
 from engine.core.errors import ScriptError
-from engine.core.runtime import Execution, make_script_engine
+from engine.core.execution import Execution, make_script_engine
 from engine.core.statuses import InstanceStatus
 from engine.services.deployments import UploadedFile, check
 from engine.settings import Settings
@@ -106,8 +106,9 @@ def run_model(files: Sequence[UploadedFile], settings: Settings, data: dict[str,
     run.waiting += [{"task": c.spec_id, "title": c.name, "kind": "service", "operation": c.operation,
                      "params": c.params} for c in execution.service_calls()]
     run.waiting += [{"task": t.element_id, "kind": "timer", "timer": t.kind, "due_at": t.due_at.isoformat()}
-                    for t in events.timer_waits(execution)]
+                    for t in catch_events.timer_waits(execution)]
     run.waiting += [{"task": m.element_id, "kind": "message", "message": m.name, "correlation": m.correlation}
-                    for m in events.message_waits(execution)]
-    run.waiting += [{"task": w.element_id, "kind": "signal", "signal": w.name} for w in events.signal_waits(execution)]
+                    for m in catch_events.message_waits(execution)]
+    run.waiting += [{"task": w.element_id, "kind": "signal", "signal": w.name}
+                    for w in catch_events.signal_waits(execution)]
     return run

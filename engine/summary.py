@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.core import events
+from engine.core import catch_events
 from engine.core.errors import EngineError, ScriptError, StepLimitExceeded
-from engine.core.runtime import Execution, make_script_engine
+from engine.core.execution import Execution, make_script_engine
 from engine.core.statuses import InstanceStatus
 from engine.services.deployments import LoadedPackage, check
 from engine.settings import Settings
@@ -76,10 +76,10 @@ def _waiting_reason(execution: Execution) -> str:
 
 def _fire_timers(execution: Execution) -> bool:
     """Fire the earliest timer the instance waits on; whether there was one."""
-    waits = sorted(events.timer_waits(execution), key=lambda wait: wait.due_at)
+    waits = sorted(catch_events.timer_waits(execution), key=lambda wait: wait.due_at)
     if not waits:
         return False
-    events.fire_timer(execution, waits[0].task_id)
+    catch_events.fire_timer(execution, waits[0].task_id)
     return True
 
 
@@ -113,14 +113,14 @@ class DryRun:
             trigger = self._own_trigger(key)
         if trigger is not None:
             kind, name, payload = trigger
-            events.catch_start_event(execution, kind, name, payload)  # type: ignore[arg-type]
+            catch_events.catch_start_event(execution, kind, name, payload)  # type: ignore[arg-type]
             execution.advance()
         self.route(execution)
         return execution
 
     def _own_trigger(self, key: str) -> tuple[str, str, Any] | None:
         """A process whose start events all wait for a message or signal is started by the first."""
-        triggers = events.start_triggers(self.package.compiled, key)
+        triggers = catch_events.start_triggers(self.package.compiled, key)
         if not triggers or len(triggers) < len(self.package.compiled.start_events(key)):
             return None
         first = next((t for t in triggers if t.kind in ("message", "signal") and t.name), None)
@@ -128,15 +128,16 @@ class DryRun:
 
     def _starts_on(self, kind: str, name: str) -> str | None:
         for key in self.keys:
-            if any(t.kind == kind and t.name == name for t in events.start_triggers(self.package.compiled, key)):
+            if any(t.kind == kind and t.name == name for t in catch_events.start_triggers(self.package.compiled, key)):
                 return key
         return None
 
     def route(self, source: Execution) -> None:
-        for thrown in events.take_thrown(source):
+        for thrown in catch_events.take_thrown(source):
             others = [e for e in self.running if e is not source and not e.finished]
             if thrown.kind == "message":
-                if not any(events.catch_message(e, thrown.name, thrown.payload, thrown.correlation) for e in others):
+                if not any(catch_events.catch_message(e, thrown.name, thrown.payload, thrown.correlation)
+                           for e in others):
                     key = self._starts_on("message", thrown.name)
                     if key is not None:
                         self.start(key, ("message", thrown.name, thrown.payload))
@@ -145,7 +146,7 @@ class DryRun:
                     self.route(target)
             else:
                 for target in others:
-                    if events.catch_signal(target, thrown.name, thrown.payload):
+                    if catch_events.catch_signal(target, thrown.name, thrown.payload):
                         self.route(target)
                 key = self._starts_on("signal", thrown.name)
                 if key is not None:
@@ -173,14 +174,14 @@ class DryRun:
         for execution in self.running:
             if execution.finished:
                 continue
-            waits = [("message", w.task_id, w.name) for w in events.message_waits(execution)]
-            waits += [("signal", w.task_id, w.name) for w in events.signal_waits(execution)]
+            waits = [("message", w.task_id, w.name) for w in catch_events.message_waits(execution)]
+            waits += [("signal", w.task_id, w.name) for w in catch_events.signal_waits(execution)]
             for kind, task_id, name in waits:
                 if (kind, task_id, name) in self._delivered:
                     continue
                 self._delivered.add((kind, task_id, name))
-                caught = (events.catch_message(execution, name, {}, None) if kind == "message"
-                          else events.catch_signal(execution, name, {}))
+                caught = (catch_events.catch_message(execution, name, {}, None) if kind == "message"
+                          else catch_events.catch_signal(execution, name, {}))
                 if caught:
                     self.from_outside += 1
                     self.route(execution)

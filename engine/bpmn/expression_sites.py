@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.bpmn.context import BPMN, ImportContext
-from engine.bpmn.expressions import ExpressionProblem, Translation, translate, translate_timer
+from engine.bpmn.expression_translation import ExpressionProblem, Translation, translate, translate_timer
+from engine.bpmn.import_context import BPMN, ImportContext
 
 _TIMERS = ("timeDate", "timeDuration", "timeCycle")
 # What some modelers write where no expression was given (itp-commerce's Visio modeler

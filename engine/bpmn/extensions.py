@@ -17,8 +17,8 @@ import re
 
 from lxml import etree
 
-from engine.bpmn.context import BPMN, CAMUNDA, SPIFF, SPIFF_NS, TASKS, ZEEBE, ImportContext, local
-from engine.bpmn.expressions import ExpressionProblem, translate
+from engine.bpmn.expression_translation import ExpressionProblem, translate
+from engine.bpmn.import_context import BPMN, CAMUNDA, SPIFF, SPIFF_NS, TASKS, ZEEBE, ImportContext, local
 from engine.bpmn.juel import is_juel
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from lxml import etree
 
 from engine.bpmn import expression_sites, extensions, reusables, service_tasks, structure
-from engine.bpmn.context import BPMN, FLOW_NODES, ImportContext, is_bpmn, local
-from engine.bpmn.decisions import translate_decisions
+from engine.bpmn.decision_tables import translate_decisions
 from engine.bpmn.dialect import detect
 from engine.bpmn.expression_syntax import translation_budget
+from engine.bpmn.import_context import BPMN, FLOW_NODES, ImportContext, is_bpmn, local
 from engine.bpmn.loops import translate_loops
 from engine.core.documents import Document
 from engine.core.report import ElementEntry, FileInfo, Report

@@ -20,7 +20,7 @@ from copy import deepcopy
 
 from lxml import etree
 
-from engine.bpmn.context import BPMN, ImportContext, is_bpmn, local
+from engine.bpmn.import_context import BPMN, ImportContext, is_bpmn, local
 
 _REFERENCES = {
     "messageEventDefinition": ("messageRef", "message"), "receiveTask": ("messageRef", "message"),

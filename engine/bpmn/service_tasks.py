@@ -36,9 +36,9 @@ import re
 
 from lxml import etree
 
-from engine.bpmn.context import BPMN, CAMUNDA, SPIFF, SPIFF_NS, ZEEBE, ImportContext
-from engine.bpmn.expressions import ExpressionProblem, translate
+from engine.bpmn.expression_translation import ExpressionProblem, translate
 from engine.bpmn.extensions import add_script, camunda_value, extension_root
+from engine.bpmn.import_context import BPMN, CAMUNDA, SPIFF, SPIFF_NS, ZEEBE, ImportContext
 from engine.core.bindings import UNBOUND_PREFIX, RetryProblem, retry_policy
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

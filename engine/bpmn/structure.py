@@ -31,7 +31,7 @@ import ast
 
 from lxml import etree
 
-from engine.bpmn.context import (
+from engine.bpmn.import_context import (
     BPMN,
     CONTAINERS,
     FLOW_NODES,

@@ -50,7 +50,7 @@ class RetryPolicy:
 
     `attempts` counts the first one. Before retry n the engine waits `delays[n-1]` seconds
     (the last one repeating) when `delays` are given, else about `backoff_base` ** n
-    seconds with jitter (`engine.services.jobs.retry_delay`).
+    seconds with jitter (`engine.services.service_calls.retry_delay`).
     """
 
     attempts: int = DEFAULT_ATTEMPTS

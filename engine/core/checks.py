@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.core.expressions import expression_problem
+from engine.core.expression_checks import expression_problem
 from engine.core.report import Report, shown
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"

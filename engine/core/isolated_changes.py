@@ -18,12 +18,12 @@ from typing import Any, Protocol
 from lxml import etree
 
 from engine.core.bindings import RetryPolicy
+from engine.core.catch_events import MessageWait, SignalWait, ThrownEvent, TimerWait
 from engine.core.changes import Change, ChangeLimits
 from engine.core.documents import Document, DocumentKind
 from engine.core.errors import ChangeTooLarge, TaskStateError, UnknownProcessError
-from engine.core.events import MessageWait, SignalWait, ThrownEvent, TimerWait
+from engine.core.execution import HumanTask, ServiceCall, Step
 from engine.core.package import CompiledPackage, compile_package
-from engine.core.runtime import HumanTask, ServiceCall, Step
 from engine.core.snapshot import Snapshot, StoredState, run_change
 from engine.core.wire import decode, encode
 from engine.core.worker_pool import JobFailed, WorkerPool

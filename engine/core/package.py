@@ -22,7 +22,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from engine.core.calls import call_refs, name_zeebe_callees
 from engine.core.checks import check_model
-from engine.core.decisions import check_decision_ids, check_decisions
+from engine.core.dmn_checks import check_decision_ids, check_decisions
 from engine.core.documents import Document, DocumentKind
 from engine.core.errors import UnknownProcessError
 from engine.core.parser import EngineParser, ParkingServiceTask

@@ -20,7 +20,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
-from engine.core import events
+from engine.core import catch_events
 from engine.core.changes import (
     CatchMessage,
     CatchSignal,
@@ -35,8 +35,8 @@ from engine.core.changes import (
     Terminate,
 )
 from engine.core.errors import ScriptError
+from engine.core.execution import Execution, HumanTask, ServiceCall, Step, make_script_engine
 from engine.core.package import CompiledPackage
-from engine.core.runtime import Execution, HumanTask, ServiceCall, Step, make_script_engine
 from engine.core.sandbox import SandboxLimits
 from engine.core.statuses import InstanceStatus
 
@@ -60,10 +60,10 @@ class Snapshot:
     data: dict[str, Any]
     human_tasks: tuple[HumanTask, ...]
     service_calls: tuple[ServiceCall, ...]
-    timer_waits: tuple[events.TimerWait, ...]
-    message_waits: tuple[events.MessageWait, ...]
-    signal_waits: tuple[events.SignalWait, ...]
-    thrown: tuple[events.ThrownEvent, ...]
+    timer_waits: tuple[catch_events.TimerWait, ...]
+    message_waits: tuple[catch_events.MessageWait, ...]
+    signal_waits: tuple[catch_events.SignalWait, ...]
+    thrown: tuple[catch_events.ThrownEvent, ...]
     steps: tuple[Step, ...]
 
     @property
@@ -125,11 +125,11 @@ def _apply(execution: Execution, change: Change) -> bool:
         case ServiceError(call_id=call_id, code=code, message=message):
             return _taken(lambda: execution.fail_service_task(call_id, code, message))
         case CatchMessage(name=name, payload=payload, correlation=correlation):
-            return _taken(lambda: events.catch_message(execution, name, payload, correlation))
+            return _taken(lambda: catch_events.catch_message(execution, name, payload, correlation))
         case CatchSignal(name=name, payload=payload):
-            return _taken(lambda: events.catch_signal(execution, name, payload))
+            return _taken(lambda: catch_events.catch_signal(execution, name, payload))
         case FireTimer(task_id=task_id):
-            _failing_kept(lambda: events.fire_timer(execution, task_id))
+            _failing_kept(lambda: catch_events.fire_timer(execution, task_id))
             return True
         case Terminate():
             execution.terminate()
@@ -138,9 +138,9 @@ def _apply(execution: Execution, change: Change) -> bool:
 
 def _let_in(execution: Execution, event: StartEvent) -> None:
     if event.kind == "timer":
-        events.fire_start_timer(execution)
+        catch_events.fire_start_timer(execution)
     else:
-        events.catch_start_event(execution, event.kind, event.name or "", event.payload)
+        catch_events.catch_start_event(execution, event.kind, event.name or "", event.payload)
 
 
 def _failing_kept(step: Callable[[], None]) -> None:
@@ -164,11 +164,11 @@ def _taken(catch: Callable[[], bool]) -> bool:
 def _snapshot(execution: Execution, package: CompiledPackage) -> Snapshot:
     # Thrown events are taken out of the workflow before it is dumped: stored, they would be
     # thrown again by the next change.
-    thrown = tuple(events.take_thrown(execution))
+    thrown = tuple(catch_events.take_thrown(execution))
     state, serializer_version = execution.dump()
     return Snapshot(
         state=state, serializer_version=serializer_version, status=execution.status, error=execution.error,
         data=execution.data, human_tasks=tuple(execution.human_tasks()),
-        service_calls=tuple(execution.service_calls()), timer_waits=tuple(events.timer_waits(execution)),
-        message_waits=tuple(events.message_waits(execution, events.zeebe_correlation_keys(package))),
-        signal_waits=tuple(events.signal_waits(execution)), thrown=thrown, steps=tuple(execution.take_steps()))
+        service_calls=tuple(execution.service_calls()), timer_waits=tuple(catch_events.timer_waits(execution)),
+        message_waits=tuple(catch_events.message_waits(execution, catch_events.zeebe_correlation_keys(package))),
+        signal_waits=tuple(catch_events.signal_waits(execution)), thrown=thrown, steps=tuple(execution.take_steps()))

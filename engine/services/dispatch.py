@@ -3,7 +3,7 @@
 Embedded mode runs them in the process: right after the commit for the calls it just
 wrote (so a citizen's next page already shows what the registry said), and from a
 background tick for retries that are due later. Broker mode hands ids to Celery workers
-(`engine.jobs`).
+(`engine.celery_worker`).
 
 Handing an id over is only a hint: the `service_call` row, committed before, is the truth.
 A hand-over that fails (the broker is down) loses nothing, because the row is due and the

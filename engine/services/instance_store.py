@@ -14,7 +14,7 @@ In the caller's transaction it
    writer that read the same version gets `LostRace`), posts new connector calls to the
    outbox, and appends the change's audit entries in one batch;
 4. returns the signals and messages the instance threw; routing them to other instances is
-   the caller's (`engine.services.events.route_thrown`), so this module imports no service
+   the caller's (`engine.services.event_delivery.route_thrown`), so this module imports no service
    that drives instances.
 """
 
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
+from engine.core.catch_events import ThrownEvent
 from engine.core.changes import (
     CatchMessage,
     Change,
@@ -44,10 +45,9 @@ from engine.core.changes import (
     Start,
 )
 from engine.core.errors import ChangeTooLarge, TaskStateError
-from engine.core.events import ThrownEvent
+from engine.core.execution import Execution
 from engine.core.package import CompiledPackage
 from engine.core.report import Report
-from engine.core.runtime import Execution
 from engine.core.serialization import LIBRARY_VERSION
 from engine.core.snapshot import Snapshot, StoredState
 from engine.core.statuses import ENDED_INSTANCE, OPEN_CALLS, CallStatus, InstanceStatus, TaskStatus, moved

@@ -3,7 +3,7 @@
 Each use case checks who may do what with which input, then hands one change to the
 instance store (`engine.services.instance_store`), which restores, runs and saves the
 instance in the caller's transaction; the events the instance threw are routed in that
-same transaction (`engine.services.events.apply_routed`).
+same transaction (`engine.services.event_delivery.apply_routed`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from engine.services.access import visible_instances
 from engine.services.data_limits import check_data_size, check_storable
 from engine.services.deployments import package_of
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.services.events import apply_routed
+from engine.services.event_delivery import apply_routed
 from engine.services.instance_store import Cause, NewInstance
 from engine.services.runtime import Runtime
 from forms import schema as schemas

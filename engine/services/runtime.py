@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.context import make_context
+from connectors.call_context import make_context
 from connectors.limits import ResultLimits
 from connectors.registry import GROUP as ENTRY_POINT_GROUP
 from connectors.registry import Operation, Registry, load_registry

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import ColumnElement
 
-from engine.core import events as core
+from engine.core import catch_events as core
 from engine.db.models import MessageBufferRow, MessageWaitRow, SignalWaitRow, TimerRow
 from forms.storable import unstorable_text
 

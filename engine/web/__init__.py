@@ -20,9 +20,9 @@ from engine.services.instance_store import record_stopped
 from engine.web import analyst, journey, portal, signin, staff
 from engine.web.addresses import BadAddress
 from engine.web.audience import Unwelcome, declared_audience
-from engine.web.context import get_page
+from engine.web.page_context import get_page
 
-STATIC = Path(__file__).resolve().parents[2] / "forms" / "static"
+STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("panjereh.errors")
 
 

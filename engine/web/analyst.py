@@ -27,7 +27,7 @@ from engine.services.access import Audience
 from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge
 from engine.services.errors import NotFound
 from engine.web.audience import audience
-from engine.web.context import FormDep, Page, PageDep
+from engine.web.page_context import FormDep, Page, PageDep
 from engine.web.signin import sign_in_with_token, within
 
 router = APIRouter(include_in_schema=False)

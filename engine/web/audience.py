@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from engine.services import access
 from engine.services.access import Audience
 from engine.web.addresses import check_address
-from engine.web.context import get_page
+from engine.web.page_context import get_page
 
 SIGN_IN_PAGES = {Audience.CITIZEN: "/sign-in", Audience.STAFF: "/staff/sign-in", Audience.CONSOLE: "/analyst/sign-in"}
 HOMES = {Audience.CITIZEN: "/cases", Audience.STAFF: "/staff", Audience.CONSOLE: "/analyst"}

@@ -1,6 +1,6 @@
 """Messages, digits and dates in the citizen's language. Persian first, English second.
 
-Every string a page shows comes from `forms/locale/<lang>.toml`; templates hold no
+Every string a page shows comes from `engine/web/locale/<lang>.toml`; templates hold no
 literal text. A missing key shows itself as `[key]` so it is caught in review and tests.
 """
 
@@ -17,7 +17,7 @@ from persiantools.jdatetime import JalaliDateTime
 
 LANGUAGES = ("fa", "en")
 DEFAULT_LANGUAGE = "fa"
-LOCALE_DIR = Path(__file__).resolve().parents[2] / "forms" / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 _TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 TEHRAN_OFFSET_MINUTES = 210
 

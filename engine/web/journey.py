@@ -16,8 +16,8 @@ from engine.services.errors import Conflict, InvalidInput
 from engine.services.records import InstanceRecord, TaskRecord
 from engine.services.transaction import Transaction
 from engine.web.audience import audience
-from engine.web.context import FormDep, Page, PageDep
 from engine.web.fields import Question, get_value, hidden_paths, parse, questions, schema_at, set_value
+from engine.web.page_context import FormDep, Page, PageDep
 from forms.messages import message_for
 from forms.validate import FieldError, validate_submission
 

@@ -19,9 +19,9 @@ from engine.services.ratelimit import RateLimited, hit
 from engine.services.records import DataUseRecord, InstanceRecord
 from engine.services.tracking import is_valid_tracking_code
 from engine.web.audience import audience
-from engine.web.context import FormDep, Page, PageDep, safe_next
 from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES
+from engine.web.page_context import FormDep, Page, PageDep, safe_next
 from engine.web.session import LANG_COOKIE
 from forms.identifiers import canonical_national_code, check_national_code
 from forms.normalize import compact

@@ -12,7 +12,7 @@ from engine.security.tokens import resolve
 from engine.services import access, signin
 from engine.services.access import Audience
 from engine.web.audience import HOMES, audience
-from engine.web.context import FormDep, Page, PageDep, safe_next
+from engine.web.page_context import FormDep, Page, PageDep, safe_next
 from forms.identifiers import canonical_mobile, canonical_national_code, check_mobile, check_national_code
 from forms.normalize import ascii_digits
 

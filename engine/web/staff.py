@@ -14,8 +14,8 @@ from engine.services.access import Audience
 from engine.services.catalogue import offered
 from engine.services.errors import Conflict, InvalidInput
 from engine.web.audience import audience
-from engine.web.context import FormDep, Page, PageDep
 from engine.web.fields import Question, parse, questions
+from engine.web.page_context import FormDep, Page, PageDep
 from forms.messages import message_for
 
 router = APIRouter(include_in_schema=False)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from engine.app import build_app
 from engine.bpmn import expression_sites, translated
-from engine.bpmn.expressions import Translation
+from engine.bpmn.expression_translation import Translation
 from engine.compose import build_runtime
 from engine.core.documents import Document
 from engine.core.report import Report

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from engine.compose import build_runtime
+from engine.core.execution import Execution, make_script_engine
 from engine.core.package import CompiledPackage
-from engine.core.runtime import Execution, make_script_engine
 from engine.db.models import Instance
 from engine.services.deployments import UploadedFile, check
 from engine.services.instance_store import InstanceStore

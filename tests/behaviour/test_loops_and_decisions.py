@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from engine.core.runtime import Execution, make_script_engine
+from engine.core.execution import Execution, make_script_engine
 from engine.settings import Settings
 from tests.behaviour.flow import compiled, complete, deploy, instance, ready, round_trip, start, stored
 from tests.fixtures import Tokens

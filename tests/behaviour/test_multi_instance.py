@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from engine.bpmn.loops import translate_loops
-from engine.core.runtime import Execution, make_script_engine
+from engine.core.execution import Execution, make_script_engine
 from engine.settings import Settings
 from tests.behaviour.flow import compiled, deploy, instance, ready, round_trip, start, stored
 from tests.fixtures import ADMIN_TOKEN, Tokens

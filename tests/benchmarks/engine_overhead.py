@@ -30,7 +30,7 @@ import httpx
 from sqlalchemy import text
 
 from engine.compose import build_runtime
-from engine.core.runtime import Execution, make_script_engine
+from engine.core.execution import Execution, make_script_engine
 from engine.core.sandbox import SandboxedEnvironment
 from engine.security.principals import Principal, Role
 from engine.services import instances, queries, uploads

@@ -25,8 +25,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.safe_xml import load_xml
 from engine.core.documents import Document
+from engine.core.execution import make_script_engine
 from engine.core.package import CompiledPackage, compile_package
-from engine.core.runtime import make_script_engine
 from engine.core.serialization import SERIALIZER_VERSION, dump_state, load_state
 from engine.core.workflow import EngineWorkflow
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connectors.context import make_context
+from connectors.call_context import make_context
 from connectors.registry import load_registry
 from connectors.sandbox.settings import simulated_config
 from connectors.sdk import ConnectorError

@@ -5,7 +5,7 @@ import logging
 import httpx
 import pytest
 
-from connectors.context import header_value, make_context
+from connectors.call_context import header_value, make_context
 
 
 def _sent(**options):

@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from engine.db.base import utcnow
 from engine.db.models import ServiceCallRow
-from engine.services import jobs
+from engine.services import service_calls
 from engine.services.deployments import UploadedFile, check
 from engine.services.runtime import Runtime
 from engine.settings import Settings
@@ -89,7 +89,7 @@ def attempts_until_incident(runtime: Runtime, call_id: str, limit: int = 20) -> 
         with runtime.unit_of_work() as session:
             session.execute(update(ServiceCallRow).where(ServiceCallRow.id == call_id)
                             .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
-        jobs.run(runtime, runtime.connectors, call_id)
+        service_calls.run(runtime, runtime.connectors, call_id)
     raise AssertionError(f"still retrying after {limit} attempts")
 
 
@@ -136,7 +136,7 @@ def test_a_fixed_retry_cycle_waits_what_it_says(client: TestClient, tokens: Toke
         session.execute(update(ServiceCallRow).where(ServiceCallRow.id == call.id)
                         .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
     before = utcnow()
-    jobs.run(runtime, runtime.connectors, call.id)
+    service_calls.run(runtime, runtime.connectors, call.id)
     after = utcnow()
     second = case_row(runtime, call.id).next_attempt_at
     assert second is not None and before + timedelta(seconds=60) <= second <= after + timedelta(seconds=66)
@@ -171,16 +171,16 @@ def test_a_retry_setting_that_cannot_be_honoured_is_refused_at_deploy(runtime: R
 @pytest.mark.parametrize("attempt, base, delays, retry_after, low, high", [
     (1, 2.0, None, None, 1.0, 2.0),
     (3, 2.0, None, None, 4.0, 8.0),
-    (40, 2.0, None, None, jobs.MAX_BACKOFF_SECONDS / 2, jobs.MAX_BACKOFF_SECONDS),
+    (40, 2.0, None, None, service_calls.MAX_BACKOFF_SECONDS / 2, service_calls.MAX_BACKOFF_SECONDS),
     (3, 2.0, None, 120.0, 120.0, 120.0),
     (1, 2.0, [10.0, 60.0], None, 10.0, 11.0),
     (2, 2.0, [10.0, 60.0], None, 60.0, 66.0),
     (7, 2.0, [10.0, 60.0], None, 60.0, 66.0),
     # A base and an attempt whose power is past what a float holds still wait the longest wait.
-    (99, 3600.0, None, None, jobs.MAX_BACKOFF_SECONDS / 2, jobs.MAX_BACKOFF_SECONDS),
+    (99, 3600.0, None, None, service_calls.MAX_BACKOFF_SECONDS / 2, service_calls.MAX_BACKOFF_SECONDS),
     (99, 1.0, None, None, 0.5, 1.0),
 ])
 def test_retry_delay(attempt: int, base: float, delays: list[float] | None, retry_after: float | None,
                      low: float, high: float) -> None:
     for _ in range(50):
-        assert low <= jobs.retry_delay(attempt, base, delays, retry_after) <= high
+        assert low <= service_calls.retry_delay(attempt, base, delays, retry_after) <= high

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from connectors.context import owned_secrets
+from connectors.call_context import owned_secrets
 from connectors.sdk import ConnectorError
 from connectors.testing import connector_context, run_operation
 from engine.services.runtime import Runtime

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.core.errors import StepLimitExceeded
-from engine.core.runtime import Execution, make_script_engine
+from engine.core.execution import Execution, make_script_engine
 from engine.services.deployments import UploadedFile, check
 from engine.settings import Settings
 from tests.fixtures import MODELS

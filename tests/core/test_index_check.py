@@ -13,8 +13,8 @@ import pytest
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.safe_xml import load_xml
+from engine.core.execution import Execution, make_script_engine
 from engine.core.package import CompiledPackage, Document, compile_package
-from engine.core.runtime import Execution, make_script_engine
 from engine.core.workflow import EngineWorkflow, IndexMismatchError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.safe_xml import load_xml
 from engine.core.package import Document, compile_package
-from engine.core.runtime import Execution, make_script_engine
+from engine.core.execution import Execution, make_script_engine
 
 MODEL = Path({model!r})
 

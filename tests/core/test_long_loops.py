@@ -15,8 +15,8 @@ from SpiffWorkflow.util.task import TaskIterator
 
 from engine.bpmn.safe_xml import load_xml
 from engine.core.documents import Document
+from engine.core.execution import Execution, make_script_engine
 from engine.core.package import CompiledPackage, compile_package
-from engine.core.runtime import Execution, make_script_engine
 from engine.core.workflow import EngineWorkflow, IndexedQueries
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "loops" / "gateway_loop.bpmn"

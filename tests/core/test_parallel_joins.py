@@ -8,8 +8,8 @@ from typing import Any
 from engine.bpmn.safe_xml import load_xml
 from engine.core import joins
 from engine.core.documents import Document
+from engine.core.execution import Execution, make_script_engine
 from engine.core.package import CompiledPackage, compile_package
-from engine.core.runtime import Execution, make_script_engine
 from tests.fixtures import MODELS
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.core.runtime import Execution, make_script_engine
+from engine.core.execution import Execution, make_script_engine
 from engine.core.sandbox import SandboxedEnvironment
 from engine.services.deployments import UploadedFile, check
 from engine.settings import Settings

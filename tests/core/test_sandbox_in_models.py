@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from engine.core.runtime import Execution, make_script_engine
+from engine.core.execution import Execution, make_script_engine
 from engine.core.sandbox import SandboxLimits
 from engine.services.deployments import UploadedFile, check
 from engine.settings import Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.core.runtime import Execution, make_script_engine
+from engine.core.execution import Execution, make_script_engine
 from engine.services.deployments import UploadedFile, check
 from engine.settings import Settings
 from tests.fixtures import MODELS

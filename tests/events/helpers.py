@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.db.base import utcnow
 from engine.db.models import AuditEvent
-from engine.services import events
+from engine.services import event_delivery
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens, model_files
 
@@ -40,8 +40,8 @@ def later(**delta: float) -> datetime:
     return utcnow() + timedelta(**delta)
 
 
-def tick(runtime: Runtime, **delta: float) -> events.TickReport:
-    return events.tick(runtime, later(**delta))
+def tick(runtime: Runtime, **delta: float) -> event_delivery.TickReport:
+    return event_delivery.tick(runtime, later(**delta))
 
 
 def audit_actions(runtime: Runtime, instance_id: str) -> list[tuple[str, str | None]]:

@@ -11,7 +11,7 @@ import httpx
 
 from engine.app import build_app
 from engine.compose import build_runtime
-from engine.services import events
+from engine.services import event_delivery
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from tests.events.helpers import later
@@ -65,7 +65,7 @@ def test_timer_and_message_waits_survive_a_restart(settings: Settings, runtime: 
         assert http.get(f"/api/v1/instances/{timed}").json()["status"] == "waiting"
 
     with _second_server(settings, admin) as (second, http):
-        assert events.tick(second, later(minutes=61)).fired == [timed]
+        assert event_delivery.tick(second, later(minutes=61)).fired == [timed]
         sent = http.post("/api/v1/messages", json={"name": "payment_received", "correlation": "R-1",
                                                     "payload": {"order_id": "R-1", "amount": 9}})
         assert sent.json() == {"outcome": "delivered", "instances": [paying], "buffer_id": None}

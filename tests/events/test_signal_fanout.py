@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from engine.db.models import Instance
-from engine.services.events import MAX_ROUTED_PER_CHANGE
+from engine.services.event_delivery import MAX_ROUTED_PER_CHANGE
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens
 from tests.importer.bpmn_text import flow

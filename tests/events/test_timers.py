@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from engine.db.models import HumanTaskRow, Instance, StartTriggerRow, TimerRow
-from engine.services import events
+from engine.services import event_delivery
 from engine.services.runtime import Runtime
 from tests.events.helpers import audit_actions, deploy, instance, later, start, tick
 from tests.fixtures import Tokens
@@ -142,9 +142,9 @@ def test_timer_start_date_fires_once_and_only_for_the_newest_version(client: Tes
     deploy(client, tokens, "timer_start_date.bpmn")
     assert tick(runtime, days=1).started == []
     new_year = datetime(2031, 1, 1, 0, 5, tzinfo=UTC)
-    [started] = events.tick(runtime, new_year).started
-    assert events.tick(runtime, new_year).started == []
-    assert events.tick(runtime, datetime(2032, 6, 1, tzinfo=UTC)).started == []
+    [started] = event_delivery.tick(runtime, new_year).started
+    assert event_delivery.tick(runtime, new_year).started == []
+    assert event_delivery.tick(runtime, datetime(2032, 6, 1, tzinfo=UTC)).started == []
 
     view = instance(client, tokens, started)
     assert view["status"] == "waiting"
@@ -160,15 +160,15 @@ def test_broker_tick_hands_each_due_timer_over_once_and_a_worker_fires_it(
         client: TestClient, tokens: Tokens, runtime: Runtime) -> None:
     deploy(client, tokens, "timers.bpmn")
     instance_id = start(client, tokens, "wait_duration")
-    assert events.claim_due(runtime, later(minutes=30)) == ([], [])
-    timers, starts = events.claim_due(runtime, later(minutes=61))
+    assert event_delivery.claim_due(runtime, later(minutes=30)) == ([], [])
+    timers, starts = event_delivery.claim_due(runtime, later(minutes=61))
     assert len(timers) == 1 and starts == []
     # Handed over: the next beat does not send it again while it waits in the queue.
-    assert events.claim_due(runtime, later(minutes=61, seconds=2)) == ([], [])
-    assert events.fire_by_id(runtime, "timer", timers[0]) is None  # not due yet by the real clock
+    assert event_delivery.claim_due(runtime, later(minutes=61, seconds=2)) == ([], [])
+    assert event_delivery.fire_by_id(runtime, "timer", timers[0]) is None  # not due yet by the real clock
     with runtime.unit_of_work() as session:
-        assert events.fire_timer(session, runtime, timers[0], later(minutes=61)) == instance_id
-    assert events.fire_by_id(runtime, "timer", timers[0]) is None  # a duplicate delivery changes nothing
+        assert event_delivery.fire_timer(session, runtime, timers[0], later(minutes=61)) == instance_id
+    assert event_delivery.fire_by_id(runtime, "timer", timers[0]) is None  # a duplicate delivery changes nothing
     assert instance(client, tokens, instance_id)["status"] == "completed"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.core.decisions import MAX_CELL_LENGTH
+from engine.core.dmn_checks import MAX_CELL_LENGTH
 from engine.core.report import Report
 from engine.services.deployments import UploadedFile, check
 from engine.settings import Settings

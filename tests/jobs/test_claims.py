@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 
 from engine.db.base import utcnow
 from engine.db.models import DataUse, Incident, ServiceCallRow
-from engine.services import instances, jobs
+from engine.services import instances, service_calls
 from engine.services.dispatch import InlineDispatcher, celery_dispatcher
 from engine.services.errors import Conflict, LostRace
 from engine.services.runtime import Runtime
@@ -84,27 +84,27 @@ def age_claim(runtime: Runtime, call_id: str, seconds: float) -> None:
 def test_a_live_claim_is_left_alone_and_a_dead_one_is_taken_over_with_the_same_key(
         client: TestClient, tokens: Tokens, runtime: Runtime, sent: list[httpx.Request]) -> None:
     call_id = parked_call(client, tokens, runtime)
-    first = jobs.claim(runtime, call_id)
+    first = service_calls.claim(runtime, call_id)
     assert first is not None and first.attempt == 1
-    assert jobs.claim(runtime, call_id) is None  # a duplicate while the attempt may be running
-    stale = jobs.stale_after(runtime.settings)
+    assert service_calls.claim(runtime, call_id) is None  # a duplicate while the attempt may be running
+    stale = service_calls.stale_after(runtime.settings)
     with runtime.reading() as session:
-        assert jobs.due(session, stale_after=stale) == []  # claimed, and not yet presumed dead
+        assert service_calls.due(session, stale_after=stale) == []  # claimed, and not yet presumed dead
     age_claim(runtime, call_id, stale + 1)  # the worker died: nothing settled it in time
     with runtime.reading() as session:
-        assert jobs.due(session, stale_after=stale) == [call_id]
-    second = jobs.claim(runtime, call_id)
+        assert service_calls.due(session, stale_after=stale) == [call_id]
+    second = service_calls.claim(runtime, call_id)
     assert second is not None and second.attempt == 2
 
     # The dead attempt comes back to life after all: its answer is no longer applied.
-    operation, outcome = jobs.call(runtime, runtime.connectors, first)
-    assert jobs.settle(runtime, first, operation, outcome) == "stale"
-    operation, outcome = jobs.call(runtime, runtime.connectors, second)
-    assert jobs.settle(runtime, second, operation, outcome) == "completed"
+    operation, outcome = service_calls.call(runtime, runtime.connectors, first)
+    assert service_calls.settle(runtime, first, operation, outcome) == "stale"
+    operation, outcome = service_calls.call(runtime, runtime.connectors, second)
+    assert service_calls.settle(runtime, second, operation, outcome) == "completed"
     assert [r.headers["Idempotency-Key"] for r in sent] == [f"panjereh-{call_id}"] * 2
     assert [r.headers["X-Panjereh-Attempt"] for r in sent] == ["1", "2"]
     assert row_of(runtime, call_id).status == "completed"
-    assert jobs.run(runtime, runtime.connectors, call_id) == "skipped"
+    assert service_calls.run(runtime, runtime.connectors, call_id) == "skipped"
     assert len(sent) == 2
 
 
@@ -112,9 +112,9 @@ def test_a_call_whose_every_attempt_died_becomes_an_incident(
         client: TestClient, tokens: Tokens, runtime: Runtime, sent: list[httpx.Request]) -> None:
     call_id = parked_call(client, tokens, runtime)
     for _ in range(3):  # the model allows three attempts; each one's worker dies
-        assert jobs.claim(runtime, call_id) is not None
-        age_claim(runtime, call_id, jobs.stale_after(runtime.settings) + 1)
-    assert jobs.claim(runtime, call_id) is None
+        assert service_calls.claim(runtime, call_id) is not None
+        age_claim(runtime, call_id, service_calls.stale_after(runtime.settings) + 1)
+    assert service_calls.claim(runtime, call_id) is None
     row = row_of(runtime, call_id)
     assert (row.status, row.attempts) == ("incident", 3)
     listed = client.get("/api/v1/incidents", headers=tokens.headers("admin")).json()
@@ -123,7 +123,7 @@ def test_a_call_whose_every_attempt_died_becomes_an_incident(
     assert sent == []  # the test's "workers" never got as far as the agency
     # A person retries it: a fresh set of attempts.
     assert client.post(f"/api/v1/incidents/{listed[0]['id']}/retry", headers=tokens.headers("admin")).status_code == 200
-    assert jobs.run(runtime, runtime.connectors, call_id) == "completed"
+    assert service_calls.run(runtime, runtime.connectors, call_id) == "completed"
 
 
 def test_an_incident_whose_call_was_cancelled_is_not_retried(
@@ -132,9 +132,9 @@ def test_an_incident_whose_call_was_cancelled_is_not_retried(
     the agency for a case that no longer waits for the answer."""
     call_id = parked_call(client, tokens, runtime)
     for _ in range(3):
-        assert jobs.claim(runtime, call_id) is not None
-        age_claim(runtime, call_id, jobs.stale_after(runtime.settings) + 1)
-    assert jobs.claim(runtime, call_id) is None
+        assert service_calls.claim(runtime, call_id) is not None
+        age_claim(runtime, call_id, service_calls.stale_after(runtime.settings) + 1)
+    assert service_calls.claim(runtime, call_id) is None
     admin = tokens.headers("admin")
     [incident] = client.get("/api/v1/incidents", headers=admin).json()
     instance_id = row_of(runtime, call_id).instance_id
@@ -145,7 +145,7 @@ def test_an_incident_whose_call_was_cancelled_is_not_retried(
     assert retried.status_code == 409
     assert "its service call is cancelled now; there is nothing to retry" in retried.text
     assert row_of(runtime, call_id).status == "cancelled"
-    assert jobs.run(runtime, runtime.connectors, call_id) == "skipped"
+    assert service_calls.run(runtime, runtime.connectors, call_id) == "skipped"
     assert sent == []
 
 
@@ -159,7 +159,7 @@ def test_two_runs_of_one_call_at_once_make_one_attempt(
 
     def run() -> None:
         gate.wait()
-        results.append(jobs.run(runtime, runtime.connectors, call_id))
+        results.append(service_calls.run(runtime, runtime.connectors, call_id))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
@@ -193,7 +193,7 @@ def test_settling_again_when_someone_changed_the_instance_meanwhile(
     call_id = parked_call(client, tokens, runtime)
     lost_lock = LostRace("the instance was changed by someone else at the same time")
     tries = _failing_once(lost_lock, monkeypatch)
-    assert jobs.run(runtime, runtime.connectors, call_id) == "completed"
+    assert service_calls.run(runtime, runtime.connectors, call_id) == "completed"
     assert len(tries) == 2 and len(sent) == 1  # settled twice, called once
     with runtime.reading() as session:
         assert [u.outcome for u in session.execute(select(DataUse).where(DataUse.call_id == call_id)).scalars()] \
@@ -205,7 +205,7 @@ def test_a_result_the_instance_cannot_take_opens_an_incident(
         monkeypatch: pytest.MonkeyPatch) -> None:
     call_id = parked_call(client, tokens, runtime)
     _failing_once(Conflict("task send_sms is not waiting"), monkeypatch)
-    assert jobs.run(runtime, runtime.connectors, call_id) == "incident"
+    assert service_calls.run(runtime, runtime.connectors, call_id) == "incident"
     with runtime.reading() as session:
         [incident] = session.execute(select(Incident).where(Incident.call_id == call_id)).scalars()
     assert incident.kind == "cannot-apply" and "not waiting" in incident.message

@@ -14,8 +14,8 @@ from engine.db.models import Deployment
 from engine.services.deployments import UploadedFile, check
 from engine.services.runtime import Runtime
 from engine.web.analyst import report_view
-from engine.web.context import environment
 from engine.web.i18n import translator
+from engine.web.page_context import environment
 from engine.web.session import LANG_COOKIE
 from tests.fixtures import ROOT, Tokens
 from tests.web.journey import csrf, text

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.services.runtime import Runtime
-from engine.web.context import MAX_FORM_FIELDS
+from engine.web.page_context import MAX_FORM_FIELDS
 from tests.web.journey import CITIZEN, MOBILE, csrf
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

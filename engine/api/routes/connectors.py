@@ -11,7 +11,7 @@ from engine.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep, WriterDep,
 from engine.api.routing import router as make_router
 from engine.api.schemas import MAX_ID, IncidentOut, OperationOut
 from engine.security.principals import Role
-from engine.services import jobs, queries
+from engine.services import queries, service_calls
 
 router = make_router("/api/v1", "connectors")
 MODELERS = (Role.ADMIN, Role.ANALYST)
@@ -51,6 +51,6 @@ def retry_incident(write: WriterDep, principal: PrincipalDep,
                    incident_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> IncidentOut:
     """Queue the incident's call again with a fresh set of attempts, and resolve the incident."""
     with write() as session:
-        jobs.retry_incident(session, incident_id, principal.actor)
+        service_calls.retry_incident(session, incident_id, principal.actor)
         resolved = IncidentOut.model_validate(queries.load_incident(session, incident_id), from_attributes=True)
     return resolved

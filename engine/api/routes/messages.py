@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from engine.api.deps import PrincipalDep, RuntimeDep, WriterDep, allow
 from engine.api.routing import router as make_router
 from engine.security.principals import Role
-from engine.services import events
+from engine.services import event_delivery
 from engine.services.input_bounds import MESSAGE_NAME_LENGTH, SIGNAL_NAME_LENGTH
 
 router = make_router("/api/v1", "events")
@@ -47,7 +47,7 @@ class SignalOut(BaseModel):
 def send_message(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, body: MessageIn) -> MessageOut:
     """Deliver a message to the instance waiting for it, start a process on it, or keep it for later."""
     with write() as session:
-        outcome = events.deliver_message(session, runtime, principal.actor, body.name, body.correlation,
+        outcome = event_delivery.deliver_message(session, runtime, principal.actor, body.name, body.correlation,
                                          body.payload, body.ttl_seconds)
     return MessageOut(outcome=outcome.outcome, instances=outcome.instances, buffer_id=outcome.buffer_id)
 
@@ -57,5 +57,5 @@ def send_message(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep,
 def send_signal(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, body: SignalIn) -> SignalOut:
     """Broadcast a signal to every instance waiting for it and to its signal start events."""
     with write() as session:
-        outcome = events.broadcast_signal(session, runtime, principal.actor, body.name, body.payload)
+        outcome = event_delivery.broadcast_signal(session, runtime, principal.actor, body.name, body.payload)
     return SignalOut(instances=outcome.delivered, started=outcome.started)

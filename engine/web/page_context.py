@@ -22,7 +22,7 @@ from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES, Translator, translator
 from forms.storable import unstorable_text
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "forms" / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 URLENCODED = "application/x-www-form-urlencoded"
 # Fields of one posted form (Starlette's own default), and room around a task's answers.
 MAX_FORM_FIELDS = 1000

@@ -20,7 +20,7 @@ A duplicate delivery finds the row settled or claimed by a newer attempt and cha
 A claim older than `stale_after` is presumed dead (the worker was killed, the machine
 lost) and the next sweep takes the call again: a new attempt, with the same idempotency
 key, so an agency that acted on the dead attempt answers the new one from its memory.
-Broker workers kill an attempt before its claim turns stale (`engine.jobs`), so a claim
+Broker workers kill an attempt before its claim turns stale (`engine.celery_worker`), so a claim
 that looks dead is dead rather than slow. A call whose every attempt died (one that kills
 its worker, say) becomes an incident instead of being taken up for ever.
 """
@@ -49,7 +49,7 @@ from engine.core.statuses import CallStatus, IncidentStatus, moved
 from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import DataUse, Incident, Instance, ServiceCallRow
-from engine.services import events, instances
+from engine.services import event_delivery, instances
 from engine.services.deployments import MANUAL_PREFIX
 from engine.services.dispatch import InlineDispatcher, celery_dispatcher
 from engine.services.errors import Conflict, LostRace, ModelStopped, NotFound, Unstorable
@@ -106,7 +106,7 @@ def stale_after(settings: Settings) -> float:
 
     An attempt is a connector call, each request of which is bounded by the connector
     timeout, and a settling transaction; four timeouts leave room for an operation that
-    makes a few requests. Broker workers enforce a hard limit below this (`engine.jobs`).
+    makes a few requests. Broker workers enforce a hard limit below this (`engine.celery_worker`).
     """
     return settings.connector_timeout_seconds * 4
 
@@ -361,7 +361,7 @@ def retry_incident(session: Session, incident_id: int, actor: str) -> ServiceCal
 
 
 def attach_dispatcher(runtime: Runtime) -> None:
-    """Run jobs in this process, unless a broker is configured (then `engine.jobs` does)."""
+    """Run jobs in this process, unless a broker is configured (then `engine.celery_worker` does)."""
     if runtime.settings.broker_url:
         runtime.dispatch = celery_dispatcher(runtime.settings.broker_url)
         return
@@ -371,4 +371,4 @@ def attach_dispatcher(runtime: Runtime) -> None:
             return due(session, stale_after=stale_after(runtime.settings))
 
     runtime.dispatch = InlineDispatcher(lambda call_id: run(runtime, runtime.connectors, call_id), due_now,
-                                        also=lambda: events.tick(runtime))
+                                        also=lambda: event_delivery.tick(runtime))

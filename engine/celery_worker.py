@@ -1,6 +1,6 @@
 """Celery: the worker side of connector calls in broker mode (`panjereh worker`).
 
-Tasks are thin: they take a call id and run one attempt through `engine.services.jobs`,
+Tasks are thin: they take a call id and run one attempt through `engine.services.service_calls`,
 which owns every decision (retry, incident, BPMN error). Delivery is at least once:
 
 - `acks_late` with `reject_on_worker_lost`: a message is acknowledged only after its
@@ -32,7 +32,7 @@ from typing import Any
 from celery import Celery, signals
 
 from engine.compose import build_runtime
-from engine.services import events, jobs
+from engine.services import event_delivery, service_calls
 from engine.services.dispatch import RUN_CALL, BrokerSettings, celery_dispatcher
 from engine.services.dispatch import make_celery as make_sender
 from engine.services.runtime import Runtime
@@ -51,7 +51,7 @@ TICK_EXPIRES_SECONDS = 10.0
 def make_celery(broker_url: str, settings: Settings) -> Celery:
     """The worker's Celery app: the shared sender configuration plus delivery guarantees."""
     app: Celery = make_sender(broker_url)
-    stale = jobs.stale_after(settings)
+    stale = service_calls.stale_after(settings)
     app.conf.update(
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         # An attempt must end before its claim can be presumed dead, or a sweep would start a
@@ -110,7 +110,7 @@ signals.worker_process_init.connect(_no_inherited_connections, weak=False)
 
 def _quiet_libraries(**_: Any) -> None:
     # At INFO, SpiffWorkflow logs every task state change and httpx every request; the
-    # worker's log should read as one line per decision, which engine.services.jobs writes.
+    # worker's log should read as one line per decision, which engine.services.service_calls writes.
     for name in ("spiff", "httpx"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -124,7 +124,7 @@ def run_service_call(task: Any, call_id: str) -> str:
         log.warning("service call %s: message redelivered (the worker that took it died, or did not acknowledge "
                     "it within the visibility timeout)", call_id)
     runtime = worker_runtime()
-    return jobs.run(runtime, runtime.connectors, call_id)
+    return service_calls.run(runtime, runtime.connectors, call_id)
 
 
 def tick() -> int:
@@ -132,11 +132,11 @@ def tick() -> int:
     claims whose worker died; and every due timer and timer start event."""
     runtime = worker_runtime()
     with runtime.reading() as session:
-        due = jobs.due(session, stale_after=jobs.stale_after(runtime.settings))
+        due = service_calls.due(session, stale_after=service_calls.stale_after(runtime.settings))
     if due:
         log.info("tick: sending %d due service call(s): %s", len(due), ", ".join(due))
         _send(due)
-    timers, starts = events.claim_due(runtime)
+    timers, starts = event_delivery.claim_due(runtime)
     try:
         for timer_id in timers:
             celery_app().send_task(FIRE_TIMER, args=[timer_id])
@@ -151,12 +151,12 @@ def tick() -> int:
 
 def fire_timer(timer_id: int) -> str | None:
     """Fire one due timer (the task body: the id in, the service does the work)."""
-    return events.fire_by_id(worker_runtime(), "timer", timer_id)
+    return event_delivery.fire_by_id(worker_runtime(), "timer", timer_id)
 
 
 def fire_start(trigger_id: int) -> str | None:
     """Start an instance for one due timer start event."""
-    return events.fire_by_id(worker_runtime(), "start", trigger_id)
+    return event_delivery.fire_by_id(worker_runtime(), "start", trigger_id)
 
 
 def run_worker(concurrency: int, beat: bool) -> None:
@@ -166,7 +166,7 @@ def run_worker(concurrency: int, beat: bool) -> None:
     # leaves no connection open for the forks to inherit.
     with closing(build_runtime(settings)):
         pass
-    stale = jobs.stale_after(settings)
+    stale = service_calls.stale_after(settings)
     print(f"panjereh worker: queue {BrokerSettings().queue!r}, connector timeout "
           f"{settings.connector_timeout_seconds:g} s, attempts presumed dead after {stale:g} s, "
           f"tick {f'every {TICK_SECONDS:g} s' if beat else 'off (--no-beat)'}", file=sys.stderr, flush=True)

@@ -30,7 +30,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.core import events as core
+from engine.core import catch_events as core
 from engine.core.changes import CatchMessage, CatchSignal, Change, FireTimer, Start, StartEvent
 from engine.core.errors import ScriptError, TaskStateError
 from engine.core.statuses import OPEN_INSTANCE

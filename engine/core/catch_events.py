@@ -40,8 +40,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.core.errors import TaskStateError
+from engine.core.execution import Execution
 from engine.core.package import CompiledPackage
-from engine.core.runtime import Execution
 from engine.core.spiff_compat import (
     cycle_timer,
     end_cycle,
