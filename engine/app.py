@@ -14,7 +14,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     if runtime.settings.sandbox_enabled:
         # The simulated agencies, so the demo fetches people and addresses with no network;
         # development only, since their synthetic people would answer for real citizens.
-        from connectors.sandbox.app import create_sandbox_app
+        from connectors.simulators.app import create_sandbox_app
 
         app.mount("/sandbox", create_sandbox_app())
     web.install(app)

@@ -155,7 +155,7 @@ class Settings(BaseSettings):
                       if key.lower() == connector_id.lower() for name, value in section.items()}
         if self.sandbox_enabled and not configured.get("base_url"):
             # Imported here: the sandbox package loads its web app, which only development needs.
-            from connectors.sandbox.settings import simulated_address
+            from connectors.simulators.settings import simulated_address
 
             simulated = simulated_address(f"{self.base_url}/sandbox", connector_id)
             if simulated:

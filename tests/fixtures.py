@@ -58,8 +58,8 @@ def agencies() -> Iterator[str]:
     """The simulated agencies on a real port, under /sandbox as the embedded server has them."""
     from fastapi import FastAPI
 
-    from connectors.sandbox.app import create_sandbox_app
-    from connectors.sandbox.settings import SandboxSettings
+    from connectors.simulators.app import create_sandbox_app
+    from connectors.simulators.settings import SandboxSettings
 
     host = FastAPI()
     host.mount("/sandbox", create_sandbox_app(SandboxSettings()))

@@ -171,3 +171,37 @@ def test_only_the_instance_store_writes_an_instance() -> None:
     `engine.core.snapshot`, dumps the state it returns)."""
     found = sorted({write for name, tree in _sources() if name != SEAM for write in _state_writes(name, tree)})
     assert not found, "\n".join(found)
+
+
+# Module names that are deliberately shared, and why. Any other name names one module only.
+SHARED_NAMES = {
+    "errors": "each layer's own errors (core, services, api), raised by that layer",
+    "app": "an ASGI application: the whole product, its API, the simulated agencies",
+    "deployments": "a route module is named after the service module it serves",
+    "uploads": "a route module is named after the service module it serves",
+    "signin": "a route module is named after the service module it serves",
+    "messages": "the BPMN message route, and forms' field error messages (moves with the FEEL issue)",
+    "feel": "the two FEEL parsers, merged into one by the FEEL issue",
+    "limits": "bounds of a database row, and of a connector's request",
+    "failures": "how database errors, and how agency answers, are classified",
+    "settings": "the engine's settings, and the simulated agencies' own",
+    "business_registry": "a connector and the simulated agency it calls",
+    "civil_registry": "a connector and the simulated agency it calls",
+    "mobile_registry": "a connector and the simulated agency it calls",
+    "post": "a connector and the simulated agency it calls",
+    "sms": "a connector and the simulated agency it calls",
+    "tax": "a connector and the simulated agency it calls",
+}
+
+
+def test_a_module_name_says_which_module_it_is() -> None:
+    """`runtime`, `events`, `jobs`, `decisions`, `expressions` and `context` once each named
+    two or three modules; a reader met one and had to find out which."""
+    places: dict[str, list[str]] = {}
+    for module, _tree in _sources():
+        places.setdefault(module.rpartition(".")[2], []).append(module)
+    shared = {name: modules for name, modules in places.items()
+              if len(modules) > 1 and name not in SHARED_NAMES and name not in FIRST_PARTY}
+    assert not shared, f"one name, several modules (rename, or say why in SHARED_NAMES): {shared}"
+    assert not set(SHARED_NAMES) - {name for name, modules in places.items() if len(modules) > 1}, \
+        "SHARED_NAMES lists a name that no longer names two modules"

@@ -9,8 +9,8 @@ import pytest
 
 from connectors.call_context import make_context
 from connectors.registry import load_registry
-from connectors.sandbox.settings import simulated_config
 from connectors.sdk import ConnectorError
+from connectors.simulators.settings import simulated_config
 
 BUILT_IN = ["civil_registry", "mobile_registry", "post", "sms", "tax", "business_registry"]
 

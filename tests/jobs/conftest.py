@@ -27,9 +27,9 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connectors.sandbox.app import create_sandbox_app
-from connectors.sandbox.behaviour import ServiceState
-from connectors.sandbox.settings import SandboxSettings, simulated_config
+from connectors.simulators.app import create_sandbox_app
+from connectors.simulators.behaviour import ServiceState
+from connectors.simulators.settings import SandboxSettings, simulated_config
 from engine.services.dispatch import make_celery
 from engine.settings import Settings
 from tests.fixtures import ADMIN_TOKEN, PG_URL, ROOT, serve

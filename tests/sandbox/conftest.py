@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from connectors.sandbox import Behaviour, SandboxSettings, create_sandbox_app
+from connectors.simulators import Behaviour, SandboxSettings, create_sandbox_app
 
 SMS_AUTH = {"Authorization": "Bearer sandbox-sms-key"}
 Serve = Callable[..., str]

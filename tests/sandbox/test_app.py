@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from connectors.sandbox import Behaviour, SandboxSettings, create_sandbox_app
+from connectors.simulators import Behaviour, SandboxSettings, create_sandbox_app
 from tests.sandbox.conftest import Serve, free_port, quiet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def test_runs_standalone(tmp_path: Path) -> None:
     env = {**os.environ, "PANJEREH_SANDBOX_LATENCY_MS": "0", "PANJEREH_SANDBOX_JITTER_MS": "0"}
     errors = tmp_path / "stderr.txt"
     with errors.open("wb") as stderr, subprocess.Popen(
-            [sys.executable, "-m", "connectors.sandbox", "--port", str(port)], cwd=ROOT, env=env,
+            [sys.executable, "-m", "connectors.simulators", "--port", str(port)], cwd=ROOT, env=env,
             stdout=subprocess.DEVNULL, stderr=stderr) as process:
         try:
             deadline = time.monotonic() + 30
@@ -88,7 +88,7 @@ def test_the_sandbox_does_not_import_the_engine() -> None:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(n == "engine" or n.startswith("engine.") for n in names), module.name
-    loaded = subprocess.run([sys.executable, "-c", "import sys, connectors.sandbox.app; "
+    loaded = subprocess.run([sys.executable, "-c", "import sys, connectors.simulators.app; "
                              "print(sorted(m for m in sys.modules if m.split('.')[0] == 'engine'))"],
                             cwd=ROOT, capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"

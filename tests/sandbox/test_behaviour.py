@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from connectors.sandbox import Behaviour
+from connectors.simulators import Behaviour
 from tests.sandbox.conftest import SMS_AUTH, Serve, quiet
 
 PERSON = "/civil-registry/persons/0013542419"

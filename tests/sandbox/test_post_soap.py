@@ -8,7 +8,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from connectors.sandbox.post import Fault, parse_request
+from connectors.simulators.post import Fault, parse_request
 from tests.sandbox.conftest import Serve, quiet
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from connectors.sandbox.mobile_registry import owns
+from connectors.simulators.mobile_registry import owns
 from engine.db.models import OutboxMessage
 from engine.services.catalogue import deploy_catalogue
 from engine.services.runtime import Runtime

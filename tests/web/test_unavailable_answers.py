@@ -19,8 +19,8 @@ import pytest
 from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 
-from connectors.sandbox.app import create_sandbox_app
-from connectors.sandbox.settings import SandboxSettings
+from connectors.simulators.app import create_sandbox_app
+from connectors.simulators.settings import SandboxSettings
 from engine.api.errors import RETRY_AFTER_UNSAID
 from engine.app import build_app
 from engine.compose import build_runtime

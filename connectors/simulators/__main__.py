@@ -1,4 +1,4 @@
-"""Run the sandbox on its own: ``python -m connectors.sandbox --port 8100``."""
+"""Run the sandbox on its own: ``python -m connectors.simulators --port 8100``."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import argparse
 
 import uvicorn
 
-from connectors.sandbox.app import create_sandbox_app
+from connectors.simulators.app import create_sandbox_app
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m connectors.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m connectors.simulators", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100)
     args = parser.parse_args(argv)

@@ -19,9 +19,9 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp
 
-from connectors.sandbox import business_registry, civil_registry, mobile_registry, post, sms, tax
-from connectors.sandbox.behaviour import AgencyGate, Sandbox
-from connectors.sandbox.settings import SERVICES, SandboxSettings
+from connectors.simulators import business_registry, civil_registry, mobile_registry, post, sms, tax
+from connectors.simulators.behaviour import AgencyGate, Sandbox
+from connectors.simulators.settings import SERVICES, SandboxSettings
 
 
 class OutageSwitch(BaseModel):

@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connectors.sandbox.access_log import AccessLog, LogEntry, clip
-from connectors.sandbox.idempotency import Answer, IdempotencyStore, KeyReused, fingerprint
-from connectors.sandbox.settings import Behaviour, SandboxSettings
+from connectors.simulators.access_log import AccessLog, LogEntry, clip
+from connectors.simulators.idempotency import Answer, IdempotencyStore, KeyReused, fingerprint
+from connectors.simulators.settings import Behaviour, SandboxSettings
 
 ECHOED = ("x-panjereh-case", "x-panjereh-purpose")
 MAX_KEY_CHARS = 255

@@ -24,9 +24,9 @@ from typing import Literal
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from connectors.sandbox.agency import AgencyError, new_agency_app
-from connectors.sandbox.civil_registry import find_person
-from connectors.sandbox.data import COMPANY_BRANDS, COMPANY_FORMS, COMPANY_SECTORS, Draw
+from connectors.simulators.agency import AgencyError, new_agency_app
+from connectors.simulators.civil_registry import find_person
+from connectors.simulators.data import COMPANY_BRANDS, COMPANY_FORMS, COMPANY_SECTORS, Draw
 from forms.identifiers import check_legal_id
 
 CEO, CHAIR, MEMBER = "مدیرعامل", "رئیس هیئت مدیره", "عضو هیئت مدیره"

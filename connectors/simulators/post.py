@@ -66,8 +66,8 @@ from dataclasses import astuple, dataclass
 from fastapi import FastAPI, Request, Response
 from lxml import etree
 
-from connectors.sandbox.agency import new_agency_app
-from connectors.sandbox.data import ALLEYS, REGIONS, STREETS, Draw
+from connectors.simulators.agency import new_agency_app
+from connectors.simulators.data import ALLEYS, REGIONS, STREETS, Draw
 from forms.identifiers import check_postal_code
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"

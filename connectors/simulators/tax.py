@@ -23,10 +23,10 @@ from typing import Literal
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from connectors.sandbox.agency import AgencyError, new_agency_app
-from connectors.sandbox.business_registry import find_company
-from connectors.sandbox.civil_registry import find_person
-from connectors.sandbox.data import Draw
+from connectors.simulators.agency import AgencyError, new_agency_app
+from connectors.simulators.business_registry import find_company
+from connectors.simulators.civil_registry import find_person
+from connectors.simulators.data import Draw
 from forms.identifiers import check_legal_id, check_national_code
 
 

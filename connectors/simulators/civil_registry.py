@@ -21,8 +21,8 @@ from typing import Literal
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-from connectors.sandbox.agency import AgencyError, new_agency_app
-from connectors.sandbox.data import FEMALE_FIRST_NAMES, LAST_NAMES, MALE_FIRST_NAMES, Draw
+from connectors.simulators.agency import AgencyError, new_agency_app
+from connectors.simulators.data import FEMALE_FIRST_NAMES, LAST_NAMES, MALE_FIRST_NAMES, Draw
 from forms.identifiers import check_national_code
 
 

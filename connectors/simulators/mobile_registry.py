@@ -20,9 +20,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from connectors.sandbox.agency import AgencyError, new_agency_app
-from connectors.sandbox.civil_registry import find_person
-from connectors.sandbox.data import Draw
+from connectors.simulators.agency import AgencyError, new_agency_app
+from connectors.simulators.civil_registry import find_person
+from connectors.simulators.data import Draw
 from forms.identifiers import check_mobile, check_national_code
 
 DEMO_OWNERS = {"0013542419": "09121234567", "9876543210": "09351234567"}

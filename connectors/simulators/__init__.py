@@ -21,7 +21,7 @@ dissolved company 10100654321. The module docstrings give exact payloads.
 The sandbox imports nothing from `engine`: it stands for other agencies' systems, not ours.
 """
 
-from connectors.sandbox.app import create_sandbox_app
-from connectors.sandbox.settings import SERVICES, Behaviour, SandboxSettings
+from connectors.simulators.app import create_sandbox_app
+from connectors.simulators.settings import SERVICES, Behaviour, SandboxSettings
 
 __all__ = ["SERVICES", "Behaviour", "SandboxSettings", "create_sandbox_app"]

@@ -24,8 +24,8 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Query, Request
 from pydantic import BaseModel, Field, SecretStr
 
-from connectors.sandbox.agency import AgencyError, new_agency_app
-from connectors.sandbox.behaviour import ServiceState
+from connectors.simulators.agency import AgencyError, new_agency_app
+from connectors.simulators.behaviour import ServiceState
 from forms.identifiers import canonical_mobile, check_mobile
 
 
