@@ -22,7 +22,7 @@ from engine.web.addresses import BadAddress
 from engine.web.audience import Unwelcome, declared_audience
 from engine.web.page_context import get_page
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parents[2] / "forms" / "static"
 log = logging.getLogger("panjereh.errors")
 
 

@@ -1,6 +1,7 @@
 """Messages, digits and dates in the citizen's language. Persian first, English second.
 
-Every string a page shows comes from `engine/web/locale/<lang>.toml`; templates hold no
+Every string a page shows comes from `forms/locale/<lang>.toml` (the portal) and
+`engine/web/locale/<lang>.toml` (staff and analysts); templates hold no
 literal text. A missing key shows itself as `[key]` so it is caught in review and tests.
 """
 
@@ -17,7 +18,9 @@ from persiantools.jdatetime import JalaliDateTime
 
 LANGUAGES = ("fa", "en")
 DEFAULT_LANGUAGE = "fa"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+# The citizen's portal speaks from forms/ (with the forms it renders); the staff workspace
+# and the analyst console from the web layer. One section is written in one of them only.
+LOCALE_DIRS = (Path(__file__).resolve().parents[2] / "forms" / "locale", Path(__file__).resolve().parent / "locale")
 _TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 TEHRAN_OFFSET_MINUTES = 210
 
@@ -25,7 +28,13 @@ TEHRAN_OFFSET_MINUTES = 210
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     """The flat key -> text table of one language."""
-    data = tomllib.loads((LOCALE_DIR / f"{lang}.toml").read_text(encoding="utf-8"))
+    data: dict[str, Any] = {}
+    for directory in LOCALE_DIRS:
+        part = tomllib.loads((directory / f"{lang}.toml").read_text(encoding="utf-8"))
+        twice = data.keys() & part.keys()
+        if twice:
+            raise ValueError(f"{lang}.toml: sections {sorted(twice)} are written in more than one locale directory")
+        data |= part
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: dict[str, Any]) -> None:

@@ -22,7 +22,9 @@ from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES, Translator, translator
 from forms.storable import unstorable_text
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Staff and analyst pages live with the web layer; the citizen's pages (and the base layout
+# every page extends) with the forms they render.
+TEMPLATES = (Path(__file__).resolve().parent / "templates", Path(__file__).resolve().parents[2] / "forms" / "templates")
 URLENCODED = "application/x-www-form-urlencoded"
 # Fields of one posted form (Starlette's own default), and room around a task's answers.
 MAX_FORM_FIELDS = 1000
@@ -31,7 +33,7 @@ FORM_ENVELOPE_BYTES = 64 * 1024
 
 @cache
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+    env = Environment(loader=FileSystemLoader(list(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     return env
 

@@ -29,7 +29,7 @@ from tests.web.journey import csrf
 
 PRODUCTION_KEY = "production-secret-key-for-tests-0123456789"
 # What the sign-in page says, in Persian (the portal's default language).
-SIGN_IN = tomllib.loads((ROOT / "engine" / "web" / "locale" / "fa.toml").read_text(encoding="utf-8"))["signin"]
+SIGN_IN = tomllib.loads((ROOT / "forms" / "locale" / "fa.toml").read_text(encoding="utf-8"))["signin"]
 
 
 @pytest.fixture
