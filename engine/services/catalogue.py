@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.core.ledger import CardError, journey_before
 from engine.db.models import Deployment, ProcessDefinition
 from engine.services import deployments
 from engine.services.deployments import DeployOutcome, UploadedFile
@@ -42,6 +43,11 @@ def read_service(folder: Path) -> ServiceFolder:
     missing = [k for k in REQUIRED_KEYS if k not in meta]
     if missing:
         raise CatalogueError(f"{manifest}: missing {', '.join(missing)}")
+    try:
+        journey_before(meta)
+    except CardError as err:
+        raise CatalogueError(f"{manifest}: the journey before Panjereh is not valid:\n  "
+                             + "\n  ".join(err.problems)) from err
     files = [UploadedFile(p.name, p.read_bytes()) for p in sorted(folder.iterdir())
              if p.is_file() and p.suffix.lower() in MODEL_SUFFIXES]
     if not files:
@@ -71,6 +77,7 @@ class OfferedService:
     key: str
     version: int
     meta: dict[str, Any]
+    deployment_id: int
 
 
 def offered(session: Session) -> list[OfferedService]:
@@ -78,11 +85,11 @@ def offered(session: Session) -> list[OfferedService]:
     newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
               .group_by(ProcessDefinition.key).subquery())
     rows = session.execute(
-        select(ProcessDefinition.key, ProcessDefinition.version, Deployment.service)
+        select(ProcessDefinition.key, ProcessDefinition.version, Deployment.service, Deployment.id)
         .join(newest, (newest.c.key == ProcessDefinition.key) & (newest.c.version == ProcessDefinition.version))
         .join(Deployment, Deployment.id == ProcessDefinition.deployment_id)
         .where(Deployment.service.is_not(None))
         .order_by(ProcessDefinition.key)
     ).all()
-    return [OfferedService(key, version, service) for key, version, service in rows
+    return [OfferedService(key, version, service, deployment_id) for key, version, service, deployment_id in rows
             if service and service.get("process") == key]
