@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from engine.bpmn import expression_sites, extensions, reusables, service_tasks, structure
+from engine.bpmn import expression_sites, extensions, presence, reusables, service_tasks, structure
 from engine.bpmn.decision_tables import translate_decisions
 from engine.bpmn.dialect import detect
 from engine.bpmn.expression_syntax import translation_budget
@@ -84,6 +84,7 @@ def import_document(doc: Document, report: Report, outputs: dict[str, list[str]]
     reusables.apply(ctx)
     service_tasks.apply(ctx)
     extensions.apply(ctx)
+    presence.apply(ctx)
     _loops(ctx)
     expression_sites.apply(ctx)
     structure.apply(ctx)
