@@ -31,6 +31,7 @@ from engine.core.package import CompiledPackage, compile_package, document_kind
 from engine.core.report import Report, shown
 from engine.db import limits
 from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.services import ledger
 from engine.services.deployed_packages import (
     CalleeResolver,
     DeploymentRejected,
@@ -208,7 +209,8 @@ def check(files: Sequence[UploadedFile], settings: Settings,
     the parameters it takes. `callees` finds the deployed documents that calls leaving
     the upload go to (see `resolver`); without it, such calls are errors. Every id and name
     the engine will store must fit where it is stored; `service` (the service.toml
-    metadata) says which agency each lane stands for.
+    metadata) says which agency each lane stands for, and its journey before Panjereh must
+    fit the model's presence markings (`engine.services.ledger`).
     """
     docs, extras, report = _load(files, settings)
     if not docs:
@@ -228,6 +230,7 @@ def check(files: Sequence[UploadedFile], settings: Settings,
         check_names(docs, compiled, report, lanes=LoadedPackage(compiled).with_service(service).lanes,
                     registry=registry, manual=MANUAL_PREFIX)
     forms = _forms(docs, extras, report)
+    ledger.check(docs, forms, service, report)
     settle(report)
     if not report.deployable:
         return None, report
