@@ -4,7 +4,7 @@ Attributes in the Panjereh namespace (`xmlns:panjereh="urn:panjereh:bpmn:1.0"`) 
 
 - `panjereh:presence`: `required`, `optional` or `none` — whether the citizen (or the thing they
   own: premises, a vehicle) must be there in person for this step;
-- `panjereh:presenceReason`: why, one of `engine.core.ledger.VisitReason` (with `required` and
+- `panjereh:presenceReason`: why, one of `engine.core.visits.VisitReason` (with `required` and
   `optional`);
 - `panjereh:office`: the office of the service card's `[offices]` where it happens (not for an
   inspection on site);
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from lxml import etree
 
 from engine.bpmn.import_context import ACTIVITIES, BPMN, ImportContext, local
-from engine.core.ledger import JourneyAfter, Presence, PresenceMark, Replacement, VisitReason
+from engine.core.visits import JourneyAfter, Presence, PresenceMark, Replacement, VisitReason
 
 PANJEREH_NS = "urn:panjereh:bpmn:1.0"
 PANJEREH = f"{{{PANJEREH_NS}}}"

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.core.ledger import CardError, journey_before
+from engine.core.visits import CardError, journey_before
 from engine.db.models import Deployment, ProcessDefinition
 from engine.services import deployments
 from engine.services.deployments import DeployOutcome, UploadedFile

@@ -1,6 +1,6 @@
 """One service's visits ledger, read from what a deployment runs: its models, its forms and its card.
 
-The journey before comes from the card (`engine.core.ledger.journey_before`), the journey after
+The journey before comes from the card (`engine.core.visits.journey_before`), the journey after
 from the Panjereh markings of the translated models (`engine.bpmn.presence`) and from the forms
 of the citizen's own tasks (`forms.origins`): which fields were fetched from another agency,
 which the citizen types, which files they give. Deploying a service checks that the two
@@ -17,7 +17,8 @@ from lxml import etree
 
 from engine.bpmn import presence
 from engine.core.documents import Document
-from engine.core.ledger import (
+from engine.core.report import Report
+from engine.core.visits import (
     CardError,
     JourneyAfter,
     JourneyBefore,
@@ -27,7 +28,6 @@ from engine.core.ledger import (
     measure,
     mismatches,
 )
-from engine.core.report import Report
 from engine.services.access import audience_of
 from forms.model import FormModel
 from forms.origins import AGENCY_HELD, FIELD_KINDS, FieldOrigin, OriginError, field_origins
