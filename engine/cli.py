@@ -1,4 +1,4 @@
-"""`panjereh`: serve, validate, deploy, redeploy, run, db upgrade, audit verify, token create."""
+"""`panjereh`: serve, validate, deploy, redeploy, run, impact, db upgrade, audit verify, token create."""
 
 from __future__ import annotations
 
@@ -203,6 +203,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if run.error is None and run.status in (InstanceStatus.COMPLETED, InstanceStatus.WAITING) else 1
 
 
+def cmd_impact(args: argparse.Namespace) -> int:
+    from engine.impact_text import render
+    from engine.services import impact
+
+    settings = get_settings()
+    if args.processes:
+        found = impact.from_folders(Path(args.processes), settings)
+        note = f"counted from the service folders under {args.processes} (translated, not deployed)"
+    else:
+        with closing(build_runtime(settings)) as runtime, runtime.reading() as session:
+            found = impact.deployed(session)
+            where = runtime.engine.url.render_as_string(hide_password=True)
+        note = f"counted from the services deployed in {where}"
+        if not found.services:
+            # A fresh checkout has deployed nothing yet: count what `serve` would deploy.
+            found = impact.from_folders(settings.processes_dir, settings)
+            note = (f"nothing is deployed in {where}: counted from the service folders under "
+                    f"{settings.processes_dir} (translated, not deployed)")
+    print(note, file=sys.stderr)
+    print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2) if args.json else render(found))
+    return 0
+
+
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
     engine = make_engine(get_settings().effective_database_url)
     try:
@@ -285,6 +308,14 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--answers", help='task answers as JSON: {"task_id": {...} or [{...}, ...]}')
     run.add_argument("--results", help="service task results as JSON, keyed like --answers")
     run.set_defaults(func=cmd_run)
+
+    impact_cmd = commands.add_parser("impact", help="the visits ledger: in-person visits, documents, offices and "
+                                     "fields before Panjereh and after, per service and in total")
+    impact_cmd.add_argument("--json", action="store_true", help='print one JSON object: {"services": [...], '
+                            '"total": {...}}')
+    impact_cmd.add_argument("--processes", metavar="DIR", help="count the service folders under DIR instead of "
+                            "what is deployed")
+    impact_cmd.set_defaults(func=cmd_impact)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)

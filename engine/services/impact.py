@@ -16,9 +16,9 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from engine.bpmn.translated import restored
-from engine.core.ledger import VisitCounts, percent
+from engine.core.visits import VisitCounts, percent
 from engine.services.catalogue import CatalogueError, offered, read_service, service_folders
-from engine.services.deployed_packages import stored
+from engine.services.deployed_packages import DeploymentRejected, stored
 from engine.services.deployments import check
 from engine.services.ledger import FieldCounts, ServiceLedger, service_ledger
 from engine.settings import Settings
@@ -98,7 +98,12 @@ def deployed(session: Session) -> Impact:
     """The ledger of the services the single window offers, from what their deployments store."""
     found = []
     for service in offered(session):
-        kept = stored(session, service.deployment_id)
+        try:
+            kept = stored(session, service.deployment_id)
+        except DeploymentRejected as err:
+            found.append(ServiceLedger(service.key, service.version, dict(service.meta.get("title") or {}), {},
+                                       None, FieldCounts(), tuple(p.message for p in err.report.problems)))
+            continue
         roots = [d.root for d in kept.documents if d.kind == "bpmn"]
         found.append(service_ledger(service.key, service.version, roots, kept.forms, service.meta))
     return Impact(tuple(found), "deployed")
