@@ -17,7 +17,7 @@ PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 def _cells(html: str, row_label: str) -> list[str]:
     row = re.search(rf"<tr>\s*<th scope=\"row\">(?:<a [^>]*>)?{re.escape(row_label)}.*?</tr>", html, re.S)
     assert row, f"no row {row_label!r}"
-    return [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", row.group(0), re.S)]
+    return [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)]
 
 
 def test_the_ledger_in_persian_with_persian_digits(client: TestClient, runtime: Runtime) -> None:
