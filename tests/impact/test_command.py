@@ -80,3 +80,11 @@ def test_the_table(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[2].startswith("total ")
     assert "avoidable visits removed: 1 of 3, 33% (target 80%: not met)" in lines
     assert "identity, address and ownership fields fetched from agencies: 2 of 3, 66% (target 60%: met)" in lines
+
+
+def test_the_readme_shows_the_table_as_printed(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["impact"]) == 0
+    printed = capsys.readouterr().out.strip()
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## The ledger of visits", 1)[1]
+    shown = section.split("```\n", 1)[1].split("```", 1)[0].strip()
+    assert shown == printed, "update the table in the README's 'The ledger of visits' to what panjereh impact prints"
