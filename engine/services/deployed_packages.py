@@ -102,7 +102,7 @@ def package_of(session: Session, runtime: Runtime, deployment_id: int) -> Loaded
     def build() -> LoadedPackage:
         kept = stored(session, deployment_id)
         report = Report()
-        callees = resolver(session, runtime)(kept.documents, report)
+        callees = resolver(session)(kept.documents, report)
         # The schema was checked when the upload was translated; the stored trees are that result.
         compiled = compile_package(kept.documents, callees=callees, validate_schema=False)
         report.problems.extend(compiled.report.problems)
@@ -126,14 +126,12 @@ def _callee_deployment(session: Session, ref: CallRef, documents: Callable[[int]
     return None
 
 
-def resolve_calls(session: Session, runtime: Runtime, docs: Sequence[Document],
-                  report: Report | None = None) -> dict[str, int]:
+def resolve_calls(session: Session, docs: Sequence[Document], report: Report | None = None) -> dict[str, int]:
     """The deployment each process called from `docs`, and from what those call in turn, runs from.
 
     Calls to a process of the same upload stay inside it. A key no deployment satisfies is
     left out (the compiler reports it). One instance can hold one version of each called
     process: two calls that pin the same key to different deployments go to `report`.
-    `runtime` is unused; the signature is the one the instance services call.
     """
     loaded: dict[int, list[Document]] = {}
 
@@ -170,11 +168,11 @@ def resolve_calls(session: Session, runtime: Runtime, docs: Sequence[Document],
     return bindings
 
 
-def resolver(session: Session, runtime: Runtime) -> CalleeResolver:
+def resolver(session: Session) -> CalleeResolver:
     """A `check` callee finder that resolves against what is deployed now, as it was stored."""
 
     def find(docs: Sequence[Document], report: Report) -> list[Document]:
-        bindings = resolve_calls(session, runtime, docs, report)
+        bindings = resolve_calls(session, docs, report)
         return [doc for deployment_id in sorted(set(bindings.values()))
                 for doc in stored(session, deployment_id).documents]
 

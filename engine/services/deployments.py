@@ -240,7 +240,7 @@ def validate(runtime: Runtime, files: Sequence[UploadedFile]) -> Report:
     Calls to processes deployed earlier resolve as they would on deploy.
     """
     with runtime.reading() as session:
-        _, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime))
+        _, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session))
     return report
 
 
@@ -270,7 +270,7 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
         DeploymentRejected: the files are not deployable; nothing was stored.
         UploadTooLarge: a file is over the size cap.
     """
-    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime),
+    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session),
                            service=service)
     if loaded is None:
         raise DeploymentRejected(report)
@@ -351,7 +351,7 @@ def redeploy(session: Session, runtime: Runtime, deployment_id: int, actor: str)
     files = [UploadedFile(name, content) for name, content in session.execute(
         select(DeploymentFile.name, DeploymentFile.content)
         .where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)).all()]
-    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime),
+    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session),
                            service=source.service)
     if loaded is None:
         raise DeploymentRejected(report)
