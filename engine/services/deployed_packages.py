@@ -8,7 +8,7 @@ restore and worker, and binds them to the deployments their call activities reac
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from engine.bpmn.translated import StoredDocumentError, restored
 from engine.core.calls import CallRef, call_refs, version_tag
 from engine.core.documents import Document
-from engine.core.package import CompiledPackage, compile_package
+from engine.core.package import compile_package
 from engine.core.report import Report
 from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.services.package_cache import LoadedPackage
 from engine.services.runtime import Runtime
 from forms.extract import FormModel
 
@@ -33,25 +34,6 @@ class DeploymentRejected(Exception):
     def __init__(self, report: Report) -> None:
         self.report = report
         super().__init__(next((p.message for p in report.problems if p.severity == "error"), "not deployable"))
-
-
-@dataclass
-class LoadedPackage:
-    """A compiled deployment plus what the service layer derives from its files."""
-
-    compiled: CompiledPackage
-    forms: dict[str, FormModel] = field(default_factory=dict)
-    lanes: dict[str, str] = field(default_factory=dict)
-    # The same deployment compiled with the callee deployments an instance was pinned to.
-    variants: dict[tuple[tuple[str, int], ...], LoadedPackage] = field(default_factory=dict)
-    # The importer's output for each BPMN and DMN file, by file name: what a deployment stores.
-    translated: dict[str, bytes] = field(default_factory=dict)
-
-    def with_service(self, service: dict[str, Any] | None) -> LoadedPackage:
-        """This package with the lane-to-agency table of its service.toml."""
-        self.lanes = {str(k): str(v) for k, v in ((service or {}).get("lanes") or {}).items()}
-        return self
-
 
 
 @dataclass(frozen=True)
@@ -111,8 +93,7 @@ def package_of(session: Session, runtime: Runtime, deployment_id: int) -> Loaded
             raise DeploymentRejected(report)
         return LoadedPackage(compiled, kept.forms, translated=kept.translated).with_service(kept.service)
 
-    package: LoadedPackage = runtime.packages.get(deployment_id, build)
-    return package
+    return runtime.packages.get(deployment_id, build)
 
 
 def _callee_deployment(session: Session, ref: CallRef, documents: Callable[[int], list[Document]]) -> int | None:

@@ -34,7 +34,6 @@ from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
 from engine.services.deployed_packages import (
     CalleeResolver,
     DeploymentRejected,
-    LoadedPackage,
     bound_package,
     package_of,
     resolve_calls,
@@ -42,6 +41,7 @@ from engine.services.deployed_packages import (
 )
 from engine.services.errors import NotFound
 from engine.services.model_names import check_names
+from engine.services.package_cache import LoadedPackage
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from forms.extract import FormDefinitionError, FormModel, task_forms

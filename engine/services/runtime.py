@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from engine.db.base import make_engine, touch_every_table
 from engine.db.failures import Failure, classify, driver_message, refusal
 from engine.services.errors import Conflict, LostRace, Unavailable, Unstorable
 from engine.services.outbox import take_posted
+from engine.services.package_cache import PackageCache
 from engine.settings import Settings
 
 log = logging.getLogger("panjereh.database")
@@ -35,27 +35,6 @@ RETRY_AFTER_UNREACHABLE = 10
 # The longest the health probe waits for the database, whatever PANJEREH_DATABASE_TIMEOUT_SECONDS
 # says: a load balancer asking "can this server work?" wants an answer, not a queue.
 PROBE_SECONDS = 1.0
-
-
-@dataclass
-class PackageCache:
-    """Compiled deployments by id; parsing is cheap but not free, and specs are read-only."""
-
-    capacity: int = 128
-    _items: OrderedDict[int, Any] = field(default_factory=OrderedDict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, deployment_id: int, build: Callable[[], Any]) -> Any:
-        with self._lock:
-            if deployment_id in self._items:
-                self._items.move_to_end(deployment_id)
-                return self._items[deployment_id]
-        value = build()
-        with self._lock:
-            self._items[deployment_id] = value
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-        return value
 
 
 def installed_connectors(settings: Settings) -> Registry:
