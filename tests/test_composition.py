@@ -154,7 +154,13 @@ def test_commands_compose_their_runtime_and_close_it(environment: Callable[..., 
         built.append(runtime)
         return runtime
 
+    real_close = Runtime.close
+
+    def close(self: Runtime) -> None:
+        closed.append(self)
+        real_close(self)
+
     monkeypatch.setattr(engine.cli, "build_runtime", build_runtime)
-    monkeypatch.setattr(Runtime, "close", lambda self: closed.append(self))
+    monkeypatch.setattr(Runtime, "close", close)
     assert engine.cli.main(command) == 0
     assert len(built) == 1 and closed == built
