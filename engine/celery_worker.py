@@ -25,15 +25,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from contextlib import closing
 from functools import cache
 from typing import Any
 
 from celery import Celery, signals
 
-from engine.compose import build_runtime
+from engine.compose import build_runtime, upgrade_database
 from engine.services import event_delivery, service_calls
-from engine.services.dispatch import RUN_CALL, BrokerSettings, celery_dispatcher
+from engine.services.dispatch import RUN_CALL, BrokerSettings
 from engine.services.dispatch import make_celery as make_sender
 from engine.services.runtime import Runtime
 from engine.settings import Settings, get_settings
@@ -77,31 +76,22 @@ def celery_app() -> Celery:
     return make_celery(settings.broker_url, settings)
 
 
-def _send(call_ids: Any) -> None:
-    celery_dispatcher(get_settings().broker_url, celery_app())(call_ids)
-
-
 @cache
 def worker_runtime() -> Runtime:
     """This pool process's own runtime, built on first use, after the fork.
 
     Migrations ran once in the main process (`run_worker`). Calls that a result parks go
-    back through the broker, like any other.
+    back through the broker, like any other, sent with this worker's Celery app.
     """
-    runtime = build_runtime(get_settings(), migrate=False)
-    runtime.dispatch = _send
-    return runtime
+    return build_runtime(get_settings(), migrate=False, sender=celery_app())
 
 
 def _no_inherited_connections(**_: Any) -> None:
     """A forked pool process must not use the database connections of its parent: two
     processes talking over one socket (or one SQLite handle) corrupt each other's
-    transactions. `run_worker` closes its own before forking; this guards the rest."""
+    transactions. `run_worker` leaves none open before forking; this guards the rest."""
     if worker_runtime.cache_info().currsize:
-        inherited = worker_runtime()
-        inherited.engine.dispose(close=False)
-        if inherited.readers is not None and inherited.readers.kw.get("bind") is not None:
-            inherited.readers.kw["bind"].dispose(close=False)
+        worker_runtime().drop_inherited()
         worker_runtime.cache_clear()
 
 
@@ -131,11 +121,10 @@ def tick() -> int:
     """Send every call that is due: retries whose time came, hand-overs that failed, and
     claims whose worker died; and every due timer and timer start event."""
     runtime = worker_runtime()
-    with runtime.reading() as session:
-        due = service_calls.due(session, stale_after=service_calls.stale_after(runtime.settings))
+    due = service_calls.due_now(runtime)
     if due:
         log.info("tick: sending %d due service call(s): %s", len(due), ", ".join(due))
-        _send(due)
+        runtime.dispatcher.hand_over(runtime, due)
     timers, starts = event_delivery.claim_due(runtime)
     try:
         for timer_id in timers:
@@ -162,10 +151,9 @@ def fire_start(trigger_id: int) -> str | None:
 def run_worker(concurrency: int, beat: bool) -> None:
     """`panjereh worker`: a Celery worker (with the due-call tick when `beat`)."""
     settings = get_settings()
-    # Migrate once, here, rather than in every pool process at once; closing the runtime
-    # leaves no connection open for the forks to inherit.
-    with closing(build_runtime(settings)):
-        pass
+    # Migrate once, here, rather than in every pool process at once; it leaves no connection
+    # open for the forks to inherit.
+    upgrade_database(settings)
     stale = service_calls.stale_after(settings)
     print(f"panjereh worker: queue {BrokerSettings().queue!r}, connector timeout "
           f"{settings.connector_timeout_seconds:g} s, attempts presumed dead after {stale:g} s, "

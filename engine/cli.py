@@ -11,15 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from engine import audit
-from engine.compose import build_runtime
-from engine.db.base import make_engine
-from engine.db.migrate import upgrade
+from engine.compose import build_runtime, installed_connectors, upgrade_database
 from engine.report_text import render
 from engine.security.principals import Role
 from engine.services.catalogue import CatalogueError, deploy_catalogue, deploy_service, service_folders
 from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge, check, deploy, redeploy
 from engine.services.errors import NotFound
-from engine.services.runtime import Runtime, installed_connectors
+from engine.services.runtime import Runtime
 from engine.settings import get_settings
 
 
@@ -62,10 +60,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for outcome in deploy_catalogue(runtime, settings.processes_dir):
             keys = ", ".join(f"{d.key} v{d.version}" for d in outcome.definitions)
             print(f"service {outcome.deployment.name}: {keys}{'' if outcome.created else ' (unchanged)'}")
-    from engine.services.dispatch import InlineDispatcher
-
-    if isinstance(runtime.dispatch, InlineDispatcher):
-        runtime.dispatch.start()
+    # Embedded mode runs retries and timers from a tick in this process; broker mode's workers do.
+    runtime.dispatcher.start(runtime)
     host, port = settings.host, settings.port
     print(f"Panjereh is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", flush=True)
     # The client address of every rate limit is worked out by the app from PANJEREH_TRUSTED_PROXIES
@@ -227,12 +223,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
-    engine = make_engine(get_settings().effective_database_url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    print(f"database at the newest schema: {engine.url.render_as_string(hide_password=True)}")
+    print(f"database at the newest schema: {upgrade_database(get_settings())}")
     return 0
 
 

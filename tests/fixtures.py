@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,13 +99,36 @@ def settings(tmp_path: Path, pg_ready: bool, agencies: str) -> Settings:
     )
 
 
+@contextmanager
+def composed(settings: Settings, **parts: Any) -> Iterator[Runtime]:
+    """A runtime from the composition root on an empty database, closed afterwards; `parts`
+    as `build_runtime` takes them (a dispatcher, a connector transport)."""
+    built = build_runtime(settings, migrate=not PG_URL, **parts)
+    try:
+        if PG_URL:
+            _empty_pg(built)
+        yield built
+    finally:
+        built.close()
+
+
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
-    built = build_runtime(settings, migrate=not PG_URL)
-    if PG_URL:
-        _empty_pg(built)
-    yield built
-    built.close()
+    with composed(settings) as built:
+        yield built
+
+
+class Parked:
+    """A dispatcher that hands no call over: calls wait for the test to run them."""
+
+    def hand_over(self, runtime: Runtime, call_ids: Sequence[str]) -> None:
+        pass
+
+    def start(self, runtime: Runtime) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
 
 
 @dataclass

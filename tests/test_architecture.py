@@ -205,3 +205,29 @@ def test_a_module_name_says_which_module_it_is() -> None:
     assert not shared, f"one name, several modules (rename, or say why in SHARED_NAMES): {shared}"
     assert not set(SHARED_NAMES) - {name for name, modules in places.items() if len(modules) > 1}, \
         "SHARED_NAMES lists a name that no longer names two modules"
+
+
+# Who keeps something in a session's `info`, and what: nothing else travels with a transaction.
+SESSION_INFO = {
+    "engine.services.outbox": "the service calls a transaction parked, handed over after its commit",
+    "engine.services.event_delivery": "how many instances one change's thrown events reached (a bound, not calls)",
+}
+
+
+def test_a_transaction_carries_service_calls_only_through_the_outbox() -> None:
+    """New calls once travelled in `session.info["new_calls"]`, written and read in several
+    modules; now `engine.services.outbox` alone knows where they are kept."""
+    found = sorted(f"{module}:{node.lineno}" for module, tree in _sources() if module not in SESSION_INFO
+                   for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr == "info"
+                   and "session" in ast.unparse(node.value).lower())
+    assert not found, "session.info used outside the outbox:\n" + "\n".join(found)
+
+
+def test_one_way_to_load_an_instance_for_a_reader() -> None:
+    """Who may see an instance is applied by `engine.services.queries` (and defined in
+    `engine.services.access`); a second loader would be a second place for the rule."""
+    found = sorted(f"{module}:{node.lineno}" for module, tree in _sources()
+                   if module not in ("engine.services.queries", "engine.services.access")
+                   for node in ast.walk(tree) if isinstance(node, ast.Call)
+                   and ast.unparse(node.func).endswith("visible_instances"))
+    assert not found, "\n".join(found)

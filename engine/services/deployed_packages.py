@@ -8,7 +8,7 @@ restore and worker, and binds them to the deployments their call activities reac
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from engine.bpmn.translated import StoredDocumentError, restored
 from engine.core.calls import CallRef, call_refs, version_tag
 from engine.core.documents import Document
-from engine.core.package import CompiledPackage, compile_package
+from engine.core.package import compile_package
 from engine.core.report import Report
 from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.services.package_cache import LoadedPackage
 from engine.services.runtime import Runtime
 from forms.extract import FormModel
 
@@ -33,25 +34,6 @@ class DeploymentRejected(Exception):
     def __init__(self, report: Report) -> None:
         self.report = report
         super().__init__(next((p.message for p in report.problems if p.severity == "error"), "not deployable"))
-
-
-@dataclass
-class LoadedPackage:
-    """A compiled deployment plus what the service layer derives from its files."""
-
-    compiled: CompiledPackage
-    forms: dict[str, FormModel] = field(default_factory=dict)
-    lanes: dict[str, str] = field(default_factory=dict)
-    # The same deployment compiled with the callee deployments an instance was pinned to.
-    variants: dict[tuple[tuple[str, int], ...], LoadedPackage] = field(default_factory=dict)
-    # The importer's output for each BPMN and DMN file, by file name: what a deployment stores.
-    translated: dict[str, bytes] = field(default_factory=dict)
-
-    def with_service(self, service: dict[str, Any] | None) -> LoadedPackage:
-        """This package with the lane-to-agency table of its service.toml."""
-        self.lanes = {str(k): str(v) for k, v in ((service or {}).get("lanes") or {}).items()}
-        return self
-
 
 
 @dataclass(frozen=True)
@@ -102,7 +84,7 @@ def package_of(session: Session, runtime: Runtime, deployment_id: int) -> Loaded
     def build() -> LoadedPackage:
         kept = stored(session, deployment_id)
         report = Report()
-        callees = resolver(session, runtime)(kept.documents, report)
+        callees = resolver(session)(kept.documents, report)
         # The schema was checked when the upload was translated; the stored trees are that result.
         compiled = compile_package(kept.documents, callees=callees, validate_schema=False)
         report.problems.extend(compiled.report.problems)
@@ -111,8 +93,7 @@ def package_of(session: Session, runtime: Runtime, deployment_id: int) -> Loaded
             raise DeploymentRejected(report)
         return LoadedPackage(compiled, kept.forms, translated=kept.translated).with_service(kept.service)
 
-    package: LoadedPackage = runtime.packages.get(deployment_id, build)
-    return package
+    return runtime.packages.get(deployment_id, build)
 
 
 def _callee_deployment(session: Session, ref: CallRef, documents: Callable[[int], list[Document]]) -> int | None:
@@ -126,14 +107,12 @@ def _callee_deployment(session: Session, ref: CallRef, documents: Callable[[int]
     return None
 
 
-def resolve_calls(session: Session, runtime: Runtime, docs: Sequence[Document],
-                  report: Report | None = None) -> dict[str, int]:
+def resolve_calls(session: Session, docs: Sequence[Document], report: Report | None = None) -> dict[str, int]:
     """The deployment each process called from `docs`, and from what those call in turn, runs from.
 
     Calls to a process of the same upload stay inside it. A key no deployment satisfies is
     left out (the compiler reports it). One instance can hold one version of each called
     process: two calls that pin the same key to different deployments go to `report`.
-    `runtime` is unused; the signature is the one the instance services call.
     """
     loaded: dict[int, list[Document]] = {}
 
@@ -170,11 +149,11 @@ def resolve_calls(session: Session, runtime: Runtime, docs: Sequence[Document],
     return bindings
 
 
-def resolver(session: Session, runtime: Runtime) -> CalleeResolver:
+def resolver(session: Session) -> CalleeResolver:
     """A `check` callee finder that resolves against what is deployed now, as it was stored."""
 
     def find(docs: Sequence[Document], report: Report) -> list[Document]:
-        bindings = resolve_calls(session, runtime, docs, report)
+        bindings = resolve_calls(session, docs, report)
         return [doc for deployment_id in sorted(set(bindings.values()))
                 for doc in stored(session, deployment_id).documents]
 

@@ -35,7 +35,6 @@ from engine.services import ledger
 from engine.services.deployed_packages import (
     CalleeResolver,
     DeploymentRejected,
-    LoadedPackage,
     bound_package,
     package_of,
     resolve_calls,
@@ -43,6 +42,7 @@ from engine.services.deployed_packages import (
 )
 from engine.services.errors import NotFound
 from engine.services.model_names import check_names
+from engine.services.package_cache import LoadedPackage
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from forms.extract import FormDefinitionError, FormModel, task_forms
@@ -243,7 +243,7 @@ def validate(runtime: Runtime, files: Sequence[UploadedFile]) -> Report:
     Calls to processes deployed earlier resolve as they would on deploy.
     """
     with runtime.reading() as session:
-        _, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime))
+        _, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session))
     return report
 
 
@@ -273,7 +273,7 @@ def deploy(session: Session, runtime: Runtime, files: Sequence[UploadedFile], ac
         DeploymentRejected: the files are not deployable; nothing was stored.
         UploadTooLarge: a file is over the size cap.
     """
-    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime),
+    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session),
                            service=service)
     if loaded is None:
         raise DeploymentRejected(report)
@@ -354,7 +354,7 @@ def redeploy(session: Session, runtime: Runtime, deployment_id: int, actor: str)
     files = [UploadedFile(name, content) for name, content in session.execute(
         select(DeploymentFile.name, DeploymentFile.content)
         .where(DeploymentFile.deployment_id == deployment_id).order_by(DeploymentFile.id)).all()]
-    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session, runtime),
+    loaded, report = check(files, runtime.settings, runtime.connectors, callees=resolver(session),
                            service=source.service)
     if loaded is None:
         raise DeploymentRejected(report)

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine.services.runtime import Runtime
 
 log = logging.getLogger("panjereh.dispatch")
 RUN_CALL = "panjereh.run_service_call"
@@ -69,37 +71,51 @@ def make_celery(broker_url: str) -> Any:
     return app
 
 
-def celery_dispatcher(broker_url: str, app: Any = None) -> Callable[[Iterable[str]], None]:
-    """What broker mode hands new call ids over with (the API process, and workers for the
-    calls a result parks); `app` reuses a Celery app the caller already has."""
-    sender = app if app is not None else make_celery(broker_url)
+class BrokerDispatcher:
+    """Hands call ids to Celery workers through the broker: the API process, and workers for
+    the calls a result parks. Retries and timers are the workers' beat's (`engine.celery_worker`)."""
 
-    def dispatch(call_ids: Iterable[str]) -> None:
+    def __init__(self, broker_url: str, app: Any = None) -> None:
+        # `app`: a Celery app the caller already has (a worker sends with its own).
+        self._sender = app if app is not None else make_celery(broker_url)
+
+    def hand_over(self, runtime: Runtime, call_ids: Sequence[str]) -> None:
+        """Send `call_ids` to the workers; a broker that is down loses nothing (see the module docstring)."""
         pending = list(call_ids)
         for index, call_id in enumerate(pending):
             try:
-                sender.send_task(RUN_CALL, args=[call_id])
+                self._sender.send_task(RUN_CALL, args=[call_id])
             except Exception as error:  # the state is committed: a failed hand-over must not fail the request
                 log.warning("could not hand service call(s) %s to the broker (%s: %s); the worker tick sends "
                             "them once the broker is back", ", ".join(pending[index:]), type(error).__name__, error)
                 return
             log.debug("service call %s handed to the broker", call_id)
 
-    return dispatch
+    def start(self, runtime: Runtime) -> None:
+        """Nothing to start here: the workers' beat sends what falls due."""
+
+    def stop(self) -> None:
+        """Nothing was started."""
 
 
 class InlineDispatcher:
-    """Runs calls in this process; a re-entrant call (a call whose result parks another) queues."""
+    """Runs calls in this process; a re-entrant call (a call whose result parks another) queues.
 
-    def __init__(self, run: Callable[[str], str], due: Callable[[], list[str]], tick_seconds: float = 1.0,
-                 also: Callable[[], object] | None = None) -> None:
-        self._run, self._due, self._tick = run, due, tick_seconds
-        self._also = also  # more work for the same tick: due timers and timer start events
+    `run` makes one attempt at one call, `due` lists the calls due now and `also` is more
+    work for the background tick (due timers and timer start events); each is given the
+    runtime the dispatcher serves.
+    """
+
+    def __init__(self, run: Callable[[Runtime, str], object], due: Callable[[Runtime], list[str]],
+                 tick_seconds: float = 1.0, also: Callable[[Runtime], object] | None = None) -> None:
+        self._run, self._due, self._tick, self._also = run, due, tick_seconds, also
         self._local = threading.local()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
-    def __call__(self, call_ids: Iterable[str]) -> None:
+    def hand_over(self, runtime: Runtime, call_ids: Sequence[str]) -> None:
+        """Run `call_ids` now, in this thread, and the calls their results park after them."""
         queue: list[str] | None = getattr(self._local, "queue", None)
         if queue is not None:
             queue.extend(call_ids)
@@ -112,7 +128,7 @@ class InlineDispatcher:
                 batch, queue[:] = list(queue), []
                 for call_id in batch:
                     try:
-                        self._run(call_id)
+                        self._run(runtime, call_id)
                     except Exception:
                         # The state that parked the call is committed; the row is still due
                         # (or claimed, then stale), so the tick tries again. Failing the
@@ -121,27 +137,28 @@ class InlineDispatcher:
         finally:
             self._local.queue = None
 
-    def start(self) -> None:
+    def start(self, runtime: Runtime) -> None:
         """Begin the background tick that runs retries, and fires timers, when they fall due."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="panjereh-jobs", daemon=True)
-            self._thread.start()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, args=(runtime,), name="panjereh-jobs", daemon=True)
+                self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def _loop(self) -> None:
+    def _loop(self, runtime: Runtime) -> None:
         while not self._stop.wait(self._tick):
             try:
-                due = self._due()
+                due = self._due(runtime)
                 if due:
-                    self(due)
+                    self.hand_over(runtime, due)
             except Exception:  # the tick must outlive a bad row; the error is logged with its trace
                 log.exception("connector job tick failed")
             if self._also is not None:
                 try:
-                    self._also()
+                    self._also(runtime)
                 except Exception:  # as above: the next tick tries again
                     log.exception("timer tick failed")

@@ -185,7 +185,7 @@ class InstanceStore:
         """
         base = package_of(self.session, self.runtime, deployment_id)
         report = Report()
-        bindings = resolve_calls(self.session, self.runtime, base.compiled.documents, report)
+        bindings = resolve_calls(self.session, base.compiled.documents, report)
         try:
             if not report.deployable:
                 raise DeploymentRejected(report)

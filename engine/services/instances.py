@@ -18,8 +18,7 @@ from engine.core.errors import TaskStateError
 from engine.core.statuses import ENDED_INSTANCE, OPEN_CALLS, TaskStatus
 from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow
 from engine.security.principals import Principal, Role
-from engine.services import uploads
-from engine.services.access import visible_instances
+from engine.services import queries, uploads
 from engine.services.data_limits import check_data_size, check_storable
 from engine.services.deployments import package_of
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -118,15 +117,6 @@ def start(session: Session, runtime: Runtime, principal: Principal, key: str, da
     return applied.instance
 
 
-def load_visible(session: Session, principal: Principal, instance_id: str) -> Instance:
-    instance = session.execute(
-        select(Instance).where(Instance.id == instance_id, visible_instances(principal))
-    ).scalar_one_or_none()
-    if instance is None:
-        raise NotFound(f"no instance {instance_id}")
-    return instance
-
-
 def complete_task(session: Session, runtime: Runtime, principal: Principal, row: HumanTaskRow,
                   data: dict[str, Any]) -> Instance:
     """Complete a human task the caller may see; `row` comes from `queries.load_task`.
@@ -194,7 +184,7 @@ def claim_task(principal: Principal, row: HumanTaskRow, release: bool = False) -
 
 def terminate(session: Session, runtime: Runtime, principal: Principal, instance_id: str, reason: str) -> Instance:
     """Stop an instance for good; its open tasks and service calls are cancelled."""
-    instance = load_visible(session, principal, instance_id)
+    instance = queries.load_instance(session, principal, instance_id)
     if instance.status in ENDED_INSTANCE:
         raise Conflict(f"instance is already {instance.status}")
     applied = apply_routed(session, runtime, instance, Terminate(),

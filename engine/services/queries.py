@@ -16,6 +16,7 @@ from engine.db.models import (
     AuditEvent,
     DataUse,
     Deployment,
+    DeploymentFile,
     HumanTaskRow,
     Incident,
     Instance,
@@ -104,11 +105,16 @@ def list_processes(session: Session) -> list[ProcessDefinition]:
     ).scalars())
 
 
+# What `deployment_view` shows of a deployment's files: their names. The bytes (the upload
+# and its translation, up to the upload limit each) stay in the database; reading one raises.
+_FILE_NAMES = selectinload(Deployment.files).load_only(DeploymentFile.name, raiseload=True)
+
+
 def list_deployments(session: Session) -> list[Deployment]:
-    """Every deployment, newest first, with its files and process definitions loaded."""
+    """Every deployment, newest first, with its process definitions and file names loaded."""
     return list(session.execute(
         select(Deployment).order_by(Deployment.id.desc())
-        .options(selectinload(Deployment.definitions), selectinload(Deployment.files))
+        .options(selectinload(Deployment.definitions), _FILE_NAMES)
     ).scalars())
 
 
@@ -124,10 +130,10 @@ def deployment_view(deployment: Deployment) -> dict[str, Any]:
 
 
 def load_deployment(session: Session, deployment_id: int) -> Deployment:
-    """One deployment with its files and process definitions loaded."""
+    """One deployment with its process definitions and file names loaded."""
     found = session.execute(
         select(Deployment).where(Deployment.id == deployment_id)
-        .options(selectinload(Deployment.definitions), selectinload(Deployment.files))
+        .options(selectinload(Deployment.definitions), _FILE_NAMES)
     ).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no deployment {deployment_id}")

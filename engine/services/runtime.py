@@ -1,31 +1,35 @@
-"""What every unit of work shares: settings, database sessions, compiled packages, connectors."""
+"""What every unit of work shares: settings, database sessions, compiled packages, connectors,
+and where connector calls go once a transaction commits.
+
+A runtime is built by the composition root (`engine.compose`), for the server, the Celery
+worker and the command line alike, and never changed afterwards: every field is set at
+construction (the dataclass is frozen), so what a request sees is what the process was
+started with. What does change while it runs (the package cache, the dispatcher's queue and
+tick, the connection pools) lives inside the objects it holds, each safe across threads.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from importlib import metadata
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.call_context import make_context
-from connectors.limits import ResultLimits
-from connectors.registry import GROUP as ENTRY_POINT_GROUP
-from connectors.registry import Operation, Registry, load_registry
+from connectors.registry import Operation, Registry
 from connectors.sdk import ConnectorContext
 from engine.core.changes import ChangeLimits
-from engine.core.isolated_changes import ChangeRunner, InProcessChanges
-from engine.core.sandbox import SandboxLimits
-from engine.db.base import make_engine, touch_every_table
+from engine.core.isolated_changes import ChangeRunner
+from engine.db.base import touch_every_table
 from engine.db.failures import Failure, classify, driver_message, refusal
 from engine.services.errors import Conflict, LostRace, Unavailable, Unstorable
 from engine.services.outbox import take_posted
+from engine.services.package_cache import PackageCache
 from engine.settings import Settings
 
 log = logging.getLogger("panjereh.database")
@@ -37,73 +41,57 @@ RETRY_AFTER_UNREACHABLE = 10
 PROBE_SECONDS = 1.0
 
 
-@dataclass
-class PackageCache:
-    """Compiled deployments by id; parsing is cheap but not free, and specs are read-only."""
+class ExpressionEnvironment(Protocol):
+    """Where the script engine evaluates an expression outside any task (a timer start event's)."""
 
-    capacity: int = 128
-    _items: OrderedDict[int, Any] = field(default_factory=OrderedDict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, deployment_id: int, build: Callable[[], Any]) -> Any:
-        with self._lock:
-            if deployment_id in self._items:
-                self._items.move_to_end(deployment_id)
-                return self._items[deployment_id]
-        value = build()
-        with self._lock:
-            self._items[deployment_id] = value
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-        return value
+    def evaluate(self, expression: str, context: dict[str, Any]) -> Any: ...
 
 
-def installed_connectors(settings: Settings) -> Registry:
-    """The connector operations installed here, configured from `settings`."""
-    installed = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-    return load_registry(allow=settings.connectors_allow, deny=settings.connectors_deny,
-                         config={name: settings.connector_config(name) for name in installed},
-                         limits=ResultLimits(max_bytes=settings.max_data_bytes, max_depth=settings.max_data_depth))
+class ScriptEngine(Protocol):
+    """The sandboxed script engine (`engine.core.execution.make_script_engine`), as far as the
+    services use it; SpiffWorkflow ships no type hints, so this says what is relied on."""
+
+    @property
+    def environment(self) -> ExpressionEnvironment: ...
 
 
-def sandbox_limits(settings: Settings) -> SandboxLimits:
-    """The limits every script, condition and decision runs under, from `settings`."""
-    return SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_data_bytes=settings.max_data_bytes,
-                         max_data_depth=settings.max_data_depth)
+class Dispatcher(Protocol):
+    """Where connector calls go once the transaction that wrote them commits
+    (`engine.services.dispatch`: in this process, or to Celery workers through the broker).
+
+    The runtime is handed in, not held: the dispatcher is part of the runtime it runs calls with.
+    """
+
+    def hand_over(self, runtime: Runtime, call_ids: Sequence[str]) -> None:
+        """Run, or send to be run, the committed calls `call_ids`; never raises for a call."""
+
+    def start(self, runtime: Runtime) -> None:
+        """Begin running what falls due later (retries, timers), where this process does that."""
+
+    def stop(self) -> None:
+        """Stop what `start` began."""
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Runtime:
-    """Settings, database and engine pieces shared by every request and job."""
+    """Settings, database and engine pieces shared by every request and job; built by `engine.compose`."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    script_engine: Any
     readers: sessionmaker[Session]
-    reader_engine: Engine | None = None  # SQLite's separate query_only engine
-    packages: PackageCache = field(default_factory=PackageCache)
-    dispatch: Callable[[Iterable[str]], None] | None = None
-    connector_transport: Any = None  # tests route connector HTTP through their own transport
+    reader_engine: Engine | None  # SQLite's separate query_only engine; PostgreSQL reads on `engine`
+    # The health probe's own engine, so it never queues behind requests for a pooled connection.
+    probe_engine: Engine
+    script_engine: ScriptEngine
+    # What one change of an instance may spend: steps, seconds, and the sandbox's limits.
+    change_limits: ChangeLimits
     # Where changes run: model worker processes, or this process (see engine/compose.py).
-    changes: ChangeRunner = field(default_factory=InProcessChanges)
-    _registry: Any = None
-    _probe_engine: Engine | None = None
-    _probe_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def change_limits(self) -> ChangeLimits:
-        """What one change of an instance may spend: steps, seconds, and the sandbox's limits."""
-        return ChangeLimits(self.settings.max_steps_per_change, self.settings.max_change_seconds,
-                            sandbox_limits(self.settings))
-
-    @property
-    def connectors(self) -> Registry:
-        """The connector operations installed here (discovered once, on first use)."""
-        if self._registry is None:
-            self._registry = installed_connectors(self.settings)
-        registry: Registry = self._registry
-        return registry
+    changes: ChangeRunner
+    connectors: Registry
+    dispatcher: Dispatcher
+    packages: PackageCache
+    connector_transport: httpx.BaseTransport | None = None  # tests route connector HTTP through their own
 
     def connector_context(self, operation: Operation, *, case_id: str, purpose: str, end_user: str | None,
                           attempt: int, idempotency_key: str, logger: logging.Logger) -> ConnectorContext:
@@ -133,8 +121,8 @@ class Runtime:
             with session.begin():
                 yield session
             written = take_posted(session)
-        if written and self.dispatch is not None:
-            self.dispatch(written)
+        if written:
+            self.dispatcher.hand_over(self, written)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -156,23 +144,23 @@ class Runtime:
         Raises:
             Unavailable: the database is busy, locked or unreachable.
         """
-        with _database_failures(), self._prober().execution_options(postgresql_readonly=True).connect() as connection:
-            touch_every_table(connection)
-
-    def _prober(self) -> Engine:
-        with self._probe_lock:
-            if self._probe_engine is None:
-                url = self.settings.effective_database_url
-                self._probe_engine = make_engine(url, read_only=url.startswith("sqlite"), threads=1,
-                                                 timeout=min(PROBE_SECONDS, self.settings.database_timeout_seconds))
-            return self._probe_engine
+        with _database_failures(), self.probe_engine.execution_options(postgresql_readonly=True).connect() as conn:
+            touch_every_table(conn)
 
     def close(self) -> None:
-        self.engine.dispose()
-        if self.reader_engine is not None:
-            self.reader_engine.dispose()
-        if self._probe_engine is not None:
-            self._probe_engine.dispose()
+        """Stop the dispatcher's background work and close every connection."""
+        self.dispatcher.stop()
+        for engine in self._engines():
+            engine.dispose()
+
+    def drop_inherited(self) -> None:
+        """In a forked child: forget the parent's pooled connections without closing them
+        (they are still the parent's); the child opens its own."""
+        for engine in self._engines():
+            engine.dispose(close=False)
+
+    def _engines(self) -> list[Engine]:
+        return [self.engine, *([self.reader_engine] if self.reader_engine is not None else []), self.probe_engine]
 
 
 @contextmanager

@@ -49,9 +49,8 @@ from engine.core.statuses import CallStatus, IncidentStatus, moved
 from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import DataUse, Incident, Instance, ServiceCallRow
-from engine.services import event_delivery, instances
+from engine.services import instances
 from engine.services.deployments import MANUAL_PREFIX
-from engine.services.dispatch import InlineDispatcher, celery_dispatcher
 from engine.services.errors import Conflict, LostRace, ModelStopped, NotFound, Unstorable
 from engine.services.instance_store import record_stopped
 from engine.services.outbox import outbox
@@ -121,6 +120,12 @@ def due(session: Session, limit: int = 50, stale_after: float = 120.0) -> list[s
     stale = select(ServiceCallRow.id).where(
         ServiceCallRow.status == CallStatus.RUNNING, ServiceCallRow.claimed_at < now - timedelta(seconds=stale_after))
     return list(session.execute(waiting.union(stale).limit(limit)).scalars())
+
+
+def due_now(runtime: Runtime) -> list[str]:
+    """`due`, read now, with the claim age after which this runtime's settings presume a worker dead."""
+    with runtime.reading() as session:
+        return due(session, stale_after=stale_after(runtime.settings))
 
 
 def claim(runtime: Runtime, call_id: str) -> Claim | None:
@@ -358,17 +363,3 @@ def retry_incident(session: Session, incident_id: int, actor: str) -> ServiceCal
     outbox(session).post(row.id)
     log.info("service call %s: queued again by %s (incident %d)", row.id, actor, incident_id)
     return row
-
-
-def attach_dispatcher(runtime: Runtime) -> None:
-    """Run jobs in this process, unless a broker is configured (then `engine.celery_worker` does)."""
-    if runtime.settings.broker_url:
-        runtime.dispatch = celery_dispatcher(runtime.settings.broker_url)
-        return
-
-    def due_now() -> list[str]:
-        with runtime.reading() as session:
-            return due(session, stale_after=stale_after(runtime.settings))
-
-    runtime.dispatch = InlineDispatcher(lambda call_id: run(runtime, runtime.connectors, call_id), due_now,
-                                        also=lambda: event_delivery.tick(runtime))

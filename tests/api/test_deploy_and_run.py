@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from engine.app import build_app
 from engine.compose import build_runtime
+from engine.services.runtime import Runtime
 from tests.fixtures import MODELS, ROOT, Tokens, model_files
 
 
@@ -51,6 +55,31 @@ def test_deploy_versions_by_content(client: TestClient, tokens: Tokens) -> None:
     assert [(p["key"], p["version"]) for p in listed] == [("approval", 2), ("approval", 1)]
     assert client.get(f"/api/v1/deployments/{first['id']}", headers=tokens.headers("analyst")).json()[
         "files"] == ["approval.bpmn"]
+
+
+def test_deployments_are_listed_without_reading_their_files_bytes(client: TestClient, tokens: Tokens,
+                                                                   runtime: Runtime) -> None:
+    """A list shows file names; the uploads and their translations (megabytes each) stay unread."""
+    deployed = deploy(client, tokens, "approval.bpmn", "registry_lookup.bpmn")
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engines = {runtime.engine, runtime.reader_engine or runtime.engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        listed = client.get("/api/v1/deployments", headers=tokens.headers("analyst")).json()
+        one = client.get(f"/api/v1/deployments/{deployed['id']}", headers=tokens.headers("analyst")).json()
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+    assert [d["files"] for d in listed] == [["approval.bpmn", "registry_lookup.bpmn"]]
+    assert one["files"] == ["approval.bpmn", "registry_lookup.bpmn"]
+    file_reads = [s for s in statements if "FROM deployment_file" in s]
+    assert len(file_reads) == 2
+    assert not [s for s in file_reads if "deployment_file.content" in s or "deployment_file.translated" in s]
 
 
 def test_full_run_with_gateways_subprocess_and_forms(client: TestClient, tokens: Tokens) -> None:

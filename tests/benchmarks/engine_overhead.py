@@ -141,8 +141,7 @@ def measure(label: str, n: int, once: Callable[[], None]) -> float:
 
 
 def engine_runtime(url: str, var: Path) -> Runtime:
-    runtime = build_runtime(Settings(database_url=url, var_dir=var))
-    runtime.connector_transport = httpx.MockTransport(agencies)
+    runtime = build_runtime(Settings(database_url=url, var_dir=var), connector_transport=httpx.MockTransport(agencies))
     deploy_service(runtime, SERVICE)
     with runtime.unit_of_work() as session:
         lease = uploads.store(session, var / "uploads", "bench", "lease.pdf", b"%PDF-1.4 benchmark lease")

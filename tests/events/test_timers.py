@@ -7,14 +7,16 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from engine.db.models import HumanTaskRow, Instance, StartTriggerRow, TimerRow
 from engine.services import event_delivery
 from engine.services.runtime import Runtime
+from engine.settings import Settings
 from tests.events.helpers import audit_actions, deploy, instance, later, start, tick
-from tests.fixtures import Tokens
+from tests.fixtures import Tokens, composed
 
 
 def _timers(runtime: Runtime, instance_id: str) -> list[TimerRow]:
@@ -172,14 +174,17 @@ def test_broker_tick_hands_each_due_timer_over_once_and_a_worker_fires_it(
     assert instance(client, tokens, instance_id)["status"] == "completed"
 
 
-def test_the_embedded_background_tick_also_fires_timers(runtime: Runtime) -> None:
-    from engine.services.dispatch import InlineDispatcher
+def test_the_embedded_background_tick_also_fires_timers(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runtime `panjereh serve` composes ticks timers too, not only connector calls."""
+    ticked: list[Runtime] = []
+    done = threading.Event()
 
-    ticked = threading.Event()
-    dispatcher = InlineDispatcher(lambda call_id: "done", lambda: [], tick_seconds=0.01, also=ticked.set)
-    dispatcher.start()
-    try:
-        assert ticked.wait(timeout=30)
-    finally:
-        dispatcher.stop()
-    assert isinstance(runtime.dispatch, InlineDispatcher) and runtime.dispatch._also is not None
+    def timers_tick(runtime: Runtime) -> None:
+        ticked.append(runtime)
+        done.set()
+
+    monkeypatch.setattr(event_delivery, "tick", timers_tick)
+    with composed(settings) as runtime:
+        runtime.dispatcher.start(runtime)
+        assert done.wait(timeout=30)
+    assert ticked[0] is runtime

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -23,11 +23,11 @@ from sqlalchemy import select, update
 from engine.db.base import utcnow
 from engine.db.models import DataUse, Incident, ServiceCallRow
 from engine.services import instances, service_calls
-from engine.services.dispatch import InlineDispatcher, celery_dispatcher
+from engine.services.dispatch import BrokerDispatcher, InlineDispatcher
 from engine.services.errors import Conflict, LostRace
 from engine.services.runtime import Runtime
 from engine.settings import Settings
-from tests.fixtures import ADMIN_TOKEN, PG_URL, ROOT, Tokens, model_files
+from tests.fixtures import ADMIN_TOKEN, PG_URL, ROOT, Parked, Tokens, composed, model_files
 
 
 @pytest.fixture
@@ -41,22 +41,27 @@ def settings(tmp_path: Path, pg_ready: bool) -> Settings:
 
 
 @pytest.fixture
-def sent(runtime: Runtime) -> list[httpx.Request]:
-    """The SMS gateway, answering every send after a moment; the requests it got."""
-    requests: list[httpx.Request] = []
+def sent() -> list[httpx.Request]:
+    """The requests the SMS gateway got (see `runtime`)."""
+    return []
+
+
+@pytest.fixture
+def runtime(settings: Settings, sent: list[httpx.Request]) -> Iterator[Runtime]:
+    """Nobody runs calls (each test runs them step by step), and the SMS gateway answers every
+    send after a moment."""
 
     def gateway(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
+        sent.append(request)
         time.sleep(0.2)
-        return httpx.Response(202, json={"id": f"sms-{len(requests):06d}"})
+        return httpx.Response(202, json={"id": f"sms-{len(sent):06d}"})
 
-    runtime.connector_transport = httpx.MockTransport(gateway)
-    return requests
+    with composed(settings, dispatcher=Parked(), connector_transport=httpx.MockTransport(gateway)) as built:
+        yield built
 
 
 def parked_call(client: TestClient, tokens: Tokens, runtime: Runtime) -> str:
-    """Start the SMS model with nobody running calls, so its call waits for the test."""
-    runtime.dispatch = None
+    """Start the SMS model; its call waits for the test, since nobody runs calls here."""
     assert client.post("/api/v1/deployments", files=model_files("sms_notice.bpmn"),
                        headers=tokens.headers("analyst")).status_code == 201
     started = client.post("/api/v1/processes/sms_notice/instances", json={"data": {}},
@@ -214,22 +219,23 @@ def test_a_result_the_instance_cannot_take_opens_an_incident(
 
 def test_a_broker_that_is_down_does_not_fail_the_change_that_parked_the_call(
         caplog: pytest.LogCaptureFixture) -> None:
-    dispatch = celery_dispatcher("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    dispatcher = BrokerDispatcher("redis://127.0.0.1:1/0")  # nothing listens on port 1
     with caplog.at_level(logging.WARNING, "panjereh.dispatch"):
-        dispatch(["call-1", "call-2"])
+        dispatcher.hand_over(cast(Runtime, None), ["call-1", "call-2"])  # a broker needs no runtime to send
     assert "could not hand service call(s) call-1, call-2 to the broker" in caplog.text
 
 
 def test_inline_dispatch_outlives_a_call_that_blows_up(caplog: pytest.LogCaptureFixture) -> None:
-    ran: list[str] = []
+    ran: list[tuple[object, str]] = []
+    served = cast(Runtime, object())  # the runtime the dispatcher serves, handed to every run
 
-    def run(call_id: str) -> str:
-        ran.append(call_id)
+    def run(runtime: Runtime, call_id: str) -> str:
+        ran.append((runtime, call_id))
         if call_id == "bad":
             raise RuntimeError("database went away")
         return "completed"
 
     with caplog.at_level(logging.ERROR, "panjereh.dispatch"):
-        InlineDispatcher(run, list)(["bad", "good"])
-    assert ran == ["bad", "good"]
+        InlineDispatcher(run, lambda _: []).hand_over(served, ["bad", "good"])
+    assert ran == [(served, "bad"), (served, "good")]
     assert "service call bad failed to run" in caplog.text
