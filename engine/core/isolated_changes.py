@@ -19,6 +19,7 @@ from engine.core.catch_events import MessageWait, SignalWait, ThrownEvent, Timer
 from engine.core.changes import Change, ChangeLimits
 from engine.core.errors import ChangeTooLarge, TaskStateError, UnknownProcessError
 from engine.core.execution import HumanTask, ServiceCall, Step
+from engine.core.migration import ElementChange, MigrationPlan, TaskMove
 from engine.core.package import CompiledPackage
 from engine.core.package_source import PackageSource, compile_source, package_source
 from engine.core.snapshot import Snapshot, StoredState, run_change
@@ -27,7 +28,7 @@ from engine.core.worker_pool import JobFailed, WorkerPool
 
 # Every class a snapshot is made of; nothing else is built from a worker's answer.
 SNAPSHOT_CLASSES: tuple[type, ...] = (Snapshot, HumanTask, ServiceCall, RetryPolicy, Step, TimerWait, MessageWait,
-                                      SignalWait, ThrownEvent)
+                                      SignalWait, ThrownEvent, MigrationPlan, ElementChange, TaskMove)
 # Errors of `run_change` its callers act on, raised again here by name.
 _RAISED: dict[str, type[Exception]] = {"TaskStateError": TaskStateError, "UnknownProcessError": UnknownProcessError,
                                         "ChangeTooLarge": ChangeTooLarge}

@@ -2,7 +2,8 @@
 
 A `CompiledPackage` holds parsed specs and lxml trees, which do not cross a process
 boundary; its documents as text do, and compile there to the same package. The model
-workers build each deployment this way once (engine/core/isolated_changes.py).
+workers build each deployment this way once (engine/core/isolated_changes.py), and a
+`Migrate` change carries the version it moves to this way (engine/core/changes.py).
 """
 
 from __future__ import annotations
