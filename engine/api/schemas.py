@@ -238,13 +238,6 @@ class MigrateIn(BaseModel):
                                      "reported: the move is refused (409) if the instance changed since")
 
 
-class MigrateAllIn(BaseModel):
-    to_deployment_id: int = Field(ge=1, le=MAX_ID, description="the deployment to move the instances to")
-    dry_run: bool = Field(False, description="say what the move would do to each instance and change nothing")
-    limit: int = Field(100, ge=1, le=1000, description="move at most this many (the oldest first); call again "
-                                                       "for the next batch")
-
-
 class VersionRef(BaseModel):
     deployment_id: int
     version: int | None = Field(description="the process's version in that deployment (none: it has no such "

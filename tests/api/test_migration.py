@@ -188,18 +188,16 @@ def test_every_running_instance_of_a_deployment_moves_each_on_its_own(
                            headers=tokens.headers("analyst")).json()["id"] for _ in range(3)]
     [review] = ready_tasks(client, tokens, started[2])
     complete(client, tokens, review["id"], {})  # ended: not moved
-    url = f"/api/v1/deployments/{versions[0]}/migrate"
-    planned = client.post(url, json={"to_deployment_id": versions[1], "dry_run": True}, headers=tokens.headers(ADMIN))
-    assert planned.status_code == 200, planned.text
-    assert [(o["instance_id"], o["safe"], o["migrated"]) for o in planned.json()] == [
-        (started[0], True, False), (started[1], True, False)]
-    refused = client.post(url, json={"to_deployment_id": versions[2]}, headers=tokens.headers(ADMIN)).json()
-    assert [(o["safe"], o["migrated"]) for o in refused] == [(False, False), (False, False)]
-    moved = client.post(url, json={"to_deployment_id": versions[1], "limit": 1}, headers=tokens.headers(ADMIN)).json()
-    assert [(o["instance_id"], o["migrated"]) for o in moved] == [(started[0], True)]
-    rest = client.post(url, json={"to_deployment_id": versions[1]}, headers=tokens.headers(ADMIN)).json()
-    assert [(o["instance_id"], o["migrated"]) for o in rest] == [(started[1], True)]
-    assert client.post(url, json={"to_deployment_id": versions[1]}, headers=tokens.headers(ADMIN)).json() == []
+
+    def move(to: int, **options: Any) -> list[tuple[str, bool, bool]]:
+        outcomes = migrations.migrate_all(runtime, "admin:test", versions[0], to, **options)
+        return [(o.instance_id, not o.refusals, o.migrated) for o in outcomes]
+
+    assert move(versions[1], dry_run=True) == [(started[0], True, False), (started[1], True, False)]
+    assert move(versions[2]) == [(started[0], False, False), (started[1], False, False)]
+    assert move(versions[1], limit=1) == [(started[0], True, True)]
+    assert move(versions[1]) == [(started[1], True, True)]
+    assert move(versions[1]) == []
     with runtime.reading() as session:
         assert [session.get(Instance, i).version for i in started] == [2, 2, 1]  # type: ignore[union-attr]
         assert audit.verify(session).ok

@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from engine.api.deps import PrincipalDep, ReadSessionDep, RuntimeDep, WriterDep, allow
 from engine.api.inputs import file_name
 from engine.api.routing import router as make_router
-from engine.api.schemas import MAX_ID, DeploymentOut, MigrateAllIn, MigrationOut, ReportOut
+from engine.api.schemas import MAX_ID, DeploymentOut, ReportOut
 from engine.security.principals import Role
-from engine.services import deployments, migrations, queries
+from engine.services import deployments, queries
 from engine.services.deployments import UploadedFile, UploadTooLarge
 
 router = make_router("/api/v1/deployments", "deployments")
@@ -94,12 +94,3 @@ def list_deployments(session: ReadSessionDep) -> list[DeploymentOut]:
 def get_deployment(session: ReadSessionDep, deployment_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> DeploymentOut:
     """One deployment with its files, processes and report."""
     return _out(queries.load_deployment(session, deployment_id))
-
-
-@router.post("/{deployment_id}/migrate", response_model=list[MigrationOut], **allow(Role.ADMIN))
-def migrate_deployment(runtime: RuntimeDep, principal: PrincipalDep,
-                       deployment_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: MigrateAllIn) -> list[MigrationOut]:
-    """Move the running instances of a deployment to another deployment of their process, each on its own."""
-    outcomes = migrations.migrate_all(runtime, principal.actor, deployment_id, body.to_deployment_id,
-                                      dry_run=body.dry_run, limit=body.limit)
-    return [MigrationOut.model_validate(migrations.view(outcome)) for outcome in outcomes]
