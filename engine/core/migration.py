@@ -160,7 +160,7 @@ def _move_onto(workflow: Any, top: WorkflowDiff, subprocess_diffs: dict[Any, Wor
     workflow.subprocess_specs = new_dependencies
     # migrate_workflow drops the last completed task whenever it is still in the tree (it
     # asks `task in workflow.tasks`, a mapping keyed by id), and the instance's data is read
-    # from that task: put back each one the move kept.
+    # from that task: put back each one the move kept (docs/upstream/migrate-workflow.md).
     for owner in [workflow, *workflow.subprocesses.values()]:
         task = last.get(id(owner))
         if owner.last_task is None and task is not None and owner.tasks.get(task.id) is task:

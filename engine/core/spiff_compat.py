@@ -308,7 +308,7 @@ def restore_timer_value(task: Any, value: Any) -> None:
     its internal data and evaluates the timer again: a ten-day deadline would count ten days
     from the migration. Reproduction: migrate an instance whose user task carries a
     duration boundary timer; the timer's due time moves to the migration's time plus the
-    duration (tests/core/test_migration.py).
+    duration (tests/core/test_migration.py). Upstream proposal: docs/upstream/migrate-workflow.md.
     """
     task.internal_data[_TIMER_VALUE] = value
 
