@@ -1,4 +1,4 @@
-"""`panjereh`: serve, validate, deploy, redeploy, run, impact, db upgrade, audit verify, token create."""
+"""`panjereh`: serve, validate, deploy, redeploy, migrate, run, impact, db upgrade, audit verify, token create."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from engine import audit
 from engine.compose import build_runtime, installed_connectors, upgrade_database
 from engine.report_text import render
 from engine.security.principals import Role
+from engine.services import migrations
 from engine.services.catalogue import CatalogueError, deploy_catalogue, deploy_service, service_folders
 from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge, check, deploy, redeploy
-from engine.services.errors import NotFound
+from engine.services.errors import Conflict, MigrationRefused, NotFound
 from engine.services.runtime import Runtime
 from engine.settings import get_settings
 
@@ -185,6 +186,57 @@ def cmd_redeploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    if (args.instance is None) == (args.all_of is None):
+        print("name one instance, or --all-of DEPLOYMENT", file=sys.stderr)
+        return 2
+    with closing(build_runtime(get_settings())) as runtime:
+        try:
+            if args.all_of is not None:
+                outcomes = migrations.migrate_all(runtime, "cli", args.all_of, args.to, dry_run=args.dry_run,
+                                                  limit=args.limit)
+            else:
+                with (runtime.reading() if args.dry_run else runtime.unit_of_work()) as session:
+                    outcomes = [migrations.migrate(session, runtime, "cli", args.instance, args.to,
+                                                   dry_run=args.dry_run, lock_version=args.lock_version)]
+        except MigrationRefused as refused:
+            print("not migrated: the instance cannot move to this version", file=sys.stderr)
+            print("\n".join(f"  - {reason}" for reason in refused.reasons), file=sys.stderr)
+            return 1
+        except (NotFound, Conflict) as err:
+            print(f"not migrated: {err}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps([migrations.view(o) for o in outcomes], ensure_ascii=False, indent=2, default=str))
+    else:
+        for outcome in outcomes:
+            print(_migration_text(outcome))
+    if not outcomes:
+        print(f"deployment {args.all_of} has no running instances")
+    return 0 if all(not o.refusals for o in outcomes) else 1
+
+
+def _migration_text(outcome: migrations.Outcome) -> str:
+    head = (f"instance {outcome.instance_id} ({outcome.tracking_code}): deployment {outcome.from_deployment} "
+            f"v{outcome.from_version} -> deployment {outcome.to_deployment} v{outcome.to_version or '?'}: ")
+    if outcome.refusals:
+        return head + "cannot move\n" + "\n".join(f"  - {reason}" for reason in outcome.refusals)
+    lines = [head + ("moved" if outcome.migrated else "can move (dry run, nothing changed)")]
+    plan, after = outcome.plan, outcome.after
+    if plan is not None:
+        lines += [f"  {t.element_id} ({t.state}): {t.outcome}" + (f", {t.reason}" if t.reason else "")
+                  for t in plan.tasks]
+        lines += [f"  {what}: {', '.join(elements)}" for what, elements in
+                  (("added", plan.added), ("removed", plan.removed),
+                   ("changed", [c.element_id for c in plan.changed])) if elements]
+    if after is not None:
+        waits = [*(f"task {t}" for t in after.tasks), *(f"timer {e} at {d:%Y-%m-%d %H:%M}" for e, d in after.timers),
+                 *(f"message {m}" for m in after.messages), *(f"signal {s}" for s in after.signals),
+                 *(f"service call {c}" for c in after.service_calls)]
+        lines.append(f"  then {after.status}" + (f": {', '.join(waits)}" if waits else ""))
+    return "\n".join(lines)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.core.statuses import InstanceStatus
     from engine.headless import run_model
@@ -291,6 +343,19 @@ def parser() -> argparse.ArgumentParser:
                                        "importer, as a new version")
     redeploy_cmd.add_argument("deployment", type=int, help="the deployment id")
     redeploy_cmd.set_defaults(func=cmd_redeploy)
+
+    migrate = commands.add_parser("migrate", help="move a running instance (or every running instance of a "
+                                  "deployment) to another deployment of its process")
+    migrate.add_argument("instance", nargs="?", help="the instance id")
+    migrate.add_argument("--to", type=int, required=True, metavar="DEPLOYMENT", help="the deployment to move to")
+    migrate.add_argument("--all-of", type=int, metavar="DEPLOYMENT",
+                         help="move every running instance of this deployment instead (oldest first, --limit)")
+    migrate.add_argument("--dry-run", action="store_true", help="say what would happen; change nothing")
+    migrate.add_argument("--limit", type=int, default=100, help="with --all-of: at most this many (default 100)")
+    migrate.add_argument("--lock-version", type=int, help="refuse if the instance changed since the dry run that "
+                         "reported this lock version")
+    migrate.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    migrate.set_defaults(func=cmd_migrate)
 
     run = commands.add_parser("run", help="run a model headless and print where it ends")
     run.add_argument("files", nargs="+")

@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from engine.cli import main
+from engine.security.principals import Principal, Role
+from engine.services import instances
 from engine.services.runtime import Runtime
 from engine.settings import Settings, get_settings
 from tests.api.test_immutable_deployments import flip_comparisons
@@ -90,6 +92,34 @@ def test_redeploy_translates_again_only_what_changed(env: Settings, capsys: pyte
     assert "redeployed: deployment 2 translates deployment 1's files" in capsys.readouterr().out
     assert main(["redeploy", "7"]) == 1
     assert "not redeployed: no deployment 7" in capsys.readouterr().err
+
+
+def test_migrate_one_instance_or_every_running_one_of_a_deployment(env: Settings, runtime: Runtime,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    for version in (1, 2, 3):
+        assert main(["deploy", str(MODELS / "migration" / f"permit_v{version}.bpmn")]) == 0
+        assert f"deployment {version}; permit v{version}" in capsys.readouterr().out
+    with runtime.unit_of_work() as session:
+        started = [instances.start(session, runtime, Principal(Role.ANALYST, "nasrin"), "permit", {}, 1).id
+                   for _ in range(2)]
+    assert main(["migrate", started[0], "--to", "2", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "deployment 1 v1 -> deployment 2 v2: can move (dry run, nothing changed)" in out
+    assert "review (ready): kept" in out and "added: archive, stamp" in out and "then waiting: task review" in out
+    assert main(["migrate", started[0], "--to", "3"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot move" in err and "  - the instance is at 'Review the application' (review) (ready)" in err
+    assert main(["migrate", started[0], "--to", "3", "--dry-run"]) == 1
+    assert "cannot move\n  - " in capsys.readouterr().out
+    assert main(["migrate", started[0], "--to", "9"]) == 1
+    assert "not migrated: no deployment 9" in capsys.readouterr().err
+    assert main(["migrate", "--to", "2"]) == 2
+    assert main(["migrate", "--all-of", "1", "--to", "2", "--json"]) == 0
+    moved = json.loads(capsys.readouterr().out)
+    assert [(o["instance_id"], o["migrated"], o["to"]["version"]) for o in moved] == [(i, True, 2) for i in started]
+    assert main(["migrate", "--all-of", "1", "--to", "2"]) == 0
+    assert "deployment 1 has no running instances" in capsys.readouterr().out
+    assert main(["audit", "verify"]) == 0
 
 
 def test_serve_deploys_the_catalogue_and_prints_its_url(settings: Settings, runtime: Runtime, tmp_path: Path) -> None:

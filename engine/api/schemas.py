@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.services.input_bounds import MAX_INTEGER
 from forms.storable import MAX_SAFE_INTEGER
@@ -228,3 +228,69 @@ class ErrorOut(BaseModel):
     report: ReportOut | None = Field(None, description="the compatibility report of files that are not deployable")
     reference: str | None = Field(None, description="for an unexpected failure (500): the reference under which "
                                                      "the server logged it; quote it when reporting the failure")
+
+
+class MigrateIn(BaseModel):
+    deployment_id: int = Field(ge=1, le=MAX_ID, description="the deployment to move to: another deployment of "
+                                                             "the instance's process")
+    dry_run: bool = Field(False, description="say what the move would do and change nothing")
+    lock_version: int | None = Field(None, ge=0, le=MAX_ID, description="the instance's `lock_version` its dry run "
+                                     "reported: the move is refused (409) if the instance changed since")
+
+
+class VersionRef(BaseModel):
+    deployment_id: int
+    version: int | None = Field(description="the process's version in that deployment (none: it has no such "
+                                            "process)")
+
+
+class ElementChangeOut(BaseModel):
+    element_id: str
+    renamed_to: str | None = Field(description="the element's id in the new version, when it was renamed")
+    attributes: list[str] = Field(description="what differs: `script`, `event_definition`, `bpmn_name`...")
+
+
+class TaskMoveOut(BaseModel):
+    task_id: str
+    element_id: str
+    state: str = Field(description="ready, waiting or started")
+    outcome: Literal["kept", "changed", "restarted", "refused"]
+    reason: str
+
+
+class MigrationPlanOut(BaseModel):
+    removed: list[str] = Field(description="elements the new version does not have")
+    added: list[str] = Field(description="elements only the new version has")
+    changed: list[ElementChangeOut]
+    tasks: list[TaskMoveOut] = Field(description="what becomes of each task the instance is at")
+
+
+class TimerWaitOut(BaseModel):
+    element_id: str
+    due_at: datetime
+
+
+class WaitsOut(BaseModel):
+    status: str
+    error: str | None
+    tasks: list[str] = Field(description="elements of the tasks waiting for a person")
+    timers: list[TimerWaitOut]
+    messages: list[str]
+    signals: list[str]
+    service_calls: list[str] = Field(description="elements of the service calls waiting for a result")
+
+
+class MigrationOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    instance_id: str
+    tracking_code: str
+    source: VersionRef = Field(alias="from")
+    target: VersionRef = Field(alias="to")
+    dry_run: bool
+    migrated: bool = Field(description="whether the instance moved (never on a dry run)")
+    safe: bool = Field(description="whether the instance can move")
+    refusals: list[str] = Field(description="why it cannot move, one reason each")
+    lock_version: int = Field(description="the instance's lock version, as read (dry run) or saved (move)")
+    plan: MigrationPlanOut | None = Field(description="what the move does; none when the target does not fit at all")
+    after: WaitsOut | None = Field(description="what the instance waits for after the move (for a dry run, would)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from engine.core.package_source import PackageSource
 from engine.core.sandbox import SandboxLimits
 
 
@@ -85,7 +86,21 @@ class Terminate:
     """The instance is stopped for good."""
 
 
-Change = Start | CompleteTask | ServiceResult | ServiceError | CatchMessage | CatchSignal | FireTimer | Terminate
+@dataclass(frozen=True)
+class Migrate:
+    """The instance moves to the same process as deployment `deployment_id` has it.
+
+    The caller names the deployment; the instance store adds `target`, the documents of that
+    deployment bound to the processes it calls, which is what the move runs against
+    (engine/core/migration.py).
+    """
+
+    deployment_id: int
+    target: PackageSource | None = field(default=None, repr=False)
+
+
+Change = (Start | CompleteTask | ServiceResult | ServiceError | CatchMessage | CatchSignal | FireTimer | Terminate
+          | Migrate)
 
 
 @dataclass(frozen=True)

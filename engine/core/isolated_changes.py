@@ -12,61 +12,26 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
-from dataclasses import dataclass
 from typing import Any, Protocol
-
-from lxml import etree
 
 from engine.core.bindings import RetryPolicy
 from engine.core.catch_events import MessageWait, SignalWait, ThrownEvent, TimerWait
 from engine.core.changes import Change, ChangeLimits
-from engine.core.documents import Document, DocumentKind
 from engine.core.errors import ChangeTooLarge, TaskStateError, UnknownProcessError
 from engine.core.execution import HumanTask, ServiceCall, Step
-from engine.core.package import CompiledPackage, compile_package
+from engine.core.migration import ElementChange, MigrationPlan, TaskMove
+from engine.core.package import CompiledPackage
+from engine.core.package_source import PackageSource, compile_source, package_source
 from engine.core.snapshot import Snapshot, StoredState, run_change
 from engine.core.wire import decode, encode
 from engine.core.worker_pool import JobFailed, WorkerPool
 
 # Every class a snapshot is made of; nothing else is built from a worker's answer.
 SNAPSHOT_CLASSES: tuple[type, ...] = (Snapshot, HumanTask, ServiceCall, RetryPolicy, Step, TimerWait, MessageWait,
-                                      SignalWait, ThrownEvent)
+                                      SignalWait, ThrownEvent, MigrationPlan, ElementChange, TaskMove)
 # Errors of `run_change` its callers act on, raised again here by name.
 _RAISED: dict[str, type[Exception]] = {"TaskStateError": TaskStateError, "UnknownProcessError": UnknownProcessError,
                                         "ChangeTooLarge": ChangeTooLarge}
-
-
-@dataclass(frozen=True)
-class PackageSource:
-    """A compiled package's documents as text: what a worker compiles it from."""
-
-    documents: tuple[tuple[str, DocumentKind, bytes], ...]
-    callees: tuple[tuple[str, DocumentKind, bytes], ...]
-
-
-def package_source(package: CompiledPackage) -> PackageSource:
-    """The documents `package` was compiled from (already checked and translated)."""
-
-    def texts(docs: tuple[Document, ...]) -> tuple[tuple[str, DocumentKind, bytes], ...]:
-        return tuple((doc.name, doc.kind, etree.tostring(doc.root)) for doc in docs)
-
-    return PackageSource(texts(package.documents), texts(package.callees))
-
-
-# Our own serialization of trees already loaded safely (their depth and size were bounded when
-# uploaded); the parser still resolves nothing. `huge_tree`, as for stored translations
-# (engine/bpmn/translated.py): a translation may sit a level deeper than its upload.
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
-                          remove_comments=False)
-
-
-def compile_source(source: PackageSource) -> CompiledPackage:
-    """The package `source` describes, compiled as a deployment's stored documents are."""
-
-    def documents(texts: tuple[tuple[str, DocumentKind, bytes], ...]) -> list[Document]:
-        return [Document(name, kind, etree.fromstring(text, _PARSER)) for name, kind, text in texts]
-
-    return compile_package(documents(source.documents), callees=documents(source.callees), validate_schema=False)
 
 
 def _run_in_worker(package: CompiledPackage, payload: tuple[str, StoredState | None, Change, ChangeLimits]) -> Any:

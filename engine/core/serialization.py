@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.task_spec import ParallelGatewayConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import EventConverter, ParallelGatewayConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
@@ -26,6 +26,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
+from engine.core.event_subprocesses import EventStart
 from engine.core.joins import EngineParallelGateway
 from engine.core.multi_instance import BoundedParallelMultiInstance, BoundedSequentialMultiInstance
 from engine.core.parser import ParkingServiceTask
@@ -71,11 +72,27 @@ class _EngineTaskConverter(TaskConverter):  # type: ignore[misc]
         super().__init__(target_class, registry, "Task")
 
 
+class _EventStartConverter(EventConverter):  # type: ignore[misc]
+    # Specs are never stored with a state; they are converted only to be compared, when an
+    # instance moves to another version (engine/core/migration.py).
+    def to_dict(self, spec: EventStart) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(spec)
+        dct["interrupting"] = spec.interrupting
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> EventStart:
+        interrupting = dct.pop("interrupting", False)
+        spec: EventStart = super().from_dict(dct)
+        spec.interrupting = interrupting
+        return spec
+
+
 def _serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpeclessWorkflowConverter
     config[ParkingServiceTask] = ServiceTaskConverter
     config[EngineParallelGateway] = ParallelGatewayConverter
+    config[EventStart] = _EventStartConverter
     # Registered after SpiffWorkflow's classes, so restoring builds ours.
     config[EngineWorkflow] = _EngineWorkflowConverter
     config[EngineSubWorkflow] = _EngineSubWorkflowConverter
@@ -94,6 +111,12 @@ class StateVersionError(ValueError):
 
 def _as_tuple(dotted: str) -> tuple[int, ...]:
     return tuple(int(part) for part in dotted.split(".") if part.isdigit())
+
+
+def spec_registry() -> Any:
+    """The converters of every spec class the engine's parser builds: SpiffWorkflow's diff
+    compares two versions of an element by what these write of each."""
+    return _SERIALIZER.registry
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:

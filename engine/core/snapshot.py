@@ -20,7 +20,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
-from engine.core import catch_events
+from engine.core import catch_events, migration
 from engine.core.changes import (
     CatchMessage,
     CatchSignal,
@@ -28,6 +28,7 @@ from engine.core.changes import (
     ChangeLimits,
     CompleteTask,
     FireTimer,
+    Migrate,
     ServiceError,
     ServiceResult,
     Start,
@@ -36,8 +37,10 @@ from engine.core.changes import (
 )
 from engine.core.errors import ScriptError
 from engine.core.execution import Execution, HumanTask, ServiceCall, Step, make_script_engine
+from engine.core.migration import MigrationPlan
 from engine.core.package import CompiledPackage
 from engine.core.sandbox import SandboxLimits
+from engine.core.serialization import SERIALIZER_VERSION
 from engine.core.statuses import InstanceStatus
 
 
@@ -65,6 +68,8 @@ class Snapshot:
     signal_waits: tuple[catch_events.SignalWait, ...]
     thrown: tuple[catch_events.ThrownEvent, ...]
     steps: tuple[Step, ...]
+    # What a `Migrate` change did, or why it did not (then the state is the one it ran on).
+    migration: MigrationPlan | None = None
 
     @property
     def stored(self) -> StoredState:
@@ -75,7 +80,8 @@ class Snapshot:
         """`later` (a change run on this snapshot's state), keeping what both threw and stepped."""
         return Snapshot(later.state, later.serializer_version, later.status, later.error, later.data,
                         later.human_tasks, later.service_calls, later.timer_waits, later.message_waits,
-                        later.signal_waits, self.thrown + later.thrown, self.steps + later.steps)
+                        later.signal_waits, self.thrown + later.thrown, self.steps + later.steps,
+                        self.migration or later.migration)
 
 
 @lru_cache(maxsize=8)
@@ -91,6 +97,7 @@ def run_change(package: CompiledPackage, process_key: str, stored: StoredState |
 
     Returns the instance afterwards, or None when it does not take the change (no catch
     matches the message or signal, no error event catches the service error): nothing changed.
+    A `Migrate` change the instance cannot take returns it as it was, with the plan's reasons.
 
     Raises:
         TaskStateError: the instance is not waiting for this change (a task already done...).
@@ -103,9 +110,30 @@ def run_change(package: CompiledPackage, process_key: str, stored: StoredState |
     else:
         execution = Execution.restore(package, process_key, stored.state, stored.serializer_version, script_engine)
     execution.limit_steps(limits.max_steps, limits.max_seconds)
+    if isinstance(change, Migrate):
+        assert stored is not None  # a new instance takes a Start
+        return _migrated(execution, package, stored, change, limits, script_engine)
     if not _apply(execution, change):
         return None
     return _snapshot(execution, package)
+
+
+def _migrated(execution: Execution, package: CompiledPackage, stored: StoredState, change: Migrate,
+              limits: ChangeLimits, script_engine: PythonScriptEngine) -> Snapshot:
+    """The instance moved to `change.target` and advanced there, or as it was when it cannot move."""
+    if change.target is None:
+        raise TypeError("a Migrate change runs with its target's documents (the instance store adds them)")
+    target = migration.target_package(change.target)
+    key = execution.process_key
+    plan, state = migration.migrate(execution.workflow, key, target)
+    if state is None:
+        # The refused move may have changed the workflow part way: the instance as stored.
+        unmoved = Execution.restore(package, key, stored.state, stored.serializer_version, script_engine)
+        return _snapshot(unmoved, package, plan)
+    moved = Execution.restore(target, key, state, SERIALIZER_VERSION, script_engine)
+    moved.limit_steps(limits.max_steps, limits.max_seconds)
+    _failing_kept(moved.advance)
+    return _snapshot(moved, target, plan)
 
 
 def _apply(execution: Execution, change: Change) -> bool:
@@ -134,6 +162,8 @@ def _apply(execution: Execution, change: Change) -> bool:
         case Terminate():
             execution.terminate()
             return True
+        case Migrate():
+            raise TypeError("run_change moves an instance itself")
 
 
 def _let_in(execution: Execution, event: StartEvent) -> None:
@@ -161,7 +191,7 @@ def _taken(catch: Callable[[], bool]) -> bool:
         return True
 
 
-def _snapshot(execution: Execution, package: CompiledPackage) -> Snapshot:
+def _snapshot(execution: Execution, package: CompiledPackage, plan: MigrationPlan | None = None) -> Snapshot:
     # Thrown events are taken out of the workflow before it is dumped: stored, they would be
     # thrown again by the next change.
     thrown = tuple(catch_events.take_thrown(execution))
@@ -171,4 +201,5 @@ def _snapshot(execution: Execution, package: CompiledPackage) -> Snapshot:
         data=execution.data, human_tasks=tuple(execution.human_tasks()),
         service_calls=tuple(execution.service_calls()), timer_waits=tuple(catch_events.timer_waits(execution)),
         message_waits=tuple(catch_events.message_waits(execution, catch_events.zeebe_correlation_keys(package))),
-        signal_waits=tuple(catch_events.signal_waits(execution)), thrown=thrown, steps=tuple(execution.take_steps()))
+        signal_waits=tuple(catch_events.signal_waits(execution)), thrown=thrown, steps=tuple(execution.take_steps()),
+        migration=plan)

@@ -300,6 +300,19 @@ def timer_value(task: Any) -> Any:
     return task.internal_data.get(_TIMER_VALUE)
 
 
+def restore_timer_value(task: Any, value: Any) -> None:
+    """Put back what a waiting timer had stored (`timer_value`), after its task was reset.
+
+    Moving an instance to another version resets every waiting task
+    (`SpiffWorkflow.bpmn.util.diff.migrate_workflow` calls `Task.reset_branch`), which clears
+    its internal data and evaluates the timer again: a ten-day deadline would count ten days
+    from the migration. Reproduction: migrate an instance whose user task carries a
+    duration boundary timer; the timer's due time moves to the migration's time plus the
+    duration (tests/core/test_migration.py). Upstream proposal: docs/upstream/migrate-workflow.md.
+    """
+    task.internal_data[_TIMER_VALUE] = value
+
+
 def fire_cycle_now(task: Any) -> None:
     """Let a cycle timer spawn its next branch now, whatever its stored due time.
 

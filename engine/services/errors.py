@@ -27,6 +27,15 @@ class RoutingLimit(Conflict):
     one transaction; nothing was saved, and the same change fails the same way."""
 
 
+class MigrationRefused(Conflict):
+    """An instance cannot move to the version asked for; `reasons` says why, one by one.
+    Nothing was saved."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("the instance cannot move to this version: " + "; ".join(reasons))
+
+
 class Forbidden(ServiceError):
     """The caller is known but may not do this."""
 

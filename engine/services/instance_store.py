@@ -2,8 +2,8 @@
 
 Every path that changes an instance (a start, by a person or by a timer, message or signal
 start event; a completed task; a connector's result or error; a message, signal or timer
-caught; a termination) calls `InstanceStore.apply` with a change (`engine.core.changes`).
-In the caller's transaction it
+caught; a termination; a move to another version) calls `InstanceStore.apply` with a change
+(`engine.core.changes`). In the caller's transaction it
 
 1. restores the instance (its deployment compiled with the callees it was pinned to),
    applies the change and advances it (`engine.core.snapshot.run_change`: no database, so
@@ -40,12 +40,14 @@ from engine.core.changes import (
     ChangeLimits,
     CompleteTask,
     FireTimer,
+    Migrate,
     ServiceError,
     ServiceResult,
     Start,
 )
 from engine.core.errors import ChangeTooLarge, TaskStateError
-from engine.core.execution import Execution
+from engine.core.execution import Execution, HumanTask
+from engine.core.migration import MigrationPlan
 from engine.core.package import CompiledPackage
 from engine.core.report import Report
 from engine.core.serialization import LIBRARY_VERSION
@@ -67,6 +69,7 @@ from engine.services.deployments import (
     resolve_calls,
 )
 from engine.services.errors import Conflict, LostRace, ModelStopped
+from engine.services.migration_targets import migration_target, repoint
 from engine.services.outbox import outbox
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
@@ -102,6 +105,8 @@ class Applied:
 
     instance: Instance
     thrown: tuple[ThrownEvent, ...]
+    # What a `Migrate` change did (its plan); None for every other change.
+    migration: MigrationPlan | None = None
 
 
 class InstanceStore:
@@ -135,17 +140,34 @@ class InstanceStore:
         else:
             instance = target
             package = bound_package(self.session, self.runtime, instance.deployment_id, instance.call_bindings)
+            move = migration_target(self.session, instance, change, self._pinned_package)
             found = self._run(instance.id, package.compiled, instance.process_key,
-                               StoredState(instance.state, instance.serializer_version), change,
-                               self.runtime.change_limits)
+                               StoredState(instance.state, instance.serializer_version),
+                               move.change if move else change, self.runtime.change_limits)
             if found is None:
                 return None
             snapshot = found
+            detail = cause.detail
+            if move is not None:
+                package, detail = move.package, {**detail, **repoint(instance, move, snapshot)}
             self._settle_subject(instance, change, cause.actor, now)
-            entry = audit.Entry(cause.actor, cause.action, instance.id, cause.subject, cause.detail)
+            entry = audit.Entry(cause.actor, cause.action, instance.id, cause.subject, detail)
         snapshot, delivered = self._take_buffered(instance, package, snapshot, now)
-        self._save(instance, package, snapshot, [entry, *delivered], _audited_task(change), now)
-        return Applied(instance, snapshot.thrown)
+        self._save(instance, package, snapshot, [entry, *delivered], _audited_task(change), now,
+                   migrated=isinstance(change, Migrate))
+        return Applied(instance, snapshot.thrown, snapshot.migration)
+
+    def preview(self, instance: Instance, change: Change) -> Snapshot | None:
+        """What `change` would make of `instance`, run as `apply` runs it; nothing is written.
+
+        A `Migrate` change the instance cannot take comes back with its plan's reasons
+        (`Snapshot.migration`); one whose target does not fit at all raises `MigrationRefused`.
+        """
+        package = bound_package(self.session, self.runtime, instance.deployment_id, instance.call_bindings)
+        move = migration_target(self.session, instance, change, self._pinned_package)
+        return self._run(instance.id, package.compiled, instance.process_key,
+                         StoredState(instance.state, instance.serializer_version), move.change if move else change,
+                         self.runtime.change_limits)
 
     def _run(self, instance_id: str | None, package: CompiledPackage, process_key: str, stored: StoredState | None,
              change: Change, limits: ChangeLimits) -> Snapshot | None:
@@ -259,8 +281,12 @@ class InstanceStore:
         return snapshot, entries
 
     def _save(self, instance: Instance, package: LoadedPackage, snapshot: Snapshot, entries: list[audit.Entry],
-              audited_task: str | None, now: datetime) -> None:
-        """Write state and projections, then the audit entries of this change in one batch."""
+              audited_task: str | None, now: datetime, *, migrated: bool = False) -> None:
+        """Write state and projections, then the audit entries of this change in one batch.
+
+        `migrated`: the instance now runs another version, whose titles, lanes and forms its
+        open tasks take.
+        """
         check_storable(snapshot.data, "the process data")
         instance.state, instance.serializer_version = snapshot.state, snapshot.serializer_version
         instance.library_version = LIBRARY_VERSION
@@ -270,7 +296,7 @@ class InstanceStore:
         instance.error = error
         instance.data = json.loads(json.dumps(snapshot.data, default=str))
         self._flush()
-        self._project_tasks(instance, snapshot, package, now)
+        self._project_tasks(instance, snapshot, package, now, migrated)
         waits.project(self.session, instance.id, snapshot.timer_waits, snapshot.message_waits, snapshot.signal_waits)
         entries += [audit.Entry("engine", "task.completed", instance.id, step.spec_id,
                                 {"task": step.name, "type": step.kind, "task_id": step.task_id})
@@ -282,7 +308,8 @@ class InstanceStore:
         audit.append_all(self.session, entries)
         self._flush()
 
-    def _project_tasks(self, instance: Instance, snapshot: Snapshot, package: LoadedPackage, now: datetime) -> None:
+    def _project_tasks(self, instance: Instance, snapshot: Snapshot, package: LoadedPackage, now: datetime,
+                       migrated: bool = False) -> None:
         """Bring the human-task and service-call tables in line with the workflow."""
         session = self.session
         ready = {task.id: task for task in snapshot.human_tasks}
@@ -297,16 +324,15 @@ class InstanceStore:
             if row.id not in ready:
                 row.status = moved(row.status, TaskStatus.CANCELLED, f"task {row.id}")
                 row.completed_at = now
+            elif migrated:
+                _describe(row, ready[row.id], package)
         known = {row.id for row in open_rows}
         for task in ready.values():
             if task.id in known:
                 continue
-            audience, agency = audience_of(task.lane, package.lanes)
-            session.add(HumanTaskRow(
-                id=task.id, instance_id=instance.id, spec_id=task.spec_id, name=task.spec_id,
-                title=limits.TASK_TITLE.shortened(task.name),
-                kind=task.kind, lane=task.lane, audience=audience, agency=agency,
-                form=package.forms.get(task.spec_id), status=moved(None, TaskStatus.READY)))
+            row = HumanTaskRow(id=task.id, instance_id=instance.id, status=moved(None, TaskStatus.READY))
+            _describe(row, task, package)
+            session.add(row)
         pending = {call.task_id: call for call in snapshot.service_calls}
         for call_row in open_calls:
             if call_row.id not in pending:
@@ -331,6 +357,14 @@ class InstanceStore:
             self.session.flush()
         except StaleDataError as err:
             raise LostRace("the instance was changed by someone else at the same time; reload and retry") from err
+
+
+def _describe(row: HumanTaskRow, task: HumanTask, package: LoadedPackage) -> None:
+    """Fill in what a human-task row shows of `task`, from the version the instance runs."""
+    row.spec_id, row.name, row.title = task.spec_id, task.spec_id, limits.TASK_TITLE.shortened(task.name)
+    row.kind, row.lane = task.kind, task.lane
+    row.audience, row.agency = audience_of(task.lane, package.lanes)
+    row.form = package.forms.get(task.spec_id)
 
 
 def _audited_task(change: Change) -> str | None:

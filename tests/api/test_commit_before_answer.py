@@ -58,6 +58,8 @@ WRITES: dict[tuple[str, str], Callable[[World], Call]] = {
         "citizen", "/api/v1/processes/approval/instances", {"json": {"data": {}}}),
     ("POST", "/api/v1/instances/{instance_id}/terminate"): lambda w: Call(
         "admin", f"/api/v1/instances/{w.instances[-1]}/terminate", {"json": {"reason": "closed by the test"}}),
+    ("POST", "/api/v1/instances/{instance_id}/migrate"): lambda w: Call(
+        "admin", f"/api/v1/instances/{w.migrating[0]}/migrate", {"json": {"deployment_id": w.migration_target}}),
     ("POST", "/api/v1/tasks/{task_id}/complete"): lambda w: Call(
         "analyst", f"/api/v1/tasks/{w.ready_tasks[0]}/complete", {"json": {"data": {"amount": 10}}}),
     ("POST", "/api/v1/tasks/{task_id}/claim"): lambda w: Call(

@@ -1,5 +1,6 @@
 """A database with something behind every API route: deployments, waiting tasks, parked
-service calls, an incident, a data-use record, an upload. Built through the API itself."""
+service calls, an incident, a data-use record, an upload, instances with a newer version to
+move to. Built through the API itself."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ class World:
     looked_up: str
     """An instance whose registry lookup failed: it has a data-use record and an incident."""
     upload_id: str
+    migrating: list[str]
+    """Instances of the permit's version 1 (tests/models/migration), waiting in the review."""
+    migration_target: int
+    """The deployment of the permit's version 2, which those instances can move to."""
 
 
 def _ok(response: Any) -> Any:
@@ -55,8 +60,12 @@ def build_world(client: TestClient, tokens: Tokens, copies: int = 3) -> World:
     [incident] = [i for i in _ok(client.get("/api/v1/incidents", headers=admin)) if i["instance_id"] == looked_up]
     upload = _ok(client.post("/api/v1/uploads", files={"file": ("lease.pdf", PDF, "application/pdf")},
                              headers=tokens.headers("citizen")))
+    _ok(client.post("/api/v1/deployments", files=model_files("migration/permit_v1.bpmn"), headers=analyst))
+    migrating = [_start(client, analyst, "permit") for _ in range(copies)]
+    target = _ok(client.post("/api/v1/deployments", files=model_files("migration/permit_v2.bpmn"), headers=analyst))
     return World(
         deployment_id=deployed["id"], instances=approvals + lookups + checks + recalls, ready_tasks=ready,
         parked_calls=[c["id"] for c in calls if c["instance_id"] in lookups],
         caught_calls=[c["id"] for c in calls if c["instance_id"] in checks],
-        incident_id=incident["id"], looked_up=looked_up, upload_id=upload["id"])
+        incident_id=incident["id"], looked_up=looked_up, upload_id=upload["id"], migrating=migrating,
+        migration_target=target["id"])

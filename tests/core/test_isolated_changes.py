@@ -15,8 +15,9 @@ import pytest
 
 from engine.core.changes import ChangeLimits, CompleteTask, Start
 from engine.core.errors import TaskStateError
-from engine.core.isolated_changes import IsolatedChanges, compile_source, package_source
+from engine.core.isolated_changes import IsolatedChanges
 from engine.core.package import CompiledPackage
+from engine.core.package_source import compile_source, package_source
 from engine.core.sandbox import SandboxLimits
 from engine.core.snapshot import Snapshot, run_change
 from engine.core.worker_pool import JobKilled, PoolLimits, WorkerPool

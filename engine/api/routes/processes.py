@@ -9,12 +9,14 @@ from engine.api.schemas import (
     InstanceCreated,
     InstanceOut,
     InstanceSummary,
+    MigrateIn,
+    MigrationOut,
     ProcessOut,
     StartIn,
     TerminateIn,
 )
 from engine.security.principals import Role
-from engine.services import instances, queries
+from engine.services import instances, migrations, queries
 
 router = make_router("/api/v1", "processes")
 
@@ -68,4 +70,18 @@ def terminate_instance(write: WriterDep, runtime: RuntimeDep, principal: Princip
     with write() as session:
         instance = instances.terminate(session, runtime, principal, instance_id, body.reason)
         view = InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+    return view
+
+
+@router.post("/instances/{instance_id}/migrate", response_model=MigrationOut, **allow(Role.ADMIN),
+             responses={409: {"description": "the instance cannot move (`detail` gives each reason; nothing was "
+                                             "saved), or it changed since `lock_version`, or at the same moment"}})
+def migrate_instance(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, instance_id: str,
+                     body: MigrateIn) -> MigrationOut:
+    """Move an instance to another deployment of its process, or say what that would do (`dry_run`)."""
+    # A dry run writes nothing, and it runs model code: not in a write transaction.
+    with runtime.reading() if body.dry_run else write() as session:
+        outcome = migrations.migrate(session, runtime, principal.actor, instance_id, body.deployment_id,
+                                     dry_run=body.dry_run, lock_version=body.lock_version)
+        view = MigrationOut.model_validate(migrations.view(outcome))
     return view
