@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from engine.core.sandbox import SandboxLimits
+from engine.core.working_calendar import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,11 @@ Change = Start | CompleteTask | ServiceResult | ServiceError | CatchMessage | Ca
 @dataclass(frozen=True)
 class ChangeLimits:
     """What one change may spend: the sandbox's limits per script, and the automatic steps
-    and seconds of the whole change (past them the instance fails as a runaway)."""
+    and seconds of the whole change (past them the instance fails as a runaway); and the
+    working calendar its timers count in (it travels with the limits to the model workers,
+    which read no settings)."""
 
     max_steps: int
     max_seconds: float
     sandbox: SandboxLimits = field(default_factory=SandboxLimits)
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)

@@ -21,9 +21,10 @@ Pure: no file or clock is read here; callers pass `now`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -39,10 +40,17 @@ MAX_WORKING_DAYS = 1000
 
 @dataclass(frozen=True)
 class Overrides:
-    """Official-calendar corrections: Gregorian dates added as holidays or restored as working days."""
+    """Official-calendar corrections: Gregorian dates added as holidays (with their names) or
+    restored as working days. Hashable, as the calendar travels with a change's limits to the
+    model workers and keys their cached script engines."""
 
-    added: Mapping[date, str] = field(default_factory=dict)
+    added: tuple[tuple[date, str], ...] = ()
     removed: frozenset[date] = frozenset()
+
+    @functools.cached_property
+    def names(self) -> Mapping[date, str]:
+        """The added holidays by date."""
+        return dict(self.added)
 
 
 @functools.lru_cache(maxsize=64)
@@ -62,8 +70,8 @@ class WorkingCalendar:
         """The name of the official holiday on `day`, or None."""
         if day in self.overrides.removed:
             return None
-        if day in self.overrides.added:
-            return self.overrides.added[day]
+        if day in self.overrides.names:
+            return self.overrides.names[day]
         return _library_year(day.year).get(day)
 
     def is_working_day(self, day: date) -> bool:
@@ -98,7 +106,7 @@ class WorkingCalendar:
         day = self.day_of_receipt(moment)
         for _ in range(count):
             day = self._next_working_day(day)
-        return datetime.combine(day, self.closing, TEHRAN).astimezone(ZoneInfo("UTC"))
+        return datetime.combine(day, self.closing, TEHRAN).astimezone(UTC)
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end` (0 when `end` is not after `start`)."""
@@ -108,9 +116,38 @@ class WorkingCalendar:
                    if self.is_working_day(start + timedelta(days=offset)))
 
 
+def timer_helpers(calendar: WorkingCalendar) -> dict[str, Callable[..., str]]:
+    """The functions models call in timer expressions (and scripts), bound to `calendar`.
+
+    ``working_days(5)`` is an ISO 8601 duration, for a ``timeDuration``: from now until the
+    deadline five working days ahead. ``working_days_after(start, 5)`` is that deadline as an
+    ISO date-time counted from `start` (an ISO date-time, e.g. a submission time in the
+    data), for a ``timeDate``. The clock is read here because SpiffWorkflow reads it too when
+    it turns a duration into a due time, a moment later.
+    """
+
+    def working_days(count: Any) -> str:
+        due = calendar.add_working_days(datetime.now(UTC), _count(count))
+        return f"PT{max(0, int((due - datetime.now(UTC)).total_seconds()))}S"
+
+    def working_days_after(start: Any, count: Any) -> str:
+        if not isinstance(start, (str, datetime)):
+            raise ValueError("working_days_after() takes an ISO date-time and a number of working days")
+        moment = datetime.fromisoformat(start) if isinstance(start, str) else start
+        return calendar.add_working_days(moment, _count(count)).isoformat()
+
+    return {"working_days": working_days, "working_days_after": working_days_after}
+
+
+def _count(count: Any) -> int:
+    if type(count) is not int:
+        raise ValueError(f"a number of working days is a whole number, not {type(count).__name__}")
+    return count
+
+
 def _aware(moment: datetime) -> datetime:
     # Servers run in UTC; a naive time is a UTC time (as timers take it, engine.core.catch_events).
-    return moment.replace(tzinfo=ZoneInfo("UTC")) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def parse_weekend(names: Iterable[str]) -> frozenset[int]:

@@ -70,7 +70,7 @@ def read_overrides(path: Path) -> Overrides:
     both = sorted(added.keys() & removed)
     if both:
         raise CalendarFileError(f"calendar file {path}: {both[0].isoformat()} is both added and removed")
-    return Overrides(added, frozenset(removed))
+    return Overrides(tuple(sorted(added.items())), frozenset(removed))
 
 
 def working_calendar(settings: Settings) -> WorkingCalendar:
