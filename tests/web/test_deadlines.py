@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from engine.core.working_calendar import WorkingCalendar, jalali_text
 from engine.db.models import HumanTaskRow
+from engine.services.catalogue import CatalogueError, read_service
+from engine.services.deadlines import deadline_problem, deadline_working_days
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens
 from tests.web.journey import csrf, ready_catalogue, sign_in
@@ -76,3 +80,17 @@ def test_staff_see_due_dates_overdue_first(client: TestClient, runtime: Runtime,
     assert first_case == late
     task = staff.get(links[0])
     assert "مهلت تصمیم:" in task.text and "مهلت گذشته" in task.text
+
+
+def test_the_card_deadline_and_its_old_name(tmp_path: Path) -> None:
+    assert deadline_working_days({"deadline_working_days": 7}) == 7
+    assert deadline_working_days({"duration_days": 5}) == 5
+    assert deadline_working_days({}) is None
+    assert deadline_problem({"deadline_working_days": 7, "duration_days": 7}) == (
+        "write deadline_working_days only (duration_days is its old name)")
+    folder = tmp_path / "permit"
+    folder.mkdir()
+    (folder / "service.toml").write_text('process = "permit"\nagency = "city"\ntitle = { en = "Permit" }\n'
+                                         'deadline_working_days = "ten"\n', encoding="utf-8")
+    with pytest.raises(CatalogueError, match="deadline_working_days must be a whole number of working days"):
+        read_service(folder)
