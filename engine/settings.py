@@ -88,6 +88,16 @@ class Settings(BaseSettings):
         default_factory=list,
         description="addresses or networks of the reverse proxies whose X-Forwarded-For is believed; "
                     "a JSON list or comma-separated, e.g. 10.0.0.5,10.1.0.0/16")
+    calendar_weekend: str = Field(
+        "friday", description="days government offices are closed every week, comma-separated English day "
+                              "names; Friday nationwide, \"thursday,friday\" where the province closes on Thursday")
+    calendar_closing_hour: int = Field(
+        14, ge=1, le=23, description="the hour (Tehran time) offices close: a request after it counts from the "
+                                     "next working day")
+    calendar_holidays_file: Path | None = Field(
+        None, description="TOML file of official-calendar corrections per Jalali year (dates added as holidays "
+                          "or restored as working days), for years the published calendar differs from the "
+                          "holidays library")
     message_ttl_seconds: int = Field(
         3600, ge=1, le=30 * 24 * 3600,
         description="how long a message nobody waits for is kept for an instance that waits later")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from engine.core.package_source import PackageSource
 from engine.core.sandbox import SandboxLimits
+from engine.core.working_calendar import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,11 @@ Change = (Start | CompleteTask | ServiceResult | ServiceError | CatchMessage | C
 @dataclass(frozen=True)
 class ChangeLimits:
     """What one change may spend: the sandbox's limits per script, and the automatic steps
-    and seconds of the whole change (past them the instance fails as a runaway)."""
+    and seconds of the whole change (past them the instance fails as a runaway); and the
+    working calendar its timers count in (it travels with the limits to the model workers,
+    which read no settings)."""
 
     max_steps: int
     max_seconds: float
     sandbox: SandboxLimits = field(default_factory=SandboxLimits)
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)

@@ -29,6 +29,7 @@ from engine.core.serialization import SERIALIZER_VERSION, dump_state, load_state
 from engine.core.spiff_compat import task_on_traceback
 from engine.core.statuses import InstanceStatus
 from engine.core.workflow import CreationBudget, EngineWorkflow, IndexedQueries
+from engine.core.working_calendar import WorkingCalendar, timer_helpers
 
 HUMAN_KINDS = {"UserTask": "user", "ManualTask": "manual", "NoneTask": "task"}
 
@@ -69,9 +70,11 @@ class Step:
     kind: str
 
 
-def make_script_engine(limits: SandboxLimits | None = None) -> PythonScriptEngine:
-    """The only script engine instances run with."""
-    return PythonScriptEngine(environment=SandboxedEnvironment(limits))
+def make_script_engine(limits: SandboxLimits | None = None,
+                       calendar: WorkingCalendar | None = None) -> PythonScriptEngine:
+    """The only script engine instances run with; `working_days(n)` counts on `calendar`."""
+    helpers = timer_helpers(calendar or WorkingCalendar())
+    return PythonScriptEngine(environment=SandboxedEnvironment(limits, helpers))
 
 
 def _title(spec: Any) -> str:

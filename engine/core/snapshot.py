@@ -42,6 +42,7 @@ from engine.core.package import CompiledPackage
 from engine.core.sandbox import SandboxLimits
 from engine.core.serialization import SERIALIZER_VERSION
 from engine.core.statuses import InstanceStatus
+from engine.core.working_calendar import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,10 @@ class Snapshot:
 
 
 @lru_cache(maxsize=8)
-def _script_engine(limits: SandboxLimits) -> PythonScriptEngine:
+def _script_engine(limits: SandboxLimits, calendar: WorkingCalendar) -> PythonScriptEngine:
     # Stateless between calls (each call opens its own sandbox run), so one per set of limits
     # serves every change; building one per change would cost more than a small change does.
-    return make_script_engine(limits)
+    return make_script_engine(limits, calendar)
 
 
 def run_change(package: CompiledPackage, process_key: str, stored: StoredState | None, change: Change,
@@ -102,7 +103,7 @@ def run_change(package: CompiledPackage, process_key: str, stored: StoredState |
     Raises:
         TaskStateError: the instance is not waiting for this change (a task already done...).
     """
-    script_engine = _script_engine(limits.sandbox)
+    script_engine = _script_engine(limits.sandbox, limits.calendar)
     if stored is None:
         if not isinstance(change, Start):
             raise TypeError(f"a new instance takes a Start change, not {type(change).__name__}")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from engine.core.visits import CardError, journey_before
 from engine.db.models import Deployment, ProcessDefinition
 from engine.services import deployments
+from engine.services.deadlines import deadline_problem
 from engine.services.deployments import DeployOutcome, UploadedFile
 from engine.services.runtime import Runtime
 
@@ -43,6 +44,9 @@ def read_service(folder: Path) -> ServiceFolder:
     missing = [k for k in REQUIRED_KEYS if k not in meta]
     if missing:
         raise CatalogueError(f"{manifest}: missing {', '.join(missing)}")
+    problem = deadline_problem(meta)
+    if problem:
+        raise CatalogueError(f"{manifest}: {problem}")
     try:
         journey_before(meta)
     except CardError as err:

@@ -16,6 +16,8 @@ from typing import Any
 
 from persiantools.jdatetime import JalaliDateTime
 
+from engine.core.working_calendar import TEHRAN, jalali_text
+
 LANGUAGES = ("fa", "en")
 DEFAULT_LANGUAGE = "fa"
 # The citizen's portal speaks from forms/ (with the forms it renders); the staff workspace
@@ -92,6 +94,15 @@ class Translator:
             jalali = JalaliDateTime(local)  # type: ignore[no-untyped-call]  # constructor unannotated upstream
             return self.digits(jalali.strftime("%Y/%m/%d %H:%M"))
         return local.strftime("%d %B %Y %H:%M")
+
+    def day(self, moment: datetime | None) -> str:
+        """A due date as a citizen reads it, in Tehran: ۱۴۰۵/۰۹/۳۰ in Persian, 21 December 2026 in English."""
+        if moment is None:
+            return ""
+        if self.lang == "fa":
+            return jalali_text(moment, persian_digits=True)
+        local = moment.astimezone(TEHRAN)
+        return f"{local.day} {local:%B %Y}"
 
     def grouped(self, code: str, size: int = 4) -> str:
         """A tracking code in groups a person can read out: 1234 5678 9012."""

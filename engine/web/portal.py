@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from engine.core.statuses import InstanceStatus, TaskStatus
-from engine.services import access, casefile, instances, queries
+from engine.services import access, casefile, deadlines, instances, queries
 from engine.services.access import Audience
 from engine.services.casefile import Progress
 from engine.services.catalogue import OfferedService, offered
@@ -136,9 +136,10 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
         progress = casefile.progress(session, instance)
         ready = queries.list_tasks(session, principal, instance_id, TaskStatus.READY)
         uses = casefile.data_uses(session, instance)
-    meta = services.get(instance.process_key, {})
+        meta = services.get(instance.process_key, {})
+        deadline = _deadline(page, session, meta, instance)
     return page.render("case.html", instance=instance, meta=meta, entries=timeline(page, instance, progress, meta),
-                       ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta))
+                       ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta), **deadline)
 
 
 @router.get("/track", **audience(Audience.ANYONE))
@@ -174,7 +175,15 @@ def track(page: PageDep, posted: FormDep) -> Response:
             return page.render("track.html", status=404, result=None, values=values,
                                errors={"tracking_code": page.t("track.not_found")})
         progress = casefile.progress(session, instance)
-    meta = services.get(instance.process_key, {})
+        meta = services.get(instance.process_key, {})
+        deadline = _deadline(page, session, meta, instance)
     entries = timeline(page, instance, progress, meta)
-    return page.render("track.html", result={"instance": instance, "meta": meta, "entries": entries},
-                       errors={}, values=values)
+    return page.render("track.html", result={"instance": instance, "meta": meta, "entries": entries,
+                                             **deadline}, errors={}, values=values)
+
+
+def _deadline(page: Page, session: Any, meta: dict[str, Any], instance: InstanceRecord) -> dict[str, Any]:
+    """The service's legal deadline and, while the sent case is open, when its decision is due."""
+    due = deadlines.case_due(session, page.runtime.change_limits.calendar, meta, instance.id, instance.status,
+                             instance.created_at)
+    return {"deadline_days": deadlines.deadline_working_days(meta), "due": due}

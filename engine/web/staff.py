@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -9,7 +10,7 @@ from fastapi.responses import FileResponse, Response
 
 from engine.core.statuses import TaskStatus
 from engine.security.principals import Principal
-from engine.services import access, casefile, instances, queries, uploads
+from engine.services import access, casefile, deadlines, instances, queries, uploads
 from engine.services.access import Audience
 from engine.services.catalogue import offered
 from engine.services.errors import Conflict, InvalidInput
@@ -26,9 +27,13 @@ def inbox(page: PageDep) -> Response:
     principal = page.visitor
     with page.runtime.reading() as session:
         tasks = queries.list_tasks(session, principal, status=TaskStatus.READY)
-        names = [s.meta.get("agencies", {}).get(principal.agency or "") for s in offered(session)]
+        services = offered(session)
+        due = deadlines.task_due_dates(session, page.runtime.change_limits.calendar,
+                                       {s.key: s.meta for s in services}, tasks)
+    names = [s.meta.get("agencies", {}).get(principal.agency or "") for s in services]
     agency = page.t.pick(next((n for n in names if n), None), principal.agency or "")
-    return page.render("staff_inbox.html", tasks=tasks, agency=agency)
+    return page.render("staff_inbox.html", tasks=deadlines.overdue_first(tasks, due), agency=agency,
+                       due_dates=due, now=datetime.now(UTC))
 
 
 def _render_task(page: Page, principal: Principal, task_id: str, errors: dict[str, str],
@@ -37,11 +42,15 @@ def _render_task(page: Page, principal: Principal, task_id: str, errors: dict[st
         row = queries.load_task(session, principal, task_id)
         instance = queries.load_instance(session, principal, row.instance_id)
         forms = [t.form for t in casefile.steps(session, instance) if t.form]
+        meta = next((s.meta for s in offered(session) if s.key == instance.process_key), {})
+        due = deadlines.case_due(session, page.runtime.change_limits.calendar, meta, instance.id, instance.status,
+                                 instance.created_at)
     model = row.form or {}
     given = _given(page, forms, instance.data)
     shown = questions(page.t, model, model.get("ui", {}).get("order", []), data or {}, errors)
     return page.render("staff_task.html", status=status, task=row, instance=instance, given=given,
-                       questions=shown, error_list=[(q.id, q.error) for q in shown if q.error])
+                       questions=shown, error_list=[(q.id, q.error) for q in shown if q.error],
+                       due=due, now=datetime.now(UTC))
 
 
 def _given(page: Page, forms: list[dict[str, Any]], data: dict[str, Any]) -> list[dict[str, Any]]:
