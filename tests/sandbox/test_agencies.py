@@ -66,6 +66,8 @@ def test_same_identifier_same_data_across_app_instances(serve: Serve) -> None:
     paths = [f"/civil-registry/persons/{c}" for c in VECTORS["nc_valid"]]
     paths += [f"/business-registry/companies/{c}" for c in VECTORS["lid_valid"]]
     paths += [f"/tax/taxpayers/{c}" for c in VECTORS["nc_valid"] + VECTORS["lid_valid"]]
+    paths += [f"/judiciary/criminal-records/{c}" for c in VECTORS["nc_valid"]]
+    paths += [f"/conscription/service-status/{c}" for c in VECTORS["nc_valid"]]
     first, second = serve(), serve()
     with httpx.Client(base_url=first) as one, httpx.Client(base_url=second) as two:
         for path in paths:
