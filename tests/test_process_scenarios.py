@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from engine.security.tokens import create_token
 from engine.services.catalogue import deploy_catalogue
 from engine.services.runtime import Runtime
 from tests.fixtures import ROOT, Tokens
@@ -26,17 +27,30 @@ def _scenarios() -> list[Any]:
     return found
 
 
+def _applicant_token(runtime: Runtime, tokens: Tokens, start_as: str) -> str:
+    """The token of whoever starts: a role, or "citizen:<national code>" for one of the agencies' demo people."""
+    role, _, national_code = start_as.partition(":")
+    if not national_code:
+        token: str = getattr(tokens, ROLE_TOKENS[role])
+        return token
+    assert role == "citizen", start_as
+    with runtime.unit_of_work() as session:
+        return create_token(session, "citizen", national_code)
+
+
 @pytest.mark.parametrize("folder, scenario", _scenarios())
 def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: Path,
                   scenario: dict[str, Any]) -> None:
     deploy_catalogue(runtime, ROOT / "processes")
     meta = tomllib.loads((folder / "service.toml").read_text(encoding="utf-8"))
+    applicant = _applicant_token(runtime, tokens, scenario["start_as"])
     started = client.post(f"/api/v1/processes/{meta['process']}/instances", json={"data": {}},
-                          headers=tokens.headers(ROLE_TOKENS[scenario["start_as"]]))
+                          headers={"Authorization": f"Bearer {applicant}"})
     assert started.status_code == 201, started.text
     instance_id = started.json()["id"]
     for step in scenario["steps"]:
-        headers = tokens.headers(ROLE_TOKENS[step["as"]])
+        headers = ({"Authorization": f"Bearer {applicant}"} if step["as"] == "citizen" and applicant != tokens.citizen
+                   else tokens.headers(ROLE_TOKENS[step["as"]]))
         ready = client.get("/api/v1/tasks", params={"instance_id": instance_id, "status": "ready"},
                            headers=headers).json()
         matching = [t for t in ready if t["name"] == step["task"]]

@@ -12,11 +12,15 @@ prefix                 endpoint                               module
 /tax                   GET /taxpayers/{id}                    `tax`
 /business-registry     GET /companies/{legal_id}              `business_registry`
 /sms                   POST /messages, GET /messages          `sms`
+/judiciary             GET /criminal-records/{national_code}  `judiciary`
+/conscription          GET /service-status/{national_code}    `conscription`
 =====================  =====================================  ==================================
 
 Demo identities: citizen 0013542419 (mobile 09121234567, postal code 1193653471, CEO of company
 10380284790); deceased 2720123455; minor 3678123457; not registered 0061234567 and 14009999995;
-dissolved company 10100654321. The module docstrings give exact payloads.
+dissolved company 10100654321; criminal record 0040010007 (financial) and
+0040010082 (violent); military service absent 0040010155, serving 0040010244, exempt 0040010309.
+The module docstrings give exact payloads.
 
 The sandbox imports nothing from `engine`: it stands for other agencies' systems, not ours.
 """

@@ -19,7 +19,16 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp
 
-from connectors.simulators import business_registry, civil_registry, mobile_registry, post, sms, tax
+from connectors.simulators import (
+    business_registry,
+    civil_registry,
+    conscription,
+    judiciary,
+    mobile_registry,
+    post,
+    sms,
+    tax,
+)
 from connectors.simulators.behaviour import AgencyGate, Sandbox
 from connectors.simulators.settings import SERVICES, SandboxSettings
 
@@ -93,6 +102,8 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> FastAPI:
         "tax": tax.build(),
         "business_registry": business_registry.build(),
         "sms": sms.build(states["sms"], sandbox.settings.sms_api_key, sandbox.settings.sms_outbox_size),
+        "judiciary": judiciary.build(),
+        "conscription": conscription.build(),
     }
     app = FastAPI(title="Panjereh sandbox agencies", version="sandbox",
                   description="Simulated government systems with synthetic data, for demos and tests.")

@@ -22,6 +22,8 @@ SERVICES: dict[str, str] = {
     "tax": "/tax",
     "business_registry": "/business-registry",
     "sms": "/sms",
+    "judiciary": "/judiciary",
+    "conscription": "/conscription",
 }
 
 Milliseconds = Annotated[float, Field(ge=0, le=60_000)]

@@ -12,7 +12,7 @@ from connectors.registry import load_registry
 from connectors.sdk import ConnectorError
 from connectors.simulators.settings import simulated_config
 
-BUILT_IN = ["civil_registry", "mobile_registry", "post", "sms", "tax", "business_registry"]
+BUILT_IN = ["civil_registry", "mobile_registry", "post", "sms", "tax", "business_registry", "judiciary", "conscription"]
 
 
 def _call(agencies: str, operation_id: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def _call(agencies: str, operation_id: str, params: dict[str, Any]) -> dict[str,
 def test_every_built_in_connector_is_discovered() -> None:
     registry = load_registry(allow=BUILT_IN)
     assert set(registry.connectors) == set(BUILT_IN)
-    assert len(registry.operations) == 6
+    assert len(registry.operations) == 8
 
 
 @pytest.mark.parametrize("operation_id, params, expected", [
@@ -44,6 +44,14 @@ def test_every_built_in_connector_is_discovered() -> None:
     ("tax/taxpayer_status", {"taxpayer_id": "1234567891"}, {"debt_rial": 45_000_000, "clearance": False}),
     ("business_registry/company_by_legal_id", {"legal_id": "10380284790"}, {"status": "active"}),
     ("sms/send", {"to": "09121234567", "text": "test"}, {}),
+    ("judiciary/criminal_record", {"national_code": "0013542419"}, {"has_record": False, "category": "none"}),
+    ("judiciary/criminal_record", {"national_code": "0040010007"}, {"category": "financial", "disqualifies": True}),
+    ("judiciary/criminal_record", {"national_code": "0040010082"}, {"category": "violent", "disqualifies": True}),
+    ("conscription/service_status", {"national_code": "0013542419"}, {"status": "completed"}),
+    ("conscription/service_status", {"national_code": "0040010309"}, {"status": "exempt"}),
+    ("conscription/service_status", {"national_code": "0040010244"}, {"status": "serving", "card_number": None}),
+    ("conscription/service_status", {"national_code": "0040010155"}, {"status": "absent", "card_number": None}),
+    ("conscription/service_status", {"national_code": "0499370899"}, {"status": "not_applicable"}),
 ])
 def test_operation_answers(agencies: str, operation_id: str, params: dict[str, Any],
                            expected: dict[str, Any]) -> None:
@@ -55,6 +63,8 @@ def test_operation_answers(agencies: str, operation_id: str, params: dict[str, A
     ("civil_registry/person_by_national_code", {"national_code": "0061234567"}),
     ("post/address_by_postal_code", {"postal_code": "1315700000"}),
     ("business_registry/company_by_legal_id", {"legal_id": "14009999995"}),
+    ("judiciary/criminal_record", {"national_code": "0061234567"}),
+    ("conscription/service_status", {"national_code": "0061234567"}),
 ])
 def test_unknown_records_are_not_found(agencies: str, operation_id: str, params: dict[str, Any]) -> None:
     with pytest.raises(ConnectorError) as caught:

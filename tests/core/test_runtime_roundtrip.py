@@ -33,6 +33,10 @@ AGENCY_ANSWERS = {
                      "birth_date": "1365/04/12", "gender": "male", "alive": True, "postal_code": "1193653471"},
     "fetch_address": {"postal_code": "1193653471", "province": "تهران", "city": "تهران", "street": "خیابان انقلاب",
                       "alley": "کوچه لاله", "plaque": 12, "floor": 3, "unit": 7},
+    "check_criminal_record": {"national_code": "0013542419", "has_record": False, "category": "none",
+                              "certificate_number": "1405-8740-4045-1899", "disqualifies": False},
+    "check_military_service": {"national_code": "0013542419", "status": "completed", "card_number": "5044939170",
+                               "gender": "male", "birth_date": "1365/04/12"},
 }
 
 

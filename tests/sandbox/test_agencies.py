@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
+from connectors.simulators.conscription import age_on, find_status
 from forms.dates import check_jalali
 from forms.identifiers import check_national_code, check_postal_code
 from tests.sandbox.conftest import SMS_AUTH, Serve, quiet
@@ -63,6 +66,8 @@ def test_same_identifier_same_data_across_app_instances(serve: Serve) -> None:
     paths = [f"/civil-registry/persons/{c}" for c in VECTORS["nc_valid"]]
     paths += [f"/business-registry/companies/{c}" for c in VECTORS["lid_valid"]]
     paths += [f"/tax/taxpayers/{c}" for c in VECTORS["nc_valid"] + VECTORS["lid_valid"]]
+    paths += [f"/judiciary/criminal-records/{c}" for c in VECTORS["nc_valid"]]
+    paths += [f"/conscription/service-status/{c}" for c in VECTORS["nc_valid"]]
     first, second = serve(), serve()
     with httpx.Client(base_url=first) as one, httpx.Client(base_url=second) as two:
         for path in paths:
@@ -183,3 +188,54 @@ def test_sms_key_is_configurable(serve: Serve) -> None:
         body = {"to": "09121234567", "text": "x"}
         assert http.post("/sms/messages", json=body, headers=SMS_AUTH).status_code == 401
         assert http.post("/sms/messages", json=body, headers={"Authorization": "Bearer other-key"}).status_code == 202
+
+
+@pytest.mark.parametrize(("code", "category"), [
+    ("0013542419", "none"), ("0499370899", "none"), ("3678123457", "none"),
+    ("0040010007", "financial"), ("0040010082", "violent"),
+])
+def test_criminal_record(shared: httpx.Client, code: str, category: str) -> None:
+    response = shared.get(f"/judiciary/criminal-records/{code}")
+    assert response.status_code == 200
+    record = response.json()
+    assert record["category"] == category
+    assert record["has_record"] is record["disqualifies"] is (category != "none")
+    assert re.fullmatch(r"1405-[0-9]{4}-[0-9]{4}-[0-9]{4}", record["certificate_number"])
+
+
+@pytest.mark.parametrize(("code", "status"), [
+    ("0013542419", "completed"), ("0040010155", "absent"), ("0040010244", "serving"), ("0040010309", "exempt"),
+    ("0499370899", "not_applicable"), ("3678123457", "not_applicable"),
+])
+def test_military_service_status(shared: httpx.Client, code: str, status: str) -> None:
+    response = shared.get(f"/conscription/service-status/{code}")
+    assert response.status_code == 200
+    answer = response.json()
+    person = shared.get(f"/civil-registry/persons/{code}").json()
+    assert answer["status"] == status
+    assert (answer["gender"], answer["birth_date"]) == (person["gender"], person["birth_date"])
+    assert (answer["card_number"] is not None) == (status in ("completed", "exempt"))
+
+
+def test_men_under_service_age_are_not_applicable() -> None:
+    # 0040010244 was born 1384/01/21: 17 the day before his eighteenth birthday, serving on it.
+    assert age_on("1384/01/21", date(2023, 4, 9)) == 17
+    assert find_status("0040010244", date(2023, 4, 9)).status == "not_applicable"  # type: ignore[union-attr]
+    assert find_status("0040010244", date(2023, 4, 10)).status == "serving"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("code", VECTORS["nc_valid"])
+def test_checks_for_every_valid_code(shared: httpx.Client, code: str) -> None:
+    record = shared.get(f"/judiciary/criminal-records/{code}").json()
+    assert record["category"] in ("none", "financial", "violent")
+    service = shared.get(f"/conscription/service-status/{code}").json()
+    assert service["status"] == "not_applicable" or service["gender"] == "male"
+
+
+@pytest.mark.parametrize("path", ["/judiciary/criminal-records", "/conscription/service-status"])
+@pytest.mark.parametrize(("code", "error"), [
+    ("0013542410", "invalid-national-code"), ("123", "invalid-national-code"), ("0061234567", "not-found"),
+])
+def test_check_refusals(shared: httpx.Client, path: str, code: str, error: str) -> None:
+    response = shared.get(f"{path}/{code}")
+    assert response.status_code == 404 and response.json()["error"] == error

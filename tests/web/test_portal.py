@@ -38,6 +38,8 @@ def test_full_journey_to_a_tracking_code(client: TestClient, runtime: Runtime, t
     evidence = text(first.text)
     assert "علی رضایی" in evidence and "از ثبت احوال" in evidence, "name fetched, not asked"
     assert "خیابان انقلاب" in evidence and "از شرکت ملی پست" in evidence, "address fetched, not asked"
+    assert "بدون سوء پیشینه مؤثر" in evidence and "از قوه قضاییه" in evidence, "record fetched, not asked"
+    assert "کارت پایان خدمت" in evidence and "از سازمان وظیفه عمومی" in evidence, "service card fetched, not asked"
     base = str(first.url).rsplit("/pages/", 1)[0]
 
     empty = client.post(f"{base}/pages/0", data={"csrf_token": csrf(first.text), "business_name": ""})
@@ -69,6 +71,7 @@ def test_full_journey_to_a_tracking_code(client: TestClient, runtime: Runtime, t
     case = text(client.get(str(sent.url).split("?")[0]).text)
     assert "چه کسی از اطلاعات شما استفاده کرد و چرا" in case
     assert "ثبت احوال" in case and "شرکت ملی پست" in case and "صدور پروانه کسب" in case
+    assert "قوه قضاییه" in case and "سازمان وظیفه عمومی" in case
 
     other = TestClient(client.app)
     tracked_page = other.get("/track")
