@@ -4,11 +4,16 @@ citizen's data held by other agencies. Callers pass a case they were allowed to 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.core.outcomes import CaseStatus, Outcome, case_status, read_outcomes
+from engine.core.statuses import TaskStatus
+from engine.core.visits import CardError
 from engine.db.models import AuditEvent, DataUse, HumanTaskRow
 from engine.services.records import InstanceRecord
 
@@ -41,6 +46,38 @@ def end_event(session: Session, case: InstanceRecord) -> str | None:
 def progress(session: Session, case: InstanceRecord) -> Progress:
     """The case's steps and the end event it finished at."""
     return Progress(steps(session, case), end_event(session, case))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a case stands for the citizen: its status tag and, once decided, the outcome
+    with the reason staff wrote."""
+
+    status: CaseStatus
+    outcome: Outcome | None = None
+    reason: str | None = None
+
+
+def outcomes(card: Mapping[str, Any]) -> dict[str, Outcome]:
+    """The card's outcomes; none when a card stored before they were checked is not valid
+    (its completed cases then read as needing staff attention, never as "finished")."""
+    try:
+        return read_outcomes(card)
+    except CardError:
+        return {}
+
+
+def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any]) -> Standing:
+    """The status tag of `case` and its outcome, from its steps and its service's card."""
+    steps_ = progress.steps
+    sent = any(s.audience == "citizen" and s.status is TaskStatus.COMPLETED for s in steps_) or not any(
+        s.audience == "citizen" for s in steps_)
+    waiting = any(s.audience == "citizen" and s.status is TaskStatus.READY for s in steps_)
+    outcome = outcomes(card).get(progress.end_event or "")
+    status = case_status(case.status, outcome, sent=sent, waiting_for_citizen=waiting)
+    if status not in (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.NEEDS_INFORMATION):
+        outcome = None
+    return Standing(status, outcome, outcome.reason_in(case.data) if outcome else None)
 
 
 def data_uses(session: Session, case: InstanceRecord, *, answered_only: bool = False) -> list[DataUse]:

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from engine.core.statuses import InstanceStatus, TaskStatus
 from engine.services import access, casefile, instances, queries
 from engine.services.access import Audience
-from engine.services.casefile import Progress
+from engine.services.casefile import Progress, Standing
 from engine.services.catalogue import OfferedService, offered
 from engine.services.errors import NotFound
 from engine.services.ratelimit import RateLimited, hit
@@ -75,10 +75,13 @@ def start_service(page: PageDep, _: FormDep, key: str) -> Response:
 
 @router.get("/cases", **audience(Audience.CITIZEN))
 def my_cases(page: PageDep) -> Response:
+    services = {s.key: s.meta for s in _services(page)}
     with page.runtime.reading() as session:
         cases = queries.list_instances(session, page.visitor)
-    titles = {s.key: s.meta.get("title") for s in _services(page)}
-    return page.render("cases.html", cases=cases, titles=titles)
+        standings = {case.id: casefile.standing(case, casefile.progress(session, case),
+                                                services.get(case.process_key, {})) for case in cases}
+    titles = {key: meta.get("title") for key, meta in services.items()}
+    return page.render("cases.html", cases=cases, titles=titles, standings=standings)
 
 
 @router.get("/cases/{instance_id}/next", **audience(Audience.CITIZEN))
@@ -92,7 +95,8 @@ def next_step(page: PageDep, instance_id: str) -> Response:
     return page.redirect(f"/cases/{instance_id}?submitted=1")
 
 
-def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dict[str, Any]) -> list[dict[str, Any]]:
+def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dict[str, Any],
+             standing: Standing) -> list[dict[str, Any]]:
     """The case's history in plain words: received, each step, the outcome."""
     entries: list[dict[str, Any]] = [{"text": page.t("status.received"), "at": instance.created_at, "done": True}]
     for task in progress.steps:
@@ -104,10 +108,11 @@ def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dic
         entries.append({"text": page.t(key, step=task_title(page.t, task), who=who),
                         "at": task.completed_at if task.status is TaskStatus.COMPLETED else task.created_at,
                         "done": task.status is TaskStatus.COMPLETED})
-    outcomes = meta.get("outcomes") or {}
-    if instance.status is InstanceStatus.COMPLETED:
-        entries.append({"text": page.t.pick(outcomes.get(progress.end_event or ""), page.t("status.completed")),
-                        "at": instance.updated_at, "done": True, "outcome": True})
+    if standing.outcome is not None:
+        entries.append({"text": page.t.pick(standing.outcome.text), "at": instance.updated_at, "done": True,
+                        "outcome": True})
+    elif instance.status is InstanceStatus.COMPLETED:
+        entries.append({"text": page.t("outcome.tag_problem"), "at": instance.updated_at, "done": True})
     elif instance.status in (InstanceStatus.FAILED, InstanceStatus.TERMINATED):
         entries.append({"text": page.t(f"status.{instance.status}"), "at": instance.updated_at, "done": True})
     return entries
@@ -137,7 +142,9 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
         ready = queries.list_tasks(session, principal, instance_id, TaskStatus.READY)
         uses = casefile.data_uses(session, instance)
     meta = services.get(instance.process_key, {})
-    return page.render("case.html", instance=instance, meta=meta, entries=timeline(page, instance, progress, meta),
+    standing = casefile.standing(instance, progress, meta)
+    return page.render("case.html", instance=instance, meta=meta, standing=standing,
+                       entries=timeline(page, instance, progress, meta, standing),
                        ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta))
 
 
@@ -175,6 +182,7 @@ def track(page: PageDep, posted: FormDep) -> Response:
                                errors={"tracking_code": page.t("track.not_found")})
         progress = casefile.progress(session, instance)
     meta = services.get(instance.process_key, {})
-    entries = timeline(page, instance, progress, meta)
+    standing = casefile.standing(instance, progress, meta)
+    entries = timeline(page, instance, progress, meta, standing)
     return page.render("track.html", result={"instance": instance, "meta": meta, "entries": entries},
-                       errors={}, values=values)
+                       standing=standing, errors={}, values=values)

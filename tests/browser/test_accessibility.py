@@ -195,7 +195,7 @@ def test_every_page_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: 
         track.page.fill("#f-tracking_code", persian(tracking) if lang == "fa" else tracking)
         track.page.fill("#f-national_code", CITIZEN)
         go(track.page)
-        assert t("status.state_completed") in track.page.inner_text("main"), track.page.inner_text("main")
+        assert t("outcome.tag_approved") in track.page.inner_text("main"), track.page.inner_text("main")
         track.check("track-result")
         track.digits("track-result", "main p span[dir=ltr]")
         missing = track.page.goto("/services/no_such_service")

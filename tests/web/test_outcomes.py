@@ -1,0 +1,104 @@
+"""Decisions reach the citizen: the case page, /track and "My applications" say how a case
+stands (a status tag), and once decided the decision, the reason staff wrote and what next."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from engine.services.runtime import Runtime
+from tests.fixtures import Tokens
+from tests.web.journey import CITIZEN, PDF, csrf, ready_catalogue, sign_in, text
+
+REASON = "نشانی محل با سند مطابقت ندارد"
+
+
+def _send(client: TestClient, runtime: Runtime) -> tuple[str, str]:
+    """A retail shop (no inspection) sent by the citizen: the case URL and its tracking code."""
+    ready_catalogue(runtime)
+    sign_in(client, runtime)
+    service = client.get("/services/business_licence")
+    page = client.post("/services/business_licence/start", data={"csrf_token": csrf(service.text)})
+    base = str(page.url).rsplit("/pages/", 1)[0]
+    for number, answer in enumerate(({"business_name": "لوازم‌التحریر مهر"}, {"activity": "retail"},
+                                     {"area_m2": "25"})):
+        page = client.post(f"{base}/pages/{number}", data={"csrf_token": csrf(page.text), **answer})
+        assert page.status_code == 200, page.text
+    page = client.post(f"{base}/pages/3", data={"csrf_token": csrf(page.text)},
+                       files={"premises_document": ("lease.pdf", PDF, "application/pdf")})
+    sent = client.post(f"{base}/check", data={"csrf_token": csrf(page.text)})
+    code = re.search(r'class="tracking-code"[^>]*>([^<]+)<', sent.text)
+    assert code, sent.text
+    digits = code.group(1).translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")).replace(" ", "")
+    return str(sent.url).split("?")[0], digits
+
+
+def _review(client: TestClient, token: str, **answers: str) -> None:
+    staff = TestClient(client.app)
+    page = staff.get("/staff/sign-in")
+    staff.post("/staff/sign-in", data={"csrf_token": csrf(page.text), "token": token})
+    inbox = staff.get("/staff")
+    link = re.search(r'href="(/staff/tasks/[0-9a-f-]+)"', inbox.text).group(1)  # type: ignore[union-attr]
+    task = staff.get(link)
+    done = staff.post(link, data={"csrf_token": csrf(task.text), **answers})
+    assert done.status_code == 200, done.text
+
+
+def _track(client: TestClient, digits: str) -> str:
+    other = TestClient(client.app)
+    form = other.get("/track")
+    found = other.post("/track", data={"csrf_token": csrf(form.text), "tracking_code": digits,
+                                       "national_code": CITIZEN})
+    assert found.status_code == 200, found.text
+    return text(found.text)
+
+
+def test_a_refusal_shows_the_reason_staff_wrote_and_what_to_do_next(client: TestClient, runtime: Runtime,
+                                                                     tokens: Tokens) -> None:
+    case_url, digits = _send(client, runtime)
+    waiting = text(client.get(case_url).text)
+    assert "در حال رسیدگی" in waiting and "رد شد" not in waiting
+    _review(client, tokens.staff_guild, review_outcome="reject", review_reason=REASON)
+
+    case = client.get(case_url)
+    shown = text(case.text)
+    assert 'class="tag tag-refused"' in case.text
+    assert "درخواست شما رد شد" in shown and REASON in shown, shown
+    assert "دلیل آن در پرونده آمده است" not in shown
+    assert "می‌توانید درخواست تازه‌ای بفرستید" in shown
+    assert "پایان یافته" not in shown and "رسیدگی به پایان رسید" not in shown
+
+    tracked = _track(client, digits)
+    assert "رد شد" in tracked and REASON in tracked
+
+    client.get("/lang/en")
+    english = text(client.get(case_url).text)
+    assert "Refused" in english and "Your application was refused" in english and REASON in english
+    assert "What to do next" in english and "Finished" not in english
+
+    cases = client.get("/cases")
+    assert 'class="tag tag-refused"' in cases.text
+
+
+def test_an_approval_is_tagged_approved_with_no_reason_block(client: TestClient, runtime: Runtime,
+                                                            tokens: Tokens) -> None:
+    case_url, digits = _send(client, runtime)
+    _review(client, tokens.staff_guild, review_outcome="approve")
+    case = client.get(case_url)
+    assert 'class="tag tag-approved"' in case.text
+    shown = text(case.text)
+    assert "تأیید شد: پروانه کسب شما صادر شد" in shown and "دلیل اعلام‌شده" not in shown
+    assert "تأیید شد" in _track(client, digits)
+
+
+def test_a_started_but_unsent_application_is_a_draft_not_in_progress(client: TestClient,
+                                                                    runtime: Runtime) -> None:
+    ready_catalogue(runtime)
+    sign_in(client, runtime)
+    service = client.get("/services/business_licence")
+    first = client.post("/services/business_licence/start", data={"csrf_token": csrf(service.text)})
+    base = str(first.url).rsplit("/pages/", 1)[0]
+    client.post(f"{base}/pages/0", data={"csrf_token": csrf(first.text), "business_name": "خیاطی نو"})
+    cases = client.get("/cases")
+    assert 'class="tag tag-draft"' in cases.text and "در حال رسیدگی" not in text(cases.text)
