@@ -12,6 +12,7 @@ from engine.core.isolated_changes import ChangeRunner, InProcessChanges, Isolate
 from engine.core.worker_pool import PoolLimits, shared_pool
 from engine.db.base import make_engine, make_session_factory
 from engine.db.migrate import upgrade
+from engine.services import notifications
 from engine.services.runtime import Runtime, sandbox_limits
 from engine.services.service_calls import attach_dispatcher
 from engine.settings import Settings
@@ -41,4 +42,5 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     runtime = Runtime(settings, engine, make_session_factory(engine), make_script_engine(sandbox_limits(settings)),
                       readers, reader_engine, changes=change_runner(settings))
     attach_dispatcher(runtime)
+    notifications.watch(runtime)
     return runtime

@@ -70,8 +70,11 @@ def outcomes(card: Mapping[str, Any]) -> dict[str, Outcome]:
 def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any]) -> Standing:
     """The status tag of `case` and its outcome, from its steps and its service's card."""
     steps_ = progress.steps
-    sent = any(s.audience == "citizen" and s.status is TaskStatus.COMPLETED for s in steps_) or not any(
-        s.audience == "citizen" for s in steps_)
+    # A citizen's own case is theirs alone (a draft) until they send their first step; a case
+    # started for them by staff or the API (its owner is the actor, "role:name") is sent already.
+    started_by_citizen = ":" not in case.owner
+    sent = not started_by_citizen or any(s.audience == "citizen" and s.status is TaskStatus.COMPLETED
+                                         for s in steps_)
     waiting = any(s.audience == "citizen" and s.status is TaskStatus.READY for s in steps_)
     outcome = outcomes(card).get(progress.end_event or "")
     status = case_status(case.status, outcome, sent=sent, waiting_for_citizen=waiting)

@@ -10,7 +10,8 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from engine.core.statuses import InstanceStatus, TaskStatus
-from engine.services import access, casefile, instances, queries
+from engine.security.principals import Role
+from engine.services import access, casefile, instances, notifications, queries
 from engine.services.access import Audience
 from engine.services.casefile import Progress, Standing
 from engine.services.catalogue import OfferedService, offered
@@ -50,6 +51,10 @@ def switch_language(page: PageDep, code: str, next: str = "/") -> Response:
     response = RedirectResponse(safe_next(next), status_code=303)
     if code in LANGUAGES:
         response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+        principal = page.principal
+        if principal is not None and principal.role is Role.CITIZEN:
+            # Their text messages follow the language they read the portal in.
+            notifications.remember_language(page.runtime, principal.name, code)
     return response
 
 
@@ -141,11 +146,12 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
         progress = casefile.progress(session, instance)
         ready = queries.list_tasks(session, principal, instance_id, TaskStatus.READY)
         uses = casefile.data_uses(session, instance)
+        messages = notifications.for_case(session, instance.id)
     meta = services.get(instance.process_key, {})
     standing = casefile.standing(instance, progress, meta)
     return page.render("case.html", instance=instance, meta=meta, standing=standing,
                        entries=timeline(page, instance, progress, meta, standing),
-                       ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta))
+                       ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta), messages=messages)
 
 
 @router.get("/track", **audience(Audience.ANYONE))

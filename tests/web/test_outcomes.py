@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from connectors.sdk import ConnectorError
+from engine.db.models import Notification
+from engine.services import notifications
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens
-from tests.web.journey import CITIZEN, PDF, csrf, ready_catalogue, sign_in, text
+from tests.web.journey import CITIZEN, MOBILE, PDF, csrf, ready_catalogue, sign_in, text
 
 REASON = "نشانی محل با سند مطابقت ندارد"
 
@@ -102,3 +107,54 @@ def test_a_started_but_unsent_application_is_a_draft_not_in_progress(client: Tes
     client.post(f"{base}/pages/0", data={"csrf_token": csrf(first.text), "business_name": "خیاطی نو"})
     cases = client.get("/cases")
     assert 'class="tag tag-draft"' in cases.text and "در حال رسیدگی" not in text(cases.text)
+
+
+def _messages(runtime: Runtime, case_url: str) -> list[Notification]:
+    with runtime.reading() as session:
+        return list(session.execute(select(Notification).where(Notification.instance_id == case_url.rsplit("/", 1)[1])
+                                    .order_by(Notification.id)).scalars())
+
+
+def test_each_status_change_texts_the_citizen_once_and_the_case_page_lists_it(
+        client: TestClient, runtime: Runtime, tokens: Tokens) -> None:
+    case_url, digits = _send(client, runtime)
+    sent = _messages(runtime, case_url)
+    assert [m.status for m in sent] == ["in_progress"], [m.key for m in sent]
+    assert sent[0].recipient == MOBILE and sent[0].sent_at is not None and sent[0].gateway_id
+    assert digits in sent[0].body and "صدور پروانه کسب" in sent[0].body
+
+    client.get("/lang/en")
+    _review(client, tokens.staff_guild, review_outcome="reject", review_reason=REASON)
+    told = _messages(runtime, case_url)
+    assert [m.status for m in told] == ["in_progress", "refused"]
+    assert told[1].lang == "en" and told[1].body.startswith("Panjereh: your application for Business licence")
+    assert REASON in told[1].body and told[1].sent_at is not None
+
+    # A second sweep finds nothing pending, and sends nothing again.
+    assert notifications.deliver_pending(runtime) == 0
+    assert notifications.deliver_ids(runtime, [m.id for m in told]) == 0
+    assert [m.attempts for m in _messages(runtime, case_url)] == [1, 1]
+
+    page = text(client.get(case_url).text)
+    assert "Messages sent to you" in page and page.count("SMS sent on") == 2 and REASON in page
+
+
+def test_a_message_the_gateway_could_not_take_is_kept_and_sent_later(
+        client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = notifications.send_sms
+
+    def down(*args: object, **kwargs: object) -> str:
+        raise ConnectorError("unavailable", "the gateway is down", retryable=True)
+
+    monkeypatch.setattr(notifications, "send_sms", down)
+    case_url, _ = _send(client, runtime)
+    kept = _messages(runtime, case_url)
+    assert len(kept) == 1 and kept[0].sent_at is None and kept[0].claimed_at is None
+    assert "the gateway is down" in (kept[0].last_error or "")
+    assert "پیامک در صف فرستادن است" in text(client.get(case_url).text)
+
+    monkeypatch.setattr(notifications, "send_sms", real)
+    assert notifications.deliver_pending(runtime) == 1
+    again = _messages(runtime, case_url)
+    assert len(again) == 1 and again[0].sent_at is not None and again[0].attempts == 2
+    assert notifications.deliver_pending(runtime) == 0
