@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.core.outcomes import CaseStatus, Outcome, case_status, read_outcomes
-from engine.core.statuses import TaskStatus
+from engine.core.statuses import InstanceStatus, TaskStatus
 from engine.core.visits import CardError
 from engine.db.models import AuditEvent, DataUse, HumanTaskRow
 from engine.services.records import InstanceRecord
@@ -24,6 +24,8 @@ class Progress:
 
     steps: list[HumanTaskRow]
     end_event: str | None
+    # How a terminated case was closed by its citizen (`WITHDRAWN`, `DRAFT_DELETED`), if it was.
+    closed_by_citizen: str | None = None
 
 
 def steps(session: Session, case: InstanceRecord) -> list[HumanTaskRow]:
@@ -43,9 +45,23 @@ def end_event(session: Session, case: InstanceRecord) -> str | None:
     return next((subject for subject, detail in completed if (detail or {}).get("type") == "EndEvent"), None)
 
 
+# The audit actions of a citizen's own closing of their case (engine.services.citizen_actions).
+WITHDRAWN = "instance.withdrawn"
+DRAFT_DELETED = "instance.draft_deleted"
+
+
+def closed_by_citizen(session: Session, case: InstanceRecord) -> str | None:
+    """`WITHDRAWN` or `DRAFT_DELETED` when the citizen closed the case themselves."""
+    if case.status != InstanceStatus.TERMINATED:
+        return None
+    return session.execute(select(AuditEvent.action).where(
+        AuditEvent.instance_id == case.id, AuditEvent.action.in_((WITHDRAWN, DRAFT_DELETED)))
+        .order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
+
+
 def progress(session: Session, case: InstanceRecord) -> Progress:
-    """The case's steps and the end event it finished at."""
-    return Progress(steps(session, case), end_event(session, case))
+    """The case's steps, the end event it finished at, and whether its citizen closed it."""
+    return Progress(steps(session, case), end_event(session, case), closed_by_citizen(session, case))
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,8 @@ class Standing:
     status: CaseStatus
     outcome: Outcome | None = None
     reason: str | None = None
+    # A draft its citizen deleted: no longer listed among their applications.
+    deleted: bool = False
 
 
 def outcomes(card: Mapping[str, Any]) -> dict[str, Outcome]:
@@ -77,10 +95,12 @@ def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any]) 
                                          for s in steps_)
     waiting = any(s.audience == "citizen" and s.status is TaskStatus.READY for s in steps_)
     outcome = outcomes(card).get(progress.end_event or "")
-    status = case_status(case.status, outcome, sent=sent, waiting_for_citizen=waiting)
+    status = case_status(case.status, outcome, sent=sent, waiting_for_citizen=waiting,
+                         withdrawn=progress.closed_by_citizen == WITHDRAWN)
     if status not in (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.NEEDS_INFORMATION):
         outcome = None
-    return Standing(status, outcome, outcome.reason_in(case.data) if outcome else None)
+    return Standing(status, outcome, outcome.reason_in(case.data) if outcome else None,
+                    deleted=progress.closed_by_citizen == DRAFT_DELETED)
 
 
 def data_uses(session: Session, case: InstanceRecord, *, answered_only: bool = False) -> list[DataUse]:

@@ -9,13 +9,14 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
+from engine.core.outcomes import CaseStatus
 from engine.core.statuses import InstanceStatus, TaskStatus
 from engine.security.principals import Role
-from engine.services import access, casefile, instances, notifications, queries
+from engine.services import access, casefile, citizen_actions, instances, notifications, queries
 from engine.services.access import Audience
 from engine.services.casefile import Progress, Standing
 from engine.services.catalogue import OfferedService, offered
-from engine.services.errors import NotFound
+from engine.services.errors import Conflict, NotFound
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.records import DataUseRecord, InstanceRecord
 from engine.services.tracking import is_valid_tracking_code
@@ -73,20 +74,26 @@ def service_start(page: PageDep, key: str) -> Response:
 @router.post("/services/{key}/start", **audience(Audience.CITIZEN, back="/services/{key}"))
 def start_service(page: PageDep, _: FormDep, key: str) -> Response:
     service = _service(page, key)
+    with page.runtime.reading() as session:
+        draft = citizen_actions.open_draft(session, page.visitor, service.key)
+    if draft is not None:
+        # Pressing Start again resumes the unsent application rather than opening a second case.
+        return page.redirect(f"/cases/{draft}/next")
     with page.runtime.unit_of_work() as session:
         instance = instances.start(session, page.runtime, page.visitor, service.key, {})
     return page.redirect(f"/cases/{instance.id}/next")
 
 
 @router.get("/cases", **audience(Audience.CITIZEN))
-def my_cases(page: PageDep) -> Response:
+def my_cases(page: PageDep, deleted: int = 0) -> Response:
     services = {s.key: s.meta for s in _services(page)}
     with page.runtime.reading() as session:
         cases = queries.list_instances(session, page.visitor)
         standings = {case.id: casefile.standing(case, casefile.progress(session, case),
                                                 services.get(case.process_key, {})) for case in cases}
+    cases = [case for case in cases if not standings[case.id].deleted]
     titles = {key: meta.get("title") for key, meta in services.items()}
-    return page.render("cases.html", cases=cases, titles=titles, standings=standings)
+    return page.render("cases.html", cases=cases, titles=titles, standings=standings, deleted=bool(deleted))
 
 
 @router.get("/cases/{instance_id}/next", **audience(Audience.CITIZEN))
@@ -152,6 +159,50 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
     return page.render("case.html", instance=instance, meta=meta, standing=standing,
                        entries=timeline(page, instance, progress, meta, standing),
                        ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta), messages=messages)
+
+
+def _closing_page(page: Page, instance_id: str, action: str) -> Response:
+    """The page that asks to confirm deleting a draft or withdrawing an application (409 when
+    the case can no longer be closed that way)."""
+    services = {s.key: s.meta for s in _services(page)}
+    with page.runtime.reading() as session:
+        instance = queries.load_instance(session, page.visitor, instance_id)
+        standing = casefile.standing(instance, casefile.progress(session, instance),
+                                     services.get(instance.process_key, {}))
+    allowed = (standing.status is CaseStatus.DRAFT if action == "delete"
+               else standing.status in citizen_actions.WITHDRAWABLE)
+    return page.render("case_close.html", status=200 if allowed else 409, instance=instance, action=action,
+                       allowed=allowed, meta=services.get(instance.process_key, {}), standing=standing)
+
+
+@router.get("/cases/{instance_id}/delete", **audience(Audience.CITIZEN))
+def delete_form(page: PageDep, instance_id: str) -> Response:
+    return _closing_page(page, instance_id, "delete")
+
+
+@router.post("/cases/{instance_id}/delete", **audience(Audience.CITIZEN, back="/cases/{instance_id}"))
+def delete_draft(page: PageDep, _: FormDep, instance_id: str) -> Response:
+    try:
+        with page.runtime.unit_of_work() as session:
+            citizen_actions.delete_draft(session, page.runtime, page.visitor, instance_id)
+    except Conflict:
+        return _closing_page(page, instance_id, "delete")
+    return page.redirect("/cases?deleted=1")
+
+
+@router.get("/cases/{instance_id}/withdraw", **audience(Audience.CITIZEN))
+def withdraw_form(page: PageDep, instance_id: str) -> Response:
+    return _closing_page(page, instance_id, "withdraw")
+
+
+@router.post("/cases/{instance_id}/withdraw", **audience(Audience.CITIZEN, back="/cases/{instance_id}"))
+def withdraw(page: PageDep, _: FormDep, instance_id: str) -> Response:
+    try:
+        with page.runtime.unit_of_work() as session:
+            citizen_actions.withdraw(session, page.runtime, page.visitor, instance_id)
+    except Conflict:
+        return _closing_page(page, instance_id, "withdraw")
+    return page.redirect(f"/cases/{instance_id}")
 
 
 @router.get("/track", **audience(Audience.ANYONE))
