@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.db.models import AuditEvent, Notification
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens
-from tests.web.journey import csrf, ready_catalogue, sign_in, text
+from tests.web.journey import PDF, csrf, ready_catalogue, sign_in, text
 from tests.web.test_outcomes import _review, _send
 
 
@@ -77,3 +77,46 @@ def test_a_sent_application_can_be_withdrawn_until_it_is_decided(client: TestCli
     refused = client.post(f"/cases/{decided}/withdraw", data={"csrf_token": csrf(late.text)})
     assert refused.status_code == 409
     assert 'class="tag tag-approved"' in client.get(decided_url).text
+
+
+
+def _to_check(client: TestClient, runtime: Runtime) -> tuple[str, TestClient]:
+    """A draft with every page answered, at its check page: the task's base URL and that page."""
+    ready_catalogue(runtime)
+    sign_in(client, runtime)
+    page = _start(client)
+    base = str(page.url).rsplit("/pages/", 1)[0]
+    for number, answer in enumerate(({"business_name": "کافه پنجره"}, {"activity": "food"}, {"area_m2": "60"})):
+        page = client.post(f"{base}/pages/{number}", data={"csrf_token": csrf(page.text), **answer})
+    page = client.post(f"{base}/pages/3", data={"csrf_token": csrf(page.text)},
+                       files={"premises_document": ("lease.pdf", PDF, "application/pdf")})
+    assert str(page.url).endswith("/check"), page.url
+    return base, page
+
+
+def test_change_on_the_check_page_returns_to_the_check_page(client: TestClient, runtime: Runtime) -> None:
+    base, check = _to_check(client, runtime)
+    change = re.search(r'href="([^"]*/pages/0\?return_to=check)"', check.text)
+    assert change, check.text
+    edit = client.get(change.group(1))
+    path = base.split("testserver", 1)[1]
+    assert f'href="{path}/check"' in edit.text, "Back goes to the check page"
+    assert 'name="return_to" value="check"' in edit.text
+    saved = client.post(f"{base}/pages/0", data={"csrf_token": csrf(edit.text), "business_name": "کافه نو",
+                                                 "return_to": "check"})
+    assert str(saved.url).endswith("/check") and "کافه نو" in text(saved.text)
+
+
+def test_errors_name_the_field_not_the_question(client: TestClient, runtime: Runtime) -> None:
+    ready_catalogue(runtime)
+    client.get("/lang/en")
+    sign_in(client, runtime)
+    first = _start(client)
+    empty = client.post(str(first.url), data={"csrf_token": csrf(first.text), "business_name": ""})
+    assert empty.status_code == 422
+    shown = text(empty.text)
+    assert "Enter your business name" in shown, shown
+    assert "What is the name of your business?" not in shown.split("Enter", 1)[1].split("\n", 1)[0]
+    client.get("/lang/fa")
+    again = client.post(str(first.url), data={"csrf_token": csrf(first.text), "business_name": ""})
+    assert "نام کسب‌وکار را وارد کنید" in text(again.text)
