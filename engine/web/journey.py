@@ -19,7 +19,7 @@ from engine.web.audience import audience
 from engine.web.fields import Question, get_value, hidden_paths, parse, questions, schema_at, set_value
 from engine.web.page_context import FormDep, Page, PageDep
 from forms.messages import message_for
-from forms.validate import FieldError, validate_submission
+from forms.validate import FieldError, error_names, validate_submission
 
 router = APIRouter(include_in_schema=False)
 
@@ -142,7 +142,8 @@ def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, nu
     errors: dict[str, str] = {}
     with page.runtime.unit_of_work() as session:
         for question in (q for q in asked if q.widget == "file"):
-            errors.update(_store_file(page, session, principal, question, posted, answers))
+            name = page.t.pick(error_names((row.form or {}).get("schema") or {}).get(question.path), "")
+            errors.update(_store_file(page, session, principal, question, posted, answers, name))
         candidate = {**data, **answers}
         for path in empty:
             candidate.pop(path, None)
@@ -162,10 +163,13 @@ def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, nu
 
 
 def _store_file(page: Page, session: Transaction, principal: Principal, question: Question, posted: Any,
-                      answers: dict[str, Any]) -> dict[str, str]:
+                answers: dict[str, Any], name: str) -> dict[str, str]:
     upload = posted.get(question.path)
     if not isinstance(upload, UploadFile) or not upload.filename:
         if question.value is None and question.required:
+            # The field's own name ("the lease or deed of the premises") when the form gives one.
+            if name:
+                return {question.path: page.t("upload.missing_named", name=name)}
             return {question.path: page.t("upload.missing", label=question.label)}
         return {}
     content = upload.file.read(uploads.MAX_BYTES + 1)

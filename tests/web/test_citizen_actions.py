@@ -117,6 +117,11 @@ def test_errors_name_the_field_not_the_question(client: TestClient, runtime: Run
     shown = text(empty.text)
     assert "Enter your business name" in shown, shown
     assert "What is the name of your business?" not in shown.split("Enter", 1)[1].split("\n", 1)[0]
+    for number, answer in enumerate(({"business_name": "Cafe"}, {"activity": "food"}, {"area_m2": "60"})):
+        page = client.post(str(first.url).rsplit("/pages/", 1)[0] + f"/pages/{number}",
+                           data={"csrf_token": csrf(first.text), **answer})
+    no_file = client.post(str(first.url).rsplit("/pages/", 1)[0] + "/pages/3", data={"csrf_token": csrf(page.text)})
+    assert no_file.status_code == 422 and "Upload the lease or deed of the premises" in text(no_file.text)
     client.get("/lang/fa")
     again = client.post(str(first.url), data={"csrf_token": csrf(first.text), "business_name": ""})
     assert "نام کسب‌وکار را وارد کنید" in text(again.text)
