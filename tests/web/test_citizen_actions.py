@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -10,7 +11,17 @@ from sqlalchemy import select
 from engine.db.models import AuditEvent, Notification
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens
-from tests.web.journey import PDF, csrf, ready_catalogue, sign_in, text
+from tests.web.journey import (
+    CITIZEN,
+    MOBILE,
+    PDF,
+    challenge_of,
+    csrf,
+    ready_catalogue,
+    sign_in,
+    text,
+    texted_code,
+)
 from tests.web.test_outcomes import _review, _send
 
 
@@ -125,3 +136,29 @@ def test_errors_name_the_field_not_the_question(client: TestClient, runtime: Run
     client.get("/lang/fa")
     again = client.post(str(first.url), data={"csrf_token": csrf(first.text), "business_name": ""})
     assert "نام کسب‌وکار را وارد کنید" in text(again.text)
+
+
+def _sign_in_from(client: TestClient, runtime: Runtime, sign_in_page: TestClient) -> TestClient:
+    """Sign in through the form the visitor was sent to, carrying its `next` as the browser would."""
+    found = re.search(r'name="next" value="([^"]*)"', sign_in_page.text)
+    assert found, sign_in_page.text
+    code_page = client.post("/sign-in", data={"csrf_token": csrf(sign_in_page.text), "national_code": CITIZEN,
+                                              "mobile": MOBILE, "next": unescape(found.group(1))})
+    carried = re.search(r'name="next" value="([^"]*)"', code_page.text)
+    assert carried, code_page.text
+    return client.post("/sign-in/code", data={"csrf_token": csrf(code_page.text), "code": texted_code(runtime),
+                                              "challenge": challenge_of(code_page.text),
+                                              "next": unescape(carried.group(1))})
+
+
+def test_after_signing_in_the_citizen_lands_where_they_were_going(client: TestClient, runtime: Runtime) -> None:
+    ready_catalogue(runtime)
+    service = client.get("/services/business_licence")
+    asked = client.post("/services/business_licence/start", data={"csrf_token": csrf(service.text)})
+    assert "/sign-in" in str(asked.url)
+    landed = _sign_in_from(client, runtime, asked)
+    assert str(landed.url).endswith("/services/business_licence"), landed.url
+
+    other = TestClient(client.app)
+    form = other.get("/sign-in?next=//evil.example/phish")
+    assert str(_sign_in_from(other, runtime, form).url).endswith("/cases"), "only a local path is followed"
