@@ -145,8 +145,14 @@ def watch(runtime: Runtime, deliver: Callable[[list[int]], None] | None = None) 
 
     def after_commit(session: Session) -> None:
         ids = [row.id for row in session.info.pop(_WRITTEN, [])]
-        if ids:
+        if not ids:
+            return
+        try:
             send(ids)
+        except Exception:
+            # The change is committed and its messages are kept; failing the caller now would
+            # tell them the change failed. `deliver_pending` sends them later.
+            log.exception("messages %s were recorded but not handed over", ids)
 
     def after_rollback(session: Session) -> None:
         session.info.pop(_WRITTEN, None)
