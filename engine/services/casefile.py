@@ -96,7 +96,8 @@ def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any]) 
     waiting = any(s.audience == "citizen" and s.status is TaskStatus.READY for s in steps_)
     outcome = outcomes(card).get(progress.end_event or "")
     status = case_status(case.status, outcome, sent=sent, waiting_for_citizen=waiting,
-                         withdrawn=progress.closed_by_citizen == WITHDRAWN)
+                         # A deleted draft reads as withdrawn should its old address be opened.
+                         withdrawn=progress.closed_by_citizen in (WITHDRAWN, DRAFT_DELETED))
     if status not in (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.NEEDS_INFORMATION):
         outcome = None
     return Standing(status, outcome, outcome.reason_in(case.data) if outcome else None,

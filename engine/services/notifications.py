@@ -99,7 +99,8 @@ def record(session: Session, case: Instance) -> Notification | None:
     card: Mapping[str, Any] = (deployment.service if deployment is not None else None) or {}
     progress = casefile.progress(session, case)
     standing = casefile.standing(case, progress, card)
-    if standing.status not in TOLD:
+    if standing.status not in TOLD or standing.deleted:
+        # A deleted draft was never sent: there is nothing to tell anyone.
         return None
     key = f"{case.id}:{standing.status}:{_step(case, progress, standing.status)}"
     if session.execute(select(Notification.id).where(Notification.key == key)).first() is not None:

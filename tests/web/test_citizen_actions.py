@@ -60,6 +60,9 @@ def test_start_again_resumes_the_draft_and_a_deleted_draft_leaves_the_list(clien
     with runtime.reading() as session:
         actions = session.execute(select(AuditEvent.action).where(AuditEvent.instance_id == case_id)).scalars()
         assert "instance.draft_deleted" in set(actions)
+        told = session.execute(select(Notification.id).where(Notification.instance_id == case_id)).all()
+        assert told == [], "a draft that was never sent is deleted without a message"
+    assert "tag-withdrawn" in client.get(f"/cases/{case_id}").text
 
 
 def test_a_sent_application_can_be_withdrawn_until_it_is_decided(client: TestClient, runtime: Runtime,
