@@ -7,11 +7,12 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connectors.sdk import ConnectorError
 from engine.db.models import Notification
 from engine.services import notifications
+from engine.services.notify import send_sms
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens
 from tests.web.journey import CITIZEN, MOBILE, PDF, csrf, ready_catalogue, sign_in, text
@@ -158,3 +159,26 @@ def test_a_message_the_gateway_could_not_take_is_kept_and_sent_later(
     again = _messages(runtime, case_url)
     assert len(again) == 1 and again[0].sent_at is not None and again[0].attempts == 2
     assert notifications.deliver_pending(runtime) == 0
+
+
+def test_a_message_is_claimed_by_one_sender_and_the_gateway_dedups_a_resend(
+        client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    case_url, _ = _send(client, runtime)
+    [message] = _messages(runtime, case_url)
+    with runtime.unit_of_work() as session:
+        session.execute(update(Notification).values(sent_at=None, claimed_at=None))
+    keys: list[str] = []
+
+    def sending(*args: object, idempotency_key: str, **kwargs: object) -> str:
+        keys.append(idempotency_key)
+        # A second sender arriving while the first is mid-send finds the message taken.
+        assert notifications.deliver_ids(runtime, [message.id]) == 0
+        return "sms-test"
+
+    monkeypatch.setattr(notifications, "send_sms", sending)
+    assert notifications.deliver_ids(runtime, [message.id]) == 1
+    assert keys == [f"panjereh-notify-{message.key}"]
+
+    # The real gateway (over HTTP) answers a resend with the same key with the same message.
+    first = send_sms(runtime, MOBILE, "test", purpose="test", idempotency_key="panjereh-notify-test")
+    assert send_sms(runtime, MOBILE, "test", purpose="test", idempotency_key="panjereh-notify-test") == first
