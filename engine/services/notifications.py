@@ -9,8 +9,9 @@ one. After the commit the rows are sent through the SMS connector, each claimed 
 first and sent with its key as the gateway's idempotency key, so a retried send texts nobody
 twice; a send that failed stays pending for `deliver_pending` (`panjereh notifications send`).
 
-Another channel (e-mail) is a second entry in `CHANNELS` with its own template key, contact
-lookup and operation; the rows, keys and claims already carry the channel.
+Another channel (e-mail) is one more row per change with `channel = "email"` (its own key
+suffix, contact lookup and connector operation in `deliver_ids`); the rows, keys and claims
+already carry the channel, only SMS is written today.
 """
 
 from __future__ import annotations
