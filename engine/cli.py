@@ -14,7 +14,7 @@ from engine import audit
 from engine.compose import build_runtime, installed_connectors, upgrade_database
 from engine.report_text import render
 from engine.security.principals import Role
-from engine.services import migrations
+from engine.services import migrations, notifications
 from engine.services.catalogue import CatalogueError, deploy_catalogue, deploy_service, service_folders
 from engine.services.deployments import DeploymentRejected, UploadedFile, UploadTooLarge, check, deploy, redeploy
 from engine.services.errors import Conflict, MigrationRefused, NotFound
@@ -274,6 +274,13 @@ def cmd_impact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notifications_send(_: argparse.Namespace) -> int:
+    with closing(build_runtime(get_settings())) as runtime:
+        sent = notifications.deliver_pending(runtime)
+    print(f"{sent} pending message(s) sent")
+    return 0
+
+
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
     print(f"database at the newest schema: {upgrade_database(get_settings())}")
     return 0
@@ -373,6 +380,10 @@ def parser() -> argparse.ArgumentParser:
                             "what is deployed")
     impact_cmd.set_defaults(func=cmd_impact)
 
+    notify_cmd = commands.add_parser("notifications", help="messages to citizens about their cases").add_subparsers(
+        dest="notifications_command", required=True)
+    notify_cmd.add_parser("send", help="send the messages a gateway failure left pending").set_defaults(
+        func=cmd_notifications_send)
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
 

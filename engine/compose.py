@@ -32,7 +32,7 @@ from engine.core.sandbox import SandboxLimits
 from engine.core.worker_pool import PoolLimits, shared_pool
 from engine.db.base import make_engine, make_session_factory
 from engine.db.migrate import upgrade
-from engine.services import event_delivery, service_calls
+from engine.services import event_delivery, notifications, service_calls
 from engine.services.calendar_file import working_calendar
 from engine.services.dispatch import BrokerDispatcher, InlineDispatcher
 from engine.services.package_cache import PackageCache
@@ -115,10 +115,12 @@ def build_runtime(settings: Settings, *, migrate: bool = True, sender: Any = Non
     probe_engine = make_engine(url, read_only=sqlite, threads=1, timeout=min(PROBE_SECONDS, timeout))
     limits = sandbox_limits(settings)
     calendar = working_calendar(settings)
-    return Runtime(
+    runtime = Runtime(
         settings=settings, engine=engine, sessions=make_session_factory(engine), readers=readers,
         reader_engine=reader_engine, probe_engine=probe_engine, script_engine=make_script_engine(limits, calendar),
         change_limits=ChangeLimits(settings.max_steps_per_change, settings.max_change_seconds, limits, calendar),
         changes=change_runner(settings), connectors=installed_connectors(settings),
         dispatcher=dispatcher if dispatcher is not None else call_dispatcher(settings, sender),
         packages=PackageCache(), connector_transport=connector_transport)
+    notifications.watch(runtime)
+    return runtime

@@ -24,11 +24,12 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
+from forms import schema as schemas
 from forms.conditions import ConcretePath, hide, occurrences
 from forms.formats import FormatProblem, format_checker
 from forms.keywords import FormValidator
 from forms.messages import plain_message
-from forms.model import FormModel, declares_fields
+from forms.model import FormModel, declares_fields, schema_text
 from forms.normalize import normalize_value, out_of_range
 from forms.prepare import prepare
 from forms.storable import MAX_SAFE_INTEGER, NOT_FINITE_MESSAGE, out_of_range_places, unstorable_places
@@ -60,6 +61,19 @@ class FieldError:
     message: str
     code: str = ""
     params: dict[str, Any] = dataclass_field(default_factory=dict, hash=False)
+
+
+def error_names(schema: dict[str, Any]) -> dict[str, Any]:
+    """Each field's name as an error message says it ("Enter *your business name*"), from
+    `x-error-name-fa`/`x-error-name-en`: a question's title ("What is your business called?")
+    does not fit in a sentence, so a form writes the name its errors use."""
+    names = {}
+    for found in schemas.walk(schema):
+        if found.kind == "field":
+            name = schema_text(schemas.first_with(schema, found.nodes, "x-error-name-en"), "error-name")
+            if name:
+                names[found.path] = name
+    return names
 
 
 def _error(path: ConcretePath, code: str, params: dict[str, Any], labels: Mapping[str, Any]) -> FieldError:
@@ -166,9 +180,10 @@ def validate_submission(form: FormModel | None, data: dict[str, Any], *,
         found += _option_errors(kept, ui.get("options_from") or {}, variables)
     order = {path: i for i, path in enumerate(ui.get("order") or [])}
     errors: dict[tuple[ConcretePath, str], FieldError] = {}
+    names = {**(ui.get("labels") or {}), **error_names(schema)}
     for path, code, params in found:
         if not _hidden(path, hidden):
-            errors.setdefault((path, code), _error(path, code, params, ui.get("labels") or {}))
+            errors.setdefault((path, code), _error(path, code, params, names))
     # In the order the form asks, so an error summary reads top to bottom.
     ranked = sorted(errors.values(), key=lambda e: (
         order.get(".".join(p for p in e.field.split(".") if not p.isdigit()), len(order)),

@@ -391,3 +391,41 @@ class StartTriggerRow(Base):
     fired: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(Base):
+    """A message to the citizen about a change of their case's status: an outbox row, written
+    in the transaction that made the change and sent after it commits.
+
+    `key` (case, status, and the step for "waiting for you") is unique, so a change retried
+    or replayed writes no second row; it is also the gateway's idempotency key, so a send
+    retried after a lost answer texts the citizen once.
+    """
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by the one sender that claimed the row; a claim older than the retry delay is taken again.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    gateway_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CitizenContact(Base):
+    """The language a citizen last used the portal in, so their messages are written in it."""
+
+    __tablename__ = "citizen_contact"
+
+    national_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -4,11 +4,16 @@ citizen's data held by other agencies. Callers pass a case they were allowed to 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.core.outcomes import CaseStatus, Outcome, case_status, read_outcomes
+from engine.core.statuses import InstanceStatus, TaskStatus
+from engine.core.visits import CardError
 from engine.db.models import AuditEvent, DataUse, HumanTaskRow
 from engine.services.records import InstanceRecord
 
@@ -19,6 +24,8 @@ class Progress:
 
     steps: list[HumanTaskRow]
     end_event: str | None
+    # How a terminated case was closed by its citizen (`WITHDRAWN`, `DRAFT_DELETED`), if it was.
+    closed_by_citizen: str | None = None
 
 
 def steps(session: Session, case: InstanceRecord) -> list[HumanTaskRow]:
@@ -38,9 +45,63 @@ def end_event(session: Session, case: InstanceRecord) -> str | None:
     return next((subject for subject, detail in completed if (detail or {}).get("type") == "EndEvent"), None)
 
 
+# The audit actions of a citizen's own closing of their case (engine.services.citizen_actions).
+WITHDRAWN = "instance.withdrawn"
+DRAFT_DELETED = "instance.draft_deleted"
+
+
+def closed_by_citizen(session: Session, case: InstanceRecord) -> str | None:
+    """`WITHDRAWN` or `DRAFT_DELETED` when the citizen closed the case themselves."""
+    if case.status != InstanceStatus.TERMINATED:
+        return None
+    return session.execute(select(AuditEvent.action).where(
+        AuditEvent.instance_id == case.id, AuditEvent.action.in_((WITHDRAWN, DRAFT_DELETED)))
+        .order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
+
+
 def progress(session: Session, case: InstanceRecord) -> Progress:
-    """The case's steps and the end event it finished at."""
-    return Progress(steps(session, case), end_event(session, case))
+    """The case's steps, the end event it finished at, and whether its citizen closed it."""
+    return Progress(steps(session, case), end_event(session, case), closed_by_citizen(session, case))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a case stands for the citizen: its status tag and, once decided, the outcome
+    with the reason staff wrote."""
+
+    status: CaseStatus
+    outcome: Outcome | None = None
+    reason: str | None = None
+    # A draft its citizen deleted: no longer listed among their applications.
+    deleted: bool = False
+
+
+def outcomes(card: Mapping[str, Any]) -> dict[str, Outcome]:
+    """The card's outcomes; none when a card stored before they were checked is not valid
+    (its completed cases then read as needing staff attention, never as "finished")."""
+    try:
+        return read_outcomes(card)
+    except CardError:
+        return {}
+
+
+def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any]) -> Standing:
+    """The status tag of `case` and its outcome, from its steps and its service's card."""
+    steps_ = progress.steps
+    # A citizen's own case is theirs alone (a draft) until they send their first step; a case
+    # started for them by staff or the API (its owner is the actor, "role:name") is sent already.
+    started_by_citizen = ":" not in case.owner
+    sent = not started_by_citizen or any(s.audience == "citizen" and s.status is TaskStatus.COMPLETED
+                                         for s in steps_)
+    waiting = any(s.audience == "citizen" and s.status is TaskStatus.READY for s in steps_)
+    outcome = outcomes(card).get(progress.end_event or "")
+    status = case_status(case.status, outcome, sent=sent, waiting_for_citizen=waiting,
+                         # A deleted draft reads as withdrawn should its old address be opened.
+                         withdrawn=progress.closed_by_citizen in (WITHDRAWN, DRAFT_DELETED))
+    if status not in (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.NEEDS_INFORMATION):
+        outcome = None
+    return Standing(status, outcome, outcome.reason_in(case.data) if outcome else None,
+                    deleted=progress.closed_by_citizen == DRAFT_DELETED)
 
 
 def data_uses(session: Session, case: InstanceRecord, *, answered_only: bool = False) -> list[DataUse]:

@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.bpmn.import_context import BPMN
+from engine.bpmn.safe_xml import UnsafeXmlError, load_xml
+from engine.core.outcomes import read_outcomes
 from engine.core.visits import CardError, journey_before
 from engine.db.models import Deployment, ProcessDefinition
 from engine.services import deployments
@@ -19,6 +22,8 @@ from engine.services.runtime import Runtime
 
 MODEL_SUFFIXES = {".bpmn", ".dmn", ".json", ".form"}
 REQUIRED_KEYS = ("process", "agency", "title")
+# Only to find the end events for the card's check; the deployment parses the files in full.
+_CARD_CHECK_LIMITS = {"max_bytes": 20 * 2**20, "max_depth": 256}
 
 
 class CatalogueError(ValueError):
@@ -56,7 +61,27 @@ def read_service(folder: Path) -> ServiceFolder:
              if p.is_file() and p.suffix.lower() in MODEL_SUFFIXES]
     if not files:
         raise CatalogueError(f"{folder}: no .bpmn file")
+    try:
+        read_outcomes(meta, _end_events(files, str(meta["process"])))
+    except CardError as err:
+        raise CatalogueError(f"{manifest}: the outcomes are not valid:\n  " + "\n  ".join(err.problems)) from err
     return ServiceFolder(folder, meta, files)
+
+
+def _end_events(files: list[UploadedFile], process: str) -> set[str]:
+    """The ids of the end events at the top level of `process` (those that end the case)."""
+    found: set[str] = set()
+    for file in files:
+        if not file.name.lower().endswith(".bpmn"):
+            continue
+        try:
+            root = load_xml(file.content, name=file.name, **_CARD_CHECK_LIMITS)
+        except UnsafeXmlError as err:
+            raise CatalogueError(str(err)) from err
+        for node in root.iter(f"{BPMN}process"):
+            if node.get("id") == process:
+                found.update(str(e.get("id")) for e in node.findall(f"{BPMN}endEvent"))
+    return found
 
 
 def service_folders(root: Path) -> list[Path]:

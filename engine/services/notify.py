@@ -21,14 +21,15 @@ log = logging.getLogger("panjereh.notify")
 
 
 def _call(runtime: Runtime, operation_id: str, params: dict[str, Any], *, purpose: str, case_id: str | None,
-          end_user: str | None) -> dict[str, Any]:
+          end_user: str | None, idempotency_key: str | None = None) -> dict[str, Any]:
     operation = runtime.connectors.get(operation_id)
     try:
         if operation is None:
             raise ConnectorError("unknown-operation", f"no '{operation_id}' connector is installed")
         call_id = str(uuid.uuid4())
         context = runtime.connector_context(operation, case_id=case_id or call_id, purpose=purpose,
-                                            end_user=end_user, attempt=1, idempotency_key=f"panjereh-{call_id}",
+                                            end_user=end_user, attempt=1,
+                                            idempotency_key=idempotency_key or f"panjereh-{call_id}",
                                             logger=log)
         try:
             return operation.call(context, params)
@@ -41,14 +42,16 @@ def _call(runtime: Runtime, operation_id: str, params: dict[str, Any], *, purpos
         raise
 
 
-def send_sms(runtime: Runtime, to: str, text: str, *, purpose: str, case_id: str | None = None) -> str:
-    """Send one message now; returns the gateway's message id.
+def send_sms(runtime: Runtime, to: str, text: str, *, purpose: str, case_id: str | None = None,
+             idempotency_key: str | None = None) -> str:
+    """Send one message now; returns the gateway's message id. The same `idempotency_key`
+    sent again (a retry after a lost answer) texts nobody twice.
 
     Raises:
         ConnectorError: the gateway is missing, refused or could not be reached.
     """
     return str(_call(runtime, SEND_SMS, {"to": to, "text": text}, purpose=purpose, case_id=case_id,
-                     end_user=None)["id"])
+                     end_user=None, idempotency_key=idempotency_key)["id"])
 
 
 def owns_mobile(runtime: Runtime, national_code: str, mobile: str) -> bool:

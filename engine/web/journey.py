@@ -19,7 +19,7 @@ from engine.web.audience import audience
 from engine.web.fields import Question, get_value, hidden_paths, parse, questions, schema_at, set_value
 from engine.web.page_context import FormDep, Page, PageDep
 from forms.messages import message_for
-from forms.validate import FieldError, validate_submission
+from forms.validate import FieldError, error_names, validate_submission
 
 router = APIRouter(include_in_schema=False)
 
@@ -103,23 +103,31 @@ def _step(page: Page, instance_id: str, task_id: str, number: int) -> _Step | Re
 
 
 @router.get("/cases/{instance_id}/tasks/{task_id}/pages/{number}", **audience(Audience.CITIZEN))
-def show_page(page: PageDep, instance_id: str, task_id: str, number: int) -> Response:
+def show_page(page: PageDep, instance_id: str, task_id: str, number: int, return_to: str = "") -> Response:
     step = _step(page, instance_id, task_id, number)
     if isinstance(step, Response):
         return step
-    return _render_page(page, step.instance, step.row, step.pages, number, step.data, {})
+    return _render_page(page, step.instance, step.row, step.pages, number, step.data, {},
+                        from_check=return_to == RETURN_TO_CHECK)
+
+
+# "Change" on the check page sends the citizen to one page and, once it is saved, back to the check.
+RETURN_TO_CHECK = "check"
 
 
 def _render_page(page: Page, instance: InstanceRecord, row: TaskRecord, pages: list[list[str]], number: int,
-                 data: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
+                 data: dict[str, Any], errors: dict[str, str], status: int = 200, *,
+                 from_check: bool = False) -> Response:
     shown = questions(page.t, row.form or {}, pages[number], data, errors)
-    back = f"{_base(instance, row)}/pages/{number - 1}" if number > 0 else f"/cases/{instance.id}"
+    back = (f"{_base(instance, row)}/check" if from_check
+            else f"{_base(instance, row)}/pages/{number - 1}" if number > 0 else f"/cases/{instance.id}")
     evidence = _evidence(page, row, instance, data) if number == 0 else []
     return page.render("question.html", status=status, instance=instance, task=row, questions=shown,
                        evidence=evidence,
                        number=number, total=len(pages), back=back,
                        action=f"{_base(instance, row)}/pages/{number}",
                        multipart=any(q.widget == "file" for q in shown),
+                       return_to=RETURN_TO_CHECK if from_check else "",
                        error_list=[(q.id, q.error) for q in shown if q.error])
 
 
@@ -134,7 +142,8 @@ def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, nu
     errors: dict[str, str] = {}
     with page.runtime.unit_of_work() as session:
         for question in (q for q in asked if q.widget == "file"):
-            errors.update(_store_file(page, session, principal, question, posted, answers))
+            name = page.t.pick(error_names((row.form or {}).get("schema") or {}).get(question.path), "")
+            errors.update(_store_file(page, session, principal, question, posted, answers, name))
         candidate = {**data, **answers}
         for path in empty:
             candidate.pop(path, None)
@@ -145,18 +154,22 @@ def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, nu
             drafts.save(session, row.id, principal.name, answers, empty)
     _close(posted)
     if errors:
-        return _render_page(page, instance, row, pages, number, {**data, **answers}, errors, status=422)
+        return _render_page(page, instance, row, pages, number, {**data, **answers}, errors, status=422,
+                            from_check=posted.get("return_to") == RETURN_TO_CHECK)
     following = _pages(row, candidate)
-    if number + 1 < len(following) and posted.get("return_to") != "check":
+    if number + 1 < len(following) and posted.get("return_to") != RETURN_TO_CHECK:
         return page.redirect(f"{_base(instance, row)}/pages/{number + 1}")
     return page.redirect(f"{_base(instance, row)}/check")
 
 
 def _store_file(page: Page, session: Transaction, principal: Principal, question: Question, posted: Any,
-                      answers: dict[str, Any]) -> dict[str, str]:
+                answers: dict[str, Any], name: str) -> dict[str, str]:
     upload = posted.get(question.path)
     if not isinstance(upload, UploadFile) or not upload.filename:
         if question.value is None and question.required:
+            # The field's own name ("the lease or deed of the premises") when the form gives one.
+            if name:
+                return {question.path: page.t("upload.missing_named", name=name)}
             return {question.path: page.t("upload.missing", label=question.label)}
         return {}
     content = upload.file.read(uploads.MAX_BYTES + 1)

@@ -9,12 +9,14 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
+from engine.core.outcomes import CaseStatus
 from engine.core.statuses import InstanceStatus, TaskStatus
-from engine.services import access, casefile, deadlines, instances, queries
+from engine.security.principals import Role
+from engine.services import access, casefile, citizen_actions, deadlines, instances, notifications, queries
 from engine.services.access import Audience
-from engine.services.casefile import Progress
+from engine.services.casefile import Progress, Standing
 from engine.services.catalogue import OfferedService, offered
-from engine.services.errors import NotFound
+from engine.services.errors import Conflict, NotFound
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.records import DataUseRecord, InstanceRecord
 from engine.services.tracking import is_valid_tracking_code
@@ -50,6 +52,10 @@ def switch_language(page: PageDep, code: str, next: str = "/") -> Response:
     response = RedirectResponse(safe_next(next), status_code=303)
     if code in LANGUAGES:
         response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+        principal = page.principal
+        if principal is not None and principal.role is Role.CITIZEN:
+            # Their text messages follow the language they read the portal in.
+            notifications.remember_language(page.runtime, principal.name, code)
     return response
 
 
@@ -68,17 +74,26 @@ def service_start(page: PageDep, key: str) -> Response:
 @router.post("/services/{key}/start", **audience(Audience.CITIZEN, back="/services/{key}"))
 def start_service(page: PageDep, _: FormDep, key: str) -> Response:
     service = _service(page, key)
+    with page.runtime.reading() as session:
+        draft = citizen_actions.open_draft(session, page.visitor, service.key)
+    if draft is not None:
+        # Pressing Start again resumes the unsent application rather than opening a second case.
+        return page.redirect(f"/cases/{draft}/next")
     with page.runtime.unit_of_work() as session:
         instance = instances.start(session, page.runtime, page.visitor, service.key, {})
     return page.redirect(f"/cases/{instance.id}/next")
 
 
 @router.get("/cases", **audience(Audience.CITIZEN))
-def my_cases(page: PageDep) -> Response:
+def my_cases(page: PageDep, deleted: int = 0) -> Response:
+    services = {s.key: s.meta for s in _services(page)}
     with page.runtime.reading() as session:
         cases = queries.list_instances(session, page.visitor)
-    titles = {s.key: s.meta.get("title") for s in _services(page)}
-    return page.render("cases.html", cases=cases, titles=titles)
+        standings = {case.id: casefile.standing(case, casefile.progress(session, case),
+                                                services.get(case.process_key, {})) for case in cases}
+    cases = [case for case in cases if not standings[case.id].deleted]
+    titles = {key: meta.get("title") for key, meta in services.items()}
+    return page.render("cases.html", cases=cases, titles=titles, standings=standings, deleted=bool(deleted))
 
 
 @router.get("/cases/{instance_id}/next", **audience(Audience.CITIZEN))
@@ -92,7 +107,8 @@ def next_step(page: PageDep, instance_id: str) -> Response:
     return page.redirect(f"/cases/{instance_id}?submitted=1")
 
 
-def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dict[str, Any]) -> list[dict[str, Any]]:
+def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dict[str, Any],
+             standing: Standing) -> list[dict[str, Any]]:
     """The case's history in plain words: received, each step, the outcome."""
     entries: list[dict[str, Any]] = [{"text": page.t("status.received"), "at": instance.created_at, "done": True}]
     for task in progress.steps:
@@ -104,10 +120,11 @@ def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dic
         entries.append({"text": page.t(key, step=task_title(page.t, task), who=who),
                         "at": task.completed_at if task.status is TaskStatus.COMPLETED else task.created_at,
                         "done": task.status is TaskStatus.COMPLETED})
-    outcomes = meta.get("outcomes") or {}
-    if instance.status is InstanceStatus.COMPLETED:
-        entries.append({"text": page.t.pick(outcomes.get(progress.end_event or ""), page.t("status.completed")),
-                        "at": instance.updated_at, "done": True, "outcome": True})
+    if standing.outcome is not None:
+        entries.append({"text": page.t.pick(standing.outcome.text), "at": instance.updated_at, "done": True,
+                        "outcome": True})
+    elif instance.status is InstanceStatus.COMPLETED:
+        entries.append({"text": page.t("outcome.tag_problem"), "at": instance.updated_at, "done": True})
     elif instance.status in (InstanceStatus.FAILED, InstanceStatus.TERMINATED):
         entries.append({"text": page.t(f"status.{instance.status}"), "at": instance.updated_at, "done": True})
     return entries
@@ -136,10 +153,58 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
         progress = casefile.progress(session, instance)
         ready = queries.list_tasks(session, principal, instance_id, TaskStatus.READY)
         uses = casefile.data_uses(session, instance)
+        messages = notifications.for_case(session, instance.id)
         meta = services.get(instance.process_key, {})
         deadline = _deadline(page, session, meta, instance)
-    return page.render("case.html", instance=instance, meta=meta, entries=timeline(page, instance, progress, meta),
-                       ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta), **deadline)
+    standing = casefile.standing(instance, progress, meta)
+    return page.render("case.html", instance=instance, meta=meta, standing=standing,
+                       entries=timeline(page, instance, progress, meta, standing),
+                       ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta), messages=messages,
+                       **deadline)
+
+
+def _closing_page(page: Page, instance_id: str, action: str) -> Response:
+    """The page that asks to confirm deleting a draft or withdrawing an application (409 when
+    the case can no longer be closed that way)."""
+    services = {s.key: s.meta for s in _services(page)}
+    with page.runtime.reading() as session:
+        instance = queries.load_instance(session, page.visitor, instance_id)
+        standing = casefile.standing(instance, casefile.progress(session, instance),
+                                     services.get(instance.process_key, {}))
+    allowed = (standing.status is CaseStatus.DRAFT if action == "delete"
+               else standing.status in citizen_actions.WITHDRAWABLE)
+    return page.render("case_close.html", status=200 if allowed else 409, instance=instance, action=action,
+                       allowed=allowed, meta=services.get(instance.process_key, {}), standing=standing)
+
+
+@router.get("/cases/{instance_id}/delete", **audience(Audience.CITIZEN))
+def delete_form(page: PageDep, instance_id: str) -> Response:
+    return _closing_page(page, instance_id, "delete")
+
+
+@router.post("/cases/{instance_id}/delete", **audience(Audience.CITIZEN, back="/cases/{instance_id}"))
+def delete_draft(page: PageDep, _: FormDep, instance_id: str) -> Response:
+    try:
+        with page.runtime.unit_of_work() as session:
+            citizen_actions.delete_draft(session, page.runtime, page.visitor, instance_id)
+    except Conflict:
+        return _closing_page(page, instance_id, "delete")
+    return page.redirect("/cases?deleted=1")
+
+
+@router.get("/cases/{instance_id}/withdraw", **audience(Audience.CITIZEN))
+def withdraw_form(page: PageDep, instance_id: str) -> Response:
+    return _closing_page(page, instance_id, "withdraw")
+
+
+@router.post("/cases/{instance_id}/withdraw", **audience(Audience.CITIZEN, back="/cases/{instance_id}"))
+def withdraw(page: PageDep, _: FormDep, instance_id: str) -> Response:
+    try:
+        with page.runtime.unit_of_work() as session:
+            citizen_actions.withdraw(session, page.runtime, page.visitor, instance_id)
+    except Conflict:
+        return _closing_page(page, instance_id, "withdraw")
+    return page.redirect(f"/cases/{instance_id}")
 
 
 @router.get("/track", **audience(Audience.ANYONE))
@@ -177,9 +242,10 @@ def track(page: PageDep, posted: FormDep) -> Response:
         progress = casefile.progress(session, instance)
         meta = services.get(instance.process_key, {})
         deadline = _deadline(page, session, meta, instance)
-    entries = timeline(page, instance, progress, meta)
-    return page.render("track.html", result={"instance": instance, "meta": meta, "entries": entries,
-                                             **deadline}, errors={}, values=values)
+    standing = casefile.standing(instance, progress, meta)
+    entries = timeline(page, instance, progress, meta, standing)
+    return page.render("track.html", result={"instance": instance, "meta": meta, "entries": entries, **deadline},
+                       standing=standing, errors={}, values=values)
 
 
 def _deadline(page: Page, session: Any, meta: dict[str, Any], instance: InstanceRecord) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from engine.security.principals import Principal, Role
 from engine.security.tokens import resolve
-from engine.services import access, signin
+from engine.services import access, notifications, signin
 from engine.services.access import Audience
 from engine.web.audience import HOMES, audience
 from engine.web.page_context import FormDep, Page, PageDep, safe_next
@@ -80,6 +80,7 @@ def verify_code(page: PageDep, posted: FormDep) -> Response:
     except signin.SignInError as refused:
         return page.render("sign_in_code.html", status=422, **shown, error=page.t(refused.reason))
     page.session.sign_in(national, Role.CITIZEN.value)
+    notifications.remember_language(page.runtime, national, page.t.lang)
     return page.redirect(target)
 
 

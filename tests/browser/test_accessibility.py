@@ -173,16 +173,22 @@ def test_every_page_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: 
         audit.check("confirmation")
         tracking = audit.digits("confirmation", ".tracking-code")
         assert len(tracking) == 12, tracking
-        page.goto(page.url.split("?")[0])
+        case_url = page.url.split("?")[0]
+        page.goto(case_url)
         audit.check("case")
         audit.digits("case", ".tracking-inline")
         go(page, '.site-nav a[href="/cases"]')
         audit.check("cases")
         audit.digits("cases", "main td.nowrap")
+        page.goto(case_url + "/withdraw")
+        audit.check("withdraw-confirm")
 
         staff = new_context(chromium, server, lang)
         staff_review(on(audit, staff.new_page()), tokens)
         staff.close()
+        page.goto(case_url)
+        assert t("outcome.tag_approved") in page.inner_text("main"), page.inner_text("main")
+        audit.check("case-decided")
 
         visitor = new_context(chromium, server, lang)
         track = on(audit, visitor.new_page())
@@ -195,7 +201,7 @@ def test_every_page_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: 
         track.page.fill("#f-tracking_code", persian(tracking) if lang == "fa" else tracking)
         track.page.fill("#f-national_code", CITIZEN)
         go(track.page)
-        assert t("status.state_completed") in track.page.inner_text("main"), track.page.inner_text("main")
+        assert t("outcome.tag_approved") in track.page.inner_text("main"), track.page.inner_text("main")
         track.check("track-result")
         track.digits("track-result", "main p span[dir=ltr]")
         missing = track.page.goto("/services/no_such_service")

@@ -22,6 +22,11 @@ en = "Trial service"
 Applicant = "citizen"
 Office = "registry"
 
+[outcomes.end]
+kind = "approved"
+fa = "تأیید شد"
+en = "Approved"
+
 [offices.a]
 fa = "دفتر الف"
 en = "Office A"

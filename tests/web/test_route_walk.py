@@ -235,6 +235,10 @@ FOREIGN_IDS = [
     ("other_citizen", "GET", "/cases/{submitted_case}"),
     ("other_citizen", "GET", "/cases/{open_case}/next"),
     ("other_citizen", "POST", "/cases/{open_case}/tasks/{application}/check"),
+    ("other_citizen", "GET", "/cases/{open_case}/delete"),
+    ("other_citizen", "POST", "/cases/{open_case}/delete"),
+    ("other_citizen", "GET", "/cases/{submitted_case}/withdraw"),
+    ("other_citizen", "POST", "/cases/{submitted_case}/withdraw"),
     ("admin", "POST", "/analyst/uploads/{staged}/deploy"),
 ]
 

@@ -1,0 +1,238 @@
+"""Telling the citizen when their case changes: sent, waiting for them, decided, withdrawn.
+
+Exactly once per change. Every transaction of the runtime's write sessions is watched: at
+its commit, each case it changed is looked at (`engine.services.casefile.standing`), and
+when the case's status tag moved to one the citizen hears about, a `Notification` row is
+written in that same transaction, keyed by the case, the status and the step, with a unique
+constraint. A change that rolls back writes no message; a change replayed writes no second
+one. After the commit the rows are sent through the SMS connector, each claimed by one sender
+first and sent with its key as the gateway's idempotency key, so a retried send texts nobody
+twice; a send that failed stays pending for `deliver_pending` (`panjereh notifications send`).
+
+Another channel (e-mail) is one more row per change with `channel = "email"` (its own key
+suffix, contact lookup and connector operation in `deliver_ids`); the rows, keys and claims
+already carry the channel, only SMS is written today.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session
+
+from connectors.sdk import ConnectorError
+from engine.core.outcomes import CaseStatus
+from engine.core.statuses import TaskStatus
+from engine.db.base import utcnow
+from engine.db.models import CitizenContact, Deployment, Instance, Notification, OutboxMessage, SignInChallenge
+from engine.services import casefile
+from engine.services.notify import send_sms
+from engine.services.runtime import Runtime
+
+log = logging.getLogger("panjereh.notifications")
+LOCALE_DIR = Path(__file__).resolve().parents[2] / "forms" / "locale"
+LANGUAGES = ("fa", "en")
+SMS = "sms"
+# Which status changes the citizen hears about; a draft is theirs alone, and a technical
+# problem is staff's to fix (the case page says so when they look).
+TOLD = frozenset({CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_YOU, CaseStatus.APPROVED, CaseStatus.REFUSED,
+                  CaseStatus.NEEDS_INFORMATION, CaseStatus.WITHDRAWN})
+# A claim older than this is taken as a sender that died mid-send; the gateway's idempotency
+# key makes the second send harmless if the first one did reach it.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+_CHANGED = "panjereh.notifications.changed"
+_WRITTEN = "panjereh.notifications.written"
+
+
+@cache
+def templates(lang: str) -> dict[str, str]:
+    """The `[notify]` texts of `forms/locale/<lang>.toml`."""
+    texts = tomllib.loads((LOCALE_DIR / f"{lang}.toml").read_text(encoding="utf-8")).get("notify", {})
+    return {k: v for k, v in texts.items() if isinstance(v, str)}
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message about a case, as the case page lists it."""
+
+    channel: str
+    status: str
+    body: str
+    created_at: Any
+    sent_at: Any
+
+
+def _step(case: Instance, progress: casefile.Progress, status: CaseStatus) -> str:
+    """What makes this change distinct from an earlier one with the same status: the citizen's
+    step that waits, or the last one they completed (a second answer is a second change)."""
+    citizen = [s for s in progress.steps if s.audience == "citizen"]
+    if status is CaseStatus.WAITING_FOR_YOU:
+        return next((s.id for s in reversed(citizen) if s.status is TaskStatus.READY), "")
+    if status is CaseStatus.IN_PROGRESS:
+        return next((s.id for s in reversed(citizen) if s.status is TaskStatus.COMPLETED), "")
+    return ""
+
+
+def _mobile(session: Session, national_code: str) -> str | None:
+    """The mobile the citizen last signed in with (the operators' registry said it is theirs)."""
+    return session.execute(
+        select(SignInChallenge.mobile).where(SignInChallenge.national_code == national_code,
+                                             SignInChallenge.used_at.is_not(None))
+        .order_by(SignInChallenge.used_at.desc()).limit(1)).scalar_one_or_none()
+
+
+def _language(session: Session, national_code: str) -> str:
+    contact = session.get(CitizenContact, national_code)
+    return contact.lang if contact is not None and contact.lang in LANGUAGES else "fa"
+
+
+def record(session: Session, case: Instance) -> Notification | None:
+    """Write the message for `case`'s status change, if it made one the citizen hears about."""
+    deployment = session.get(Deployment, case.deployment_id)
+    card: Mapping[str, Any] = (deployment.service if deployment is not None else None) or {}
+    progress = casefile.progress(session, case)
+    standing = casefile.standing(case, progress, card)
+    if standing.status not in TOLD or standing.deleted:
+        # A deleted draft was never sent: there is nothing to tell anyone.
+        return None
+    key = f"{case.id}:{standing.status}:{_step(case, progress, standing.status)}"
+    if session.execute(select(Notification.id).where(Notification.key == key)).first() is not None:
+        return None
+    mobile = _mobile(session, case.owner)
+    if mobile is None:
+        # Cases started for someone who never signed in here (through the API) have nobody to text.
+        return None
+    lang = _language(session, case.owner)
+    texts = templates(lang)
+    title = card.get("title") or {}
+    body = texts[str(standing.status)].format(
+        service=title.get(lang) or case.process_key, code=case.tracking_code,
+        reason=standing.reason or "")
+    row = Notification(key=key, instance_id=case.id, status=str(standing.status), channel=SMS, recipient=mobile,
+                       lang=lang, body=body.strip(), attempts=0)
+    session.add(row)
+    return row
+
+
+def _note_changed(session: Session, *_: Any) -> None:
+    ids = {obj.id for obj in (*session.new, *session.dirty) if isinstance(obj, Instance)}
+    session.info[_CHANGED] = session.info.get(_CHANGED, set()) | ids
+
+
+def _before_commit(session: Session) -> None:
+    _note_changed(session)
+    written: list[Notification] = session.info.setdefault(_WRITTEN, [])
+    for case_id in sorted(session.info.pop(_CHANGED, set())):
+        case = session.get(Instance, case_id)
+        if case is not None:
+            row = record(session, case)
+            if row is not None:
+                written.append(row)
+    if written:
+        session.flush()
+
+
+def watch(runtime: Runtime, deliver: Callable[[list[int]], None] | None = None) -> None:
+    """Record a message with every status change the runtime's write sessions commit, and hand
+    the ids written to `deliver` after the commit (by default, sent at once)."""
+    send = deliver or (lambda ids: deliver_ids(runtime, ids))
+
+    def after_commit(session: Session) -> None:
+        ids = [row.id for row in session.info.pop(_WRITTEN, [])]
+        if not ids:
+            return
+        try:
+            send(ids)
+        except Exception:
+            # The change is committed and its messages are kept; failing the caller now would
+            # tell them the change failed. `deliver_pending` sends them later.
+            log.exception("messages %s were recorded but not handed over", ids)
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_WRITTEN, None)
+        session.info.pop(_CHANGED, None)
+
+    event.listen(runtime.sessions, "before_flush", _note_changed)
+    event.listen(runtime.sessions, "before_commit", _before_commit)
+    event.listen(runtime.sessions, "after_commit", after_commit)
+    event.listen(runtime.sessions, "after_soft_rollback", lambda session, _: after_rollback(session))
+
+
+def _claim(runtime: Runtime, notification_id: int) -> Notification | None:
+    """Take the row for this sender alone; None when it is sent or another sender holds it."""
+    now = utcnow()
+    with runtime.unit_of_work() as session:
+        claimed = session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.sent_at.is_(None),
+                   or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - CLAIM_TIMEOUT))
+            .values(claimed_at=now, attempts=Notification.attempts + 1)
+            .execution_options(synchronize_session=False))
+        if getattr(claimed, "rowcount", 0) != 1:
+            return None
+        row = session.get(Notification, notification_id)
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+def deliver_ids(runtime: Runtime, ids: Iterable[int]) -> int:
+    """Send the messages `ids` that are still pending; the number sent. A failed send is kept
+    pending (with its error) for the next `deliver_pending`; it never fails the caller."""
+    sent = 0
+    for notification_id in ids:
+        row = _claim(runtime, notification_id)
+        if row is None or row.recipient is None:
+            continue
+        try:
+            gateway_id = send_sms(runtime, row.recipient, row.body, purpose="case-status",
+                                  case_id=row.instance_id, idempotency_key=f"panjereh-notify-{row.key}")
+        except ConnectorError as error:
+            log.warning("message %s about case %s not sent yet: %s", row.id, row.instance_id, error)
+            with runtime.unit_of_work() as session:
+                session.execute(update(Notification).where(Notification.id == row.id)
+                                .values(claimed_at=None, last_error=str(error)[:1000]))
+            continue
+        with runtime.unit_of_work() as session:
+            session.execute(update(Notification).where(Notification.id == row.id)
+                            .values(sent_at=utcnow(), gateway_id=gateway_id, last_error=None))
+            if runtime.settings.environment == "development":
+                # The development outbox (/dev/outbox) shows what a citizen's phone would have got.
+                session.add(OutboxMessage(channel=row.channel, recipient=row.recipient, body=row.body))
+        sent += 1
+    return sent
+
+
+def deliver_pending(runtime: Runtime, limit: int = 100) -> int:
+    """Send the messages still pending (a gateway that was down, a sender that died)."""
+    with runtime.reading() as session:
+        ids = list(session.execute(select(Notification.id).where(Notification.sent_at.is_(None))
+                                   .order_by(Notification.id).limit(limit)).scalars())
+    return deliver_ids(runtime, ids)
+
+
+def for_case(session: Session, case_id: str) -> list[SentMessage]:
+    """The messages about a case, oldest first, for its page."""
+    rows = session.execute(select(Notification).where(Notification.instance_id == case_id)
+                           .order_by(Notification.id)).scalars()
+    return [SentMessage(r.channel, r.status, r.body, r.created_at, r.sent_at) for r in rows]
+
+
+def remember_language(runtime: Runtime, national_code: str, lang: str) -> None:
+    """Write the citizen's messages in `lang` from now on."""
+    if lang not in LANGUAGES:
+        return
+    with runtime.unit_of_work() as session:
+        contact = session.get(CitizenContact, national_code)
+        if contact is None:
+            session.add(CitizenContact(national_code=national_code, lang=lang))
+        elif contact.lang != lang:
+            contact.lang = lang
