@@ -7,7 +7,7 @@ Why this runs in the serving process and not in a model worker (engine/core/work
 scripts and timer expressions: a condition is data, not code. `forms.feel` translates the modeler's
 text once, at deploy, into these objects (comparisons of one field with one literal, ``not``, ``all``,
 ``any``: no functions, no arithmetic, no ranges, no loops; at most `forms.feel.MAX_LENGTH` characters
-and `forms.feel.MAX_NESTING` levels each, and `MAX_FORM_NODES` nodes in one form), and evaluating one
+and `forms.feel.MAX_NESTING` levels each, and a `MAX_FORM_COST` for one form), and evaluating one
 reads a few dictionary keys. Nothing here allocates more than a copy of the submission (bounded by
 PANJEREH_MAX_DATA_BYTES) and the set of hidden paths.
 
@@ -43,9 +43,9 @@ ConcretePath = tuple[str | int, ...]
 # Steps (condition nodes evaluated, keys walked, places listed) one `hide` may take, each about a
 # microsecond. 50 conditions testing three fields each, over a repeated group of 100 items, take 40,000.
 MAX_STEPS = 100_000
-# Nodes all the hide conditions of one form may have together, checked at deploy (`forms.ui`):
+# What all the hide conditions of one form may cost together (`cost`), checked at deploy (`forms.ui`):
 # reading them and evaluating each once then takes at most a fifth of `MAX_STEPS`.
-MAX_FORM_NODES = 10_000
+MAX_FORM_COST = 10_000
 
 
 class ConditionsTooCostly(ValueError):
@@ -108,32 +108,31 @@ def _compare(op: str, value: Any, expected: Any) -> bool | None:
 
 
 def evaluate(condition: Condition, scope: Mapping[str, Any], root: Mapping[str, Any]) -> bool | None:
-    """True, False, or None when unknown.
-
-    Raises:
-        ConditionsTooCostly: the condition has more than `MAX_STEPS` nodes.
-    """
-    return _evaluate(condition, scope, root, _Budget(MAX_STEPS))
-
-
-def _evaluate(condition: Condition, scope: Mapping[str, Any], root: Mapping[str, Any],
-              budget: _Budget) -> bool | None:
-    budget.spend()
+    """True, False, or None when unknown. Costs `cost(condition)` steps at most."""
+    path = condition.get("field")
+    if path is not None:  # the common case first: most nodes are comparisons
+        value = lookup(path, scope, root)
+        if condition["op"] == "true":
+            return value if isinstance(value, bool) else None
+        return _compare(condition["op"], value, condition.get("value"))
     if "all" in condition:
-        results = [_evaluate(part, scope, root, budget) for part in condition["all"]]
-        return False if False in results else (None if None in results else True)
+        unknown = False
+        for part in condition["all"]:
+            result = evaluate(part, scope, root)
+            if result is False:
+                return False
+            unknown = unknown or result is None
+        return None if unknown else True
     if "any" in condition:
-        results = [_evaluate(part, scope, root, budget) for part in condition["any"]]
-        return True if True in results else (None if None in results else False)
-    if "not" in condition:
-        result = _evaluate(condition["not"], scope, root, budget)
-        return None if result is None else not result
-    path = condition["field"]
-    budget.spend(path.count("."))  # a lookup walks one key per part of the path
-    value = lookup(path, scope, root)
-    if condition["op"] == "true":
-        return value if isinstance(value, bool) else None
-    return _compare(condition["op"], value, condition.get("value"))
+        unknown = False
+        for part in condition["any"]:
+            result = evaluate(part, scope, root)
+            if result is True:
+                return True
+            unknown = unknown or result is None
+        return None if unknown else False
+    result = evaluate(condition["not"], scope, root)
+    return None if result is None else not result
 
 
 def occurrences(data: dict[str, Any], path: str) -> list[tuple[dict[str, Any], str, ConcretePath]]:
@@ -178,8 +177,10 @@ def hide(data: dict[str, Any], hidden_when: Mapping[str, Condition],
     entries = list(hidden_when.items())
     budget = _Budget(MAX_STEPS)
     readers: defaultdict[str, list[int]] = defaultdict(list)
+    costs = []
     for index, (_, condition) in enumerate(entries):
-        budget.spend(size(condition))
+        costs.append(cost(condition))
+        budget.spend(costs[-1])
         for name in set(_names(condition)):
             readers[name].append(index)
     # Passes over the conditions in their order until one hides nothing. A lookup's answer changes
@@ -194,7 +195,10 @@ def hide(data: dict[str, Any], hidden_when: Mapping[str, Condition],
         queued[index] = False
         path, condition = entries[index]
         for holder, key, concrete in _occurrences(data, path, budget):
-            if concrete not in hidden and _evaluate(condition, holder, root, budget) is True:
+            if concrete in hidden:
+                continue
+            budget.spend(costs[index])  # before the work: the budget is never overrun
+            if evaluate(condition, holder, root) is True:
                 hidden.add(concrete)
                 holder.pop(key, None)
                 marked = readers.get(key, ())
@@ -225,9 +229,13 @@ def _names(condition: Condition) -> Iterator[str]:
         yield from _names(part)
 
 
-def size(condition: Condition) -> int:
-    """How many nodes `condition` has: what evaluating it once costs, in steps of `MAX_STEPS`."""
-    return 1 + sum(size(part) for part in _parts(condition))
+def cost(condition: Condition) -> int:
+    """What evaluating `condition` once may cost, in steps of `MAX_STEPS`: a step per node, and one
+    per key a lookup walks past the first."""
+    parts = _parts(condition)
+    if not parts and "field" in condition:
+        return 1 + str(condition["field"]).count(".")
+    return 1 + sum(cost(part) for part in parts)
 
 
 def hidden_fields(data: Mapping[str, Any], hidden_when: Mapping[str, Condition],

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from forms.conditions import MAX_FORM_NODES, MAX_STEPS, ConditionsTooCostly, evaluate, hidden_fields, hide, occurrences
+from forms.conditions import MAX_FORM_COST, MAX_STEPS, ConditionsTooCostly, evaluate, hidden_fields, hide, occurrences
 from forms.feel import MAX_LENGTH, FeelError, translate
 from forms.formjs import formjs_form
 from forms.messages import message_for
@@ -114,13 +114,13 @@ def _hostile_form(terms: int, fields: int) -> dict[str, Any]:
 
 
 def test_a_submission_that_makes_the_conditions_too_costly_is_refused_with_the_reason() -> None:
-    form = formjs_form(_hostile_form(terms=300, fields=32), "hostile")  # 9,632 nodes: deployable
+    form = formjs_form(_hostile_form(terms=300, fields=32), "hostile")  # 9,632 parts: deployable
     one = {"items": [{"v0": "x", "a0": "2"}]}
     kept, errors = validate_submission(form, one)
     assert errors == [] and kept == one
     assert validate_submission(form, {"items": [{"v0": "x", "a0": "1"}]})[0] == {"items": [{"a0": "1"}]}
 
-    many = {"items": [{"v0": "x", "a0": "2"}] * 20}  # 20 items x 32 conditions x 301 nodes
+    many = {"items": [{"v0": "x", "a0": "2"}] * 20}  # 20 items x 32 conditions x 301 steps
     with pytest.raises(ConditionsTooCostly, match=f"more than {MAX_STEPS:,} steps"):
         hide(copy.deepcopy(many), form["ui"]["hidden_when"])
     _, [error] = validate_submission(form, many)
@@ -143,7 +143,7 @@ def test_one_condition_over_many_items_stops_at_the_budget() -> None:
 
 
 def test_forms_whose_conditions_are_too_large_are_refused_at_deploy() -> None:
-    with pytest.raises(FormDefinitionError, match=f"at most {MAX_FORM_NODES:,}"):
+    with pytest.raises(FormDefinitionError, match=f"at most {MAX_FORM_COST:,}"):
         formjs_form(_hostile_form(terms=300, fields=34), "hostile")
     with pytest.raises(FeelError, match=f"at most {MAX_LENGTH:,}"):
         translate("=" + " or ".join(["a0 = 1"] * 1000))
