@@ -13,7 +13,10 @@
   instance store and then calls `route_thrown` on what it threw.
 
 Start events are looked up in `start_trigger` rows, written the first time the tick or a
-delivery sees a new process definition; only the newest version of a process is active.
+delivery sees a new process definition; only the newest version of a process is active. A
+timer start event's expression is evaluated then, once, where model code runs (a model worker
+unless PANJEREH_MODEL_WORKERS=0); one that fails or is stopped there leaves its row inactive
+with the reason in `last_error`.
 """
 
 from __future__ import annotations
