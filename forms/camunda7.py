@@ -27,7 +27,7 @@ from typing import Any
 
 from lxml import etree
 
-from forms.feel import FeelError, translate
+from forms.feel import FeelError, shown, translate
 from forms.formats import FORMATS
 from forms.model import FormDefinitionError, FormModel, empty_hints, object_schema, put_schema_text, text
 from forms.normalize import NumberOutOfRange, bounded_number
@@ -127,7 +127,7 @@ def _apply_properties(field_id: str, prop: dict[str, Any], props: dict[str, str]
         try:
             hints["hidden_when"][field_id] = translate(hide)
         except FeelError as err:
-            raise FormDefinitionError(f"field '{field_id}': hide condition {hide!r}: {err}") from err
+            raise FormDefinitionError(f"field '{field_id}': hide condition {shown(hide)}: {err}") from err
     if props:
         hints["properties"][field_id] = dict(props)
 

@@ -34,6 +34,9 @@ _TOKEN = re.compile(r"""
     )""", re.VERBOSE | re.DOTALL)
 # How deep parentheses and not() may nest; the parser recurses once per level.
 MAX_NESTING = 32
+# A hide condition is a line or two; a longer one is refused at deploy, before it is stored with
+# every task of its form (forms/conditions.py bounds evaluating what is accepted).
+MAX_LENGTH = 4000
 _FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _OPS = {"=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _KEYWORDS = {"true": True, "false": False, "null": None}
@@ -159,6 +162,12 @@ class _Parser:
         return {"field": token.text, "op": "true"}
 
 
+def shown(expression: object) -> str:
+    """An expression as a message quotes it: its start only, when it is long."""
+    text = str(expression)
+    return repr(text if len(text) <= 80 else text[:80] + "…")
+
+
 def translate(expression: str) -> Condition:
     """The condition object of a Camunda Forms ``=...`` expression.
 
@@ -166,6 +175,8 @@ def translate(expression: str) -> Condition:
         FeelError: the expression is outside the subset this module understands.
     """
     body = expression.strip()
+    if len(body) > MAX_LENGTH:
+        raise FeelError(f"the expression is {len(body):,} characters long; at most {MAX_LENGTH:,}")
     if not body.startswith("="):
         raise FeelError("a condition must be a FEEL expression starting with '='")
     parser = _Parser(body[1:])

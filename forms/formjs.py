@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms.camunda7 import variable_name
-from forms.feel import FeelError, translate
+from forms.feel import FeelError, shown, translate
 from forms.formjs_fields import WIDGETS, field_schema
 from forms.model import Condition, FormDefinitionError, FormModel, empty_hints, object_schema, put_schema_text, text
 from forms.ui import build_ui
@@ -90,7 +90,7 @@ class _Translator:
         try:
             return translate(str(hide))
         except FeelError as err:
-            raise FormDefinitionError(f"field '{name}': hide condition {hide!r}: {err}") from err
+            raise FormDefinitionError(f"field '{name}': hide condition {shown(hide)}: {err}") from err
 
     def display(self, c: dict[str, Any], name: str, scope: _Scope, conditions: list[Condition]) -> None:
         body = str(c.get("text") if c.get("type") == "text" else c.get("content") or "")

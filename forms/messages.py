@@ -91,6 +91,10 @@ MESSAGES: dict[str, dict[str, Message]] = {
                          "{label} نویسه‌ای دارد که نمی‌توان ذخیره کرد؛ آن را پاک کنید و {label} را دوباره وارد کنید")},
     "invalid": {"": M("is not an answer this form accepts", "Check {label} and enter it again",
                       "{label} را بررسی کنید و دوباره وارد کنید")},
+    "conditions-too-costly": {"": M(
+        "the form's conditions cannot be checked on this many answers",
+        "This form cannot be checked with this many answers; remove some of the repeated items and try again",
+        "این فرم را با این تعداد پاسخ نمی‌توان بررسی کرد؛ برخی از موارد تکراری را حذف کنید و دوباره بفرستید")},
     "field-name": {"": M("field names must be identifiers that do not start with '_'",
                          "Use a field name of letters, digits and underscores that does not start with an underscore",
                          "نام فیلد را از حرف، رقم و خط زیر بسازید و آن را با خط زیر شروع نکنید")},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from forms import conditions
 from forms import schema as schemas
 from forms.model import WIDGETS, FormDefinitionError, empty_hints, schema_text
 
@@ -39,7 +40,8 @@ def build_ui(schema: schemas.Node, hints: dict[str, Any] | None = None) -> dict[
     """Full UI hints: `hints` as given, completed from `schema`.
 
     Raises:
-        FormDefinitionError: a hint names a field the schema does not have, or an unknown widget.
+        FormDefinitionError: a hint names a field the schema does not have, or an unknown widget, or
+            the hide conditions are too many to check (`forms.conditions.MAX_FORM_COST`).
     """
     ui = empty_hints()
     ui.update(copy.deepcopy(hints or {}))
@@ -50,6 +52,10 @@ def build_ui(schema: schemas.Node, hints: dict[str, Any] | None = None) -> dict[
     for named in [*ui["order"], *ui["widgets"], *ui["readonly"], *ui["hidden_when"], *ui["labels"], *ui["help"]]:
         if named not in everything:
             raise FormDefinitionError(f"the UI hints name a field '{named}' that the form does not have")
+    parts = sum(conditions.cost(condition) for condition in ui["hidden_when"].values())
+    if parts > conditions.MAX_FORM_COST:
+        raise FormDefinitionError(f"the form's hide conditions have {parts:,} parts together (each comparison, "
+                                  f"and, or, not, and dot in a field name); at most {conditions.MAX_FORM_COST:,}")
     for path, widget in ui["widgets"].items():
         if widget not in WIDGETS:
             raise FormDefinitionError(f"field '{path}': unknown widget '{widget}'; known: {', '.join(sorted(WIDGETS))}")

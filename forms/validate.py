@@ -5,6 +5,7 @@ citizen cannot overwrite `approved` by posting an extra field. The order of work
 
 1. `forms.prepare`: keep declared, writable fields; normalise text, canonical formats, numbers from digits;
 2. `forms.conditions`: drop fields hidden by ``ui.hidden_when`` (they are then not required either);
+   conditions that would cost more than their budget on this submission refuse it;
 3. check the rest against the JSON Schema (with `forms.formats` and `forms.keywords`);
 4. check choices that come from a process variable, when the caller passes the variables.
 
@@ -25,7 +26,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 
 from forms import schema as schemas
-from forms.conditions import ConcretePath, hide, occurrences
+from forms.conditions import ConcretePath, ConditionsTooCostly, hide, occurrences
 from forms.formats import FormatProblem, format_checker
 from forms.keywords import FormValidator
 from forms.messages import plain_message
@@ -170,7 +171,11 @@ def validate_submission(form: FormModel | None, data: dict[str, Any], *,
     assert form is not None
     schema, ui = form["schema"], form.get("ui") or {}
     kept, readonly = prepare(schema, data)
-    hidden = hide(kept, ui.get("hidden_when") or {}, variables) | readonly
+    try:
+        hidden = hide(kept, ui.get("hidden_when") or {}, variables) | readonly
+    except ConditionsTooCostly as err:
+        # Which fields apply is not known, so nothing can be checked; `hide` may have removed some.
+        return kept, [FieldError("", str(err), "conditions-too-costly")]
     validator = FormValidator(schema, format_checker=format_checker())
     found = [item for e in validator.iter_errors(kept) for item in _translate(e)]
     found += [(path, code, {}) for path, code in _unstorable(kept)]

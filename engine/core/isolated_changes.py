@@ -1,10 +1,15 @@
-"""`run_change` in a model worker process: the same function, behind a process boundary.
+"""Where a package's model code runs: `run_change` and `plan_timer_start`, in this process
+or behind a process boundary.
 
 The worker builds each deployment's package once from its documents (sent on its first
-change there), runs the change, and answers the snapshot as JSON (engine/core/wire.py);
+job there), runs the change, and answers the snapshot as JSON (engine/core/wire.py);
 only the snapshot's own classes are built from that answer. A change whose worker is
 killed (past the wall-clock limit) or dies (past its memory) raises `JobKilled`: nothing
-was saved, the stored instance is as it was.
+was saved, the stored instance is as it was. A timer start event's expression is planned
+the same way, against the same cached package, and answers a `Schedule`.
+
+Form conditions do not come here: they are condition objects, not code, evaluated under a
+step budget in the serving process (forms/conditions.py says why).
 """
 
 from __future__ import annotations
@@ -12,17 +17,20 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
+from datetime import datetime
 from typing import Any, Protocol
 
 from engine.core.bindings import RetryPolicy
-from engine.core.catch_events import MessageWait, SignalWait, ThrownEvent, TimerWait
+from engine.core.catch_events import MessageWait, Schedule, SignalWait, ThrownEvent, TimerWait
 from engine.core.changes import Change, ChangeLimits
 from engine.core.errors import ChangeTooLarge, TaskStateError, UnknownProcessError
 from engine.core.execution import HumanTask, ServiceCall, Step
 from engine.core.migration import ElementChange, MigrationPlan, TaskMove
 from engine.core.package import CompiledPackage
 from engine.core.package_source import PackageSource, compile_source, package_source
+from engine.core.sandbox import SandboxLimits
 from engine.core.snapshot import Snapshot, StoredState, run_change
+from engine.core.timer_starts import plan_timer_start
 from engine.core.wire import decode, encode
 from engine.core.worker_pool import JobFailed, WorkerPool
 
@@ -39,19 +47,32 @@ def _run_in_worker(package: CompiledPackage, payload: tuple[str, StoredState | N
     return encode(run_change(package, process_key, stored, change, limits))
 
 
+def _plan_in_worker(package: CompiledPackage, payload: tuple[str, str, datetime, SandboxLimits]) -> Any:
+    process_key, element_id, now, limits = payload
+    return encode(plan_timer_start(package, process_key, element_id, now, limits))
+
+
 class ChangeRunner(Protocol):
-    """Where changes run: `run_change`'s signature, in this process or in a worker."""
+    """Where a package's model code runs (changes, timer start expressions): in this process
+    or in a worker, with the signatures of `run_change` and `plan_timer_start`."""
 
     def run(self, package: CompiledPackage, process_key: str, stored: StoredState | None, change: Change,
             limits: ChangeLimits) -> Snapshot | None: ...
 
+    def plan_timer_start(self, package: CompiledPackage, process_key: str, element_id: str, now: datetime,
+                         limits: SandboxLimits) -> Schedule: ...
+
 
 class InProcessChanges:
-    """Changes run in the calling thread (PANJEREH_MODEL_WORKERS=0: no isolation)."""
+    """Model code runs in the calling thread (PANJEREH_MODEL_WORKERS=0: no isolation)."""
 
     def run(self, package: CompiledPackage, process_key: str, stored: StoredState | None, change: Change,
             limits: ChangeLimits) -> Snapshot | None:
         return run_change(package, process_key, stored, change, limits)
+
+    def plan_timer_start(self, package: CompiledPackage, process_key: str, element_id: str, now: datetime,
+                         limits: SandboxLimits) -> Schedule:
+        return plan_timer_start(package, process_key, element_id, now, limits)
 
 
 class IsolatedChanges:
@@ -84,6 +105,28 @@ class IsolatedChanges:
         if snapshot is not None and not isinstance(snapshot, Snapshot):
             raise JobFailed("WireError", "the worker's answer is not a snapshot", "")
         return snapshot
+
+    def plan_timer_start(self, package: CompiledPackage, process_key: str, element_id: str, now: datetime,
+                         limits: SandboxLimits) -> Schedule:
+        """As `plan_timer_start`, in a worker (the one that may already hold the package).
+
+        Raises:
+            ValueError: as `plan_timer_start`: the expression failed or gave no time.
+            JobKilled: the expression passed the worker's time or memory.
+            JobFailed: anything else went wrong inside the worker.
+        """
+        key, source = self._known(package)
+        try:
+            answer = self.pool.run(_plan_in_worker, compile_source, key, lambda: source,
+                                   (process_key, element_id, now, limits))
+        except JobFailed as failed:
+            if failed.kind == "ValueError":
+                raise ValueError(failed.detail) from None
+            raise
+        planned = decode(answer, (Schedule,))
+        if not isinstance(planned, Schedule):
+            raise JobFailed("WireError", "the worker's answer is not a schedule", "")
+        return planned
 
     def _known(self, package: CompiledPackage) -> tuple[str, PackageSource]:
         """`package`'s key (a digest of its documents: workers of one process may serve

@@ -43,9 +43,10 @@ What protects the server: a change of an instance runs in a model worker process
 limits above. A single C operation cannot be interrupted by the tracer; the guards bound the
 ones they know (every growth path above, and comparing, hashing and printing values that
 share sub-objects), and one that slips past them holds only its worker until the kill.
-Some model code still runs in the serving process: timer start expressions when a
-deployment's triggers are scheduled, and form conditions (forms/feel.py). With
-PANJEREH_MODEL_WORKERS=0 everything runs there, and these in-process limits are the only ones.
+Timer start expressions run there too (engine/core/timer_starts.py). Form hide conditions
+are not Python and never reach this sandbox: they are condition objects evaluated under a step
+budget in the serving process (forms/conditions.py). With PANJEREH_MODEL_WORKERS=0 everything
+runs in the serving process, and these in-process limits are the only ones.
 """
 
 from __future__ import annotations

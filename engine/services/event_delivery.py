@@ -13,7 +13,10 @@
   instance store and then calls `route_thrown` on what it threw.
 
 Start events are looked up in `start_trigger` rows, written the first time the tick or a
-delivery sees a new process definition; only the newest version of a process is active.
+delivery sees a new process definition; only the newest version of a process is active. A
+timer start event's expression is evaluated then, once, where model code runs (a model worker
+unless PANJEREH_MODEL_WORKERS=0); one that fails or is stopped there leaves its row inactive
+with the reason in `last_error`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from engine import audit
 from engine.core import catch_events as core
 from engine.core.changes import CatchMessage, CatchSignal, Change, FireTimer, Start, StartEvent
 from engine.core.errors import ScriptError, TaskStateError
+from engine.core.package import CompiledPackage
 from engine.core.statuses import OPEN_INSTANCE
+from engine.core.worker_pool import JobFailed, JobKilled, PoolBusy
 from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import (
@@ -122,13 +127,24 @@ def sync_start_triggers(session: Session, runtime: Runtime, now: datetime) -> No
     session.flush()
 
 
-def _trigger_row(definition: ProcessDefinition, trigger: core.StartTrigger, package: Any, runtime: Runtime,
-                 now: datetime) -> StartTriggerRow:
+def _trigger_row(definition: ProcessDefinition, trigger: core.StartTrigger, package: CompiledPackage,
+                 runtime: Runtime, now: datetime) -> StartTriggerRow:
     row = StartTriggerRow(definition_id=definition.id, process_key=definition.key, element_id=trigger.element_id,
                           kind=trigger.kind, name=trigger.name, expression=trigger.expression, active=True, fired=0)
     if trigger.kind == "timer":
         try:
-            plan = core.schedule(trigger, lambda text: runtime.script_engine.environment.evaluate(text, {}), now)
+            # The expression is model code: it runs where changes run (a model worker, by default).
+            plan = runtime.changes.plan_timer_start(package, definition.key, trigger.element_id, now,
+                                                    runtime.change_limits.sandbox)
+        except PoolBusy:
+            raise  # no worker came free: the expression is not at fault; the next sync plans it
+        except (JobKilled, JobFailed) as err:
+            # Stopped once, it would be stopped on every sync: it waits for a new version instead.
+            row.active = False
+            row.last_error = f"timer '{trigger.expression}' was stopped while it was evaluated: {err}"
+            log.error("timer start event %s of %s v%d: %s", trigger.element_id, definition.key,
+                      definition.version, row.last_error)
+            return row
         except Exception as err:  # the expression is the analyst's; one bad timer must not stop the tick
             row.active, row.last_error = False, str(err)
             log.warning("timer start event %s of %s v%d: %s", trigger.element_id, definition.key,

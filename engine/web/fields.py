@@ -100,14 +100,17 @@ def _widget(node: Model, hinted: str | None) -> str:
 
 
 def hidden_paths(model: Model, data: dict[str, Any]) -> set[str]:
+    """The fields of `data` a condition hides. The conditions run here under a step budget
+    (forms/conditions.py), so a page that shows many fields asks once and passes the answer on."""
     return set(hidden_fields(data, model["ui"].get("hidden_when", {})))
 
 
 def questions(t: Translator, model: Model, paths: list[str], data: dict[str, Any],
-              errors: dict[str, str] | None = None) -> list[Question]:
-    """The questions for `paths`, filled from `data`, skipping those hidden by a condition."""
+              errors: dict[str, str] | None = None, hidden: set[str] | None = None) -> list[Question]:
+    """The questions for `paths`, filled from `data`, skipping those hidden by a condition
+    (`hidden`, when the caller has them already for this data)."""
     ui, schema = model["ui"], model.get("schema") or {}
-    hidden = hidden_paths(model, data)
+    hidden = hidden_paths(model, data) if hidden is None else hidden
     found = []
     for path in paths:
         if path in hidden:

@@ -33,11 +33,15 @@ def _task(page: Page, principal: Principal, instance_id: str, task_id: str) -> t
         return access.case_task(session, principal, instance_id, task_id)
 
 
-def _pages(row: TaskRecord, data: dict[str, Any]) -> list[list[str]]:
+def _hidden(row: TaskRecord, data: dict[str, Any]) -> set[str]:
+    return hidden_paths(row.form, data) if row.form else set()
+
+
+def _pages(row: TaskRecord, data: dict[str, Any], hidden: set[str] | None = None) -> list[list[str]]:
     """The pages still to ask: read-only fields are shown, not asked, and a page whose every
     field is hidden by a condition is skipped."""
     model = row.form or {}
-    hidden = hidden_paths(model, data) if model else set()
+    hidden = _hidden(row, data) if hidden is None else hidden
     readonly = set(model.get("ui", {}).get("readonly", []))
     pages = [[f for f in page if f not in readonly] for page in (model.get("ui", {}).get("pages") or [])]
     return [p for p in pages if any(f not in hidden for f in p)]
@@ -203,10 +207,11 @@ def check_answers(page: PageDep, instance_id: str, task_id: str) -> Response:
 
 def _render_check(page: Page, instance: InstanceRecord, row: TaskRecord, data: dict[str, Any],
                   errors: list[FieldError], status: int = 200) -> Response:
-    pages = _pages(row, data)
+    hidden = _hidden(row, data)
+    pages = _pages(row, data, hidden)
     rows = []
     for number, paths in enumerate(pages):
-        for question in questions(page.t, row.form or {}, paths, data):
+        for question in questions(page.t, row.form or {}, paths, data, hidden=hidden):
             rows.append((question, number))
     return page.render("check.html", status=status, instance=instance, task=row, rows=rows,
                        evidence=_evidence(page, row, instance, data),

@@ -35,3 +35,14 @@ def crash(package: dict[str, Any], payload: Any) -> None:
 
 def not_json(package: dict[str, Any], payload: Any) -> set[int]:
     return {1, 2}
+
+
+def form_conditions(source: Any) -> Any:
+    """A 'package' for form conditions: the form's `hidden_when`, as the benchmark sends it."""
+    return source
+
+
+def hidden_fields_job(hidden_when: Any, data: Any) -> list[str]:
+    from forms.conditions import hidden_fields
+
+    return sorted(hidden_fields(data, hidden_when))

@@ -9,13 +9,14 @@ either way the next change runs in a fresh worker.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from engine.core.changes import ChangeLimits, CompleteTask, Start
 from engine.core.errors import TaskStateError
-from engine.core.isolated_changes import IsolatedChanges
+from engine.core.isolated_changes import InProcessChanges, IsolatedChanges
 from engine.core.package import CompiledPackage
 from engine.core.package_source import compile_source, package_source
 from engine.core.sandbox import SandboxLimits
@@ -106,3 +107,49 @@ def test_memory_past_the_workers_address_space_fails_there(changes: IsolatedChan
     assert failed is not None and failed.status == "failed" and "MemoryError" in (failed.error or "")
     done = changes.run(_script_model("x = 3"), "p", None, Start({}), LIMITS)
     assert done is not None and done.data["x"] == 3
+
+
+def _timer_start_model(timer: str, expression: str) -> CompiledPackage:
+    return _package(model("\n".join([
+        f'<bpmn:startEvent id="s"><bpmn:timerEventDefinition><bpmn:{timer}>{expression}</bpmn:{timer}>'
+        '</bpmn:timerEventDefinition></bpmn:startEvent>', '<bpmn:endEvent id="e" />', flow("f0", "s", "e")])))
+
+
+NOW = datetime(2030, 1, 1, 8, 0, tzinfo=UTC)
+
+
+def test_a_timer_start_planned_in_a_worker_matches_the_one_planned_here(changes: IsolatedChanges) -> None:
+    for timer, expression in (("timeCycle", '"R3/2030-01-02T09:00:00Z/PT1H"'), ("timeDuration", '"PT90M"'),
+                              ("timeDate", '"2030-02-01T00:00:00Z"')):
+        package = _timer_start_model(timer, expression)
+        here = InProcessChanges().plan_timer_start(package, "p", "s", NOW, SandboxLimits())
+        assert changes.plan_timer_start(package, "p", "s", NOW, SandboxLimits()) == here
+    assert changes.plan_timer_start(package, "p", "s", NOW, SandboxLimits()).first_due == datetime(
+        2030, 2, 1, tzinfo=UTC)
+    # The worker built each package once, and planned the last one twice from its cache.
+    assert changes.pool.stats.misses == 3
+
+
+def test_a_timer_start_expression_that_fails_says_why(changes: IsolatedChanges) -> None:
+    package = _timer_start_model("timeDuration", '"PT" + str(1 / 0) + "M"')
+    with pytest.raises(ValueError, match="division by zero"):
+        changes.plan_timer_start(package, "p", "s", NOW, SandboxLimits())
+    with pytest.raises(ValueError, match="no timer start event 'e'"):
+        changes.plan_timer_start(package, "p", "e", NOW, SandboxLimits())
+
+
+def test_a_timer_start_expression_that_never_ends_is_killed() -> None:
+    # Only the wall clock can stop it: its CPU limit is far above the pool's six seconds (not
+    # three, as above: the clock also covers the fresh worker's imports and compile afterwards).
+    pool: WorkerPool[Any] = WorkerPool(PoolLimits(workers=1, wall_seconds=6.0))
+    changes = IsolatedChanges(pool)
+    try:
+        endless = _timer_start_model(
+            "timeDuration", '"PT" + str(sum(1 for i in range(10**6) for j in range(10**6))) + "S"')
+        with pytest.raises(JobKilled, match="stopped after 6 s"):
+            changes.plan_timer_start(endless, "p", "s", NOW, SandboxLimits(cpu_seconds=600))
+        quick = _timer_start_model("timeDuration", '"PT1M"')
+        assert changes.plan_timer_start(quick, "p", "s", NOW, SandboxLimits()).first_due == datetime(
+            2030, 1, 1, 8, 1, tzinfo=UTC)
+    finally:
+        pool.close()
