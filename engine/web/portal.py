@@ -17,7 +17,9 @@ from engine.services.catalogue import OfferedService, offered
 from engine.services.errors import NotFound
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.records import DataUseRecord, InstanceRecord
+from engine.services.rehearsal import run_rehearsed
 from engine.services.tracking import is_valid_tracking_code
+from engine.services.transaction import Transaction
 from engine.web.audience import audience
 from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES
@@ -68,9 +70,11 @@ def service_start(page: PageDep, key: str) -> Response:
 @router.post("/services/{key}/start", **audience(Audience.CITIZEN, back="/services/{key}"))
 def start_service(page: PageDep, _: FormDep, key: str) -> Response:
     service = _service(page, key)
-    with page.runtime.unit_of_work() as session:
-        instance = instances.start(session, page.runtime, page.visitor, service.key, {})
-    return page.redirect(f"/cases/{instance.id}/next")
+
+    def work(session: Transaction) -> str:
+        return instances.start(session, page.runtime, page.visitor, service.key, {}).id
+
+    return page.redirect(f"/cases/{run_rehearsed(page.runtime, work)}/next")
 
 
 @router.get("/cases", **audience(Audience.CITIZEN))

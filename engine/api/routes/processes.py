@@ -15,6 +15,7 @@ from engine.api.schemas import (
 )
 from engine.security.principals import Role
 from engine.services import instances, queries
+from engine.services.transaction import Transaction
 
 router = make_router("/api/v1", "processes")
 
@@ -31,11 +32,12 @@ def list_processes(session: ReadSessionDep) -> list[ProcessOut]:
 def start_instance(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, key: str,
                    body: StartIn) -> InstanceCreated:
     """Start an instance of the newest (or the given) version and run it until it waits."""
-    with write() as session:
+    def work(session: Transaction) -> InstanceCreated:
         instance = instances.start(session, runtime, principal, key, body.data, body.version)
-        created = InstanceCreated(id=instance.id, tracking_code=instance.tracking_code, status=instance.status,
-                                  process_key=instance.process_key, version=instance.version, error=instance.error)
-    return created
+        return InstanceCreated(id=instance.id, tracking_code=instance.tracking_code, status=instance.status,
+                               process_key=instance.process_key, version=instance.version, error=instance.error)
+
+    return write.rehearsed(work)
 
 
 @router.get("/instances", response_model=list[InstanceSummary], **allow(*READERS))
@@ -65,7 +67,8 @@ def list_data_uses(session: ReadSessionDep, principal: PrincipalDep, instance_id
 def terminate_instance(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, instance_id: str,
                        body: TerminateIn) -> InstanceOut:
     """Stop an instance for good, with a reason kept in its history."""
-    with write() as session:
+    def work(session: Transaction) -> InstanceOut:
         instance = instances.terminate(session, runtime, principal, instance_id, body.reason)
-        view = InstanceOut.model_validate(queries.instance_view(session, principal, instance))
-    return view
+        return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+
+    return write.rehearsed(work)
