@@ -14,7 +14,9 @@ runs in rounds, each a transaction of its own with a `Rehearsal` attached:
 3. The work runs again, from fresh reads. A change on the same stored state finds its outcome
    and saves it; one on a state another writer moved meanwhile is a new change, and runs in
    its turn. The round that knows every change it runs commits, under the instance's
-   optimistic lock as always.
+   optimistic lock as always (two last rounds saving one instance at the same moment, which
+   only PostgreSQL lets happen, still end one with `LostRace`: 409, or another try where the
+   caller retries, as settling a connector's result does).
 
 A change usually takes two rounds: one that finds it, one that saves it; a change whose
 events reach other instances, one more per instance that must change in the same
