@@ -91,8 +91,10 @@ Change = Start | CompleteTask | ServiceResult | ServiceError | CatchMessage | Ca
 @dataclass(frozen=True)
 class ChangeLimits:
     """What one change may spend: the sandbox's limits per script, and the automatic steps
-    and seconds of the whole change (past them the instance fails as a runaway)."""
+    and seconds of the whole change (past them the instance fails as a runaway); and how
+    large the instance's state may be after it (None: as large as it grows)."""
 
     max_steps: int
     max_seconds: float
     sandbox: SandboxLimits = field(default_factory=SandboxLimits)
+    max_state_bytes: int | None = None

@@ -21,7 +21,7 @@ from engine.core.bindings import RetryPolicy
 from engine.core.catch_events import MessageWait, SignalWait, ThrownEvent, TimerWait
 from engine.core.changes import Change, ChangeLimits
 from engine.core.documents import Document, DocumentKind
-from engine.core.errors import ChangeTooLarge, TaskStateError, UnknownProcessError
+from engine.core.errors import ChangeTooLarge, StateTooLarge, TaskStateError, UnknownProcessError
 from engine.core.execution import HumanTask, ServiceCall, Step
 from engine.core.package import CompiledPackage, compile_package
 from engine.core.snapshot import Snapshot, StoredState, run_change
@@ -33,7 +33,7 @@ SNAPSHOT_CLASSES: tuple[type, ...] = (Snapshot, HumanTask, ServiceCall, RetryPol
                                       SignalWait, ThrownEvent)
 # Errors of `run_change` its callers act on, raised again here by name.
 _RAISED: dict[str, type[Exception]] = {"TaskStateError": TaskStateError, "UnknownProcessError": UnknownProcessError,
-                                        "ChangeTooLarge": ChangeTooLarge}
+                                        "ChangeTooLarge": ChangeTooLarge, "StateTooLarge": StateTooLarge}
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from engine.core.changes import (
     ServiceResult,
     Start,
 )
-from engine.core.errors import ChangeTooLarge, TaskStateError
+from engine.core.errors import ChangeTooLarge, StateTooLarge, TaskStateError
 from engine.core.execution import Execution
 from engine.core.package import CompiledPackage
 from engine.core.report import Report
@@ -347,6 +347,9 @@ def run_model_code(runtime: Runtime, instance_id: str | None, run: ChangeRun) ->
     """
     try:
         return runtime.changes.run(run.package, run.process_key, run.stored, run.change, run.limits)
+    except StateTooLarge as err:
+        log.error("instance %s: %s", instance_id or "(new)", err)
+        raise ModelStopped(f"{err}; nothing of this change was saved", instance_id, "state-too-large") from err
     except (JobKilled, JobFailed, ChangeTooLarge) as err:
         log.error("instance %s: the model's code was stopped in its worker: %s", instance_id or "(new)", err)
         raise ModelStopped(f"the model's code was stopped: {err}; nothing of this change was saved",
@@ -375,9 +378,9 @@ def mark_stopped(session: Session, stopped: ModelStopped, actor: str = "engine")
     message = escaped(str(stopped))
     instance.status = moved(instance.status, InstanceStatus.FAILED, f"instance {instance.id}")
     instance.error = message
-    session.add(Incident(instance_id=instance.id, kind="model-stopped", message=message))
+    session.add(Incident(instance_id=instance.id, kind=stopped.kind, message=message))
     audit.append(session, actor, "instance.failed", instance_id=instance.id, subject=None,
-                 detail={"error": message, "kind": "model-stopped"})
+                 detail={"error": message, "kind": stopped.kind})
 
 
 def record_stopped(runtime: Runtime, stopped: ModelStopped, *, quietly: bool = False) -> None:

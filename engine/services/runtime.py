@@ -95,7 +95,7 @@ class Runtime:
     def change_limits(self) -> ChangeLimits:
         """What one change of an instance may spend: steps, seconds, and the sandbox's limits."""
         return ChangeLimits(self.settings.max_steps_per_change, self.settings.max_change_seconds,
-                            sandbox_limits(self.settings))
+                            sandbox_limits(self.settings), self.settings.max_state_bytes)
 
     @property
     def connectors(self) -> Registry:
