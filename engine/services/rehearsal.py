@@ -76,12 +76,10 @@ class ChangeRun:
     limits: ChangeLimits
 
     def key(self) -> tuple[int, str, StoredState | None, ChangeLimits]:
-        # Packages are compared by identity (they are cached per deployment, and the run
-        # holds its own); changes by value, since they carry dicts and have no hash.
+        """Everything but the change, which carries dicts and has no hash. The package by
+        identity: packages are cached per deployment, and a known run keeps its own alive,
+        so its id names no other while the rehearsal lasts."""
         return id(self.package), self.process_key, self.stored, self.limits
-
-    def same(self, other: ChangeRun) -> bool:
-        return other.package is self.package and other.key() == self.key() and other.change == self.change
 
 
 @dataclass
@@ -103,6 +101,7 @@ class _Outcome:
 
     def answer(self) -> Snapshot | None:
         if self.error is not None:
+            # Raised once per round that asks; each raise would lengthen the traceback.
             raise self.error.with_traceback(None)
         return self.snapshot
 
@@ -142,18 +141,20 @@ class Rehearsal:
             if not self._last_round:
                 self._missing.append(found)
                 raise Unrehearsed
-            log.warning("a change of %s ran inside its write transaction: the instances it changes kept changing "
-                        "for %d rounds", run.process_key, self.rounds)
+            log.warning("a change of %s ran inside its write transaction after %d rounds (its instances kept "
+                        "changing, or its events reach far)", run.process_key, self.rounds - 1)
             found.settle()
         if not found.done:
-            # Asked again in the round that missed it (a receiver caught the error): still unknown.
+            # Asked again in the round that missed it, which went on past the miss (as a
+            # signal's broadcast does): still unknown.
             raise Unrehearsed
         return found.answer()
 
     def _find(self, run: ChangeRun) -> _Outcome | None:
-        return next((known for known in self._known.get(run.key(), ()) if known.run.same(run)), None)
+        return next((known for known in self._known.get(run.key(), ()) if known.run.change == run.change), None)
 
     def begin_round(self, session: Session, *, last: bool) -> None:
+        """Attach to the transaction of the next round; the `last` runs what it does not know."""
         self.rounds += 1
         self._last_round = last
         session.info[SESSION_KEY] = self

@@ -11,6 +11,7 @@ completion commits while the first is still running, and then the first commits 
 from __future__ import annotations
 
 import ast
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 import engine
@@ -26,7 +28,7 @@ from engine.app import build_app
 from engine.core.changes import CompleteTask
 from engine.core.statuses import TaskStatus
 from engine.db.models import HumanTaskRow
-from engine.services import instance_store
+from engine.services import instance_store, rehearsal
 from engine.services.rehearsal import ChangeRun
 from engine.services.runtime import Runtime
 from engine.settings import Settings
@@ -160,6 +162,25 @@ def test_a_change_whose_instance_moved_meanwhile_runs_again_on_what_was_saved(
     assert final["status"] == "completed" and final["data"] == {"left": True, "right": True}, final
     with runtime.reading() as session:
         assert audit.verify(session).ok
+
+
+def test_the_last_round_runs_in_place_what_it_does_not_know(client: TestClient, tokens: Tokens,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    """A unit of work that never gets to know all its changes (here: it has one round only)
+    still commits, running them in its transaction as every change ran before."""
+    monkeypatch.setattr(rehearsal, "MAX_ROUNDS", 1)
+    headers = tokens.headers("analyst")
+    assert client.post("/api/v1/deployments", files=model_files("approval.bpmn"), headers=headers).status_code == 201
+    started = client.post("/api/v1/processes/approval/instances", json={"data": {}}, headers=headers)
+    assert started.status_code == 201, started.text
+    [task] = client.get("/api/v1/tasks", params={"instance_id": started.json()["id"]}, headers=headers).json()
+    with caplog.at_level(logging.WARNING, "panjereh.events"):
+        done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"amount": 5, "channel": "sms"}},
+                           headers=headers)
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["amount"] == 5
+    assert "ran inside its write transaction after 0 rounds" in caplog.text
 
 
 def _changes_inside_transactions(source: str, filename: str) -> tuple[int, list[str]]:
