@@ -118,7 +118,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True, sender: Any = Non
     runtime = Runtime(
         settings=settings, engine=engine, sessions=make_session_factory(engine), readers=readers,
         reader_engine=reader_engine, probe_engine=probe_engine, script_engine=make_script_engine(limits, calendar),
-        change_limits=ChangeLimits(settings.max_steps_per_change, settings.max_change_seconds, limits, calendar),
+        change_limits=ChangeLimits(settings.max_steps_per_change, settings.max_change_seconds, limits, calendar,
+                                  settings.max_state_bytes),
         changes=change_runner(settings), connectors=installed_connectors(settings),
         dispatcher=dispatcher if dispatcher is not None else call_dispatcher(settings, sender),
         packages=PackageCache(), connector_transport=connector_transport)

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         30.0, gt=0, le=3600,
         description="how long one change of an instance may run its automatic steps before the instance fails "
                     "as a runaway (each script also has its own CPU limit)")
+    max_state_bytes: int = Field(
+        16_000_000, ge=10_000, le=1_000_000_000,
+        description="how large an instance's stored state (its workflow, with the data of each task it ran) may "
+                    "grow; a change that would leave it larger fails the instance with an incident and keeps the "
+                    "state it had (a loop or a timer cycle that never ends grows it with every round)")
     model_workers: int = Field(
         default_factory=lambda: max(os.cpu_count() or 1, 1), ge=0, le=256,
         description="worker processes that run model code (scripts, conditions, decisions, mappings) with an "

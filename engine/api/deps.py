@@ -3,21 +3,25 @@
 A route reads through `ReadSessionDep`, a read-only transaction that is closed before the
 response goes out (a write in it fails loudly). A route changes things only through
 `WriterDep`: `with write() as session:` commits when the block ends, inside the route, so
-the route answers after the commit, and a commit that fails becomes an error answer. Either
-way the route holds the transaction only to hand it to services (`engine.services.transaction`).
+the route answers after the commit, and a commit that fails becomes an error answer. A route
+that changes instances hands its work to `write.rehearsed(work)` instead, which runs the
+instances' model code outside the transaction and returns once the work has committed
+(`engine.services.rehearsal`). Either way the route holds the transaction only to hand it to
+services (`engine.services.transaction`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from engine.security.principals import Principal, Role
 from engine.security.tokens import resolve
+from engine.services.rehearsal import run_rehearsed
 from engine.services.runtime import Runtime
 from engine.services.transaction import Transaction
 
@@ -25,6 +29,7 @@ PUBLIC = "public"
 # Where the route class keeps the caller it authenticated, for `get_principal`.
 AUTHENTICATED = "principal"
 BEARER = HTTPBearer(auto_error=False, description="A token from `panjereh token create`")
+Result = TypeVar("Result")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -54,6 +59,11 @@ class Writer:
 
     def __call__(self) -> AbstractContextManager[Transaction]:
         return self._runtime.unit_of_work()
+
+    def rehearsed(self, work: Callable[[Transaction], Result]) -> Result:
+        """Run `work`, which changes instances, and commit it; it may run more than once, each
+        time in a new transaction, so it may have no effect outside the one it is given."""
+        return run_rehearsed(self._runtime, work)
 
 
 def get_writer(runtime: RuntimeDep) -> Writer:

@@ -107,11 +107,12 @@ Change = (Start | CompleteTask | ServiceResult | ServiceError | CatchMessage | C
 @dataclass(frozen=True)
 class ChangeLimits:
     """What one change may spend: the sandbox's limits per script, and the automatic steps
-    and seconds of the whole change (past them the instance fails as a runaway); and the
-    working calendar its timers count in (it travels with the limits to the model workers,
-    which read no settings)."""
+    and seconds of the whole change (past them the instance fails as a runaway); the working
+    calendar its timers count in (it travels with the limits to the model workers, which read
+    no settings); and how large the instance's state may be after it (None: as large as it grows)."""
 
     max_steps: int
     max_seconds: float
     sandbox: SandboxLimits = field(default_factory=SandboxLimits)
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    max_state_bytes: int | None = None

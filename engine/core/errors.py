@@ -47,3 +47,9 @@ class ChangeTooLarge(EngineError):
     """A change made more tasks, or ran longer, than its budget allows, in the middle of a
     step (a multi-instance inside a multi-instance, a subprocess calling itself): the state
     is not whole there, so nothing of the change may be kept."""
+
+
+class StateTooLarge(ChangeTooLarge):
+    """A change would leave the instance's state larger than it may be stored (a loop or a
+    timer cycle that never ends adds tasks to it with every round): nothing of the change
+    may be kept, or the next one would start from a state larger still."""

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from engine.core.bindings import RetryPolicy
 from engine.core.catch_events import MessageWait, Schedule, SignalWait, ThrownEvent, TimerWait
 from engine.core.changes import Change, ChangeLimits
-from engine.core.errors import ChangeTooLarge, TaskStateError, UnknownProcessError
+from engine.core.errors import ChangeTooLarge, StateTooLarge, TaskStateError, UnknownProcessError
 from engine.core.execution import HumanTask, ServiceCall, Step
 from engine.core.migration import ElementChange, MigrationPlan, TaskMove
 from engine.core.package import CompiledPackage
@@ -39,7 +39,7 @@ SNAPSHOT_CLASSES: tuple[type, ...] = (Snapshot, HumanTask, ServiceCall, RetryPol
                                       SignalWait, ThrownEvent, MigrationPlan, ElementChange, TaskMove)
 # Errors of `run_change` its callers act on, raised again here by name.
 _RAISED: dict[str, type[Exception]] = {"TaskStateError": TaskStateError, "UnknownProcessError": UnknownProcessError,
-                                        "ChangeTooLarge": ChangeTooLarge}
+                                        "ChangeTooLarge": ChangeTooLarge, "StateTooLarge": StateTooLarge}
 
 
 def _run_in_worker(package: CompiledPackage, payload: tuple[str, StoredState | None, Change, ChangeLimits]) -> Any:

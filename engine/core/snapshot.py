@@ -35,7 +35,7 @@ from engine.core.changes import (
     StartEvent,
     Terminate,
 )
-from engine.core.errors import ScriptError
+from engine.core.errors import ScriptError, StateTooLarge
 from engine.core.execution import Execution, HumanTask, ServiceCall, Step, make_script_engine
 from engine.core.migration import MigrationPlan
 from engine.core.package import CompiledPackage
@@ -102,6 +102,8 @@ def run_change(package: CompiledPackage, process_key: str, stored: StoredState |
 
     Raises:
         TaskStateError: the instance is not waiting for this change (a task already done...).
+        ChangeTooLarge: the change made too many tasks, or ran too long, within one step.
+        StateTooLarge: the instance's state afterwards would be over `limits.max_state_bytes`.
     """
     script_engine = _script_engine(limits.sandbox, limits.calendar)
     if stored is None:
@@ -116,7 +118,19 @@ def run_change(package: CompiledPackage, process_key: str, stored: StoredState |
         return _migrated(execution, package, stored, change, limits, script_engine)
     if not _apply(execution, change):
         return None
-    return _snapshot(execution, package)
+    snapshot = _snapshot(execution, package)
+    if limits.max_state_bytes is not None:
+        _within(snapshot.state, limits.max_state_bytes)
+    return snapshot
+
+
+def _within(state: str, limit: int) -> None:
+    # Counted in UTF-8, as the database keeps it; the state is JSON, ASCII but for what the
+    # data holds, so the encoding is rarely needed.
+    size = len(state) if state.isascii() else len(state.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise StateTooLarge(f"this change would grow the instance's state to {size:,} bytes, over the limit of "
+                            f"{limit:,} (PANJEREH_MAX_STATE_BYTES): a loop or a timer cycle that never ends?")
 
 
 def _migrated(execution: Execution, package: CompiledPackage, stored: StoredState, change: Migrate,

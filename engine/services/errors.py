@@ -66,9 +66,11 @@ class Unavailable(ServiceError):
 
 class ModelStopped(ServiceError):
     """The model's code was stopped in its worker process (past its wall-clock limit or its
-    memory): nothing of the change was saved. `instance_id` names the instance, left with its
-    state as it was (None when the change was a start)."""
+    memory), or what it made is too large to keep: nothing of the change was saved.
+    `instance_id` names the instance, left with its state as it was (None when the change was
+    a start); `kind` is the kind of the incident it opens."""
 
-    def __init__(self, message: str, instance_id: str | None) -> None:
+    def __init__(self, message: str, instance_id: str | None, kind: str = "model-stopped") -> None:
         self.instance_id = instance_id
+        self.kind = kind
         super().__init__(message)

@@ -54,6 +54,7 @@ from engine.services.data_limits import check_data_size
 from engine.services.deployments import package_of
 from engine.services.errors import Conflict, InvalidInput, ModelStopped, RoutingLimit
 from engine.services.instance_store import Applied, Cause, InstanceStore, NewInstance, mark_stopped, record_stopped
+from engine.services.rehearsal import Unrehearsed, run_rehearsed
 from engine.services.runtime import Runtime
 from engine.services.waits import correlation_is, correlation_key
 from forms.storable import unstorable_places
@@ -279,11 +280,13 @@ def tick(runtime: Runtime, now: datetime | None = None) -> TickReport:
 
 
 def _run_one(runtime: Runtime, kind: str, ident: int, now: datetime) -> str | None:
+    def work(session: Session) -> str | None:
+        if kind == "timer":
+            return fire_timer(session, runtime, ident, now)
+        return fire_start_trigger(session, runtime, ident, now)
+
     try:
-        with runtime.unit_of_work() as session:
-            if kind == "timer":
-                return fire_timer(session, runtime, ident, now)
-            return fire_start_trigger(session, runtime, ident, now)
+        return run_rehearsed(runtime, work)
     except ModelStopped as stopped:
         # The instance fails with an incident, so the same code is not run again every tick.
         record_stopped(runtime, stopped)
@@ -425,6 +428,10 @@ def broadcast_signal(session: Session, runtime: Runtime, actor: str, name: str, 
         except ModelStopped as stopped:
             # One receiver's runaway code must not cancel the signal for the others.
             mark_stopped(session, stopped)
+            continue
+        except Unrehearsed:
+            # Receivers take a signal each on their own: the round, rolled back all the same,
+            # goes on to find the others' changes, so that all of them run before the next.
             continue
         delivered.append(instance.id)
     sync_start_triggers(session, runtime, utcnow())

@@ -7,7 +7,9 @@ caught; a termination; a move to another version) calls `InstanceStore.apply` wi
 
 1. restores the instance (its deployment compiled with the callees it was pinned to),
    applies the change and advances it (`engine.core.snapshot.run_change`: no database, so
-   it may run in another process), within the change's step and time budget;
+   it may run in another process), within the change's step and time budget; in a unit of
+   work run by `engine.services.rehearsal.run_rehearsed`, the change ran between two of its
+   rounds, with no transaction open, and the store takes its outcome;
 2. hands a message catch that now waits any message that came early and is still buffered;
 3. writes the state, then the projections built from the snapshot (human tasks, service
    calls, timers, message and signal waits) under the instance's optimistic lock (a second
@@ -25,6 +27,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -45,7 +48,7 @@ from engine.core.changes import (
     ServiceResult,
     Start,
 )
-from engine.core.errors import ChangeTooLarge, TaskStateError
+from engine.core.errors import ChangeTooLarge, StateTooLarge, TaskStateError
 from engine.core.execution import Execution, HumanTask
 from engine.core.migration import MigrationPlan
 from engine.core.package import CompiledPackage
@@ -71,6 +74,7 @@ from engine.services.deployments import (
 from engine.services.errors import Conflict, LostRace, ModelStopped
 from engine.services.migration_targets import migration_target, repoint
 from engine.services.outbox import outbox
+from engine.services.rehearsal import ChangeRun, Rehearsal
 from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
 from forms.storable import escaped
@@ -171,13 +175,13 @@ class InstanceStore:
 
     def _run(self, instance_id: str | None, package: CompiledPackage, process_key: str, stored: StoredState | None,
              change: Change, limits: ChangeLimits) -> Snapshot | None:
-        """Run the change where the runtime runs model code (a worker process, by default)."""
-        try:
-            return self.runtime.changes.run(package, process_key, stored, change, limits)
-        except (JobKilled, JobFailed, ChangeTooLarge) as err:
-            log.error("instance %s: the model's code was stopped in its worker: %s", instance_id or "(new)", err)
-            raise ModelStopped(f"the model's code was stopped: {err}; nothing of this change was saved",
-                               instance_id) from err
+        """The change's outcome: run where the runtime runs model code (a worker process, by
+        default), or, in a rehearsed unit of work, as run between its rounds with no
+        transaction open (`engine.services.rehearsal`)."""
+        run = ChangeRun(package, process_key, stored, change, limits)
+        perform = partial(run_model_code, self.runtime, instance_id, run)
+        rehearsal = Rehearsal.of(self.session)
+        return perform() if rehearsal is None else rehearsal.outcome(run, perform)
 
     def restore(self, instance: Instance) -> Execution:
         """The instance's workflow as stored, to read; it is never saved (changes go through `apply`)."""
@@ -367,6 +371,25 @@ def _describe(row: HumanTaskRow, task: HumanTask, package: LoadedPackage) -> Non
     row.form = package.forms.get(task.spec_id)
 
 
+def run_model_code(runtime: Runtime, instance_id: str | None, run: ChangeRun) -> Snapshot | None:
+    """Run `run` where `runtime` runs model code; it touches no database.
+
+    Raises:
+        ModelStopped: the model's code was stopped (killed in its worker, or past a budget
+            that leaves no whole state to keep).
+        TaskStateError: the instance is not waiting for this change.
+    """
+    try:
+        return runtime.changes.run(run.package, run.process_key, run.stored, run.change, run.limits)
+    except StateTooLarge as err:
+        log.error("instance %s: %s", instance_id or "(new)", err)
+        raise ModelStopped(f"{err}; nothing of this change was saved", instance_id, "state-too-large") from err
+    except (JobKilled, JobFailed, ChangeTooLarge) as err:
+        log.error("instance %s: the model's code was stopped in its worker: %s", instance_id or "(new)", err)
+        raise ModelStopped(f"the model's code was stopped: {err}; nothing of this change was saved",
+                           instance_id) from err
+
+
 def _audited_task(change: Change) -> str | None:
     """The task a change's own audit entry names, so its step is not logged twice."""
     match change:
@@ -389,9 +412,9 @@ def mark_stopped(session: Session, stopped: ModelStopped, actor: str = "engine")
     message = escaped(str(stopped))
     instance.status = moved(instance.status, InstanceStatus.FAILED, f"instance {instance.id}")
     instance.error = message
-    session.add(Incident(instance_id=instance.id, kind="model-stopped", message=message))
+    session.add(Incident(instance_id=instance.id, kind=stopped.kind, message=message))
     audit.append(session, actor, "instance.failed", instance_id=instance.id, subject=None,
-                 detail={"error": message, "kind": "model-stopped"})
+                 detail={"error": message, "kind": stopped.kind})
 
 
 def record_stopped(runtime: Runtime, stopped: ModelStopped, *, quietly: bool = False) -> None:

@@ -54,6 +54,7 @@ from engine.services.deployments import MANUAL_PREFIX
 from engine.services.errors import Conflict, LostRace, ModelStopped, NotFound, Unstorable
 from engine.services.instance_store import record_stopped
 from engine.services.outbox import outbox
+from engine.services.rehearsal import run_rehearsed
 from engine.services.runtime import Runtime
 from engine.settings import Settings
 from forms.storable import escaped
@@ -234,7 +235,7 @@ def settle(runtime: Runtime, job: Claim, operation: Operation | None,
 
 def _settle_once(runtime: Runtime, job: Claim, operation: Operation | None,
                  outcome: dict[str, Any] | ConnectorError) -> Settled:
-    with runtime.unit_of_work() as session:
+    def work(session: Session) -> Settled:
         row = _own_row(session, job)
         if row is None:
             return "stale"
@@ -243,6 +244,8 @@ def _settle_once(runtime: Runtime, job: Claim, operation: Operation | None,
             instances.complete_service_call(session, runtime, "connector", job.call_id, outcome)
             return CallStatus.COMPLETED
         return _failed(session, runtime, row, job, outcome)
+
+    return run_rehearsed(runtime, work)
 
 
 def _own_row(session: Session, job: Claim) -> ServiceCallRow | None:

@@ -14,6 +14,7 @@ from engine.services import access, casefile, drafts, instances, queries, upload
 from engine.services.access import Audience
 from engine.services.errors import Conflict, InvalidInput
 from engine.services.records import InstanceRecord, TaskRecord
+from engine.services.rehearsal import run_rehearsed
 from engine.services.transaction import Transaction
 from engine.web.audience import audience
 from engine.web.fields import Question, get_value, hidden_paths, parse, questions, schema_at, set_value
@@ -230,11 +231,13 @@ def submit(page: PageDep, _: FormDep, instance_id: str, task_id: str) -> Respons
     principal = page.visitor
     instance, row = _task(page, principal, instance_id, task_id)
     data = _answers(page, row, instance, principal.name)
+    def work(session: Transaction) -> None:
+        locked = queries.load_task(session, principal, row.id, for_update=True)
+        instances.complete_task(session, page.runtime, principal, locked, data)
+        drafts.discard(session, row.id)
+
     try:
-        with page.runtime.unit_of_work() as session:
-            locked = queries.load_task(session, principal, row.id, for_update=True)
-            instances.complete_task(session, page.runtime, principal, locked, data)
-            drafts.discard(session, row.id)
+        run_rehearsed(page.runtime, work)
     except InvalidInput as invalid:
         return _render_check(page, instance, row, data, invalid.errors, status=422)
     except Conflict:

@@ -19,7 +19,9 @@ from engine.services.catalogue import OfferedService, offered
 from engine.services.errors import Conflict, NotFound
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.records import DataUseRecord, InstanceRecord
+from engine.services.rehearsal import run_rehearsed
 from engine.services.tracking import is_valid_tracking_code
+from engine.services.transaction import Transaction
 from engine.web.audience import audience
 from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES
@@ -79,9 +81,11 @@ def start_service(page: PageDep, _: FormDep, key: str) -> Response:
     if draft is not None:
         # Pressing Start again resumes the unsent application rather than opening a second case.
         return page.redirect(f"/cases/{draft}/next")
-    with page.runtime.unit_of_work() as session:
-        instance = instances.start(session, page.runtime, page.visitor, service.key, {})
-    return page.redirect(f"/cases/{instance.id}/next")
+
+    def work(session: Transaction) -> str:
+        return instances.start(session, page.runtime, page.visitor, service.key, {}).id
+
+    return page.redirect(f"/cases/{run_rehearsed(page.runtime, work)}/next")
 
 
 @router.get("/cases", **audience(Audience.CITIZEN))
@@ -185,8 +189,8 @@ def delete_form(page: PageDep, instance_id: str) -> Response:
 @router.post("/cases/{instance_id}/delete", **audience(Audience.CITIZEN, back="/cases/{instance_id}"))
 def delete_draft(page: PageDep, _: FormDep, instance_id: str) -> Response:
     try:
-        with page.runtime.unit_of_work() as session:
-            citizen_actions.delete_draft(session, page.runtime, page.visitor, instance_id)
+        run_rehearsed(page.runtime, lambda session: citizen_actions.delete_draft(session, page.runtime, page.visitor,
+                                                                          instance_id))
     except Conflict:
         return _closing_page(page, instance_id, "delete")
     return page.redirect("/cases?deleted=1")
@@ -200,8 +204,8 @@ def withdraw_form(page: PageDep, instance_id: str) -> Response:
 @router.post("/cases/{instance_id}/withdraw", **audience(Audience.CITIZEN, back="/cases/{instance_id}"))
 def withdraw(page: PageDep, _: FormDep, instance_id: str) -> Response:
     try:
-        with page.runtime.unit_of_work() as session:
-            citizen_actions.withdraw(session, page.runtime, page.visitor, instance_id)
+        run_rehearsed(page.runtime, lambda session: citizen_actions.withdraw(session, page.runtime, page.visitor,
+                                                                          instance_id))
     except Conflict:
         return _closing_page(page, instance_id, "withdraw")
     return page.redirect(f"/cases/{instance_id}")

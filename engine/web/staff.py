@@ -14,6 +14,8 @@ from engine.services import access, casefile, deadlines, instances, queries, upl
 from engine.services.access import Audience
 from engine.services.catalogue import offered
 from engine.services.errors import Conflict, InvalidInput
+from engine.services.rehearsal import run_rehearsed
+from engine.services.transaction import Transaction
 from engine.web.audience import audience
 from engine.web.fields import Question, parse, questions
 from engine.web.page_context import FormDep, Page, PageDep
@@ -89,10 +91,12 @@ def complete_staff_task(page: PageDep, posted: FormDep, task_id: str) -> Respons
         row = queries.load_task(session, principal, task_id)
     model = row.form or {}
     answers, _ = parse(questions(page.t, model, model.get("ui", {}).get("order", []), {}), posted)
+    def work(session: Transaction) -> None:
+        locked = queries.load_task(session, principal, task_id, for_update=True)
+        instances.complete_task(session, page.runtime, principal, locked, answers)
+
     try:
-        with page.runtime.unit_of_work() as session:
-            locked = queries.load_task(session, principal, task_id, for_update=True)
-            instances.complete_task(session, page.runtime, principal, locked, answers)
+        run_rehearsed(page.runtime, work)
     except InvalidInput as invalid:
         errors = {e.field: message_for(e, page.t.lang) for e in invalid.errors}
         return _render_task(page, principal, task_id, errors, answers, status=422)

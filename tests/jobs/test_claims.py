@@ -199,7 +199,8 @@ def test_settling_again_when_someone_changed_the_instance_meanwhile(
     lost_lock = LostRace("the instance was changed by someone else at the same time")
     tries = _failing_once(lost_lock, monkeypatch)
     assert service_calls.run(runtime, runtime.connectors, call_id) == "completed"
-    assert len(tries) == 2 and len(sent) == 1  # settled twice, called once
+    # Settled again (each try in as many rounds as its rehearsal takes), called once.
+    assert len(tries) > 1 and len(sent) == 1
     with runtime.reading() as session:
         assert [u.outcome for u in session.execute(select(DataUse).where(DataUse.call_id == call_id)).scalars()] \
             == ["ok"]

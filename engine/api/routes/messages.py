@@ -11,6 +11,7 @@ from engine.api.routing import router as make_router
 from engine.security.principals import Role
 from engine.services import event_delivery
 from engine.services.input_bounds import MESSAGE_NAME_LENGTH, SIGNAL_NAME_LENGTH
+from engine.services.transaction import Transaction
 
 router = make_router("/api/v1", "events")
 MAX_TTL_SECONDS = 30 * 24 * 3600
@@ -46,9 +47,11 @@ class SignalOut(BaseModel):
                         422: {"description": "the payload lacks what the model correlates on, or is refused"}})
 def send_message(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, body: MessageIn) -> MessageOut:
     """Deliver a message to the instance waiting for it, start a process on it, or keep it for later."""
-    with write() as session:
-        outcome = event_delivery.deliver_message(session, runtime, principal.actor, body.name, body.correlation,
-                                         body.payload, body.ttl_seconds)
+    def work(session: Transaction) -> event_delivery.MessageOutcome:
+        return event_delivery.deliver_message(session, runtime, principal.actor, body.name, body.correlation,
+                                              body.payload, body.ttl_seconds)
+
+    outcome = write.rehearsed(work)
     return MessageOut(outcome=outcome.outcome, instances=outcome.instances, buffer_id=outcome.buffer_id)
 
 
@@ -56,6 +59,8 @@ def send_message(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep,
              responses={409: {"description": "a receiving instance changed at the same time; retry"}})
 def send_signal(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, body: SignalIn) -> SignalOut:
     """Broadcast a signal to every instance waiting for it and to its signal start events."""
-    with write() as session:
-        outcome = event_delivery.broadcast_signal(session, runtime, principal.actor, body.name, body.payload)
+    def work(session: Transaction) -> event_delivery.SignalOutcome:
+        return event_delivery.broadcast_signal(session, runtime, principal.actor, body.name, body.payload)
+
+    outcome = write.rehearsed(work)
     return SignalOut(instances=outcome.delivered, started=outcome.started)

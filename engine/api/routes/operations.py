@@ -15,6 +15,7 @@ from engine.core.statuses import CallStatus
 from engine.security.principals import Role
 from engine.services import instances, queries
 from engine.services.errors import InvalidInput
+from engine.services.transaction import Transaction
 from forms.validate import FieldError
 
 router = make_router("/api/v1", "operations")
@@ -41,10 +42,11 @@ def list_service_calls(session: ReadSessionDep, status: str | None = CallStatus.
 def complete_service_call(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, call_id: str,
                           body: ServiceResultIn) -> InstanceOut:
     """Give a parked service task its result by hand and run the instance on."""
-    with write() as session:
+    def work(session: Transaction) -> InstanceOut:
         instance = instances.complete_service_call(session, runtime, principal.actor, call_id, body.result)
-        view = InstanceOut.model_validate(queries.instance_view(session, principal, instance))
-    return view
+        return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+
+    return write.rehearsed(work)
 
 
 @router.post("/service-calls/{call_id}/error", response_model=InstanceOut, **allow(Role.ADMIN),
@@ -52,14 +54,15 @@ def complete_service_call(write: WriterDep, runtime: RuntimeDep, principal: Prin
 def fail_service_call(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, call_id: str,
                       body: ServiceErrorIn) -> InstanceOut:
     """Throw a BPMN error from a parked service task by hand; its error event takes the path on."""
-    with write() as session:
+    def work(session: Transaction) -> InstanceOut:
         if not instances.fail_service_call(session, runtime, call_id, body.code, body.message, actor=principal.actor):
             raise InvalidInput([FieldError("code", f"no error event of this model catches the code '{body.code}'; "
                                            "the call still waits", "uncaught")])
         call = queries.load_service_call(session, call_id)
         instance = queries.load_instance(session, principal, call.instance_id)
-        view = InstanceOut.model_validate(queries.instance_view(session, principal, instance))
-    return view
+        return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+
+    return write.rehearsed(work)
 
 
 @router.get("/audit/verify", response_model=AuditVerification, **allow(Role.ADMIN, Role.AUDITOR))

@@ -17,6 +17,7 @@ from engine.api.schemas import (
 )
 from engine.security.principals import Role
 from engine.services import instances, migrations, queries
+from engine.services.transaction import Transaction
 
 router = make_router("/api/v1", "processes")
 
@@ -33,11 +34,12 @@ def list_processes(session: ReadSessionDep) -> list[ProcessOut]:
 def start_instance(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, key: str,
                    body: StartIn) -> InstanceCreated:
     """Start an instance of the newest (or the given) version and run it until it waits."""
-    with write() as session:
+    def work(session: Transaction) -> InstanceCreated:
         instance = instances.start(session, runtime, principal, key, body.data, body.version)
-        created = InstanceCreated(id=instance.id, tracking_code=instance.tracking_code, status=instance.status,
-                                  process_key=instance.process_key, version=instance.version, error=instance.error)
-    return created
+        return InstanceCreated(id=instance.id, tracking_code=instance.tracking_code, status=instance.status,
+                               process_key=instance.process_key, version=instance.version, error=instance.error)
+
+    return write.rehearsed(work)
 
 
 @router.get("/instances", response_model=list[InstanceSummary], **allow(*READERS))
@@ -67,10 +69,11 @@ def list_data_uses(session: ReadSessionDep, principal: PrincipalDep, instance_id
 def terminate_instance(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, instance_id: str,
                        body: TerminateIn) -> InstanceOut:
     """Stop an instance for good, with a reason kept in its history."""
-    with write() as session:
+    def work(session: Transaction) -> InstanceOut:
         instance = instances.terminate(session, runtime, principal, instance_id, body.reason)
-        view = InstanceOut.model_validate(queries.instance_view(session, principal, instance))
-    return view
+        return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+
+    return write.rehearsed(work)
 
 
 @router.post("/instances/{instance_id}/migrate", response_model=MigrationOut, **allow(Role.ADMIN),
@@ -79,9 +82,13 @@ def terminate_instance(write: WriterDep, runtime: RuntimeDep, principal: Princip
 def migrate_instance(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, instance_id: str,
                      body: MigrateIn) -> MigrationOut:
     """Move an instance to another deployment of its process, or say what that would do (`dry_run`)."""
-    # A dry run writes nothing, and it runs model code: not in a write transaction.
-    with runtime.reading() if body.dry_run else write() as session:
+    def work(session: Transaction) -> MigrationOut:
         outcome = migrations.migrate(session, runtime, principal.actor, instance_id, body.deployment_id,
                                      dry_run=body.dry_run, lock_version=body.lock_version)
-        view = MigrationOut.model_validate(migrations.view(outcome))
-    return view
+        return MigrationOut.model_validate(migrations.view(outcome))
+
+    if body.dry_run:
+        # A dry run writes nothing: it runs the model in a read transaction.
+        with runtime.reading() as session:
+            return work(session)
+    return write.rehearsed(work)

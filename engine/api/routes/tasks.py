@@ -6,6 +6,7 @@ from engine.api.deps import WORKERS, PrincipalDep, ReadSessionDep, RuntimeDep, W
 from engine.api.routing import router as make_router
 from engine.api.schemas import CompleteIn, InstanceOut, TaskOut
 from engine.services import instances, queries
+from engine.services.transaction import Transaction
 
 router = make_router("/api/v1/tasks", "tasks")
 
@@ -30,11 +31,12 @@ def get_task(session: ReadSessionDep, principal: PrincipalDep, task_id: str) -> 
 def complete_task(write: WriterDep, runtime: RuntimeDep, principal: PrincipalDep, task_id: str,
                   body: CompleteIn) -> InstanceOut:
     """Complete a task with the submitted data and run the instance until it waits again."""
-    with write() as session:
+    def work(session: Transaction) -> InstanceOut:
         row = queries.load_task(session, principal, task_id, for_update=True)
         instance = instances.complete_task(session, runtime, principal, row, body.data)
-        view = InstanceOut.model_validate(queries.instance_view(session, principal, instance))
-    return view
+        return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
+
+    return write.rehearsed(work)
 
 
 @router.post("/{task_id}/claim", response_model=TaskOut, **allow(*WORKERS),
