@@ -209,6 +209,7 @@ SESSION_INFO = {
     "engine.services.outbox": "the service calls a transaction parked, handed over after its commit",
     "engine.services.event_delivery": "how many instances one change's thrown events reached (a bound, not calls)",
     "engine.services.notifications": "the cases a transaction changed and the messages it wrote, sent after its commit",
+    "engine.services.rehearsal": "the rehearsal a transaction runs in: which changes' outcomes it already knows",
 }
 
 

@@ -34,6 +34,7 @@ ALSO_BUILT = {
     "engine.db.migrations.env": {"make_engine": "Alembic's own entry point, for `alembic` run by hand"},
     "engine.core.worker_pool": {"WorkerPool": "the one shared pool per process and limits (`shared_pool`)"},
     "engine.core.snapshot": {"make_script_engine": "the engine a change runs with, in a model worker or in-process"},
+    "engine.core.timer_starts": {"make_script_engine": "the engine a timer start is planned with, in a model worker"},
     "engine.headless": {"make_script_engine": "`panjereh run`: a model file with no database and no runtime"},
     "engine.summary": {"make_script_engine": "`validate --summary --run`: model files with no database"},
 }
