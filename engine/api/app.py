@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from engine.api import docs, errors
 from engine.api.inputs import BodyLimit
 from engine.api.probe import SharedProbe
-from engine.api.routes import connectors, deployments, messages, operations, processes, tasks, uploads
+from engine.api.routes import connectors, deployments, documents, messages, operations, processes, tasks, uploads
 from engine.services.runtime import Runtime
 
 ROUTERS = tuple(module.router for module in (operations, deployments, processes, tasks, uploads, connectors,
-                                                messages))
+                                                messages, documents))
 OPENAPI_URL = "/openapi.json"
 
 
