@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import date as Day
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from persiantools.jdatetime import JalaliDateTime
+from persiantools.jdatetime import JalaliDate, JalaliDateTime
 
 LANGUAGES = ("fa", "en")
 DEFAULT_LANGUAGE = "fa"
@@ -92,6 +93,15 @@ class Translator:
             jalali = JalaliDateTime(local)  # type: ignore[no-untyped-call]  # constructor unannotated upstream
             return self.digits(jalali.strftime("%Y/%m/%d %H:%M"))
         return local.strftime("%d %B %Y %H:%M")
+
+    def day(self, value: Day | None) -> str:
+        """A calendar day: Jalali in Persian (۱۴۰۵/۰۹/۳۰), Gregorian in English (21 December 2026)."""
+        if value is None:
+            return ""
+        if self.lang == "fa":
+            jalali = JalaliDate(value)  # type: ignore[no-untyped-call]  # constructor unannotated upstream
+            return self.digits(f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}")
+        return f"{value.day} {value.strftime('%B %Y')}"
 
     def grouped(self, code: str, size: int = 4) -> str:
         """A tracking code in groups a person can read out: 1234 5678 9012."""

@@ -10,10 +10,11 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from engine.core.statuses import InstanceStatus, TaskStatus
-from engine.services import access, casefile, instances, queries
+from engine.services import access, casefile, instances, issued_documents, queries
 from engine.services.access import Audience
 from engine.services.casefile import Progress
 from engine.services.catalogue import OfferedService, offered
+from engine.services.document_codes import grouped
 from engine.services.errors import NotFound
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.records import DataUseRecord, InstanceRecord
@@ -136,9 +137,12 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
         progress = casefile.progress(session, instance)
         ready = queries.list_tasks(session, principal, instance_id, TaskStatus.READY)
         uses = casefile.data_uses(session, instance)
+        documents = issued_documents.of_case(session, instance.id, principal)
     meta = services.get(instance.process_key, {})
     return page.render("case.html", instance=instance, meta=meta, entries=timeline(page, instance, progress, meta),
-                       ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta))
+                       ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta),
+                       documents=documents, today=issued_documents.today_in_iran(), grouped=grouped,
+                       iran_day=issued_documents.today_in_iran)
 
 
 @router.get("/track", **audience(Audience.ANYONE))
