@@ -31,8 +31,9 @@ def list_documents(session: ReadSessionDep, principal: PrincipalDep, instance_id
     return [_out(document) for document in issued_documents.of_visible_case(session, principal, instance_id)]
 
 
-@router.get("/documents/{document_id}/pdf", **allow(*READERS),
-            responses={200: {"content": {"application/pdf": {}}, "description": "the document as issued"}})
+@router.get("/documents/{document_id}/pdf", response_class=Response, **allow(*READERS),
+            responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "the document as issued"}})
 def document_pdf(runtime: RuntimeDep, principal: PrincipalDep, document_id: str) -> Response:
     """The issued document as a PDF: the case's citizen, staff of the issuing agency or of the case."""
     with runtime.reading() as session:
