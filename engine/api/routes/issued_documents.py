@@ -12,7 +12,7 @@ from engine.services import issued_documents
 from engine.services.document_codes import grouped
 from engine.services.issued_documents import IssuedView
 
-router = make_router("/api/v1", "documents")
+router = make_router("/api/v1", "issued documents")
 
 
 def _out(document: IssuedView) -> IssuedDocumentOut:
