@@ -22,14 +22,11 @@ row when it is first asked for (`pdf_of`).
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from persiantools.jdatetime import JalaliDate
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,7 +37,7 @@ from engine import audit
 from engine.db.base import utcnow
 from engine.db.models import Deployment, DocumentCheck, DocumentSerial, Instance, IssuedDocument
 from engine.security.principals import Principal
-from engine.services import access, queries
+from engine.services import access, document_texts, queries
 from engine.services.document_codes import grouped, new_code
 from engine.services.errors import Conflict, Forbidden
 from engine.services.runtime import Runtime
@@ -49,13 +46,10 @@ from forms.dates import IRAN_TIME
 from forms.identifiers import canonical_national_code, check_national_code
 
 ACTOR = "system:documents"
-LANGUAGES = ("fa", "en")
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Answers a document shows: the same bound as a field of a form, and no more than a page holds.
 MAX_FIELDS = 40
 MAX_VALUE_CHARS = 500
 Status = Literal["valid", "expired", "revoked"]
-ISOLATE, END_ISOLATE = "\u2068", "\u2069"  # FIRST STRONG ISOLATE, POP DIRECTIONAL ISOLATE
 
 
 class IssueParams(BaseModel):
@@ -139,16 +133,6 @@ class IssuedView:
         return "valid"
 
 
-def certifies(content: Mapping[str, Any], lang: str, holder_name: str) -> str:
-    """What the document certifies, in `lang`, naming the holder as `holder_name`."""
-    return _filled(str((content.get("certifies") or {}).get(lang) or ""), {"holder_name": holder_name})
-
-
-def masked(name: str) -> str:
-    """A name as the public check shows it: each word's first letter, the rest hidden (ز*** ا****)."""
-    return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
-
-
 def view(row: IssuedDocument, checks: int = 0, last_checked_at: datetime | None = None) -> IssuedView:
     return IssuedView(row.id, row.kind, row.serial, row.code, row.instance_id, row.agency, row.holder_national_code,
                       row.holder_name, dict(row.content), row.issued_at, row.valid_until, row.revoked_at, checks,
@@ -157,98 +141,6 @@ def view(row: IssuedDocument, checks: int = 0, last_checked_at: datetime | None 
 
 def today_in_iran(moment: datetime | None = None) -> date:
     return (moment or utcnow()).astimezone(IRAN_TIME).date()
-
-
-def _years_later(day: date, years: int) -> date:
-    """The same day of the Iranian calendar `years` later (30 Esfand becomes 29 when that year has no 30th)."""
-    start = JalaliDate(day)  # type: ignore[no-untyped-call]  # constructor unannotated upstream
-    for last in (start.day, 29):
-        try:
-            later = JalaliDate(start.year + years, start.month, min(start.day, last))  # type: ignore[no-untyped-call]
-        except ValueError:
-            continue
-        found: date = later.to_gregorian()
-        return found
-    raise ValueError(f"no day {years} years after {day}")
-
-
-def _texts(value: Any, what: str) -> dict[str, str]:
-    if isinstance(value, str):
-        return {lang: value for lang in LANGUAGES}
-    if not isinstance(value, Mapping) or not all(isinstance(value.get(lang), str) and value.get(lang)
-                                                 for lang in LANGUAGES):
-        raise ConnectorError("document-not-declared", f"{what} needs a text in Persian and in English (fa, en)")
-    return {lang: str(value[lang]) for lang in LANGUAGES}
-
-
-def _shown(value: Any, declared: Mapping[str, Any], lang: str) -> str:
-    """A field's value as the document prints it in `lang`."""
-    choices = declared.get("values") or {}
-    if isinstance(value, str) and isinstance(choices, Mapping) and value in choices:
-        return _texts(choices[value], f"the value '{value}'")[lang]
-    if isinstance(value, bool):
-        text = ("بله" if value else "خیر") if lang == "fa" else ("yes" if value else "no")
-    elif isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    else:
-        text = str(value)
-    if lang == "fa" and not isinstance(value, str):
-        text = issued_pdf.persian_digits(text)
-    unit = declared.get("unit")
-    return f"{text} {_texts(unit, 'a unit')[lang]}" if unit else text
-
-
-def _filled(template: str, values: Mapping[str, str]) -> str:
-    # Only {name} placeholders are filled, from the declared values: str.format would also
-    # reach into attributes and indexes of whatever a placeholder names. Each value is
-    # isolated (FSI ... PDI), so a Persian name inside an English sentence, or the reverse,
-    # keeps its own direction and leaves the sentence's order alone (Unicode's advice for
-    # text put into a template, which browsers and the PDF's layout both follow).
-    return _PLACEHOLDER.sub(lambda m: f"{ISOLATE}{values[m.group(1)]}{END_ISOLATE}" if m.group(1) in values
-                            else m.group(0), template)
-
-
-def _content(service: Mapping[str, Any], params: IssueParams, agency: str, issued_on: date,
-             valid_until: date | None) -> dict[str, Any]:
-    """What the document says, in both languages, from its declaration and the model's values."""
-    declared = (service.get("issued_documents") or {}).get(params.kind)
-    if not isinstance(declared, Mapping):
-        raise ConnectorError("document-not-declared", f"the service declares no document '{params.kind}' "
-                             f"([issued_documents.{params.kind}] in its service.toml)")
-    fields = declared.get("fields") or []
-    names = [f.get("name") for f in fields if isinstance(f, Mapping)]
-    unknown = sorted(set(params.fields) - set(names))
-    missing = [name for name in names if name not in params.fields]
-    if unknown or missing:
-        raise ConnectorError("document-fields", f"document '{params.kind}': "
-                             + "; ".join([f"field {n} is not declared" for n in unknown]
-                                         + [f"field {n} is not given" for n in missing]))
-    agency_names = (service.get("agencies") or {}).get(agency) or agency
-    lines, values = [], {}
-    for lang in LANGUAGES:
-        # {holder_name} stays in the text: the PDF prints the name, the public check a masked one.
-        values[lang] = {"valid_until": _date_text(valid_until, lang) if valid_until else "",
-                        "issued_on": _date_text(issued_on, lang)}
-    for field in fields:
-        label = _texts(field, f"the label of field {field.get('name')}")
-        value = {lang: _shown(params.fields[field["name"]], field, lang) for lang in LANGUAGES}
-        lines.append({"name": field["name"], "label": label, "value": value})
-        for lang in LANGUAGES:
-            values[lang][field["name"]] = value[lang]
-    certifies = _texts(declared.get("certifies"), f"what document '{params.kind}' certifies")
-    return {
-        "title": _texts(declared.get("title"), f"the title of document '{params.kind}'"),
-        "agency": _texts(agency_names, f"the name of agency '{agency}'"),
-        "service": _texts(service.get("title") or params.kind, "the service's title"),
-        "fields": lines,
-        "certifies": {lang: _filled(certifies[lang], values[lang]) for lang in LANGUAGES},
-    }
-
-
-def _date_text(day: date, lang: str) -> str:
-    if lang == "fa":
-        return issued_pdf.jalali(day)
-    return f"{day.day} {day.strftime('%B %Y')}"
 
 
 def _next_serial(session: Session, kind: str) -> int:
@@ -281,8 +173,8 @@ def _create(session: Session, instance_id: str, params: IssueParams) -> IssuedDo
         raise ConnectorError("document-not-declared", "the service names no agency, and the call gives none")
     now = utcnow()
     issued_on = today_in_iran(now)
-    valid_until = _years_later(issued_on, params.valid_years) if params.valid_years else None
-    content = _content(service, params, agency, issued_on, valid_until)
+    valid_until = document_texts.years_later(issued_on, params.valid_years) if params.valid_years else None
+    content = document_texts.content(service, params.kind, params.fields, agency, issued_on, valid_until)
     row = IssuedDocument(id=str(uuid.uuid4()), kind=params.kind, serial=_next_serial(session, params.kind),
                          code=new_code(), instance_id=instance_id, agency=agency,
                          holder_national_code=params.holder_national_code, holder_name=params.holder_name,
@@ -329,8 +221,8 @@ def sheet(runtime: Runtime, document: IssuedView) -> issued_pdf.Sheet:
         agency_fa=content["agency"]["fa"], agency_en=content["agency"]["en"],
         holder_name=document.holder_name, holder_national_code=document.holder_national_code,
         lines=[issued_pdf.Line(f["label"]["fa"], f["label"]["en"], f["value"]["fa"]) for f in content["fields"]],
-        certifies_fa=certifies(content, "fa", document.holder_name),
-        certifies_en=certifies(content, "en", document.holder_name),
+        certifies_fa=document_texts.certifies(content, "fa", document.holder_name),
+        certifies_en=document_texts.certifies(content, "en", document.holder_name),
         serial=document.serial, issued_on=today_in_iran(document.issued_at), valid_until=document.valid_until,
         code=grouped(document.code), verify_url=f"{runtime.settings.base_url}/verify?code={grouped(document.code)}")
 

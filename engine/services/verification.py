@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db.models import DocumentCheck, IssuedDocument
-from engine.services import issued_documents
+from engine.services import document_texts, issued_documents
 from engine.services.document_codes import is_well_formed, normalised
 from engine.services.ratelimit import hit
 from forms.storable import escaped
@@ -67,14 +67,14 @@ def check(session: Session, typed: str, client: str, checker: str | None) -> Ver
         verdict = Verdict(code, "unknown")
     else:
         document = issued_documents.view(row)
-        hidden = issued_documents.masked(row.holder_name)
+        hidden = document_texts.masked(row.holder_name)
         verdict = Verdict(
             code, document.status(issued_documents.today_in_iran()), kind=row.kind,
             title=dict(document.content.get("title") or {}), agency=dict(document.content.get("agency") or {}),
             serial=row.serial, issued_on=issued_documents.today_in_iran(row.issued_at), valid_until=row.valid_until,
             revoked_on=issued_documents.today_in_iran(row.revoked_at) if row.revoked_at else None,
-            holder=hidden, certifies={lang: issued_documents.certifies(document.content, lang, hidden)
-                                      for lang in issued_documents.LANGUAGES})
+            holder=hidden, certifies={lang: document_texts.certifies(document.content, lang, hidden)
+                                      for lang in document_texts.LANGUAGES})
     session.add(DocumentCheck(code=code[:CODE_CHARS], document_id=row.id if row else None, result=verdict.result,
                               client=escaped(client)[:100], checker=checker))
     return verdict

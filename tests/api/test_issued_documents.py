@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from connectors.sdk import ConnectorError
 from engine.db.models import DocumentSerial, Instance, IssuedDocument
@@ -154,3 +154,16 @@ def test_a_document_the_service_does_not_declare_is_refused(client: TestClient, 
     with pytest.raises(ConnectorError) as unknown_field:
         issued_documents.issue(runtime, other, _params(fields={**RETAIL, "colour": "red"}))
     assert unknown_field.value.code == "document-fields" and "colour" in unknown_field.value.message
+
+
+def test_a_pdf_never_stored_is_drawn_when_first_asked_for(client: TestClient, runtime: Runtime,
+                                                          tokens: Tokens) -> None:
+    """A worker that died between committing the document and storing its PDF loses nothing."""
+    _, licence = approved_licence(client, runtime, tokens)
+    with runtime.unit_of_work() as session:
+        stored = session.execute(select(IssuedDocument.pdf).where(IssuedDocument.id == licence["id"])).scalar_one()
+        session.execute(update(IssuedDocument).values(pdf=None, pdf_sha256=None))
+    drawn = client.get(f"/api/v1/documents/{licence['id']}/pdf", headers=tokens.headers("citizen"))
+    assert drawn.status_code == 200 and drawn.content == stored
+    with runtime.reading() as session:
+        assert session.execute(select(IssuedDocument.pdf).where(IssuedDocument.id == licence["id"])).scalar_one()
