@@ -91,23 +91,27 @@ def _font_files() -> tuple[str, str]:
 
     fpdf2 reads WOFF2 too, but rebuilds its glyph table on every document (most of a second);
     from TrueType a document takes a fifth of that. The copy is named by the WOFF2's digest,
-    so a new font is never mixed up with an old copy.
+    so a new font is never mixed up with an old copy. Where no copy can be written (a
+    read-only temporary folder), the WOFF2 files are used as they are: slower, the same PDF.
     """
     folder = Path(tempfile.gettempdir()) / "panjereh-fonts"
-    folder.mkdir(exist_ok=True)
     made = []
     for style in ("Regular", "Bold"):
         source = FONTS / f"{FONT}-{style}.woff2"
         digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
         target = folder / f"{FONT}-{style}-{digest}.ttf"
-        if not target.exists():
-            font = TTFont(source)
-            font.flavor = None
-            # Written under a name of its own, then renamed: a reader never sees half a font.
-            partial = folder / f"{target.stem}.{os.getpid()}.{threading.get_ident()}.partial"
-            font.save(partial)
-            partial.replace(target)
-        made.append(str(target))
+        try:
+            if not target.exists():
+                folder.mkdir(exist_ok=True)
+                font = TTFont(source)
+                font.flavor = None
+                # Written under a name of its own, then renamed: a reader never sees half a font.
+                partial = folder / f"{target.stem}.{os.getpid()}.{threading.get_ident()}.partial"
+                font.save(partial)
+                partial.replace(target)
+            made.append(str(target))
+        except OSError:
+            made.append(str(source))
     return made[0], made[1]
 
 
