@@ -92,7 +92,7 @@ def _font_files() -> tuple[str, str]:
     fpdf2 reads WOFF2 too, but rebuilds its glyph table on every document (most of a second);
     from TrueType a document takes a fifth of that. The copy is named by the WOFF2's digest,
     so a new font is never mixed up with an old copy. Where no copy can be written (a
-    read-only temporary folder), the WOFF2 files are used as they are: slower, the same PDF.
+    read-only temporary folder), the WOFF2 files are used as they are: slower, the same pages.
     """
     folder = Path(tempfile.gettempdir()) / "panjereh-fonts"
     made = []
