@@ -1,5 +1,4 @@
 """A database with something behind every API route: deployments, waiting tasks, parked
-"""A database with something behind every API route: deployments, waiting tasks, parked
 service calls, an incident, a data-use record, an upload, instances with a newer version to
 move to, an issued licence. Built through the API itself."""
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import dataclasses
 
 from connectors.registry import Registry
+from engine.compose import installed_connectors
 from engine.services import builtin_operations
 from engine.services.catalogue import read_service
 from engine.services.deployments import check
-from engine.services.runtime import installed_connectors
 from engine.settings import Settings
 from tests.fixtures import ROOT
 
 
 def test_a_plugin_cannot_take_the_engine_s_name() -> None:
-    [issue] = builtin_operations.operations(None)
+    [issue] = builtin_operations.operations()
     impostor = dataclasses.replace(issue, name="issue_document", title={"fa": "جعلی", "en": "fake"})
     registry = Registry(operations={"panjereh/issue_document": impostor, "panjereh/other": impostor})
     registry.connectors["panjereh"] = object()  # type: ignore[assignment]
@@ -26,7 +26,7 @@ def test_a_plugin_cannot_take_the_engine_s_name() -> None:
 
 def test_a_model_binding_it_deploys_and_a_wrong_parameter_does_not() -> None:
     service = read_service(ROOT / "processes" / "business_licence")
-    registry = builtin_operations.install(installed_connectors(Settings()))
+    registry = installed_connectors(Settings())  # the engine's own operations included
     loaded, report = check(service.files, Settings(), registry, service=service.meta)
     assert loaded is not None and report.deployable, report.as_dict()
     broken = [dataclasses.replace(f, content=f.content.replace(b'id="valid_years"', b'id="valid_for"'))
