@@ -32,7 +32,7 @@ from engine.core.sandbox import SandboxLimits
 from engine.core.worker_pool import PoolLimits, shared_pool
 from engine.db.base import make_engine, make_session_factory
 from engine.db.migrate import upgrade
-from engine.services import event_delivery, notifications, service_calls
+from engine.services import builtin_operations, event_delivery, notifications, service_calls
 from engine.services.calendar_file import working_calendar
 from engine.services.dispatch import BrokerDispatcher, InlineDispatcher
 from engine.services.package_cache import PackageCache
@@ -49,9 +49,11 @@ def sandbox_limits(settings: Settings) -> SandboxLimits:
 def installed_connectors(settings: Settings) -> Registry:
     """The connector operations installed here, configured from `settings`."""
     installed = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-    return load_registry(allow=settings.connectors_allow, deny=settings.connectors_deny,
-                         config={name: settings.connector_config(name) for name in installed},
-                         limits=ResultLimits(max_bytes=settings.max_data_bytes, max_depth=settings.max_data_depth))
+    registry = load_registry(allow=settings.connectors_allow, deny=settings.connectors_deny,
+                             config={name: settings.connector_config(name) for name in installed},
+                             limits=ResultLimits(max_bytes=settings.max_data_bytes, max_depth=settings.max_data_depth))
+    # The engine's own operations (issuing documents) are bound like connectors' operations.
+    return builtin_operations.install(registry)
 
 
 def change_runner(settings: Settings) -> ChangeRunner:

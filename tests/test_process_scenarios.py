@@ -74,3 +74,7 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
         assert final["data"].get(key) == value, key
     for key in expect.get("absent", []):
         assert key not in final["data"]
+    if "documents" in expect:
+        issued = client.get(f"/api/v1/instances/{instance_id}/documents", headers=tokens.headers("admin")).json()
+        assert [d["kind"] for d in issued] == expect["documents"]
+        assert all(d["status"] == "valid" for d in issued)

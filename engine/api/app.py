@@ -11,11 +11,20 @@ from fastapi import FastAPI
 from engine.api import docs, errors
 from engine.api.inputs import BodyLimit
 from engine.api.probe import SharedProbe
-from engine.api.routes import connectors, deployments, messages, operations, processes, tasks, uploads
+from engine.api.routes import (
+    connectors,
+    deployments,
+    issued_documents,
+    messages,
+    operations,
+    processes,
+    tasks,
+    uploads,
+)
 from engine.services.runtime import Runtime
 
 ROUTERS = tuple(module.router for module in (operations, deployments, processes, tasks, uploads, connectors,
-                                                messages))
+                                                messages, issued_documents))
 OPENAPI_URL = "/openapi.json"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -166,6 +166,27 @@ class AuditVerification(BaseModel):
 
 
 class TerminateIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+class IssuedDocumentOut(BaseModel):
+    id: str
+    kind: str
+    serial: int
+    code: str = Field(description="the verification code, in groups as printed (ABCD-EFGH-JKMN)")
+    instance_id: str
+    agency: str = Field(description="the issuing agency's code")
+    holder_national_code: str
+    holder_name: str
+    title: dict[str, str] = Field(description="the document's title by language")
+    issued_at: datetime
+    valid_until: date | None
+    revoked_at: datetime | None
+    status: Literal["valid", "expired", "revoked"]
+    checks: int = Field(description="how often the public page checked it")
+
+
+class RevokeIn(BaseModel):
     reason: str = Field(min_length=3, max_length=1000)
 
 

@@ -3,10 +3,22 @@ into its own table in the same transaction (human tasks, service calls, waits, a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.core.statuses import CallStatus, IncidentStatus, InstanceStatus, TaskStatus, incident_status
@@ -429,3 +441,59 @@ class CitizenContact(Base):
     national_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     lang: Mapped[str] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class IssuedDocument(Base):
+    """A document a case issued (a licence, a certificate): what it says, as it was issued.
+
+    What the PDF and the public check show is kept here as issued (titles, labels, the
+    agency's name, what it certifies), so a later change of the service's texts never changes
+    a document already in someone's hands. One per case and kind: a call that is retried
+    finds the document it issued. The PDF is written once, right after the row; a row
+    without one (its worker died in between) is rendered from these columns when first asked.
+    """
+
+    __tablename__ = "issued_document"
+    __table_args__ = (UniqueConstraint("instance_id", "kind"), UniqueConstraint("kind", "serial"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    serial: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(100), index=True)
+    holder_national_code: Mapped[str] = mapped_column(String(10), index=True)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    # Titles, the agency's name, what it certifies and each field with its label, by language.
+    content: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    revoked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DocumentSerial(Base):
+    """The last serial number given to each kind of document; its row lock orders issuers."""
+
+    __tablename__ = "document_serial"
+
+    kind: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class DocumentCheck(Base):
+    """One check of a verification code on the public page: who, when, which code, what it found."""
+
+    __tablename__ = "document_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    code: Mapped[str] = mapped_column(String(16))
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("issued_document.id"), nullable=True, index=True)
+    result: Mapped[str] = mapped_column(String(16))
+    client: Mapped[str] = mapped_column(String(100))
+    # The signed-in visitor ("role:name"), when the check was made by one.
+    checker: Mapped[str | None] = mapped_column(String(200), nullable=True)

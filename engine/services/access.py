@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from engine.db.models import HumanTaskRow, Instance, Upload
+from engine.db.models import HumanTaskRow, Instance, IssuedDocument, Upload
 from engine.security.principals import Principal, Role
 from engine.services.errors import NotFound
 
@@ -99,6 +99,41 @@ def visible_uploads(principal: Principal) -> ColumnElement[bool]:
                     exists().where(HumanTaskRow.instance_id == Upload.instance_id,
                                    HumanTaskRow.agency == principal.agency))
     return Upload.id.is_(None)
+
+
+def visible_documents(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause selecting the issued documents `principal` may read.
+
+    An issued document belongs to its case, as a given one does: the case's citizen reads it.
+    Staff read it when their agency issued it or has a task in its case.
+    """
+    if principal.reads_everything:
+        return IssuedDocument.id.is_not(None)
+    if principal.role is Role.CITIZEN:
+        return exists().where(Instance.id == IssuedDocument.instance_id, Instance.owner == principal.name)
+    if principal.role is Role.STAFF and principal.agency:
+        return or_(IssuedDocument.agency == principal.agency,
+                   exists().where(HumanTaskRow.instance_id == IssuedDocument.instance_id,
+                                  HumanTaskRow.agency == principal.agency))
+    return IssuedDocument.id.is_(None)
+
+
+def issued_document(session: Session, principal: Principal, document_id: str,
+                    instance_id: str | None = None) -> IssuedDocument:
+    """Issued document `document_id` (of case `instance_id`, when given), if `principal` may read
+    it; NotFound otherwise."""
+    query = select(IssuedDocument).where(IssuedDocument.id == document_id, visible_documents(principal))
+    if instance_id is not None:
+        query = query.where(IssuedDocument.instance_id == instance_id)
+    found = session.execute(query).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no document {document_id}")
+    return found
+
+
+def may_revoke(principal: Principal, document: IssuedDocument) -> bool:
+    """Only the issuing agency withdraws its document (and admins, who operate everything)."""
+    return principal.role is Role.ADMIN or (principal.role is Role.STAFF and principal.agency == document.agency)
 
 
 def case_task(session: Session, principal: Principal, instance_id: str, task_id: str) -> tuple[Instance, HumanTaskRow]:

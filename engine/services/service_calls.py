@@ -49,7 +49,8 @@ from engine.core.statuses import CallStatus, IncidentStatus, moved
 from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import DataUse, Incident, Instance, ServiceCallRow
-from engine.services import instances
+from engine.services import builtin_operations, instances
+from engine.services.builtin_operations import is_builtin
 from engine.services.deployments import MANUAL_PREFIX
 from engine.services.errors import Conflict, LostRace, ModelStopped, NotFound, Unstorable
 from engine.services.instance_store import record_stopped
@@ -194,6 +195,9 @@ def call(runtime: Runtime, registry: Registry, job: Claim) -> tuple[Operation | 
     operation = registry.get(job.operation)
     if operation is None:
         return None, ConnectorError("unknown-operation", f"no connector operation '{job.operation}' is installed")
+    if is_builtin(job.operation):
+        # The engine's own operation needs this runtime (its database), which no plugin gets.
+        operation = builtin_operations.bound(operation, runtime)
     context = runtime.connector_context(
         operation, case_id=job.instance_id, purpose=job.purpose, end_user=job.end_user, attempt=job.attempt,
         idempotency_key=f"panjereh-{job.call_id}", logger=log.getChild(operation.connector_id))
@@ -263,7 +267,10 @@ def _own_row(session: Session, job: Claim) -> ServiceCallRow | None:
 
 def _record_use(session: Session, job: Claim, operation: Operation | None,
                 outcome: dict[str, Any] | ConnectorError) -> None:
-    """Record the use of the citizen's data, unless the call was refused before anything left the server."""
+    """Record the use of the citizen's data, unless the call was refused before anything left the
+    server, or was the engine's own operation (nothing left it)."""
+    if is_builtin(job.operation):
+        return
     if isinstance(outcome, dict) or outcome.code not in NOT_SENT_CODES:
         session.add(_data_use(job, operation, outcome))
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import date as Day
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from persiantools.jdatetime import JalaliDateTime
+from persiantools.jdatetime import JalaliDate, JalaliDateTime
 
-from engine.core.working_calendar import TEHRAN, jalali_text
+from engine.core.working_calendar import TEHRAN
 
 LANGUAGES = ("fa", "en")
 DEFAULT_LANGUAGE = "fa"
@@ -95,14 +96,17 @@ class Translator:
             return self.digits(jalali.strftime("%Y/%m/%d %H:%M"))
         return local.strftime("%d %B %Y %H:%M")
 
-    def day(self, moment: datetime | None) -> str:
-        """A due date as a citizen reads it, in Tehran: ۱۴۰۵/۰۹/۳۰ in Persian, 21 December 2026 in English."""
-        if moment is None:
+    def day(self, value: Day | datetime | None) -> str:
+        """A calendar day (a moment is read in Tehran): Jalali in Persian (۱۴۰۵/۰۹/۳۰), Gregorian
+        in English (21 December 2026)."""
+        if value is None:
             return ""
+        if isinstance(value, datetime):
+            value = value.astimezone(TEHRAN).date()
         if self.lang == "fa":
-            return jalali_text(moment, persian_digits=True)
-        local = moment.astimezone(TEHRAN)
-        return f"{local.day} {local:%B %Y}"
+            jalali = JalaliDate(value)  # type: ignore[no-untyped-call]  # constructor unannotated upstream
+            return self.digits(f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}")
+        return f"{value.day} {value.strftime('%B %Y')}"
 
     def grouped(self, code: str, size: int = 4) -> str:
         """A tracking code in groups a person can read out: 1234 5678 9012."""

@@ -12,10 +12,20 @@ from fastapi.responses import RedirectResponse, Response
 from engine.core.outcomes import CaseStatus
 from engine.core.statuses import InstanceStatus, TaskStatus
 from engine.security.principals import Role
-from engine.services import access, casefile, citizen_actions, deadlines, instances, notifications, queries
+from engine.services import (
+    access,
+    casefile,
+    citizen_actions,
+    deadlines,
+    instances,
+    issued_documents,
+    notifications,
+    queries,
+)
 from engine.services.access import Audience
 from engine.services.casefile import Progress, Standing
 from engine.services.catalogue import OfferedService, offered
+from engine.services.document_codes import grouped
 from engine.services.errors import Conflict, NotFound
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.records import DataUseRecord, InstanceRecord
@@ -158,13 +168,15 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
         ready = queries.list_tasks(session, principal, instance_id, TaskStatus.READY)
         uses = casefile.data_uses(session, instance)
         messages = notifications.for_case(session, instance.id)
+        documents = issued_documents.of_case(session, instance.id, principal)
         meta = services.get(instance.process_key, {})
         deadline = _deadline(page, session, meta, instance)
     standing = casefile.standing(instance, progress, meta)
     return page.render("case.html", instance=instance, meta=meta, standing=standing,
                        entries=timeline(page, instance, progress, meta, standing),
                        ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta), messages=messages,
-                       **deadline)
+                       documents=documents, today=issued_documents.today_in_iran(), grouped=grouped,
+                       iran_day=issued_documents.today_in_iran, **deadline)
 
 
 def _closing_page(page: Page, instance_id: str, action: str) -> Response:

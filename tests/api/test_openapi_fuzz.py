@@ -66,7 +66,8 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory, pg_ready: bool, agencies: s
 def _real(path: str, world: World) -> dict[str, Any]:
     """Path parameters naming things that exist, so answers other than 404 are checked too."""
     known = {"instance_id": world.looked_up, "task_id": world.ready_tasks[-1], "call_id": world.parked_calls[-1],
-             "deployment_id": world.deployment_id, "incident_id": world.incident_id, "key": "approval"}
+             "deployment_id": world.deployment_id, "incident_id": world.incident_id, "key": "approval",
+             "document_id": world.document_id}
     return {name: value for name, value in known.items() if "{" + name + "}" in path}
 
 

@@ -1,6 +1,6 @@
 """A database with something behind every API route: deployments, waiting tasks, parked
 service calls, an incident, a data-use record, an upload, instances with a newer version to
-move to. Built through the API itself."""
+move to, an issued licence. Built through the API itself."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.fixtures import Tokens, model_files
+from tests.licences import approved_licence
 from tests.web.journey import PDF
 
 MODELS = ("approval.bpmn", "manual_lookup.bpmn", "events/manual_check.bpmn", "events/signals.bpmn",
@@ -32,6 +33,8 @@ class World:
     """Instances of the permit's version 1 (tests/models/migration), waiting in the review."""
     migration_target: int
     """The deployment of the permit's version 2, which those instances can move to."""
+    document_id: str
+    """The licence an approved business licence case issued."""
 
 
 def _ok(response: Any) -> Any:
@@ -63,9 +66,10 @@ def build_world(client: TestClient, tokens: Tokens, copies: int = 3) -> World:
     _ok(client.post("/api/v1/deployments", files=model_files("migration/permit_v1.bpmn"), headers=analyst))
     migrating = [_start(client, analyst, "permit") for _ in range(copies)]
     target = _ok(client.post("/api/v1/deployments", files=model_files("migration/permit_v2.bpmn"), headers=analyst))
+    _, licence = approved_licence(client, client.app.state.runtime, tokens)  # type: ignore[attr-defined]
     return World(
         deployment_id=deployed["id"], instances=approvals + lookups + checks + recalls, ready_tasks=ready,
         parked_calls=[c["id"] for c in calls if c["instance_id"] in lookups],
         caught_calls=[c["id"] for c in calls if c["instance_id"] in checks],
         incident_id=incident["id"], looked_up=looked_up, upload_id=upload["id"], migrating=migrating,
-        migration_target=target["id"])
+        migration_target=target["id"], document_id=licence["id"])

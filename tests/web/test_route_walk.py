@@ -23,6 +23,7 @@ from engine.security.tokens import create_token
 from engine.services.runtime import Runtime
 from tests.api.test_deploy_and_run import ready_tasks
 from tests.fixtures import ADMIN_TOKEN, Tokens, model_files
+from tests.licences import approved_licence
 from tests.web.journey import CITIZEN, PDF, csrf, ready_catalogue, sign_in
 
 OTHER_CITIZEN, OTHER_MOBILE = "9876543210", "09351234567"
@@ -44,7 +45,7 @@ NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/static", "/sandbox")
 
 @dataclass
 class World:
-    """One citizen's cases at two stages, another citizen's document, a staged model, a deployment."""
+    """One citizen's cases at three stages, another citizen's document, a staged model, a deployment."""
 
     submitted_case: str      # the citizen applied; the municipality inspects now
     inspection: str          # that inspection task
@@ -54,6 +55,8 @@ class World:
     others_upload: str       # a document the other citizen uploaded and never gave in a case
     staged: str              # files the analyst checked in the console
     deployment: int
+    approved_case: str       # a third case of the citizen, approved by the guild union (not inspected)
+    licence: str             # the licence that case issued
 
 
 def _viewers(world: World, path: str) -> list[tuple[str, str, frozenset[str]]]:
@@ -63,7 +66,9 @@ def _viewers(world: World, path: str) -> list[tuple[str, str, frozenset[str]]]:
         "key": ("business_licence", EVERYONE),
         "code": ("en", EVERYONE),
         "number": ("0", EVERYONE),
-        "instance_id": (world.open_case, frozenset({"citizen"})),
+        "instance_id": (world.approved_case if "{document_id}" in path else world.open_case, frozenset({"citizen"})),
+        # The issuing agency reads the licence; the municipality had no part in that case.
+        "document_id": (world.licence, frozenset({"citizen"}) if citizen_page else frozenset({"staff_guild"})),
         "task_id": ((world.application, frozenset({"citizen"})) if citizen_page
                     else (world.inspection, frozenset({"staff_municipality"}))),
         "upload_id": (world.lease, frozenset({"staff_municipality"})),
@@ -108,10 +113,11 @@ def _build(client: TestClient, runtime: Runtime, tokens: Tokens) -> World:
                            follow_redirects=False)
     assert checked.status_code == 303, checked.text
     deployments = client.get("/api/v1/deployments", headers=tokens.headers("analyst")).json()
+    approved, licence = approved_licence(client, runtime, tokens, citizen=mine)
     return World(submitted_case=cases[0], inspection=inspection["id"], lease=lease.json()["id"],
                  open_case=cases[1], application=_wait_for_task(client, tokens, cases[1])["id"],
                  others_upload=others.json()["id"], staged=checked.headers["location"].rsplit("/", 1)[1],
-                 deployment=deployments[0]["id"])
+                 deployment=deployments[0]["id"], approved_case=approved, licence=licence["id"])
 
 
 def _signed_in(client: TestClient, visitor: str, tokens: Tokens) -> TestClient:
@@ -239,6 +245,9 @@ FOREIGN_IDS = [
     ("other_citizen", "POST", "/cases/{open_case}/delete"),
     ("other_citizen", "GET", "/cases/{submitted_case}/withdraw"),
     ("other_citizen", "POST", "/cases/{submitted_case}/withdraw"),
+    ("other_citizen", "GET", "/cases/{approved_case}/documents/{licence}"),
+    ("citizen", "GET", "/cases/{open_case}/documents/{licence}"),  # the citizen's, but of another case
+    ("staff_municipality", "GET", "/staff/documents/{licence}"),
     ("admin", "POST", "/analyst/uploads/{staged}/deploy"),
 ]
 

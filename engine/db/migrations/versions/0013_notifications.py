@@ -1,7 +1,7 @@
 """notifications: the outbox of messages to citizens about their cases, and their language
 
 Revision ID: 0013
-Revises: 0010 (on the outcomes branch; after 0012 once payments and documents are merged)
+Revises: 0012
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
