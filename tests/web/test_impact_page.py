@@ -45,7 +45,7 @@ def test_the_ledger_in_english_names_each_visit_its_fate_and_source(client: Test
     html = client.get("/impact").text
     assert '<html lang="en" dir="ltr">' in html
     assert _cells(html, "Business licence") == ["1, was 4", "0, was 3", "1, was 1", "4, was 8", "0, was 2", "4", "3"]
-    assert "Avoidable visits no longer needed: 2 of 3 (66%). Target: at least 80%." in html
+    assert "Avoidable visits no longer needed: 3 of 3 (100%). Target: at least 80%." in html
     assert "Identity, address and ownership facts fetched from agencies instead of asked: 2 of 3 (66%)" in html
     inspection = _cells(html, "An inspector visits the premises")
     assert inspection[:3] == ["Inspection of a place or thing", "At your premises",
