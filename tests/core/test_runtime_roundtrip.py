@@ -37,6 +37,8 @@ AGENCY_ANSWERS = {
                               "certificate_number": "1405-8740-4045-1899", "disqualifies": False},
     "check_military_service": {"national_code": "0013542419", "status": "completed", "card_number": "5044939170",
                                "gender": "male", "birth_date": "1365/04/12"},
+    "issue_document": {"document_id": "6f1c2d3e-0000-4000-8000-000000000001", "kind": "business_licence", "serial": 1,
+                       "code": "K7MPQ2XRT4HC", "issued_on": "2026-12-07", "valid_until": "2028-12-07"},
 }
 
 
