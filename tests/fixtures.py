@@ -50,10 +50,28 @@ def pg_ready() -> bool:
     return True
 
 
+# The sequences of the emptied tables' serial and identity columns, back to their start.
+_RESTART_SEQUENCES = text("""
+    SELECT setval(seq.oid, info.seqstart, false)
+    FROM pg_depend dep
+    JOIN pg_class seq ON seq.oid = dep.objid AND seq.relkind = 'S'
+    JOIN pg_sequence info ON info.seqrelid = seq.oid
+    JOIN pg_class tab ON tab.oid = dep.refobjid
+    WHERE dep.deptype IN ('a', 'i') AND tab.relnamespace = 'public'::regnamespace AND tab.relname = ANY(:tables)
+""")
+
+
 def _empty_pg(runtime: Runtime) -> None:
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "audit_head")
+    """Every table empty, its ids starting again, and the audit chain at its start.
+
+    DELETE, children before parents, rather than TRUNCATE: a test leaves a few rows, and
+    TRUNCATE gives each of the tables (over twenty) a new file (about 0.2-1 s a test on this
+    machine's PostgreSQL, against some 15 ms for the DELETEs)."""
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name != "audit_head"]
     with runtime.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(tables):
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(_RESTART_SEQUENCES, {"tables": tables})
         conn.execute(text("UPDATE audit_head SET last_id = 0, last_hash = :g"), {"g": "0" * 64})
 
 
