@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, FilePayload, Page
 
 from engine.web.i18n import translator
 from engine.web.session import LANG_COOKIE
-from tests.browser.audit import DESKTOP, PERSIAN_DIGITS, Auditor
+from tests.browser.audit import DESKTOP, PERSIAN_DIGITS, Auditor, with_axe
 from tests.fixtures import Tokens
 from tests.web.journey import CITIZEN, MOBILE, PDF
 from tests.web.test_analyst import BROKEN_CONDITION, service_files
@@ -43,8 +43,11 @@ def answers(lang: str) -> dict[str, str]:
             "area_m2": number("45")}
 
 
-def new_context(browser: Browser, server: str, lang: str) -> BrowserContext:
+def new_context(browser: Browser, server: str, lang: str, axe: Path | None = None) -> BrowserContext:
+    """A visitor's browser context in `lang`; with `axe`, axe-core is in each of its pages already."""
     context = browser.new_context(base_url=server, viewport=DESKTOP, bypass_csp=True)
+    if axe is not None:
+        with_axe(context, axe)
     context.set_default_timeout(15_000)
     if lang != "fa":
         context.add_cookies([{"name": LANG_COOKIE, "value": lang, "url": server}])
@@ -145,7 +148,7 @@ def staff_review(audit: Auditor, tokens: Tokens) -> None:
 def test_every_page_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: Path, screenshots: Path,
                                       server: str, tokens: Tokens) -> None:
     t = translator(lang)
-    citizen = new_context(chromium, server, "fa")  # in English too: the header's link switches, below
+    citizen = new_context(chromium, server, "fa", axe_script)  # in English too: the header's link switches, below
     page = citizen.new_page()
     audit = Auditor(page, lang, axe_script, screenshots)
     try:
@@ -183,14 +186,14 @@ def test_every_page_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: 
         page.goto(case_url + "/withdraw")
         audit.check("withdraw-confirm")
 
-        staff = new_context(chromium, server, lang)
+        staff = new_context(chromium, server, lang, axe_script)
         staff_review(on(audit, staff.new_page()), tokens)
         staff.close()
         page.goto(case_url)
         assert t("outcome.tag_approved") in page.inner_text("main"), page.inner_text("main")
         audit.check("case-decided")
 
-        visitor = new_context(chromium, server, lang)
+        visitor = new_context(chromium, server, lang, axe_script)
         track = on(audit, visitor.new_page())
         track.page.goto("/")
         go(track.page, '.site-nav a[href="/track"]')
@@ -265,7 +268,7 @@ def analyst_console(audit: Auditor, tokens: Tokens) -> None:
 @pytest.mark.parametrize("lang", ["fa", "en"])
 def test_the_analyst_console_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: Path, screenshots: Path,
                                                server: str, tokens: Tokens) -> None:
-    context = new_context(chromium, server, lang)
+    context = new_context(chromium, server, lang, axe_script)
     audit = Auditor(context.new_page(), lang, axe_script, screenshots)
     try:
         analyst_console(audit, tokens)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize("lang", ["fa", "en"])
 def test_the_ledger_of_visits_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: Path, screenshots: Path,
                                                 server: str) -> None:
-    context = new_context(chromium, server, lang)
+    context = new_context(chromium, server, lang, axe_script)
     page = context.new_page()
     audit = Auditor(page, lang, axe_script, screenshots)
     try:

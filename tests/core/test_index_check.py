@@ -91,22 +91,27 @@ def test_a_change_over_a_corrupted_index() -> None:
 """
 
 
-def _run_pytest(test_file: Path, *options: str) -> subprocess.CompletedProcess[str]:
+def _run_pytest(tests: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--rootdir={ROOT}",
-         "-c", str(ROOT / "pyproject.toml"), *options, str(test_file)],
+         "-c", str(ROOT / "pyproject.toml"), *options, str(tests)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_the_option_fails_a_test_whose_change_leaves_the_index_wrong(tmp_path: Path) -> None:
-    test_file = tmp_path / "test_corrupt.py"
-    test_file.write_text(textwrap.dedent(CORRUPTING_TEST.format(model=str(MODEL))), encoding="utf-8")
+    # The same test twice, in a folder the option names and in one it does not: one pytest
+    # run (each run starts an interpreter and imports the engine) shows both sides.
+    checked, unchecked = tmp_path / "checked", tmp_path / "unchecked"
+    for folder in (checked, unchecked):
+        folder.mkdir()
+        (folder / f"test_corrupt_{folder.name}.py").write_text(
+            textwrap.dedent(CORRUPTING_TEST.format(model=str(MODEL))), encoding="utf-8")
 
-    checked = _run_pytest(test_file, "--cross-check-index", str(tmp_path))
-    assert checked.returncode == 1, checked.stdout + checked.stderr
-    assert "1 failed" in checked.stdout
-    assert "the state index disagreed with SpiffWorkflow's tree walk" in checked.stdout
-
-    # Unchecked (the option names other tests), the same test passes: the failure is the check's.
-    elsewhere = _run_pytest(test_file, "--cross-check-index", str(ROOT / "tests" / "behaviour"))
-    assert elsewhere.returncode == 0, elsewhere.stdout + elsewhere.stderr
+    done = _run_pytest(tmp_path, "--cross-check-index", str(checked), "-rfE")
+    report = done.stdout + done.stderr
+    assert done.returncode == 1, report
+    assert "1 failed, 1 passed" in done.stdout, report
+    assert "FAILED checked/test_corrupt_checked.py::test_a_change_over_a_corrupted_index" in done.stdout, report
+    assert "the state index disagreed with SpiffWorkflow's tree walk" in done.stdout, report
+    # Unchecked (the option names another folder), the same test passes: the failure is the check's.
+    assert "test_corrupt_unchecked.py" not in done.stdout.split("short test summary info")[-1], report
