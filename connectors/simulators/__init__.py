@@ -14,6 +14,8 @@ prefix                 endpoint                               module
 /sms                   POST /messages, GET /messages          `sms`
 /judiciary             GET /criminal-records/{national_code}  `judiciary`
 /conscription          GET /service-status/{national_code}    `conscription`
+/payment               POST /requests, /verify, /refunds;     `payment`
+                       GET, POST /pay/{token} (the page)
 =====================  =====================================  ==================================
 
 Demo identities: citizen 0013542419 (mobile 09121234567, postal code 1193653471, CEO of company

@@ -25,6 +25,7 @@ from connectors.simulators import (
     conscription,
     judiciary,
     mobile_registry,
+    payment,
     post,
     sms,
     tax,
@@ -104,6 +105,8 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> FastAPI:
         "sms": sms.build(states["sms"], sandbox.settings.sms_api_key, sandbox.settings.sms_outbox_size),
         "judiciary": judiciary.build(),
         "conscription": conscription.build(),
+        "payment": payment.build(states["payment"], sandbox.settings.payment_api_key, sandbox.settings.seed,
+                                 lambda: sandbox.clock()),
     }
     app = FastAPI(title="Panjereh sandbox agencies", version="sandbox",
                   description="Simulated government systems with synthetic data, for demos and tests.")

@@ -24,6 +24,7 @@ SERVICES: dict[str, str] = {
     "sms": "/sms",
     "judiciary": "/judiciary",
     "conscription": "/conscription",
+    "payment": "/payment",
 }
 
 Milliseconds = Annotated[float, Field(ge=0, le=60_000)]
@@ -62,6 +63,7 @@ class SandboxSettings(BaseSettings, Behaviour):
 
     services: dict[str, Behaviour] = Field(default_factory=dict)
     sms_api_key: SecretStr = SecretStr("sandbox-sms-key")
+    payment_api_key: SecretStr = SecretStr("sandbox-payment-key")
     # None leaves /_sandbox open, which is what a laptop demo wants; a shared demo server sets a key.
     admin_key: SecretStr | None = None
     seed: int = Field(0, description="seeds jitter and error_rate so a run can be repeated")
