@@ -243,7 +243,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         run = run_model(_files(args.files), get_settings(), _json_arg(args.data, "--data"),
-                        _json_arg(args.answers, "--answers"), _json_arg(args.results, "--results"), args.process)
+                        _json_arg(args.answers, "--answers"), _json_arg(args.results, "--results"), args.process,
+                        _json_arg(args.messages, "--messages"))
     except ValueError as err:
         print(err, file=sys.stderr)
         return 1
@@ -370,6 +371,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--data", help="start data as JSON, or @file.json")
     run.add_argument("--answers", help='task answers as JSON: {"task_id": {...} or [{...}, ...]}')
     run.add_argument("--results", help="service task results as JSON, keyed like --answers")
+    run.add_argument("--messages", help='messages as JSON by name: {"payment_verified": {...} or [{...}, ...]}')
     run.set_defaults(func=cmd_run)
 
     impact_cmd = commands.add_parser("impact", help="the visits ledger: in-person visits, documents, offices and "

@@ -2,7 +2,9 @@
 
 Answers are given per task element id (or task name): a JSON object for a task reached
 once, a list of objects for a task reached several times. Results for service tasks are
-given the same way. The run stops where the model would wait for something not given.
+given the same way, and messages by name (a payload, or a list for a message caught
+several times), delivered when a catch waits for them. The run stops where the model would
+wait for something not given.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core import catch_events
-from engine.core.errors import ScriptError
+from engine.core.errors import ScriptError, TaskStateError
 from engine.core.execution import Execution, make_script_engine
 from engine.core.statuses import InstanceStatus
 from engine.services.deployments import UploadedFile, check
@@ -57,9 +59,10 @@ class _Answers:
 
 
 def run_model(files: Sequence[UploadedFile], settings: Settings, data: dict[str, Any], answers: dict[str, Any],
-              results: dict[str, Any], process: str | None = None) -> HeadlessRun:
+              results: dict[str, Any], process: str | None = None,
+              messages: dict[str, Any] | None = None) -> HeadlessRun:
     """Deploy `files` in memory, start `process` (the first executable one by default), and
-    feed it answers and service results until it ends or waits for something not given.
+    feed it answers, service results and messages until it ends or waits for something not given.
 
     Raises:
         ValueError: the files are not deployable or the process is unknown.
@@ -73,7 +76,7 @@ def run_model(files: Sequence[UploadedFile], settings: Settings, data: dict[str,
         raise ValueError(f"no executable process '{key}'; the files define: {', '.join(keys)}")
     execution = Execution.start(loaded.compiled, key, data, make_script_engine())
     run = HeadlessRun(status=InstanceStatus.RUNNING, process=key)
-    human, service = _Answers(answers), _Answers(results)
+    human, service, caught = _Answers(answers), _Answers(results), _Answers(messages or {})
     try:
         execution.advance()
         for _ in range(MAX_ROUNDS):
@@ -94,9 +97,15 @@ def run_model(files: Sequence[UploadedFile], settings: Settings, data: dict[str,
                         execution.complete_service_task(call.task_id, result)
                         progressed = True
                         break
+                else:
+                    for wait in catch_events.message_waits(execution):
+                        found, payload = caught.take(wait.name)
+                        if found and catch_events.catch_message(execution, wait.name, payload, None):
+                            progressed = True
+                            break
             if not progressed:
                 break
-    except (ScriptError, InvalidAnswer) as err:
+    except (ScriptError, InvalidAnswer, TaskStateError) as err:
         run.error = str(err)
     run.path = [step.spec_id for step in execution.take_steps()]
     run.status = execution.status

@@ -18,6 +18,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development below
 SANDBOX_SMS_KEY = "sandbox-sms-key"  # the simulated gateway's key; refused outside development
+SANDBOX_PAYMENT_KEY = "sandbox-payment-key"  # the simulated payment gateway's; refused outside development
+SANDBOX_KEYS = {"sms_api_key": SANDBOX_SMS_KEY, "payment_api_key": SANDBOX_PAYMENT_KEY}
+# Where a payment gateway sends the citizen's browser back (engine/web/payments.py answers there).
+PAYMENT_CALLBACK_PATH = "/payments/callback"
+# Connector settings that name this server itself, by connector id: defaulted from its public URL in
+# every environment, since they send a citizen back here and name no other agency's address.
+OWN_ADDRESSES: dict[str, dict[str, str]] = {"payment": {"callback_url": PAYMENT_CALLBACK_PATH}}
 
 
 class Settings(BaseSettings):
@@ -83,8 +90,8 @@ class Settings(BaseSettings):
     connectors: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="per connector id, e.g. PANJEREH_CONNECTORS__CIVIL_REGISTRY__BASE_URL")
     secrets: dict[str, SecretStr] = Field(
-        default_factory=lambda: {"sms_api_key": SecretStr(SANDBOX_SMS_KEY)},
-        description="PANJEREH_SECRETS__NAME=value; the default SMS key is the simulated gateway's")
+        default_factory=lambda: {name: SecretStr(key) for name, key in SANDBOX_KEYS.items()},
+        description="PANJEREH_SECRETS__NAME=value; the default SMS and payment keys are the simulated gateways'")
     sandbox: bool | None = Field(
         None, description="serve the simulated agencies under /sandbox and use them as the default addresses of "
                           "the connectors they simulate; on by default in development, refused elsewhere")
@@ -130,9 +137,11 @@ class Settings(BaseSettings):
     def _production_needs_real_secrets(self) -> Settings:
         if self.environment != "development" and self.secret_key.get_secret_value() == DEV_SECRET:
             raise ValueError("PANJEREH_SECRET_KEY must be set outside development")
-        if self.environment != "development" and any(
-                v.get_secret_value() == SANDBOX_SMS_KEY for v in self.secrets.values()):
-            raise ValueError("PANJEREH_SECRETS__SMS_API_KEY must be the real gateway's key outside development")
+        sandbox_keys = {value: name for name, value in SANDBOX_KEYS.items()}
+        for value in self.secrets.values():
+            if self.environment != "development" and value.get_secret_value() in sandbox_keys:
+                name = sandbox_keys[value.get_secret_value()].upper()
+                raise ValueError(f"PANJEREH_SECRETS__{name} must be the real gateway's key outside development")
         if self.environment != "development" and self.sandbox:
             # Synthetic people answering sign-in checks and lookups in a live service would
             # be a business answer nobody gave.
@@ -164,10 +173,14 @@ class Settings(BaseSettings):
         """A connector's settings (`PANJEREH_CONNECTORS__<ID>__<NAME>`), names in lower case.
 
         In development, a connector the sandbox simulates talks to it when no address is
-        set. Nowhere else is an address made up: a connector without one is not called.
+        set. Nowhere else is an agency's address made up: a connector without one is not
+        called. Settings that name this server itself (`OWN_ADDRESSES`) default to its
+        public URL.
         """
         configured = {name.lower(): value for key, section in self.connectors.items()
                       if key.lower() == connector_id.lower() for name, value in section.items()}
+        for name, path in OWN_ADDRESSES.get(connector_id.lower(), {}).items():
+            configured.setdefault(name, f"{self.base_url}{path}")
         if self.sandbox_enabled and not configured.get("base_url"):
             # Imported here: the sandbox package loads its web app, which only development needs.
             from connectors.simulators.settings import simulated_address

@@ -1,4 +1,4 @@
-"""A business licence approved through the API, with the licence it issued: what the tests of
+"""A business licence applied for, paid and approved through the API, with the licence it issued: what the tests of
 issued documents, the route walks and the fuzzing world start from."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from engine.security.tokens import create_token
 from engine.services.runtime import Runtime
 from tests.api.test_deploy_and_run import complete, ready_tasks
 from tests.fixtures import Tokens
+from tests.payments.gateway import pay
 from tests.web.journey import PDF, ready_catalogue
 
 # A small shop: no inspection, so the guild union reviews it next and issues the licence.
@@ -35,7 +36,7 @@ def citizen_headers(runtime: Runtime, national_code: str) -> dict[str, str]:
 
 def approved_licence(client: TestClient, runtime: Runtime, tokens: Tokens, citizen: dict[str, str] | None = None,
                      answers: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-    """Apply as `citizen` (the tokens' citizen by default), approve as the guild union; the case id
+    """Apply and pay as `citizen` (the tokens' citizen by default), approve as the guild union; the case id
     and its licence as the API lists it."""
     ready_catalogue(runtime)
     mine = citizen or tokens.headers("citizen")
@@ -55,6 +56,7 @@ def approved_licence(client: TestClient, runtime: Runtime, tokens: Tokens, citiz
     answered = client.post(f"/api/v1/tasks/{apply['id']}/complete", headers=mine, json={"data": {
         **(answers or RETAIL), "premises_document": lease.json()["id"]}})
     assert answered.status_code == 200, answered.text
+    assert pay(client, mine, case).status_code == 200
     [review] = _wait("the review", lambda: ready_tasks(client, tokens, case, role="staff_guild"))
     complete(client, tokens, review["id"], {"review_outcome": "approve"}, role="staff_guild")
 

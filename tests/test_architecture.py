@@ -181,6 +181,7 @@ SHARED_NAMES = {
     "uploads": "a route module is named after the service module it serves",
     "signin": "a route module is named after the service module it serves",
     "issued_documents": "a route module is named after the service module it serves",
+    "payments": "the API's and the pages' route modules are named after the service module they serve",
     "messages": "the BPMN message route, and forms' field error messages (moves with the FEEL issue)",
     "feel": "the two FEEL parsers, merged into one by the FEEL issue",
     "limits": "bounds of a database row, and of a connector's request",

@@ -56,6 +56,36 @@ def test_run_prints_where_the_model_ends(capsys: pytest.CaptureFixture[str]) -> 
     assert json.loads(capsys.readouterr().out)["data"]["greeting"] == "Dear Reza"
 
 
+def test_run_delivers_messages_to_the_catches_that_wait(capsys: pytest.CaptureFixture[str]) -> None:
+    person = {"national_code": "0013542419", "first_name": "علی", "last_name": "رضایی", "father_name": "حسن",
+              "birth_date": "1365/04/12", "gender": "male", "alive": True, "postal_code": "1193653471"}
+    address = {"postal_code": "1193653471", "province": "تهران", "city": "تهران", "street": "خیابان انقلاب",
+               "alley": "کوچه لاله", "plaque": 12}
+    arguments = ["run", str(ROOT / "processes" / "business_licence"), "--data",
+                 '{"applicant_national_code": "0013542419"}', "--answers", json.dumps({
+                     "apply": {"business_name": "نان", "activity": "retail", "area_m2": 40,
+                               "premises_document": "0d6f3c1e-2b8a-4c39-9a7e-5b1f2e3d4c5a"},
+                     "review": {"review_outcome": "approve"}}), "--results", json.dumps({
+                     "fetch_person": person, "fetch_address": address,
+                     "check_criminal_record": {"national_code": "0013542419", "has_record": False, "category": "none",
+                                               "certificate_number": "1405-8740-4045-1899", "disqualifies": False},
+                     "check_military_service": {"national_code": "0013542419", "status": "completed",
+                                                "card_number": "5044939170", "gender": "male",
+                                                "birth_date": "1365/04/12"},
+                     "issue_document": {"document_id": "d1", "kind": "business_licence", "serial": 1,
+                                        "code": "A1B2C3D4", "issued_on": "1405/09/16", "valid_until": None},
+                     "request_payment": {"token": "t1", "order_id": "o1", "amount_rial": 1_500_000,
+                                         "payment_url": "http://gateway.test/pay/t1", "expires_in_s": 1200}})]
+    assert main(arguments) == 0
+    waiting = json.loads(capsys.readouterr().out)
+    assert [(w["task"], w.get("message")) for w in waiting["waiting"] if w["kind"] == "message"] == [
+        ("await_payment", "payment_verified")]
+    assert main([*arguments, "--messages", '{"payment_verified": {"token": "t1", "amount_rial": 1500000}}']) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["status"] == "completed" and done["data"]["payment"]["token"] == "t1"
+    assert done["data"]["licence_status"] == "approved"
+
+
 def test_run_checks_answers_against_the_form(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["run", str(MODELS / "approval.bpmn"), "--answers", '{"request": {"amount": -5}}'])
     assert code == 1

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import gc
 import typing
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 import engine.cli
 from engine import celery_worker, compose
+from engine.app import build_app
 from engine.services.dispatch import BrokerDispatcher, InlineDispatcher
 from engine.services.runtime import Runtime
 from engine.settings import Settings, get_settings
-from tests.fixtures import Parked
+from tests.fixtures import PG_URL, Parked, Tokens, model_files
 
 ROOT = Path(__file__).resolve().parent.parent
 ROOT_MODULE = "engine.compose"
@@ -165,3 +169,24 @@ def test_commands_compose_their_runtime_and_close_it(environment: Callable[..., 
     monkeypatch.setattr(Runtime, "close", close)
     assert engine.cli.main(command) == 0
     assert len(built) == 1 and closed == built
+
+
+def test_a_closed_runtime_and_its_application_are_freed(settings: Settings, tokens: Tokens) -> None:
+    """Nothing global keeps a runtime alive once it is closed and dropped: not a session
+    listener, not a route function FastAPI remembers. A test run builds hundreds of them, and
+    each one kept alive held its engines, packages and application to the end of the run."""
+    runtime = compose.build_runtime(settings, migrate=not PG_URL)
+    with TestClient(build_app(runtime)) as client:
+        assert client.get("/docs").status_code == 200
+        deployed = client.post("/api/v1/deployments", files=model_files("approval.bpmn"),
+                               headers=tokens.headers("analyst"))
+        assert deployed.status_code == 201, deployed.text
+        started = client.post("/api/v1/processes/approval/instances", json={"data": {}},
+                              headers=tokens.headers("analyst"))  # a write the notification listeners see
+        assert started.status_code == 201, started.text
+    runtime.close()
+    freed = weakref.ref(runtime)
+    del runtime, client
+    gc.collect()
+    assert freed() is None, "a closed runtime is still referenced:\n" + "\n".join(
+        f"  {type(holder).__qualname__}" for holder in gc.get_referrers(freed()))

@@ -1,4 +1,9 @@
-"""Runs every `processes/*/scenarios.toml` through the JSON API, start to end."""
+"""Runs every `processes/*/scenarios.toml` through the JSON API, start to end.
+
+A step is a task to complete (`task`), or a payment (`pay`): the citizen pays the case's fee on the
+simulated gateway's page over real HTTP (`"card"`, or `"cancel"`, or `"declined"` three times), comes
+back to the portal with what the gateway put in the address, and the payment ends as `payment` says.
+A new try after a cancelled or failed payment is asked from the portal, as the citizen's browser does."""
 
 from __future__ import annotations
 
@@ -13,7 +18,10 @@ from engine.security.tokens import create_token
 from engine.services.catalogue import deploy_catalogue
 from engine.services.runtime import Runtime
 from tests.fixtures import ROOT, Tokens
-from tests.web.journey import PDF
+from tests.payments.gateway import DECLINED, PAYS, at_gateway, back_path, mobile_of
+from tests.web.journey import PDF, csrf, sign_in
+
+CITIZEN = "0499370899"  # tests.fixtures.Tokens.citizen
 
 ROLE_TOKENS = {"citizen": "citizen", "analyst": "analyst", "admin": "admin",
                "staff_guild": "staff_guild", "staff_municipality": "staff_municipality"}
@@ -51,6 +59,9 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
     for step in scenario["steps"]:
         headers = ({"Authorization": f"Bearer {applicant}"} if step["as"] == "citizen" and applicant != tokens.citizen
                    else tokens.headers(ROLE_TOKENS[step["as"]]))
+        if "pay" in step:
+            _pay(client, runtime, headers, instance_id, scenario["start_as"].partition(":")[2] or CITIZEN, step)
+            continue
         ready = client.get("/api/v1/tasks", params={"instance_id": instance_id, "status": "ready"},
                            headers=headers).json()
         matching = [t for t in ready if t["name"] == step["task"]]
@@ -71,10 +82,47 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
     expect = scenario["expect"]
     assert final["status"] == expect["status"], final.get("error")
     for key, value in expect.get("data", {}).items():
-        assert final["data"].get(key) == value, key
+        assert _holds(final["data"].get(key), value), (key, final["data"].get(key))
     for key in expect.get("absent", []):
         assert key not in final["data"]
     if "documents" in expect:
         issued = client.get(f"/api/v1/instances/{instance_id}/documents", headers=tokens.headers("admin")).json()
         assert [d["kind"] for d in issued] == expect["documents"]
         assert all(d["status"] == "valid" for d in issued)
+    if "payments" in expect:
+        found = client.get(f"/api/v1/instances/{instance_id}/payments", headers=tokens.headers("admin")).json()
+        assert [p["status"] for p in found["payments"]] == expect["payments"]
+
+
+def _holds(found: Any, expected: Any) -> bool:
+    """`found` is `expected`; a table expected need only hold the keys it names (a refund has its own id)."""
+    if isinstance(expected, dict):
+        return isinstance(found, dict) and all(_holds(found.get(k), v) for k, v in expected.items())
+    return bool(found == expected)
+
+
+def _pay(client: TestClient, runtime: Runtime, headers: dict[str, str], instance_id: str, national_code: str,
+         step: dict[str, Any]) -> None:
+    payments = client.get(f"/api/v1/instances/{instance_id}/payments", headers=headers).json()
+    assert payments["due"], f"the case waits for no payment: {payments}"
+    newest = payments["payments"][-1]
+    if newest["status"] == "pending":
+        page = newest["payment_url"]
+    else:
+        # A new try is the citizen's, from their case page.
+        browser = TestClient(client.app)
+        sign_in(browser, runtime, national_code, mobile_of(national_code))
+        case = browser.get(f"/cases/{instance_id}")
+        asked = browser.post(f"/cases/{instance_id}/pay", data={"csrf_token": csrf(case.text)},
+                             follow_redirects=False)
+        assert asked.status_code == 303, asked.text
+        page = asked.headers["location"]
+    if step["pay"] == "declined":
+        for _ in range(2):
+            assert at_gateway(page, "pay", DECLINED).status_code == 422
+    answer = at_gateway(page, "cancel" if step["pay"] == "cancel" else "pay",
+                        DECLINED if step["pay"] == "declined" else PAYS)
+    back = client.get(back_path(answer))
+    assert back.status_code == 200, back.text
+    after = client.get(f"/api/v1/instances/{instance_id}/payments", headers=headers).json()["payments"][-1]
+    assert after["status"] == step["payment"], after

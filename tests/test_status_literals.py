@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from engine.core import statuses
-from engine.core.statuses import CallStatus, IncidentStatus, InstanceStatus, TaskStatus
+from engine.core.statuses import CallStatus, IncidentStatus, InstanceStatus, PaymentStatus, TaskStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("engine", "forms", "connectors")
-WORDS = {member.value for kind in (InstanceStatus, TaskStatus, CallStatus, IncidentStatus) for member in kind}
+WORDS = {member.value for kind in (InstanceStatus, TaskStatus, CallStatus, IncidentStatus, PaymentStatus)
+         for member in kind}
 # What a literal passes through on its way to where it is used: `("a", "b")`, `x if c else "a"`.
 THROUGH = (ast.Tuple, ast.List, ast.Set, ast.IfExp, ast.BoolOp, ast.Starred)
 

@@ -17,14 +17,15 @@ from engine.api.routes import (
     issued_documents,
     messages,
     operations,
+    payments,
     processes,
     tasks,
     uploads,
 )
 from engine.services.runtime import Runtime
 
-ROUTERS = tuple(module.router for module in (operations, deployments, processes, tasks, uploads, connectors,
-                                                messages, issued_documents))
+ROUTERS = tuple(module.router for module in (operations, deployments, processes, payments, tasks, uploads,
+                                                connectors, messages, issued_documents))
 OPENAPI_URL = "/openapi.json"
 
 
@@ -52,7 +53,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.probe = SharedProbe(runtime.probe)
     for router in ROUTERS:
         app.include_router(router)
-    docs.install(app, OPENAPI_URL)
+    docs.install(app)
     errors.install(app)
     # Refuse an oversized request before its body is read: multipart uploads are spooled to
     # disk by the framework, so checking file sizes afterwards would be too late.

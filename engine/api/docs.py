@@ -8,7 +8,7 @@ internet access and loads nothing from elsewhere.
 from __future__ import annotations
 
 import swagger_ui_bundle
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -16,15 +16,23 @@ from fastapi.staticfiles import StaticFiles
 ASSETS = "/docs/assets"
 
 
-def install(app: FastAPI, openapi_url: str) -> None:
+def install(app: FastAPI) -> None:
     """Serve Swagger UI at `/docs` and its files under `/docs/assets`."""
     app.mount(ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+    app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=openapi_url, title=f"{app.title} API",
-            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
-            # Swagger UI would otherwise ask an outside service to validate the document.
-            swagger_ui_parameters={"validatorUrl": None})
+
+# A module-level route that finds its application in the request, not a function made per
+# application: FastAPI keeps what it learns of each route function in caches of 4,096
+# entries, so a function closed over its application would keep that application alive (its
+# runtime and database engine with it) long after it was used, as in a test run that builds
+# a thousand applications.
+def docs(request: Request) -> HTMLResponse:
+    """Swagger UI for this application's OpenAPI document."""
+    app: FastAPI = request.app
+    return get_swagger_ui_html(
+        openapi_url=app.openapi_url or "", title=f"{app.title} API",
+        swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+        # Swagger UI would otherwise ask an outside service to validate the document.
+        swagger_ui_parameters={"validatorUrl": None})

@@ -1,8 +1,8 @@
-"""The statuses of instances, human tasks, service calls and incidents, and the moves between them.
+"""The statuses of instances, human tasks, service calls, incidents and payments, and the moves between them.
 
 Each status is a `StrEnum`: a member equals, formats and serializes as its value, so the
 database, the JSON API and the pages keep the words they always had. The values are also
-held by a CHECK constraint on each status column (migration 0010), which repeats them rather
+held by a CHECK constraint on each status column (migrations 0010 and 0011), which repeats them rather
 than importing them, as migrations do. The moves allowed are written once, here, in
 `TRANSITIONS`; `moved` refuses any other with `IllegalTransition`.
 """
@@ -42,6 +42,25 @@ class CallStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class PaymentStatus(StrEnum):
+    """A payment at a bank gateway, as Panjereh knows it (the gateway's word is final only once verified)."""
+
+    # A token was issued: the citizen may pay on the gateway's page, or has paid and is not confirmed yet.
+    PENDING = "pending"
+    # A return from the gateway is asking it, server to server, whether the money was taken;
+    # a claim older than a few connector timeouts was lost with its request, and is taken again.
+    VERIFYING = "verifying"
+    # The gateway confirmed the payment, and the case was told in the same transaction.
+    VERIFIED = "verified"
+    # The citizen cancelled on the gateway's page; no money was taken.
+    CANCELLED = "cancelled"
+    # The gateway will never confirm it (declined, expired, reversed, another amount), or the case
+    # stopped waiting before it was verified (so the bank gives the money back by itself).
+    FAILED = "failed"
+    # A verified payment given back (a refusal after payment).
+    REFUNDED = "refunded"
+
+
 class IncidentStatus(StrEnum):
     """An incident has no status column: it is open until `resolved_at` is set."""
 
@@ -55,8 +74,12 @@ OPEN_INSTANCE = frozenset({InstanceStatus.RUNNING, InstanceStatus.WAITING})
 ENDED_INSTANCE = frozenset({InstanceStatus.COMPLETED, InstanceStatus.TERMINATED})
 # Calls the workflow still waits for; a person may complete them, or throw an error into the model.
 OPEN_CALLS = (CallStatus.WAITING, CallStatus.RUNNING, CallStatus.INCIDENT)
+# Payments the citizen may still complete at the gateway, or that are being confirmed.
+OPEN_PAYMENTS = frozenset({PaymentStatus.PENDING, PaymentStatus.VERIFYING})
+# Payments that ended without money kept: the citizen may pay again.
+UNPAID_PAYMENTS = frozenset({PaymentStatus.CANCELLED, PaymentStatus.FAILED})
 
-_I, _T, _C = InstanceStatus, TaskStatus, CallStatus
+_I, _T, _C, _P = InstanceStatus, TaskStatus, CallStatus, PaymentStatus
 
 TRANSITIONS: Mapping[type[StrEnum], Mapping[StrEnum, frozenset[StrEnum]]] = {
     InstanceStatus: {
@@ -86,12 +109,22 @@ TRANSITIONS: Mapping[type[StrEnum], Mapping[StrEnum, frozenset[StrEnum]]] = {
         IncidentStatus.OPEN: frozenset({IncidentStatus.RESOLVED}),
         IncidentStatus.RESOLVED: frozenset(),
     },
+    PaymentStatus: {
+        # Claimed by a return to verify it; or failed unasked, when the case no longer waits.
+        _P.PENDING: frozenset({_P.VERIFYING, _P.FAILED}),
+        # Settled by the gateway's answer; back to pending when the gateway could not answer.
+        _P.VERIFYING: frozenset({_P.PENDING, _P.VERIFIED, _P.CANCELLED, _P.FAILED}),
+        _P.VERIFIED: frozenset({_P.REFUNDED}),
+        _P.CANCELLED: frozenset(),
+        _P.FAILED: frozenset(),
+        _P.REFUNDED: frozenset(),
+    },
 }
 
 # The status each kind of row is created in.
 INITIAL: Mapping[type[StrEnum], StrEnum] = {
     InstanceStatus: InstanceStatus.RUNNING, TaskStatus: TaskStatus.READY, CallStatus: CallStatus.WAITING,
-    IncidentStatus: IncidentStatus.OPEN,
+    IncidentStatus: IncidentStatus.OPEN, PaymentStatus: PaymentStatus.PENDING,
 }
 
 S = TypeVar("S", bound=StrEnum)

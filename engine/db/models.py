@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -21,7 +22,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.core.statuses import CallStatus, IncidentStatus, InstanceStatus, TaskStatus, incident_status
+from engine.core.statuses import (
+    CallStatus,
+    IncidentStatus,
+    InstanceStatus,
+    PaymentStatus,
+    TaskStatus,
+    incident_status,
+)
 from engine.db.base import Base, JSONType, UTCDateTime, status_type, utcnow
 
 
@@ -497,3 +505,40 @@ class DocumentCheck(Base):
     client: Mapped[str] = mapped_column(String(100))
     # The signed-in visitor ("role:name"), when the check was made by one.
     checker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Payment(Base):
+    """One token a bank gateway issued for a case's fee, and what became of it.
+
+    The token is unique: however often the gateway sends the citizen back with it, or someone
+    sends it forged, it names this one row, and the row's status (moved under its lock) lets
+    the case be told of the payment once. `attempt` counts a case's tokens (a cancelled or
+    failed payment is followed by a new one); two tries at the same number cannot both be kept.
+    """
+
+    __tablename__ = "payment"
+    __table_args__ = (UniqueConstraint("instance_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    # The service task that asked for the first token; later ones the citizen asked for.
+    call_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    amount_rial: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(255))
+    payment_url: Mapped[str] = mapped_column(String(500))
+    status: Mapped[PaymentStatus] = mapped_column(status_type(PaymentStatus), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What the gateway said when it verified: the receipt's reference (RRN), trace number, masked card.
+    reference: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    trace: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    card: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    refund_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Why it failed, or why the gateway could not be asked last time (a short code and words).
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

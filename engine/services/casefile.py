@@ -15,6 +15,7 @@ from engine.core.outcomes import CaseStatus, Outcome, case_status, read_outcomes
 from engine.core.statuses import InstanceStatus, TaskStatus
 from engine.core.visits import CardError
 from engine.db.models import AuditEvent, DataUse, HumanTaskRow
+from engine.services.payments import waits_for_payment
 from engine.services.records import InstanceRecord
 
 
@@ -26,6 +27,8 @@ class Progress:
     end_event: str | None
     # How a terminated case was closed by its citizen (`WITHDRAWN`, `DRAFT_DELETED`), if it was.
     closed_by_citizen: str | None = None
+    # The case waits for its citizen to pay a fee (engine.services.payments): their step too.
+    awaiting_payment: bool = False
 
 
 def steps(session: Session, case: InstanceRecord) -> list[HumanTaskRow]:
@@ -60,8 +63,10 @@ def closed_by_citizen(session: Session, case: InstanceRecord) -> str | None:
 
 
 def progress(session: Session, case: InstanceRecord) -> Progress:
-    """The case's steps, the end event it finished at, and whether its citizen closed it."""
-    return Progress(steps(session, case), end_event(session, case), closed_by_citizen(session, case))
+    """The case's steps, the end event it finished at, whether its citizen closed it, and
+    whether it waits for them to pay."""
+    return Progress(steps(session, case), end_event(session, case), closed_by_citizen(session, case),
+                    waits_for_payment(session, case.id))
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,8 @@ def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any]) 
     started_by_citizen = ":" not in case.owner
     sent = not started_by_citizen or any(s.audience == "citizen" and s.status is TaskStatus.COMPLETED
                                          for s in steps_)
-    waiting = any(s.audience == "citizen" and s.status is TaskStatus.READY for s in steps_)
+    waiting = progress.awaiting_payment or any(s.audience == "citizen" and s.status is TaskStatus.READY
+                                               for s in steps_)
     outcome = outcomes(card).get(progress.end_event or "")
     status = case_status(case.status, outcome, sent=sent, waiting_for_citizen=waiting,
                          # A deleted draft reads as withdrawn should its old address be opened.

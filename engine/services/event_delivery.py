@@ -54,6 +54,7 @@ from engine.services.data_limits import check_data_size
 from engine.services.deployments import package_of
 from engine.services.errors import Conflict, InvalidInput, ModelStopped, RoutingLimit
 from engine.services.instance_store import Applied, Cause, InstanceStore, NewInstance, mark_stopped, record_stopped
+from engine.services.payments import PAYMENT_MESSAGE
 from engine.services.rehearsal import Unrehearsed, run_rehearsed
 from engine.services.runtime import Runtime
 from engine.services.waits import correlation_is, correlation_key
@@ -354,8 +355,14 @@ def deliver_message(session: Session, runtime: Runtime, actor: str, name: str, c
     `depth` counts the instances a chain of thrown events passed to get here (`route_thrown`).
 
     Raises:
-        InvalidInput: the payload holds what no database keeps (an instance's script made it).
+        InvalidInput: the payload holds what no database keeps (an instance's script made it), or
+            the message is one only the engine delivers.
     """
+    if name == PAYMENT_MESSAGE:
+        # A case moves on after payment only once the gateway verified it (engine.services.payment_returns):
+        # no one may send the message in its place, over the API or from another model.
+        raise InvalidInput([FieldError("name", f"'{name}' is delivered only by the engine, when the payment "
+                                               "gateway has verified a payment")])
     problems = [FieldError(".".join(str(p) for p in ("payload", *path)), problem)
                 for path, problem in islice(unstorable_places(payload), MAX_REPORTED)]
     if problems:

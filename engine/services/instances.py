@@ -18,7 +18,7 @@ from engine.core.errors import TaskStateError
 from engine.core.statuses import ENDED_INSTANCE, OPEN_CALLS, TaskStatus
 from engine.db.models import HumanTaskRow, Instance, ProcessDefinition, ServiceCallRow
 from engine.security.principals import Principal, Role
-from engine.services import queries, uploads
+from engine.services import payments, queries, uploads
 from engine.services.data_limits import check_data_size, check_storable
 from engine.services.deployments import package_of
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -153,7 +153,8 @@ def complete_task(session: Session, runtime: Runtime, principal: Principal, row:
 
 
 def complete_service_call(session: Session, runtime: Runtime, actor: str, call_id: str, result: Any) -> Instance:
-    """Hand a parked service task its result and run the instance on."""
+    """Hand a parked service task its result and run the instance on; a payment call's result is
+    also kept as the case's payment record (`engine.services.payments`), in the same transaction."""
     call = session.get(ServiceCallRow, call_id)
     if call is None:
         raise NotFound(f"no service call {call_id}")
@@ -169,6 +170,7 @@ def complete_service_call(session: Session, runtime: Runtime, actor: str, call_i
     except TaskStateError as err:
         raise Conflict(str(err)) from err
     assert applied is not None  # a result is always taken, or refused above
+    payments.record_call_result(session, call, result)
     return instance
 
 

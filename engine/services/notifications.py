@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -75,7 +76,8 @@ def _step(case: Instance, progress: casefile.Progress, status: CaseStatus) -> st
     step that waits, or the last one they completed (a second answer is a second change)."""
     citizen = [s for s in progress.steps if s.audience == "citizen"]
     if status is CaseStatus.WAITING_FOR_YOU:
-        return next((s.id for s in reversed(citizen) if s.status is TaskStatus.READY), "")
+        return next((s.id for s in reversed(citizen) if s.status is TaskStatus.READY),
+                    "payment" if progress.awaiting_payment else "")
     if status is CaseStatus.IN_PROGRESS:
         return next((s.id for s in reversed(citizen) if s.status is TaskStatus.COMPLETED), "")
     return ""
@@ -142,8 +144,22 @@ def _before_commit(session: Session) -> None:
 
 def watch(runtime: Runtime, deliver: Callable[[list[int]], None] | None = None) -> None:
     """Record a message with every status change the runtime's write sessions commit, and hand
-    the ids written to `deliver` after the commit (by default, sent at once)."""
-    send = deliver or (lambda ids: deliver_ids(runtime, ids))
+    the ids written to `deliver` after the commit (by default, sent at once).
+
+    SQLAlchemy keeps these listeners on the session factory's class, in a registry that holds
+    the class weakly and the listeners strongly. A listener holding the runtime would hold
+    the factory and its class too, so no runtime a process builds would ever be freed (a test
+    run builds hundreds, and each kept its engines, packages and app): the default sender
+    reaches the runtime through a weak reference, and `deliver` must not hold it either.
+    """
+    owner = weakref.ref(runtime)
+
+    def deliver_to_owner(ids: list[int]) -> None:
+        alive = owner()
+        if alive is not None:  # else the messages stay pending for `deliver_pending`
+            deliver_ids(alive, ids)
+
+    send = deliver or deliver_to_owner
 
     def after_commit(session: Session) -> None:
         ids = [row.id for row in session.info.pop(_WRITTEN, [])]

@@ -108,6 +108,19 @@ class Translator:
             return self.digits(f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}")
         return f"{value.day} {value.strftime('%B %Y')}"
 
+    def number(self, value: int | float) -> str:
+        """A number with thousands separators: ۴٬۵۰۰٬۰۰۰ on Persian pages, 4,500,000 on English ones."""
+        text = f"{value:,}" if isinstance(value, int) or float(value).is_integer() else f"{value:,.1f}"
+        text = text.removesuffix(".0")
+        if self.lang == "fa":
+            text = text.replace(",", "٬").replace(".", "٫")
+        return self.digits(text)
+
+    def money(self, rial: int) -> str:
+        """An amount in rials as Iranians read a price: tomans first, the exact rials beside them."""
+        tomans = rial // 10 if rial % 10 == 0 else rial / 10
+        return self("payment.money", tomans=self.number(tomans), rials=self.number(rial))
+
     def grouped(self, code: str, size: int = 4) -> str:
         """A tracking code in groups a person can read out: 1234 5678 9012."""
         return self.digits(" ".join(code[i:i + size] for i in range(0, len(code), size)))

@@ -20,6 +20,7 @@ from engine.services import (
     instances,
     issued_documents,
     notifications,
+    payments,
     queries,
 )
 from engine.services.access import Audience
@@ -27,6 +28,7 @@ from engine.services.casefile import Progress, Standing
 from engine.services.catalogue import OfferedService, offered
 from engine.services.document_codes import grouped
 from engine.services.errors import Conflict, NotFound
+from engine.services.payments import CasePayments
 from engine.services.ratelimit import RateLimited, hit
 from engine.services.records import DataUseRecord, InstanceRecord
 from engine.services.rehearsal import run_rehearsed
@@ -36,6 +38,7 @@ from engine.web.audience import audience
 from engine.web.fields import task_title
 from engine.web.i18n import LANGUAGES
 from engine.web.page_context import FormDep, Page, PageDep, safe_next
+from engine.web.payments import panel, timeline_entries
 from engine.web.session import LANG_COOKIE
 from forms.identifiers import canonical_national_code, check_national_code
 from forms.normalize import compact
@@ -122,8 +125,8 @@ def next_step(page: PageDep, instance_id: str) -> Response:
 
 
 def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dict[str, Any],
-             standing: Standing) -> list[dict[str, Any]]:
-    """The case's history in plain words: received, each step, the outcome."""
+             standing: Standing, paying: CasePayments) -> list[dict[str, Any]]:
+    """The case's history in plain words: received, each step and payment, the outcome."""
     entries: list[dict[str, Any]] = [{"text": page.t("status.received"), "at": instance.created_at, "done": True}]
     for task in progress.steps:
         if task.status is TaskStatus.CANCELLED:
@@ -134,6 +137,11 @@ def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dic
         entries.append({"text": page.t(key, step=task_title(page.t, task), who=who),
                         "at": task.completed_at if task.status is TaskStatus.COMPLETED else task.created_at,
                         "done": task.status is TaskStatus.COMPLETED})
+    for entry in timeline_entries(page, paying):
+        # In its place in time among the steps; one still waited for goes after them all.
+        at = entry["at"]
+        place = next((i for i, e in enumerate(entries) if at is not None and e["at"] > at), len(entries))
+        entries.insert(place, entry)
     if standing.outcome is not None:
         entries.append({"text": page.t.pick(standing.outcome.text), "at": instance.updated_at, "done": True,
                         "outcome": True})
@@ -171,12 +179,13 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
         documents = issued_documents.of_case(session, instance.id, principal)
         meta = services.get(instance.process_key, {})
         deadline = _deadline(page, session, meta, instance)
+        paying = payments.case_payments(session, instance.id)
     standing = casefile.standing(instance, progress, meta)
     return page.render("case.html", instance=instance, meta=meta, standing=standing,
-                       entries=timeline(page, instance, progress, meta, standing),
+                       entries=timeline(page, instance, progress, meta, standing, paying),
                        ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta), messages=messages,
                        documents=documents, today=issued_documents.today_in_iran(), grouped=grouped,
-                       iran_day=issued_documents.today_in_iran, **deadline)
+                       iran_day=issued_documents.today_in_iran, panel=panel(page, paying), **deadline)
 
 
 def _closing_page(page: Page, instance_id: str, action: str) -> Response:
@@ -258,8 +267,9 @@ def track(page: PageDep, posted: FormDep) -> Response:
         progress = casefile.progress(session, instance)
         meta = services.get(instance.process_key, {})
         deadline = _deadline(page, session, meta, instance)
+        paying = payments.case_payments(session, instance.id)
     standing = casefile.standing(instance, progress, meta)
-    entries = timeline(page, instance, progress, meta, standing)
+    entries = timeline(page, instance, progress, meta, standing, paying)
     return page.render("track.html", result={"instance": instance, "meta": meta, "entries": entries, **deadline},
                        standing=standing, errors={}, values=values)
 

@@ -14,6 +14,7 @@ from engine.security.tokens import create_token
 from engine.services.runtime import Runtime
 from tests.api.test_deploy_and_run import complete, ready_tasks
 from tests.fixtures import ROOT, Tokens, model_files
+from tests.payments.gateway import pay
 from tests.web.journey import PDF
 
 ROLES = {"admin": "admin", "analyst": "analyst", "staff": "staff_guild", "citizen": "citizen", "auditor": "auditor"}
@@ -120,6 +121,8 @@ def test_staff_see_only_their_agency_tasks(client: TestClient, tokens: Tokens, l
                         headers=tokens.headers("citizen")).json()
     complete(client, tokens, apply["id"], {"business_name": "نان سنگک", "activity": "food", "area_m2": 40,
                                            "premises_document": lease["id"]}, role="citizen")
+    assert ready_tasks(client, tokens, licence["id"], role="staff_municipality") == [], "not before the fee is paid"
+    assert pay(client, tokens.headers("citizen"), licence["id"]).status_code == 200
     [inspect] = ready_tasks(client, tokens, licence["id"], role="staff_municipality")
     assert inspect["agency"] == "municipality"
     assert ready_tasks(client, tokens, licence["id"], role="staff_guild") == []

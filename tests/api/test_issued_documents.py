@@ -78,7 +78,8 @@ def test_the_approved_licence_is_issued_with_the_case_s_data(client: TestClient,
     assert any(line.startswith("دارنده این پروانه، " + data["applicant_name"]) for line in text), text
     # Issuing sent nothing to another agency: the case's data-use records are the registry's and the post's.
     uses = client.get(f"/api/v1/instances/{case}/data-use", headers=tokens.headers("citizen")).json()
-    assert sorted(use["connector"] for use in uses) == ["civil_registry", "conscription", "judiciary", "post"]
+    assert sorted(use["connector"] for use in uses) == ["civil_registry", "conscription", "judiciary", "payment",
+                                                        "post"]
 
 
 def test_only_the_case_s_citizen_and_the_staff_concerned_read_it(client: TestClient, runtime: Runtime,

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
-from engine.app import build_app
-from engine.services.catalogue import deploy_catalogue
 from engine.services.runtime import Runtime
-from tests.fixtures import ROOT, serve
+from engine.settings import Settings
+from tests.fixtures import ROOT
+from tests.payments.server import own_address_settings, running
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -92,11 +92,17 @@ def axe_script(pytestconfig: pytest.Config) -> Path:
 
 
 @pytest.fixture
+def settings(tmp_path: Path, pg_ready: bool) -> Settings:
+    """As `panjereh serve` runs: the server's own address is the public one, where the simulated
+    agencies answer and the payment gateway sends the browser back."""
+    return own_address_settings(tmp_path, pg_ready)
+
+
+@pytest.fixture
 def server(runtime: Runtime) -> Iterator[str]:
     """The whole application on a free loopback port, with the service catalogue deployed."""
-    deploy_catalogue(runtime, ROOT / "processes")
-    with serve(build_app(runtime)) as url:
-        yield url
+    with running(runtime, tokens=False) as served:
+        yield served.url
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page
@@ -144,6 +145,33 @@ def staff_review(audit: Auditor, tokens: Tokens) -> None:
     assert "/staff" in page.url and "/tasks/" not in page.url, page.url
 
 
+def pay_the_fee(audit: Auditor) -> None:
+    """Cancel on the bank gateway's page, then pay: the gateway's page (another system's, in Persian
+    whatever the portal's language), each return to the portal and the case page are audited."""
+    page, case = audit.page, audit.page.url
+    gateway = dataclasses.replace(audit, lang="fa")
+    go(page, 'main form[action$="/pay"] button')
+    assert "/sandbox/payment/pay/" in page.url, page.url
+    gateway.check("gateway")
+    go(page, 'button[value="cancel"]')
+    assert "/payments/callback" in page.url, page.url
+    audit.check("payment-cancelled")
+    go(page, f'main a[href="{urlsplit(case).path}"]')
+    audit.check("case-pay-again")
+    go(page, 'main form[action$="/pay"] button')
+    page.fill("#card_number", "1234")
+    go(page, 'button[value="pay"]')
+    gateway.check("gateway-card-refused")
+    page.fill("#card_number", "6037991234567893")
+    go(page, 'button[value="pay"]')
+    assert "/payments/callback" in page.url, page.url
+    audit.check("payment-done")
+    audit.digits("payment-done", "main .panel p:last-child")
+    go(page, f'main a[href="{urlsplit(case).path}"]')
+    audit.check("case-paid")
+    audit.digits("case-paid", ".payment .notice")
+
+
 @pytest.mark.parametrize("lang", ["fa", "en"])
 def test_every_page_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: Path, screenshots: Path,
                                       server: str, tokens: Tokens) -> None:
@@ -180,6 +208,7 @@ def test_every_page_passes_wcag_22_aa(lang: str, chromium: Browser, axe_script: 
         page.goto(case_url)
         audit.check("case")
         audit.digits("case", ".tracking-inline")
+        pay_the_fee(audit)
         go(page, '.site-nav a[href="/cases"]')
         audit.check("cases")
         audit.digits("cases", "main td.nowrap")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from engine.core import catch_events
 from engine.core.execution import Execution, make_script_engine
 from engine.core.sandbox import SandboxedEnvironment
 from engine.services.deployments import UploadedFile, check
@@ -39,7 +40,10 @@ AGENCY_ANSWERS = {
                                "gender": "male", "birth_date": "1365/04/12"},
     "issue_document": {"document_id": "6f1c2d3e-0000-4000-8000-000000000001", "kind": "business_licence", "serial": 1,
                        "code": "K7MPQ2XRT4HC", "issued_on": "2026-12-07", "valid_until": "2028-12-07"},
+    "request_payment": {"token": "5f1c0a", "order_id": "panjereh-1", "amount_rial": 3_000_000,
+                        "payment_url": "http://gateway.test/pay/5f1c0a", "expires_in_s": 1200},
 }
+MESSAGES = {"payment_verified": {"token": "5f1c0a", "amount_rial": 3_000_000, "reference": "718539481881"}}
 
 
 def _package(names: list[str]) -> Any:
@@ -54,16 +58,20 @@ def _run(names: list[str], key: str, data: dict[str, Any], answers: dict[str, An
     engine = make_script_engine()
     execution = Execution.start(package, key, data, engine)
     execution.advance()
-    while (calls := execution.service_calls()) or (tasks := execution.human_tasks()):
+    while execution.service_calls() or execution.human_tasks() or catch_events.message_waits(execution):
         if restore:
             state, version = execution.dump()
             json.loads(state)
             execution = Execution.restore(package, key, state, version, make_script_engine())
             assert isinstance(execution.workflow.script_engine.environment, SandboxedEnvironment)
+        calls, tasks = execution.service_calls(), execution.human_tasks()
         if calls:
             execution.complete_service_task(calls[0].task_id, AGENCY_ANSWERS[calls[0].spec_id])
-        else:
+        elif tasks:
             execution.complete_human_task(tasks[0].id, answers[tasks[0].spec_id])
+        else:
+            name = catch_events.message_waits(execution)[0].name
+            assert catch_events.catch_message(execution, name, MESSAGES[name], None)
     return execution
 
 

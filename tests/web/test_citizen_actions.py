@@ -81,7 +81,7 @@ def test_a_sent_application_can_be_withdrawn_until_it_is_decided(client: TestCli
         told = list(session.execute(select(Notification.status).where(Notification.instance_id == case_id)
                                     .order_by(Notification.id)).scalars())
         actions = set(session.execute(select(AuditEvent.action).where(AuditEvent.instance_id == case_id)).scalars())
-    assert told == ["in_progress", "withdrawn"] and "instance.withdrawn" in actions
+    assert told == ["in_progress", "waiting_for_you", "withdrawn"] and "instance.withdrawn" in actions
 
     decided_url, _ = _send(client, runtime)
     _review(client, tokens.staff_guild, review_outcome="approve")

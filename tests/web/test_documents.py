@@ -21,6 +21,7 @@ from engine.services.runtime import Runtime
 from engine.services.tracking import new_tracking_code
 from tests.api.test_deploy_and_run import complete, ready_tasks
 from tests.fixtures import Tokens, serve
+from tests.payments.gateway import pay
 from tests.web.journey import PDF, csrf, ready_catalogue
 
 FOOD = {"business_name": "نان سنگک", "activity": "food", "area_m2": 40}  # the municipality inspects
@@ -71,6 +72,8 @@ def test_staff_read_only_documents_given_in_their_agencys_cases(client: TestClie
     lease, deed, never_given = _upload(client, tokens), _upload(client, tokens), _upload(client, tokens, "id.pdf")
     complete(client, tokens, food_task, {**FOOD, "premises_document": lease}, role="citizen")
     complete(client, tokens, retail_task, {**RETAIL, "premises_document": deed}, role="citizen")
+    for case in (food, retail):
+        assert pay(client, tokens.headers("citizen"), case).status_code == 200
     municipality = _staff(client, tokens.staff_municipality)
     guild = _staff(client, tokens.staff_guild)
 
@@ -135,6 +138,7 @@ def test_staff_reach_documents_of_an_old_case_past_any_listing(client: TestClien
     food, food_task = _case(client, tokens)
     lease = _upload(client, tokens)
     complete(client, tokens, food_task, {**FOOD, "premises_document": lease}, role="citizen")
+    assert pay(client, tokens.headers("citizen"), food).status_code == 200
     with runtime.unit_of_work() as session:
         case = session.get(Instance, food)
         assert case is not None

@@ -4,6 +4,7 @@ stands (a status tag), and once decided the decision, the reason staff wrote and
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,13 +16,14 @@ from engine.services import notifications
 from engine.services.notify import send_sms
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens
+from tests.payments.gateway import pay_in_portal
 from tests.web.journey import CITIZEN, MOBILE, PDF, csrf, ready_catalogue, sign_in, text
 
 REASON = "نشانی محل با سند مطابقت ندارد"
 
 
 def _send(client: TestClient, runtime: Runtime) -> tuple[str, str]:
-    """A retail shop (no inspection) sent by the citizen: the case URL and its tracking code."""
+    """A retail shop (no inspection) sent by the citizen, its fee paid: the case URL and its tracking code."""
     ready_catalogue(runtime)
     sign_in(client, runtime)
     service = client.get("/services/business_licence")
@@ -37,7 +39,11 @@ def _send(client: TestClient, runtime: Runtime) -> tuple[str, str]:
     code = re.search(r'class="tracking-code"[^>]*>([^<]+)<', sent.text)
     assert code, sent.text
     digits = code.group(1).translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")).replace(" ", "")
-    return str(sent.url).split("?")[0], digits
+    case_url = str(sent.url).split("?")[0]
+    waiting = client.get(case_url)
+    assert 'class="tag tag-waiting_for_you"' in waiting.text, "the fee is the citizen's to pay"
+    assert pay_in_portal(client, urlsplit(case_url).path).status_code == 200
+    return case_url, digits
 
 
 def _review(client: TestClient, token: str, **answers: str) -> None:
@@ -120,24 +126,25 @@ def test_each_status_change_texts_the_citizen_once_and_the_case_page_lists_it(
         client: TestClient, runtime: Runtime, tokens: Tokens) -> None:
     case_url, digits = _send(client, runtime)
     sent = _messages(runtime, case_url)
-    assert [m.status for m in sent] == ["in_progress"], [m.key for m in sent]
+    # Sent; then the fee to pay (once paid, the case is in progress again: nothing new to say).
+    assert [m.status for m in sent] == ["in_progress", "waiting_for_you"], [m.key for m in sent]
     assert sent[0].recipient == MOBILE and sent[0].sent_at is not None and sent[0].gateway_id
     assert digits in sent[0].body and "صدور پروانه کسب" in sent[0].body
 
     client.get("/lang/en")
     _review(client, tokens.staff_guild, review_outcome="reject", review_reason=REASON)
     told = _messages(runtime, case_url)
-    assert [m.status for m in told] == ["in_progress", "refused"]
-    assert told[1].lang == "en" and told[1].body.startswith("Panjereh: your application for Business licence")
-    assert REASON in told[1].body and told[1].sent_at is not None
+    assert [m.status for m in told] == ["in_progress", "waiting_for_you", "refused"]
+    assert told[2].lang == "en" and told[2].body.startswith("Panjereh: your application for Business licence")
+    assert REASON in told[2].body and told[2].sent_at is not None
 
     # A second sweep finds nothing pending, and sends nothing again.
     assert notifications.deliver_pending(runtime) == 0
     assert notifications.deliver_ids(runtime, [m.id for m in told]) == 0
-    assert [m.attempts for m in _messages(runtime, case_url)] == [1, 1]
+    assert [m.attempts for m in _messages(runtime, case_url)] == [1, 1, 1]
 
     page = text(client.get(case_url).text)
-    assert "Messages sent to you" in page and page.count("SMS sent on") == 2 and REASON in page
+    assert "Messages sent to you" in page and page.count("SMS sent on") == 3 and REASON in page
 
 
 def test_a_message_the_gateway_could_not_take_is_kept_and_sent_later(
@@ -150,21 +157,21 @@ def test_a_message_the_gateway_could_not_take_is_kept_and_sent_later(
     monkeypatch.setattr(notifications, "send_sms", down)
     case_url, _ = _send(client, runtime)
     kept = _messages(runtime, case_url)
-    assert len(kept) == 1 and kept[0].sent_at is None and kept[0].claimed_at is None
-    assert "the gateway is down" in (kept[0].last_error or "")
+    assert len(kept) == 2 and all(m.sent_at is None and m.claimed_at is None for m in kept)
+    assert all("the gateway is down" in (m.last_error or "") for m in kept)
     assert "پیامک در صف فرستادن است" in text(client.get(case_url).text)
 
     monkeypatch.setattr(notifications, "send_sms", real)
-    assert notifications.deliver_pending(runtime) == 1
+    assert notifications.deliver_pending(runtime) == 2
     again = _messages(runtime, case_url)
-    assert len(again) == 1 and again[0].sent_at is not None and again[0].attempts == 2
+    assert len(again) == 2 and all(m.sent_at is not None and m.attempts == 2 for m in again)
     assert notifications.deliver_pending(runtime) == 0
 
 
 def test_a_message_is_claimed_by_one_sender_and_the_gateway_dedups_a_resend(
         client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     case_url, _ = _send(client, runtime)
-    [message] = _messages(runtime, case_url)
+    message = _messages(runtime, case_url)[0]
     with runtime.unit_of_work() as session:
         session.execute(update(Notification).values(sent_at=None, claimed_at=None))
     keys: list[str] = []

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 
 from engine.services.runtime import Runtime
 from tests.fixtures import Tokens
+from tests.payments.gateway import pay_in_portal
 from tests.web.journey import CITIZEN, PDF, csrf, ready_catalogue, sign_in, text
 
 
@@ -78,7 +80,7 @@ def test_full_journey_to_a_tracking_code(client: TestClient, runtime: Runtime, t
     tracked = other.post("/track", data={"csrf_token": csrf(tracked_page.text), "tracking_code": digits,
                                          "national_code": CITIZEN})
     assert tracked.status_code == 200
-    assert "در انتظار" in text(tracked.text)
+    assert "در انتظار: پرداخت هزینه ۴۵۰٬۰۰۰ تومان (۴٬۵۰۰٬۰۰۰ ریال) (شما)" in text(tracked.text)
     wrong_person = other.post("/track", data={"csrf_token": csrf(tracked_page.text), "tracking_code": digits,
                                               "national_code": "0499370899"})
     assert wrong_person.status_code == 404
@@ -102,7 +104,7 @@ def test_sign_in_refuses_a_wrong_national_code(client: TestClient, runtime: Runt
 
 
 def _apply(client: TestClient, runtime: Runtime) -> tuple[str, str]:
-    """Sign in, answer every question, upload the lease and submit; the case URL and tracking code."""
+    """Sign in, answer every question, upload the lease, submit and pay the fee; the case URL and tracking code."""
     ready_catalogue(runtime)
     sign_in(client, runtime)
     service = client.get("/services/business_licence")
@@ -116,6 +118,8 @@ def _apply(client: TestClient, runtime: Runtime) -> tuple[str, str]:
     sent = client.post(f"{base}/check", data={"csrf_token": csrf(page.text)})
     code = re.search(r'class="tracking-code"[^>]*>([^<]+)<', sent.text)
     assert code
+    case_path = urlsplit(str(sent.url)).path
+    assert pay_in_portal(client, case_path).status_code == 200
     return str(sent.url).split("?")[0], code.group(1)
 
 

@@ -24,6 +24,7 @@ from engine.services.runtime import Runtime
 from tests.api.test_deploy_and_run import ready_tasks
 from tests.fixtures import ADMIN_TOKEN, Tokens, model_files
 from tests.licences import approved_licence
+from tests.payments.gateway import pay
 from tests.web.journey import CITIZEN, PDF, csrf, ready_catalogue, sign_in
 
 OTHER_CITIZEN, OTHER_MOBILE = "9876543210", "09351234567"
@@ -47,7 +48,7 @@ NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/static", "/sandbox")
 class World:
     """One citizen's cases at three stages, another citizen's document, a staged model, a deployment."""
 
-    submitted_case: str      # the citizen applied; the municipality inspects now
+    submitted_case: str      # the citizen applied and paid; the municipality inspects now
     inspection: str          # that inspection task
     lease: str               # the document the citizen gave in that case
     open_case: str           # another case of the same citizen, waiting for their application
@@ -105,6 +106,7 @@ def _build(client: TestClient, runtime: Runtime, tokens: Tokens) -> World:
     assert client.post(f"/api/v1/tasks/{apply['id']}/complete", headers=mine, json={"data": {
         "business_name": "نان سنگک", "activity": "food", "area_m2": 40,
         "premises_document": lease.json()["id"]}}).status_code == 200
+    assert pay(client, mine, cases[0]).status_code == 200
     [inspection] = ready_tasks(client, tokens, cases[0], role="staff_municipality")
     others = client.post("/api/v1/uploads", files={"file": ("deed.pdf", PDF, "application/pdf")}, headers=theirs)
     analyst = _signed_in(client, "analyst", tokens)
@@ -239,6 +241,7 @@ FOREIGN_IDS = [
     ("citizen", "POST", "/cases/{submitted_case}/tasks/{application}/pages/0"),
     ("citizen", "POST", "/cases/{submitted_case}/tasks/{application}/check"),
     ("other_citizen", "GET", "/cases/{submitted_case}"),
+    ("other_citizen", "POST", "/cases/{submitted_case}/pay"),
     ("other_citizen", "GET", "/cases/{open_case}/next"),
     ("other_citizen", "POST", "/cases/{open_case}/tasks/{application}/check"),
     ("other_citizen", "GET", "/cases/{open_case}/delete"),

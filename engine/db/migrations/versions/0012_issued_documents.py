@@ -1,7 +1,7 @@
 """issued documents: what a case issued, the serial counter per kind, and the log of public checks
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-10
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 revision = "0012"
 # The payment work brings 0011 (after 0010); this revision follows whichever comes last on main.
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
