@@ -35,15 +35,19 @@ def _scenarios() -> list[Any]:
     return found
 
 
-def _applicant_token(runtime: Runtime, tokens: Tokens, start_as: str) -> str:
-    """The token of whoever starts: a role, or "citizen:<national code>" for one of the agencies' demo people."""
-    role, _, national_code = start_as.partition(":")
-    if not national_code:
+def _token(runtime: Runtime, tokens: Tokens, who: str) -> str:
+    """The token of a role, of "citizen:<national code>" (one of the simulated agencies' demo
+    people: a second citizen in the same case, such as a seller, is named so too) or of
+    "staff:<agency>" (a clerk of that agency, as its lane in `service.toml` names it)."""
+    role, _, name = who.partition(":")
+    if not name:
         token: str = getattr(tokens, ROLE_TOKENS[role])
         return token
-    assert role == "citizen", start_as
+    assert role in ("citizen", "staff"), who
     with runtime.unit_of_work() as session:
-        return create_token(session, "citizen", national_code)
+        if role == "staff":
+            return create_token(session, "staff", f"clerk-{name}", name)
+        return create_token(session, "citizen", name)
 
 
 @pytest.mark.parametrize("folder, scenario", _scenarios())
@@ -51,14 +55,14 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
                   scenario: dict[str, Any]) -> None:
     deploy_catalogue(runtime, ROOT / "processes")
     meta = tomllib.loads((folder / "service.toml").read_text(encoding="utf-8"))
-    applicant = _applicant_token(runtime, tokens, scenario["start_as"])
+    applicant = _token(runtime, tokens, scenario["start_as"])
     started = client.post(f"/api/v1/processes/{meta['process']}/instances", json={"data": {}},
                           headers={"Authorization": f"Bearer {applicant}"})
     assert started.status_code == 201, started.text
     instance_id = started.json()["id"]
     for step in scenario["steps"]:
-        headers = ({"Authorization": f"Bearer {applicant}"} if step["as"] == "citizen" and applicant != tokens.citizen
-                   else tokens.headers(ROLE_TOKENS[step["as"]]))
+        who = applicant if step["as"] == "citizen" else _token(runtime, tokens, step["as"])
+        headers = {"Authorization": f"Bearer {who}"}
         if "pay" in step:
             _pay(client, runtime, headers, instance_id, scenario["start_as"].partition(":")[2] or CITIZEN, step)
             continue
