@@ -10,7 +10,8 @@ which owns every decision (retry, incident, BPMN error). Delivery is at least on
 - The beat tick (`panjereh.tick`, every 2 s) sends every call that is due: retries whose
   `next_attempt_at` came (retries are rows, not Celery retries, so they survive a restart of
   every worker), calls whose hand-over failed, and calls whose claim went stale because
-  the worker running them died.
+  the worker running them died. Each minute the beat also runs the upkeep sweep
+  (`panjereh.upkeep`, `engine.services.upkeep`): forgotten payments, pending messages.
 
 and the effect is once: a delivery first claims the row, so a duplicate finds it claimed
 or settled and does nothing, and a new attempt after a dead one calls the agency with the
@@ -31,7 +32,7 @@ from typing import Any
 from celery import Celery, signals
 
 from engine.compose import build_runtime, upgrade_database
-from engine.services import event_delivery, service_calls
+from engine.services import event_delivery, service_calls, upkeep
 from engine.services.dispatch import RUN_CALL, BrokerSettings
 from engine.services.dispatch import make_celery as make_sender
 from engine.services.runtime import Runtime
@@ -41,6 +42,7 @@ log = logging.getLogger("panjereh.worker")
 TICK = "panjereh.tick"
 FIRE_TIMER = "panjereh.fire_timer"
 FIRE_START = "panjereh.fire_start"
+UPKEEP = "panjereh.upkeep"
 TICK_SECONDS = 2.0
 # A tick that waited behind busy workers longer than this is dropped unrun: a newer one is
 # queued, and a pile of old ones run back to back would each send the same due calls.
@@ -58,8 +60,10 @@ def make_celery(broker_url: str, settings: Settings) -> Celery:
         # a retryable failure); the hard limit kills a process that ignored it.
         task_soft_time_limit=stale * 0.6, task_time_limit=stale * 0.75,
         beat_schedule={"panjereh-tick": {"task": TICK, "schedule": TICK_SECONDS,
-                                         "options": {"expires": TICK_EXPIRES_SECONDS}}},
-        # The schedule is one fixed interval: nothing to persist, so no schedule file is
+                                         "options": {"expires": TICK_EXPIRES_SECONDS}},
+                       "panjereh-upkeep": {"task": UPKEEP, "schedule": upkeep.SWEEP_SECONDS,
+                                           "options": {"expires": upkeep.SWEEP_SECONDS}}},
+        # The schedule is fixed intervals: nothing to persist, so no schedule file is
         # written into whatever directory the worker was started in.
         beat_scheduler="celery.beat:Scheduler",
     )
@@ -67,6 +71,7 @@ def make_celery(broker_url: str, settings: Settings) -> Celery:
     app.task(name=TICK)(tick)
     app.task(name=FIRE_TIMER)(fire_timer)
     app.task(name=FIRE_START)(fire_start)
+    app.task(name=UPKEEP)(sweep)
     return app
 
 
@@ -136,6 +141,11 @@ def tick() -> int:
     if timers or starts:
         log.info("tick: sent %d due timer(s) and %d timer start(s)", len(timers), len(starts))
     return len(due) + len(timers) + len(starts)
+
+
+def sweep() -> tuple[int, int]:
+    """Reconcile forgotten payments and resend pending messages (`engine.services.upkeep`)."""
+    return upkeep.sweep(worker_runtime())
 
 
 def fire_timer(timer_id: int) -> str | None:

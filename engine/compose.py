@@ -32,11 +32,12 @@ from engine.core.sandbox import SandboxLimits
 from engine.core.worker_pool import PoolLimits, shared_pool
 from engine.db.base import make_engine, make_session_factory
 from engine.db.migrate import upgrade
-from engine.services import builtin_operations, event_delivery, notifications, service_calls
+from engine.services import builtin_operations, notifications, service_calls
 from engine.services.calendar_file import working_calendar
 from engine.services.dispatch import BrokerDispatcher, InlineDispatcher
 from engine.services.package_cache import PackageCache
 from engine.services.runtime import PROBE_SECONDS, Dispatcher, Runtime
+from engine.services.upkeep import Upkeep
 from engine.settings import Settings
 
 
@@ -71,7 +72,7 @@ def call_dispatcher(settings: Settings, sender: Any = None) -> Dispatcher:
     if settings.broker_url:
         return BrokerDispatcher(settings.broker_url, sender)
     return InlineDispatcher(lambda runtime, call_id: service_calls.run(runtime, runtime.connectors, call_id),
-                            service_calls.due_now, also=event_delivery.tick)
+                            service_calls.due_now, also=Upkeep())
 
 
 def _database_url(settings: Settings) -> str:

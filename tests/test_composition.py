@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 import engine.cli
 from engine import celery_worker, compose
 from engine.app import build_app
+from engine.services import upkeep
 from engine.services.dispatch import BrokerDispatcher, InlineDispatcher
 from engine.services.runtime import Runtime
 from engine.settings import Settings, get_settings
@@ -190,3 +191,15 @@ def test_a_closed_runtime_and_its_application_are_freed(settings: Settings, toke
     gc.collect()
     assert freed() is None, "a closed runtime is still referenced:\n" + "\n".join(
         f"  {type(holder).__qualname__}" for holder in gc.get_referrers(freed()))
+
+
+def test_broker_mode_runs_the_upkeep_sweep_once_a_minute_from_the_beat(settings: Settings) -> None:
+    """Forgotten payments and pending messages are swept by one beat entry in broker mode, as the
+    embedded tick does each minute (`engine.services.upkeep`)."""
+    app = celery_worker.make_celery("memory://", settings)
+    [entry] = [e for e in app.conf.beat_schedule.values() if e["task"] == celery_worker.UPKEEP]
+    assert entry["schedule"] == upkeep.SWEEP_SECONDS
+    assert app.tasks[celery_worker.UPKEEP].run is celery_worker.sweep
+    dispatcher = compose.call_dispatcher(settings.model_copy(update={"broker_url": None}))
+    assert isinstance(dispatcher, InlineDispatcher) and isinstance(dispatcher._also, upkeep.Upkeep), \
+        "embedded mode sweeps from its own tick"

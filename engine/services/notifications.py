@@ -49,6 +49,9 @@ TOLD = frozenset({CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_YOU, CaseStatus
 # A claim older than this is taken as a sender that died mid-send; the gateway's idempotency
 # key makes the second send harmless if the first one did reach it.
 CLAIM_TIMEOUT = timedelta(minutes=5)
+# The background sweep tries a pending message once a minute, so this is about an hour of an
+# SMS gateway refusing it; after that only `panjereh notifications send` tries again.
+MAX_SEND_ATTEMPTS = 60
 _CHANGED = "panjereh.notifications.changed"
 _WRITTEN = "panjereh.notifications.written"
 
@@ -227,11 +230,15 @@ def deliver_ids(runtime: Runtime, ids: Iterable[int]) -> int:
     return sent
 
 
-def deliver_pending(runtime: Runtime, limit: int = 100) -> int:
-    """Send the messages still pending (a gateway that was down, a sender that died)."""
+def deliver_pending(runtime: Runtime, limit: int = 100, max_attempts: int | None = None) -> int:
+    """Send the messages still pending (a gateway that was down, a sender that died); with
+    `max_attempts`, only those tried fewer times (the background sweep gives up on a message the
+    gateway keeps refusing, where an operator's `panjereh notifications send` tries them all)."""
+    pending = select(Notification.id).where(Notification.sent_at.is_(None), Notification.recipient.is_not(None))
+    if max_attempts is not None:
+        pending = pending.where(Notification.attempts < max_attempts)
     with runtime.reading() as session:
-        ids = list(session.execute(select(Notification.id).where(Notification.sent_at.is_(None))
-                                   .order_by(Notification.id).limit(limit)).scalars())
+        ids = list(session.execute(pending.order_by(Notification.id).limit(limit)).scalars())
     return deliver_ids(runtime, ids)
 
 

@@ -22,6 +22,12 @@ answers:
 A claim whose return died (the server was killed mid-verify) is taken again once it is
 older than a few connector timeouts; verifying twice is harmless, since the gateway answers
 ALREADY_VERIFIED with the same reference.
+
+A citizen who paid and then closed the browser never comes back at all, and a bank gives back
+money nobody verified within about half an hour. So `reconcile` (run each minute by the
+background upkeep, `engine.services.upkeep`) verifies every payment still pending a minute
+after its token was issued, through the same three steps: a paid one is verified and its case
+moves on as if the citizen had returned, an expired one ends, an unpaid one stays payable.
 """
 
 from __future__ import annotations
@@ -64,6 +70,10 @@ RETURNS_PER_HOUR = 60
 SETTLE_WAIT_SECONDS = 5.0
 SETTLE_TRIES = 3
 MAX_TOKEN = 64
+# A payment is reconciled once its token is this old (the citizen has had time to come back)...
+RECONCILE_AFTER = timedelta(minutes=1)
+# ...and this many at a time, so one sweep stays short however many citizens walked away.
+RECONCILE_BATCH = 50
 # The gateway's refusals that end a payment; "not-paid" leaves it payable, anything else means it could not answer.
 ENDED_BY = {"cancelled": PaymentStatus.CANCELLED, "declined": PaymentStatus.FAILED,
             "expired": PaymentStatus.FAILED, "reversed": PaymentStatus.FAILED,
@@ -110,6 +120,29 @@ def returned(runtime: Runtime, token: str, client: str) -> Returned:
     claim = _claim(runtime, token)
     if isinstance(claim, Returned):
         return _awaited(runtime, claim) if claim.payment.status is PaymentStatus.VERIFYING else claim
+    return _verify(runtime, claim)
+
+
+def reconcile(runtime: Runtime, now: datetime | None = None, limit: int = RECONCILE_BATCH) -> list[Returned]:
+    """Verify the payments nobody came back for (see the module docstring); what each became.
+
+    Only payments older than `RECONCILE_AFTER` are asked about, so a citizen at the gateway's
+    page right now is not raced, and at most `limit` of them, oldest first, per call.
+    """
+    before = (now or utcnow()) - RECONCILE_AFTER
+    with runtime.reading() as session:
+        tokens = list(session.execute(
+            select(Payment.token).where(Payment.status == PaymentStatus.PENDING, Payment.created_at <= before)
+            .order_by(Payment.created_at).limit(limit)).scalars())
+    settled = []
+    for token in tokens:
+        claim = _claim(runtime, token)
+        settled.append(claim if isinstance(claim, Returned) else _verify(runtime, claim))
+    return settled
+
+
+def _verify(runtime: Runtime, claim: _Claim) -> Returned:
+    """Ask the gateway about a claimed payment, outside any transaction, then settle what it said."""
     try:
         answer: dict[str, Any] | ConnectorError = call_gateway(
             runtime, VERIFY, {"token": claim.token, "amount_rial": claim.amount_rial}, case_id=claim.instance_id,
