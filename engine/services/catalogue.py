@@ -122,3 +122,16 @@ def offered(session: Session) -> list[OfferedService]:
     ).all()
     return [OfferedService(key, version, service, deployment_id) for key, version, service, deployment_id in rows
             if service and service.get("process") == key]
+
+
+def agencies(session: Session) -> dict[str, dict[str, str]]:
+    """Every agency whose staff act in an offered service: its code and its names by language
+    (from each card's `[agencies]` table; an agency named only as a service's owner by its code)."""
+    found: dict[str, dict[str, str]] = {}
+    for service in offered(session):
+        named = service.meta.get("agencies") or {}
+        for code in [*named, service.meta.get("agency")]:
+            if isinstance(code, str) and code and code not in found:
+                names = named.get(code)
+                found[code] = {k: str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+    return found

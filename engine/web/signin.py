@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from engine.security.principals import Principal, Role
 from engine.security.tokens import resolve
-from engine.services import access, notifications, signin
+from engine.services import access, catalogue, notifications, signin
 from engine.services.access import Audience
 from engine.web.audience import HOMES, audience
 from engine.web.page_context import FormDep, Page, PageDep, safe_next
@@ -88,6 +88,30 @@ def verify_code(page: PageDep, posted: FormDep) -> Response:
 def sign_out(page: PageDep, _: FormDep) -> Response:
     page.session.sign_out()
     return page.redirect("/")
+
+
+@router.get("/dev/staff", **audience(Audience.DEVELOPMENT))
+def demo_staff(page: PageDep) -> Response:
+    """On a development server, sign in as a clerk of any agency in the catalogue without a
+    token, so a new user can work each agency's steps of the demo services."""
+    return page.render("demo_staff.html", agencies=_named_agencies(page))
+
+
+@router.post("/dev/staff", **audience(Audience.DEVELOPMENT))
+def demo_staff_sign_in(page: PageDep, posted: FormDep) -> Response:
+    code = str(posted.get("agency", ""))
+    agencies = _named_agencies(page)
+    if code not in {known for _, known in agencies}:
+        return page.render("demo_staff.html", status=422, agencies=agencies)
+    page.session.sign_in(f"demo-clerk-{code}", Role.STAFF.value, code)
+    return page.redirect("/staff")
+
+
+def _named_agencies(page: Page) -> list[tuple[str, str]]:
+    """(name in the page's language, code) of every agency in the catalogue, by name."""
+    with page.runtime.reading() as session:
+        found = catalogue.agencies(session)
+    return sorted((names.get(page.t.lang) or code, code) for code, names in found.items())
 
 
 @router.get("/dev/outbox", **audience(Audience.DEVELOPMENT))

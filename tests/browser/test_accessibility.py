@@ -126,6 +126,10 @@ def answer_questions(audit: Auditor, lang: str) -> None:
 
 def staff_review(audit: Auditor, tokens: Tokens) -> None:
     page = audit.page
+    demo = page.context.new_page()
+    demo.goto("/dev/staff")
+    on(audit, demo).check("demo-staff")
+    demo.close()
     page.goto("/staff")
     assert "/staff/sign-in" in page.url
     audit.check("staff-sign-in")
