@@ -19,7 +19,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development below
 SANDBOX_SMS_KEY = "sandbox-sms-key"  # the simulated gateway's key; refused outside development
 SANDBOX_PAYMENT_KEY = "sandbox-payment-key"  # the simulated payment gateway's; refused outside development
-SANDBOX_KEYS = {"sms_api_key": SANDBOX_SMS_KEY, "payment_api_key": SANDBOX_PAYMENT_KEY}
+SANDBOX_MAIL_KEY = "sandbox-mail-key"  # the simulated e-mail relay's; refused outside development
+SANDBOX_KEYS = {"sms_api_key": SANDBOX_SMS_KEY, "payment_api_key": SANDBOX_PAYMENT_KEY,
+                "mail_api_key": SANDBOX_MAIL_KEY}
 # Where a payment gateway sends the citizen's browser back (engine/web/payments.py answers there).
 PAYMENT_CALLBACK_PATH = "/payments/callback"
 # Connector settings that name this server itself, by connector id: defaulted from its public URL in

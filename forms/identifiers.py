@@ -1,4 +1,4 @@
-"""Iranian identifiers: the form we store, and whether it is valid.
+"""Iranian identifiers (and an e-mail address): the form we store, and whether it is valid.
 
 Every `canonical_*` takes what a citizen typed (any digit set, pasted separators) and returns the form we
 store, valid or not; every `check_*` takes that form and returns None, or why it is not valid:
@@ -7,6 +7,9 @@ store, valid or not; every `check_*` takes that form and returns None, or why it
 - ``"checksum"``: the check digits do not match (a typo), or a placeholder like 1111111111,
 - ``"shape"``: the right length but a pattern no real identifier has,
 - ``"area-code"``: a landline whose area code does not exist.
+
+An e-mail address is checked for its shape only (``"shape"``): one ``@``, a dotted domain, no
+spaces, at most 254 characters. Whether it reaches anyone only sending can tell.
 
 The rules and their test vectors are in shared/research/iran-forms-and-identifiers.md §1.
 """
@@ -20,6 +23,7 @@ from forms.normalize import compact
 _MOBILE = re.compile(r"(?:\+98|0098|98|0)?(9[0-9]{9})")
 _LANDLINE = re.compile(r"(?:\+98|0098|98|0)([1-8][0-9])([0-9]{8})")
 _POSTAL = re.compile(r"[13-9]{5}[0-9]{5}")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 LANDLINE_AREA_CODES = frozenset({
     "11", "13", "17", "21", "23", "24", "25", "26", "28", "31", "34", "35", "38", "41", "44", "45", "51", "54",
     "56", "58", "61", "66", "71", "74", "76", "77", "81", "83", "84", "86", "87",
@@ -115,3 +119,12 @@ def check_card(value: str) -> str | None:
         doubled = digit * 2 if position % 2 else digit
         total += doubled - 9 if doubled > 9 else doubled
     return None if total % 10 == 0 else "checksum"
+
+
+def canonical_email(raw: str) -> str:
+    """An address as typed, trimmed, with its domain (and, by common practice, all of it) in lower case."""
+    return raw.strip().lower()
+
+
+def check_email(value: str) -> str | None:
+    return None if len(value) <= 254 and _EMAIL.fullmatch(value) else "shape"

@@ -12,6 +12,7 @@ prefix                 endpoint                               module
 /tax                   GET /taxpayers/{id}                    `tax`
 /business-registry     GET /companies/{legal_id}              `business_registry`
 /sms                   POST /messages, GET /messages          `sms`
+/mail                  POST /messages, GET /messages          `mail`
 /judiciary             GET /criminal-records/{national_code}  `judiciary`
 /conscription          GET /service-status/{national_code}    `conscription`
 /payment               POST /requests, /verify, /refunds;     `payment`

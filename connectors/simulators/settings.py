@@ -22,6 +22,7 @@ SERVICES: dict[str, str] = {
     "tax": "/tax",
     "business_registry": "/business-registry",
     "sms": "/sms",
+    "mail": "/mail",
     "judiciary": "/judiciary",
     "conscription": "/conscription",
     "payment": "/payment",
@@ -63,6 +64,7 @@ class SandboxSettings(BaseSettings, Behaviour):
 
     services: dict[str, Behaviour] = Field(default_factory=dict)
     sms_api_key: SecretStr = SecretStr("sandbox-sms-key")
+    mail_api_key: SecretStr = SecretStr("sandbox-mail-key")
     payment_api_key: SecretStr = SecretStr("sandbox-payment-key")
     # None leaves /_sandbox open, which is what a laptop demo wants; a shared demo server sets a key.
     admin_key: SecretStr | None = None

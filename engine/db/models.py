@@ -429,7 +429,7 @@ class Notification(Base):
     instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
     status: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
-    recipient: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    recipient: Mapped[str | None] = mapped_column(String(254), nullable=True)
     lang: Mapped[str] = mapped_column(String(8))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -442,12 +442,14 @@ class Notification(Base):
 
 
 class CitizenContact(Base):
-    """The language a citizen last used the portal in, so their messages are written in it."""
+    """The language a citizen last used the portal in, so their messages are written in it, and
+    the e-mail address they gave, if any, to get the same news by e-mail too."""
 
     __tablename__ = "citizen_contact"
 
     national_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     lang: Mapped[str] = mapped_column(String(8))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

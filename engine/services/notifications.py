@@ -9,9 +9,9 @@ one. After the commit the rows are sent through the SMS connector, each claimed 
 first and sent with its key as the gateway's idempotency key, so a retried send texts nobody
 twice; a send that failed stays pending for `deliver_pending` (`panjereh notifications send`).
 
-Another channel (e-mail) is one more row per change with `channel = "email"` (its own key
-suffix, contact lookup and connector operation in `deliver_ids`); the rows, keys and claims
-already carry the channel, only SMS is written today.
+A citizen who gave an e-mail address (on their contact page, `/account`) gets the same news by
+e-mail too: one more row per change with `channel = "email"` and its own key, sent through the
+e-mail connector the same way.
 """
 
 from __future__ import annotations
@@ -30,18 +30,20 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.sdk import ConnectorError
+from engine import audit
 from engine.core.outcomes import CaseStatus
 from engine.core.statuses import TaskStatus
 from engine.db.base import utcnow
 from engine.db.models import CitizenContact, Deployment, Instance, Notification, OutboxMessage, SignInChallenge
 from engine.services import casefile
-from engine.services.notify import send_sms
+from engine.services.notify import send_mail, send_sms
 from engine.services.runtime import Runtime
 
 log = logging.getLogger("panjereh.notifications")
 LOCALE_DIR = Path(__file__).resolve().parents[2] / "forms" / "locale"
 LANGUAGES = ("fa", "en")
 SMS = "sms"
+EMAIL = "email"
 # Which status changes the citizen hears about; a draft is theirs alone, and a technical
 # problem is staff's to fix (the case page says so when they look).
 TOLD = frozenset({CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_YOU, CaseStatus.APPROVED, CaseStatus.REFUSED,
@@ -94,37 +96,44 @@ def _mobile(session: Session, national_code: str) -> str | None:
         .order_by(SignInChallenge.used_at.desc()).limit(1)).scalar_one_or_none()
 
 
-def _language(session: Session, national_code: str) -> str:
+def _contact(session: Session, national_code: str) -> tuple[str, str | None]:
+    """The language the citizen's messages are written in, and their e-mail address if they gave one."""
     contact = session.get(CitizenContact, national_code)
-    return contact.lang if contact is not None and contact.lang in LANGUAGES else "fa"
+    if contact is None:
+        return "fa", None
+    return (contact.lang if contact.lang in LANGUAGES else "fa"), contact.email
 
 
-def record(session: Session, case: Instance) -> Notification | None:
-    """Write the message for `case`'s status change, if it made one the citizen hears about."""
+def record(session: Session, case: Instance) -> list[Notification]:
+    """Write the messages for `case`'s status change, if it made one the citizen hears about:
+    a text to their mobile, and an e-mail if they gave an address."""
     deployment = session.get(Deployment, case.deployment_id)
     card: Mapping[str, Any] = (deployment.service if deployment is not None else None) or {}
     progress = casefile.progress(session, case)
     standing = casefile.standing(case, progress, card)
     if standing.status not in TOLD or standing.deleted:
         # A deleted draft was never sent: there is nothing to tell anyone.
-        return None
+        return []
     key = f"{case.id}:{standing.status}:{_step(case, progress, standing.status)}"
     if session.execute(select(Notification.id).where(Notification.key == key)).first() is not None:
-        return None
+        return []
     mobile = _mobile(session, case.owner)
     if mobile is None:
         # Cases started for someone who never signed in here (through the API) have nobody to text.
-        return None
-    lang = _language(session, case.owner)
+        return []
+    lang, email = _contact(session, case.owner)
     texts = templates(lang)
     title = card.get("title") or {}
     body = texts[str(standing.status)].format(
         service=title.get(lang) or case.process_key, code=case.tracking_code,
-        reason=standing.reason or "")
-    row = Notification(key=key, instance_id=case.id, status=str(standing.status), channel=SMS, recipient=mobile,
-                       lang=lang, body=body.strip(), attempts=0)
-    session.add(row)
-    return row
+        reason=standing.reason or "").strip()
+    rows = [Notification(key=key, instance_id=case.id, status=str(standing.status), channel=SMS, recipient=mobile,
+                         lang=lang, body=body, attempts=0)]
+    if email:
+        rows.append(Notification(key=f"{key}:{EMAIL}", instance_id=case.id, status=str(standing.status),
+                                 channel=EMAIL, recipient=email, lang=lang, body=body, attempts=0))
+    session.add_all(rows)
+    return rows
 
 
 def _note_changed(session: Session, *_: Any) -> None:
@@ -138,9 +147,7 @@ def _before_commit(session: Session) -> None:
     for case_id in sorted(session.info.pop(_CHANGED, set())):
         case = session.get(Instance, case_id)
         if case is not None:
-            row = record(session, case)
-            if row is not None:
-                written.append(row)
+            written.extend(record(session, case))
     if written:
         session.flush()
 
@@ -203,6 +210,18 @@ def _claim(runtime: Runtime, notification_id: int) -> Notification | None:
         return row
 
 
+def _send(runtime: Runtime, row: Notification) -> str:
+    """Hand one message to its channel's connector, keyed so a retried send reaches nobody twice."""
+    assert row.recipient is not None
+    key = f"panjereh-notify-{row.key}"
+    if row.channel == EMAIL:
+        subject = templates(row.lang)["subject"]
+        return send_mail(runtime, row.recipient, subject, row.body, purpose="case-status", case_id=row.instance_id,
+                         idempotency_key=key)
+    return send_sms(runtime, row.recipient, row.body, purpose="case-status", case_id=row.instance_id,
+                    idempotency_key=key)
+
+
 def deliver_ids(runtime: Runtime, ids: Iterable[int]) -> int:
     """Send the messages `ids` that are still pending; the number sent. A failed send is kept
     pending (with its error) for the next `deliver_pending`; it never fails the caller."""
@@ -212,8 +231,7 @@ def deliver_ids(runtime: Runtime, ids: Iterable[int]) -> int:
         if row is None or row.recipient is None:
             continue
         try:
-            gateway_id = send_sms(runtime, row.recipient, row.body, purpose="case-status",
-                                  case_id=row.instance_id, idempotency_key=f"panjereh-notify-{row.key}")
+            gateway_id = _send(runtime, row)
         except ConnectorError as error:
             log.warning("message %s about case %s not sent yet: %s", row.id, row.instance_id, error)
             with runtime.unit_of_work() as session:
@@ -259,3 +277,24 @@ def remember_language(runtime: Runtime, national_code: str, lang: str) -> None:
             session.add(CitizenContact(national_code=national_code, lang=lang))
         elif contact.lang != lang:
             contact.lang = lang
+
+
+def email_of(runtime: Runtime, national_code: str) -> str | None:
+    """The address the citizen gave for news of their cases, if any."""
+    with runtime.reading() as session:
+        contact = session.get(CitizenContact, national_code)
+        return contact.email if contact is not None else None
+
+
+def set_email(runtime: Runtime, national_code: str, email: str | None, lang: str) -> None:
+    """Send the citizen's news to `email` too from now on (None: by text message only); audited,
+    without the address itself (the audit log is kept longer than a contact detail should be)."""
+    with runtime.unit_of_work() as session:
+        contact = session.get(CitizenContact, national_code)
+        if contact is None:
+            session.add(CitizenContact(national_code=national_code, lang=lang if lang in LANGUAGES else "fa",
+                                       email=email))
+        else:
+            contact.email = email
+        audit.append(session, national_code, "contact.email_changed", subject=None,
+                     detail={"email": "given" if email else "removed"})

@@ -1,5 +1,5 @@
-"""Calls the portal makes to other agencies outside any case: sign-in texts and the
-mobile-ownership check, through connectors like every other agency call.
+"""Calls the portal makes to other agencies outside any case: sign-in texts, news of a case by
+text or e-mail, and the mobile-ownership check, through connectors like every other agency call.
 
 They fail closed: when the connector is missing, not configured or unreachable, the caller
 gets a `ConnectorError` and signs nobody in; no answer is ever made up in its place.
@@ -16,6 +16,7 @@ from connectors.sdk import ConnectorError
 from engine.services.runtime import Runtime
 
 SEND_SMS = "sms/send"
+SEND_MAIL = "mail/send"
 OWNS_MOBILE = "mobile_registry/owns_mobile"
 log = logging.getLogger("panjereh.notify")
 
@@ -52,6 +53,17 @@ def send_sms(runtime: Runtime, to: str, text: str, *, purpose: str, case_id: str
     """
     return str(_call(runtime, SEND_SMS, {"to": to, "text": text}, purpose=purpose, case_id=case_id,
                      end_user=None, idempotency_key=idempotency_key)["id"])
+
+
+def send_mail(runtime: Runtime, to: str, subject: str, text: str, *, purpose: str, case_id: str | None = None,
+              idempotency_key: str | None = None) -> str:
+    """Send one e-mail now; returns the relay's message id (the same key sent again sends nothing twice).
+
+    Raises:
+        ConnectorError: the relay is missing, refused or could not be reached.
+    """
+    return str(_call(runtime, SEND_MAIL, {"to": to, "subject": subject, "text": text}, purpose=purpose,
+                     case_id=case_id, end_user=None, idempotency_key=idempotency_key)["id"])
 
 
 def owns_mobile(runtime: Runtime, national_code: str, mobile: str) -> bool:

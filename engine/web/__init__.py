@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 
 from engine.services.errors import Conflict, ModelStopped, NotFound, Unavailable, Unstorable
 from engine.services.instance_store import record_stopped
-from engine.web import analyst, impact_page, issued, journey, payments, portal, signin, staff
+from engine.web import account, analyst, impact_page, issued, journey, payments, portal, signin, staff
 from engine.web.addresses import BadAddress
 from engine.web.audience import Unwelcome, declared_audience
 from engine.web.page_context import get_page
@@ -29,7 +29,7 @@ log = logging.getLogger("panjereh.errors")
 def install(app: FastAPI) -> None:
     """Add the HTML pages to `app`; the JSON API keeps its own error bodies under /api."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (portal, signin, journey, payments, staff, analyst, impact_page, issued):
+    for module in (portal, signin, account, journey, payments, staff, analyst, impact_page, issued):
         undeclared = [route.path for route in module.router.routes if declared_audience(route) is None]
         if undeclared:
             raise RuntimeError(f"HTML routes without a declared audience: {', '.join(undeclared)}")

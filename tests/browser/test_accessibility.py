@@ -94,6 +94,14 @@ def sign_in(audit: Auditor, lang: str) -> None:
     go(page)
     assert "/sign-in" not in page.url, f"the code was refused: {page.url}"
 
+    contact = page.context.new_page()
+    contact.goto("/account")
+    on(audit, contact).check("account")
+    contact.fill("#f-email", "name@example")
+    go(contact)
+    on(audit, contact).check("account-error", errors=True)
+    contact.close()
+
 
 def answer_questions(audit: Auditor, lang: str) -> None:
     """One question per page: each is audited as shown, then sent empty, then answered."""

@@ -12,7 +12,9 @@ from connectors.registry import load_registry
 from connectors.sdk import ConnectorError
 from connectors.simulators.settings import simulated_config
 
-BUILT_IN = ["civil_registry", "mobile_registry", "post", "sms", "tax", "business_registry", "judiciary", "conscription"]
+BUILT_IN = ["civil_registry", "mobile_registry", "post", "sms", "mail", "tax", "business_registry", "judiciary",
+            "conscription"]
+KEYS = {"sms": {"sms_api_key": "sandbox-sms-key"}, "mail": {"mail_api_key": "sandbox-mail-key"}}
 
 
 def _call(agencies: str, operation_id: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -23,7 +25,7 @@ def _call(agencies: str, operation_id: str, params: dict[str, Any]) -> dict[str,
     assert operation is not None
     context = make_context(timeout=5, case_id="case-1", purpose="test", end_user="0013542419", attempt=1,
                            idempotency_key=f"test-{operation_id}-{sorted(params.items())}", connector_id=connector,
-                           secrets={"sms_api_key": "sandbox-sms-key"} if connector == "sms" else {},
+                           secrets=KEYS.get(connector, {}),
                            logger=logging.getLogger("test"))
     try:
         return operation.call(context, params)
@@ -34,7 +36,7 @@ def _call(agencies: str, operation_id: str, params: dict[str, Any]) -> dict[str,
 def test_every_built_in_connector_is_discovered() -> None:
     registry = load_registry(allow=BUILT_IN)
     assert set(registry.connectors) == set(BUILT_IN)
-    assert len(registry.operations) == 8
+    assert len(registry.operations) == 9
 
 
 @pytest.mark.parametrize("operation_id, params, expected", [
@@ -44,6 +46,7 @@ def test_every_built_in_connector_is_discovered() -> None:
     ("tax/taxpayer_status", {"taxpayer_id": "1234567891"}, {"debt_rial": 45_000_000, "clearance": False}),
     ("business_registry/company_by_legal_id", {"legal_id": "10380284790"}, {"status": "active"}),
     ("sms/send", {"to": "09121234567", "text": "test"}, {}),
+    ("mail/send", {"to": "Name@Example.ir", "subject": "پنجره", "text": "test"}, {}),
     ("judiciary/criminal_record", {"national_code": "0013542419"}, {"has_record": False, "category": "none"}),
     ("judiciary/criminal_record", {"national_code": "0040010007"}, {"category": "financial", "disqualifies": True}),
     ("judiciary/criminal_record", {"national_code": "0040010082"}, {"category": "violent", "disqualifies": True}),

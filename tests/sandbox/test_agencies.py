@@ -183,6 +183,34 @@ def test_sms_refuses_bad_messages(http: httpx.Client, body: dict[str, str], erro
     assert http.get("/sms/messages", headers=SMS_AUTH).json() == {"messages": []}
 
 
+MAIL_AUTH = {"Authorization": "Bearer sandbox-mail-key"}
+
+
+def test_mail_send_and_read_back_only_with_the_key(http: httpx.Client) -> None:
+    message = {"to": " Maryam@Example.IR", "subject": "پنجره", "text": "درخواست شما تأیید شد."}
+    assert http.post("/mail/messages", json=message).status_code == 401
+    assert http.post("/mail/messages", json=message, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    sent = http.post("/mail/messages", json=message, headers=MAIL_AUTH)
+    assert sent.status_code == 202 and sent.json() == {"id": "mail-000001"}
+    keyed = {**MAIL_AUTH, "Idempotency-Key": "k1"}
+    again = http.post("/mail/messages", json=message, headers=keyed)
+    assert http.post("/mail/messages", json=message, headers=keyed).json() == again.json()
+    kept = http.get("/mail/messages", params={"to": "maryam@example.ir"}, headers=MAIL_AUTH).json()["messages"]
+    assert [(m["to"], m["subject"]) for m in kept] == [("maryam@example.ir", "پنجره")] * 2
+    assert http.get("/mail/messages").status_code == 401
+
+
+@pytest.mark.parametrize("body", [
+    {"to": "maryam@example", "subject": "s", "text": "x"},
+    {"to": "a b@example.ir", "subject": "s", "text": "x"},
+    {"to": "maryam@example.ir", "subject": "", "text": "x"},
+    {"to": "maryam@example.ir", "subject": "s", "text": "x" * 10_001},
+])
+def test_mail_refuses_bad_messages(http: httpx.Client, body: dict[str, str]) -> None:
+    assert http.post("/mail/messages", json=body, headers=MAIL_AUTH).status_code == 422
+    assert http.get("/mail/messages", headers=MAIL_AUTH).json() == {"messages": []}
+
+
 def test_sms_key_is_configurable(serve: Serve) -> None:
     with httpx.Client(base_url=serve(quiet(sms_api_key="other-key"))) as http:
         body = {"to": "09121234567", "text": "x"}
