@@ -72,7 +72,8 @@ class Passport(BaseModel):
     passport_number: str
     national_code: str
     issued_on: str
-    valid_until: str
+    valid_until: str = Field(description="ISO date")
+    valid_until_jalali: str = Field(description="Jalali YYYY/MM/DD")
 
 
 class PassportOffice(Connector):
@@ -101,7 +102,7 @@ class PassportOffice(Connector):
         return Biometrics.model_validate(response.json())
 
     @operation(title={"fa": "گذرنامه: صدور گذرنامه", "en": "Passports: issue the passport"},
-               fields=("passport_number", "issued_on", "valid_until"))
+               fields=("passport_number", "issued_on", "valid_until", "valid_until_jalali"))
     def issue_passport(self, ctx: ConnectorContext, params: PassportAsked) -> Passport:
         response = request(ctx, "POST", f"{self.setting('base_url')}/passports", json=params.model_dump())
         return Passport.model_validate(response.json())

@@ -21,7 +21,7 @@ offered (unknown, past, or of no office) is 422 ``unknown-slot``.
 the office took the photo and fingerprints; repeated, the same answer. 404 ``unknown-booking``.
 
 ``POST /passports`` ``{"booking_number": "...", "validity_years": 7}`` -> 201 ``{"passport_number":
-"P12345678", "national_code", "issued_on", "valid_until"}``, once the biometrics are recorded (else 409
+"P12345678", "national_code", "issued_on", "valid_until", "valid_until_jalali"}``, once the biometrics are recorded (else 409
 ``no-biometrics``); repeated, the same passport. Malformed national codes are 404 as the civil
 registry's (``invalid-national-code``).
 """
@@ -104,6 +104,7 @@ class Passport(BaseModel):
     national_code: str
     issued_on: str
     valid_until: str
+    valid_until_jalali: str
 
 
 def nearest_office(postal_code: str) -> Office:
@@ -133,12 +134,16 @@ def working_days(after: date, count: int) -> list[date]:
     return found
 
 
+def _jalali_text(day: date) -> str:
+    jalali = JalaliDate.to_jalali(day)  # type: ignore[no-untyped-call]
+    return f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}"
+
+
 def offered_slots(office: Office, today: date) -> list[Slot]:
     """Every slot of `office` on the next working days, booked or not, oldest first."""
     slots = []
     for day in working_days(today, SLOT_DAYS):
-        jalali = JalaliDate.to_jalali(day)  # type: ignore[no-untyped-call]
-        jalali_text = f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}"
+        jalali_text = _jalali_text(day)
         for at in SLOT_TIMES:
             slots.append(Slot(
                 slot_id=f"{office.code}-{day:%Y%m%d}-{at.replace(':', '')}", date=day.isoformat(),
@@ -224,7 +229,7 @@ def build(state: ServiceState, today: Callable[[], date]) -> FastAPI:
             serial = Draw("passport-number", found.national_code + found.booking_number).below(10**8)
             passports[found.booking_number] = Passport(
                 passport_number=f"P{serial:08d}", national_code=found.national_code, issued_on=issued.isoformat(),
-                valid_until=until.isoformat())
+                valid_until=until.isoformat(), valid_until_jalali=_jalali_text(until))
             state.side_effects += 1
         return passports[found.booking_number]
 
