@@ -21,8 +21,8 @@ offered (unknown, past, or of no office) is 422 ``unknown-slot``.
 the office took the photo and fingerprints; repeated, the same answer. 404 ``unknown-booking``.
 
 ``POST /passports`` ``{"booking_number": "...", "validity_years": 7}`` -> 201 ``{"passport_number":
-"P12345678", "national_code", "issued_on", "valid_until", "valid_until_jalali"}``, once the biometrics are recorded (else 409
-``no-biometrics``); repeated, the same passport. Malformed national codes are 404 as the civil
+"P12345678", "national_code", "issued_on", "valid_until", "valid_until_jalali"}``, once the biometrics
+are recorded (else 409 ``no-biometrics``); repeated, the same passport. Malformed national codes are 404 as the civil
 registry's (``invalid-national-code``).
 """
 
