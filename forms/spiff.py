@@ -9,6 +9,11 @@ uiSchema keys read: ``ui:order`` (with ``*``), ``ui:widget``, ``ui:help``, ``ui:
 ``ui:readonly``, ``ui:disabled``, nested per field and under ``items`` for lists; other RJSF presentation
 keys are ignored. A read-only field is also marked ``readOnly`` in the schema, so it is never taken from
 a submission.
+
+Choices known only at run time (appointment slots an agency offered, say) are a string property with
+``"x-options-from": "<process variable>"``: the variable holds a list of ``{"value": ..., "label": ...}``
+(the label a string or ``{"fa": ..., "en": ...}``) or of plain values, the portal offers those and the
+server accepts only those, as Camunda Forms' ``valuesKey`` does.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "depe
 _SCHEMA_VALUES = ("items", "additionalItems", "additionalProperties", "not", "if", "then", "else", "contains",
                   "propertyNames", "unevaluatedItems", "unevaluatedProperties")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+OPTIONS_FROM = "x-options-from"
 _NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "x-increment")
 
 
@@ -132,10 +138,16 @@ def _check(schema: dict[str, Any], name: str) -> None:
 
 
 def _ui_hints(schema: dict[str, Any], ui_schema: dict[str, Any]) -> dict[str, Any]:
-    hints: dict[str, Any] = {"widgets": {}, "help": {}, "labels": {}, "readonly": []}
+    hints: dict[str, Any] = {"widgets": {}, "help": {}, "labels": {}, "readonly": [], "options_from": {}}
     ranks: dict[str, list[str]] = {}
     _read_ui(schema, ui_schema, "", hints, ranks)
     walked = list(schemas.walk(schema))
+    for found in walked:
+        source = schemas.keyword(schema, found.nodes, OPTIONS_FROM) if found.kind == "field" else None
+        if source is not None:
+            hints["options_from"][found.path] = variable_name(str(source), f"field '{found.path}': {OPTIONS_FROM}")
+            # No choices are known before the case runs, so one choice among a list is the widget.
+            hints["widgets"].setdefault(found.path, "radio")
     declared_at = {f.path: i for i, f in enumerate(walked)}
     fields = [f.path for f in walked if f.kind == "field"]
     hints["order"] = sorted(fields, key=lambda path: _rank(path, ranks, declared_at))

@@ -3,11 +3,15 @@
 A step is a task to complete (`task`), or a payment (`pay`): the citizen pays the case's fee on the
 simulated gateway's page over real HTTP (`"card"`, or `"cancel"`, or `"declined"` three times), comes
 back to the portal with what the gateway put in the address, and the payment ends as `payment` says.
-A new try after a cancelled or failed payment is asked from the portal, as the citizen's browser does."""
+A new try after a cancelled or failed payment is asked from the portal, as the citizen's browser does.
+A step may also let days pass (`wait_days`: the timers due by then fire), and answer a question whose
+choices the case holds with the first one offered (`choose = {field = "<variable>"}`: appointment
+slots depend on the day the test runs)."""
 
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.security.tokens import create_token
+from engine.services import event_delivery
 from engine.services.catalogue import deploy_catalogue
 from engine.services.runtime import Runtime
 from tests.fixtures import ROOT, Tokens
@@ -60,8 +65,15 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
                           headers={"Authorization": f"Bearer {applicant}"})
     assert started.status_code == 201, started.text
     instance_id = started.json()["id"]
+    signed_in: dict[str, str] = {}
     for step in scenario["steps"]:
-        who = applicant if step["as"] == "citizen" else _token(runtime, tokens, step["as"])
+        if "wait_days" in step:
+            event_delivery.tick(runtime, datetime.now(UTC) + timedelta(days=step["wait_days"]))
+            continue
+        if step["as"] not in signed_in:
+            # One token per person: a clerk who works two steps of a case signs in once.
+            signed_in[step["as"]] = applicant if step["as"] == "citizen" else _token(runtime, tokens, step["as"])
+        who = signed_in[step["as"]]
         headers = {"Authorization": f"Bearer {who}"}
         if "pay" in step:
             _pay(client, runtime, headers, instance_id, scenario["start_as"].partition(":")[2] or CITIZEN, step)
@@ -71,6 +83,9 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
         matching = [t for t in ready if t["name"] == step["task"]]
         assert matching, f"{step['task']} is not ready for {step['as']}: {[t['name'] for t in ready]}"
         data = dict(step["data"])
+        held = client.get(f"/api/v1/instances/{instance_id}", headers=tokens.headers("admin")).json()["data"]
+        for field, variable in step.get("choose", {}).items():
+            data[field] = held[variable][0]["value"]
         for field, name in step.get("files", {}).items():
             uploaded = client.post("/api/v1/uploads", files={"file": (name, PDF, "application/pdf")}, headers=headers)
             assert uploaded.status_code == 201, uploaded.text

@@ -1,4 +1,5 @@
-"""The judiciary's criminal-record inquiry (استعلام سوء پیشینه): the certificate, fetched not carried."""
+"""The judiciary: the criminal-record inquiry (استعلام سوء پیشینه), the certificate fetched not carried, and
+the exit-ban inquiry (استعلام ممنوع‌الخروجی) a passport needs."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ class CriminalRecord(BaseModel):
     disqualifies: bool = Field(description="an effective record (سوء پیشینه مؤثر) that bars a trade licence")
 
 
+class ExitBan(BaseModel):
+    national_code: str
+    banned: bool
+    authority: str | None = Field(description="financial-judgment (a court, for a judgment debt) or prosecutor")
+    reference: str | None = Field(description="the ban's reference number, when there is one")
+
+
 class Judiciary(Connector):
     id: ClassVar[str] = "judiciary"
     title: ClassVar[dict[str, str]] = {"fa": "قوه قضاییه", "en": "Judiciary"}
@@ -33,3 +41,10 @@ class Judiciary(Connector):
     def criminal_record(self, ctx: ConnectorContext, params: RecordQuery) -> CriminalRecord:
         response = request(ctx, "GET", f"{self.setting('base_url')}/criminal-records/{params.national_code}")
         return CriminalRecord.model_validate(response.json())
+
+    @operation(title={"fa": "قوه قضاییه: استعلام ممنوع‌الخروجی با کد ملی",
+                      "en": "Judiciary: exit-ban inquiry by national code"},
+               fields=("banned", "authority", "reference"))
+    def exit_ban(self, ctx: ConnectorContext, params: RecordQuery) -> ExitBan:
+        response = request(ctx, "GET", f"{self.setting('base_url')}/exit-bans/{params.national_code}")
+        return ExitBan.model_validate(response.json())

@@ -26,6 +26,7 @@ from connectors.simulators import (
     judiciary,
     mail,
     mobile_registry,
+    passport_office,
     payment,
     post,
     sms,
@@ -33,6 +34,7 @@ from connectors.simulators import (
 )
 from connectors.simulators.behaviour import AgencyGate, Sandbox
 from connectors.simulators.settings import SERVICES, SandboxSettings
+from forms.dates import today_in_iran
 
 
 class OutageSwitch(BaseModel):
@@ -100,7 +102,7 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> FastAPI:
     agencies: dict[str, ASGIApp] = {
         "civil_registry": civil_registry.build(),
         "mobile_registry": mobile_registry.build(),
-        "post": post.build(),
+        "post": post.build(states["post"], lambda: sandbox.clock()),
         "tax": tax.build(),
         "business_registry": business_registry.build(),
         "sms": sms.build(states["sms"], sandbox.settings.sms_api_key, sandbox.settings.sms_outbox_size),
@@ -109,6 +111,7 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> FastAPI:
         "conscription": conscription.build(),
         "payment": payment.build(states["payment"], sandbox.settings.payment_api_key, sandbox.settings.seed,
                                  lambda: sandbox.clock()),
+        "passport_office": passport_office.build(states["passport_office"], today_in_iran),
     }
     app = FastAPI(title="Panjereh sandbox agencies", version="sandbox",
                   description="Simulated government systems with synthetic data, for demos and tests.")

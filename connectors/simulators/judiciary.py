@@ -13,7 +13,17 @@ the certificate (گواهی عدم سوء پیشینه) the citizen used to fetc
     {"error": "invalid-national-code", "detail": "...", "reason": "length" | "checksum"}
     {"error": "not-found", "detail": "..."}   # unknown to the civil registry (0061234567)
 
-Fixed: ``0013542419``, ``0499370899``, ``0790419904``, ``9876543210`` and ``3678123457`` are clean;
+``GET /exit-bans/{national_code}`` -> 200, the exit-ban inquiry (استعلام ممنوع‌الخروجی) a passport needs::
+
+    {"national_code": "0040010449", "banned": true, "authority": "financial-judgment",
+     "reference": "9909-..."}
+
+``authority`` says who ordered the ban (``financial-judgment``: a court, for an unpaid judgment debt;
+``prosecutor``: a prosecutor, for a case under investigation) and is null with ``reference`` when there
+is none. Fixed: ``0040010449`` banned for a financial judgment, ``0040010082`` by a prosecutor; the
+other fixed people below are not banned; others are banned 1 time in 25.
+
+Criminal records fixed: ``0013542419``, ``0499370899``, ``0790419904``, ``9876543210`` and ``3678123457`` are clean;
 ``0040010007`` has a financial record; ``0040010082`` a violent one. Others are drawn from the code:
 a record 1 time in 10, financial 2 times in 3 of those.
 """
@@ -70,6 +80,39 @@ def find_record(national_code: str) -> CriminalRecord | None:
                           certificate_number=certificate, disqualifies=category != "none")
 
 
+Authority = Literal["financial-judgment", "prosecutor"]
+
+
+class ExitBan(BaseModel):
+    national_code: str
+    banned: bool
+    authority: Authority | None
+    reference: str | None
+
+
+DEMO_BANS: dict[str, Authority | None] = {
+    **dict.fromkeys(("0013542419", "0499370899", "0790419904", "9876543210", "3678123457", "0040010007",
+                     "0040010155", "0040010244", "0040010309")),
+    "0040010449": "financial-judgment",
+    "0040010082": "prosecutor",
+}
+
+
+def find_exit_ban(national_code: str) -> ExitBan | None:
+    """Whether a person the civil registry knows may not leave the country, else None."""
+    if find_person(national_code) is None:
+        return None
+    draw = Draw("judiciary-exit-ban", national_code)
+    reference = f"9909-{draw.below(10**10):010d}"
+    authority: Authority | None
+    if national_code in DEMO_BANS:
+        authority = DEMO_BANS[national_code]
+    else:
+        authority = ("financial-judgment" if draw.chance(1, 2) else "prosecutor") if draw.chance(1, 25) else None
+    return ExitBan(national_code=national_code, banned=authority is not None, authority=authority,
+                   reference=reference if authority else None)
+
+
 def build() -> FastAPI:
     app = new_agency_app("Judiciary criminal-record inquiry (sandbox)", __doc__ or "")
 
@@ -78,6 +121,15 @@ def build() -> FastAPI:
         """Whether a person has an effective criminal record, as a certificate."""
         require_valid(national_code)
         found = find_record(national_code)
+        if found is None:
+            raise AgencyError(404, "not-found", "no person with this national code")
+        return found
+
+    @app.get("/exit-bans/{national_code}")
+    async def exit_ban(national_code: str) -> ExitBan:
+        """Whether a person is banned from leaving the country."""
+        require_valid(national_code)
+        found = find_exit_ban(national_code)
         if found is None:
             raise AgencyError(404, "not-found", "no person with this national code")
         return found

@@ -55,25 +55,39 @@ ErrorCode is one of ``malformed-request`` (not XML, not UTF-8, a DOCTYPE, not a 
 five digits, as unassigned, e.g. ``1315700000``). Every other valid code has a generated address
 whose province follows the first digit (1 Tehran, 8 Isfahan/Yazd, 9 Khorasan...).
 
+Parcel delivery (`connectors.simulators.post_parcels`), the same envelope and faults. ``CreateParcelOrder``
+(SOAPAction ``urn:panjereh:sandbox:post#CreateParcelOrder``) with ``OrderKey`` (the sender's key for this
+delivery, 1 to 64 of ``A-Za-z0-9_.:-``; the same key again answers the same parcel and books nothing new),
+``RecipientName``, ``PostalCode`` (an address the post knows) and ``Contents`` (up to 200 characters)
+answers ``CreateParcelOrderResponse/Parcel`` with ``TrackingNumber`` (24 digits, as Iran Post's), ``OrderKey``,
+``PostalCode``, ``Status`` and ``AcceptedAt``. ``GetParcelStatus`` with ``TrackingNumber`` answers
+``GetParcelStatusResponse/Parcel`` the same way. Status: ``accepted``, ``in_transit`` from an hour after
+acceptance, ``delivered`` from a day after (by the sandbox's clock). More ErrorCodes: ``invalid-order``
+(a field missing or out of bounds) and ``unknown-parcel``.
+
 The gate in front (`behaviour`) answers outages, rate limits and simulated failures in JSON, as a
 gateway or security server in front of a SOAP service would; tell them from faults by Content-Type.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import astuple, dataclass
 
 from fastapi import FastAPI, Request, Response
 from lxml import etree
 
 from connectors.simulators.agency import new_agency_app
+from connectors.simulators.behaviour import ServiceState
 from connectors.simulators.data import ALLEYS, REGIONS, STREETS, Draw
+from connectors.simulators.post_parcels import Parcel, ParcelBook, ParcelError
 from forms.identifiers import check_postal_code
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 POST_NS = "urn:panjereh:sandbox:post"
 OPERATION = "GetAddressByPostalCode"
 SOAP_ACTION = f"{POST_NS}#{OPERATION}"
+OPERATIONS = (OPERATION, "CreateParcelOrder", "GetParcelStatus")
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 _NSMAP = {"soap": SOAP_NS, "post": POST_NS}
 
@@ -145,20 +159,22 @@ def parse_request(body: bytes) -> etree._Element:
     return root
 
 
-def postal_code_of(root: etree._Element) -> str:
-    """The PostalCode the envelope asks about."""
+def operation_of(root: etree._Element) -> etree._Element:
+    """The one operation element the envelope's Body carries."""
     if root.tag != f"{{{SOAP_NS}}}Envelope":
         raise Fault("malformed-request", "the root element is not a SOAP 1.1 Envelope")
     body = root.find(f"{{{SOAP_NS}}}Body")
     operations = [] if body is None else [child for child in body if isinstance(child.tag, str)]
     if len(operations) != 1:
         raise Fault("malformed-request", "the SOAP Body must hold exactly one operation")
-    if operations[0].tag != f"{{{POST_NS}}}{OPERATION}":
-        raise Fault("unknown-operation", f"this service offers only {{{POST_NS}}}{OPERATION}")
-    code = operations[0].find(f"{{{POST_NS}}}PostalCode")
-    if code is None:
-        raise Fault("invalid-postal-code", "PostalCode is missing")
-    return (code.text or "").strip()
+    if operations[0].tag not in {f"{{{POST_NS}}}{name}" for name in OPERATIONS}:
+        raise Fault("unknown-operation", f"this service offers only {', '.join(OPERATIONS)} in {POST_NS}")
+    return operations[0]
+
+
+def _text(operation: etree._Element, name: str) -> str:
+    found = operation.find(f"{{{POST_NS}}}{name}")
+    return "" if found is None else (found.text or "").strip()
 
 
 def _envelope() -> tuple[etree._Element, etree._Element]:
@@ -180,6 +196,15 @@ def address_response(address: Address) -> Response:
     return _xml(envelope, 200)
 
 
+def parcel_response(operation: str, parcel: Parcel) -> Response:
+    envelope, body = _envelope()
+    answer = etree.SubElement(body, f"{{{POST_NS}}}{operation}Response")
+    element = etree.SubElement(answer, f"{{{POST_NS}}}Parcel")
+    for name, value in parcel.fields():
+        etree.SubElement(element, f"{{{POST_NS}}}{name}").text = value
+    return _xml(envelope, 200)
+
+
 def fault_response(fault: Fault) -> Response:
     envelope, body = _envelope()
     element = etree.SubElement(body, f"{{{SOAP_NS}}}Fault")
@@ -191,24 +216,49 @@ def fault_response(fault: Fault) -> Response:
     return _xml(envelope, 500)
 
 
-def build() -> FastAPI:
-    app = new_agency_app("National post, address by postal code (sandbox)", __doc__ or "")
+def _address(postal_code: str) -> Address:
+    if check_postal_code(postal_code) is not None:
+        raise Fault("invalid-postal-code", "not a valid postal code")
+    address = find_address(postal_code)
+    if address is None:
+        raise Fault("not-found", "no address with this postal code")
+    return address
+
+
+def _answer(parcels: ParcelBook, operation: etree._Element) -> Response:
+    name = etree.QName(operation).localname
+    if name == OPERATION:
+        code = operation.find(f"{{{POST_NS}}}PostalCode")
+        if code is None:
+            raise Fault("invalid-postal-code", "PostalCode is missing")
+        return address_response(_address((code.text or "").strip()))
+    try:
+        if name == "CreateParcelOrder":
+            postal_code = _text(operation, "PostalCode")
+            _address(postal_code)
+            parcel = parcels.order(_text(operation, "OrderKey"), _text(operation, "RecipientName"), postal_code,
+                                   _text(operation, "Contents"))
+        else:
+            parcel = parcels.find(_text(operation, "TrackingNumber"))
+    except ParcelError as error:
+        raise Fault(error.code, str(error)) from None
+    return parcel_response(name, parcel)
+
+
+def build(state: ServiceState, clock: Callable[[], float]) -> FastAPI:
+    app = new_agency_app("National post: addresses and parcel delivery (sandbox)", __doc__ or "")
+    parcels = ParcelBook(state, clock)
 
     @app.post("/soap", response_class=Response)
     async def soap(request: Request) -> Response:
-        """SOAP 1.1 endpoint: GetAddressByPostalCode."""
+        """SOAP 1.1 endpoint: GetAddressByPostalCode, CreateParcelOrder, GetParcelStatus."""
         try:
             action = request.headers.get("soapaction", "").strip('"')
-            if action not in ("", SOAP_ACTION):
-                raise Fault("unknown-operation", f"SOAPAction must be {SOAP_ACTION}")
-            postal_code = postal_code_of(parse_request(await request.body()))
-            if check_postal_code(postal_code) is not None:
-                raise Fault("invalid-postal-code", "not a valid postal code")
-            address = find_address(postal_code)
-            if address is None:
-                raise Fault("not-found", "no address with this postal code")
+            operation = operation_of(parse_request(await request.body()))
+            if action not in ("", f"{POST_NS}#{etree.QName(operation).localname}"):
+                raise Fault("unknown-operation", "SOAPAction must name the operation in the Body")
+            return _answer(parcels, operation)
         except Fault as fault:
             return fault_response(fault)
-        return address_response(address)
 
     return app

@@ -26,6 +26,7 @@ SERVICES: dict[str, str] = {
     "judiciary": "/judiciary",
     "conscription": "/conscription",
     "payment": "/payment",
+    "passport_office": "/passport-office",
 }
 
 Milliseconds = Annotated[float, Field(ge=0, le=60_000)]

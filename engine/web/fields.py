@@ -6,6 +6,7 @@ Handles fields at the top level and inside (non-repeating) groups; a repeating g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,22 @@ def _options(t: Translator, node: Model) -> list[Option]:
     return [Option(str(value), str(value)) for value in target.get("enum", [])]
 
 
+# A page lists at most this many choices taken from a process variable; more is a model's mistake.
+MAX_VARIABLE_OPTIONS = 200
+
+
+def variable_options(t: Translator, listed: Any) -> list[Option]:
+    """The choices a process variable offers: a list of ``{"value", "label"}`` (a label being a string
+    or a ``{"fa", "en"}`` table) or of plain values, as `forms.validate` accepts them."""
+    found = []
+    for item in listed[:MAX_VARIABLE_OPTIONS] if isinstance(listed, list) else []:
+        value = item.get("value") if isinstance(item, dict) else item
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            label = item.get("label") if isinstance(item, dict) else None
+            found.append(Option(str(value), t.pick(label, str(value))))
+    return found
+
+
 def _widget(node: Model, hinted: str | None) -> str:
     if hinted:
         return hinted
@@ -106,10 +123,13 @@ def hidden_paths(model: Model, data: dict[str, Any]) -> set[str]:
 
 
 def questions(t: Translator, model: Model, paths: list[str], data: dict[str, Any],
-              errors: dict[str, str] | None = None, hidden: set[str] | None = None) -> list[Question]:
+              errors: dict[str, str] | None = None, hidden: set[str] | None = None,
+              variables: Mapping[str, Any] | None = None) -> list[Question]:
     """The questions for `paths`, filled from `data`, skipping those hidden by a condition
-    (`hidden`, when the caller has them already for this data)."""
+    (`hidden`, when the caller has them already for this data); choices that come from a process
+    variable are read from `variables` (the case's data)."""
     ui, schema = model["ui"], model.get("schema") or {}
+    options_from = ui.get("options_from") or {}
     hidden = hidden_paths(model, data) if hidden is None else hidden
     found = []
     for path in paths:
@@ -120,7 +140,8 @@ def questions(t: Translator, model: Model, paths: list[str], data: dict[str, Any
         value = get_value(data, path)
         label = t.pick(ui.get("labels", {}).get(path), _title(t, node) or path)
         hint = t.pick(ui.get("help", {}).get(path), _title(t, node, "description"))
-        options = _options(t, node)
+        options = (variable_options(t, (variables or {}).get(options_from[path])) if path in options_from
+                   else _options(t, node))
         chosen = {str(v) for v in value} if isinstance(value, list) else {str(value)} if value is not None else set()
         for option in options:
             option.checked = option.value in chosen

@@ -123,7 +123,7 @@ RETURN_TO_CHECK = "check"
 def _render_page(page: Page, instance: InstanceRecord, row: TaskRecord, pages: list[list[str]], number: int,
                  data: dict[str, Any], errors: dict[str, str], status: int = 200, *,
                  from_check: bool = False) -> Response:
-    shown = questions(page.t, row.form or {}, pages[number], data, errors)
+    shown = questions(page.t, row.form or {}, pages[number], data, errors, variables=instance.data)
     back = (f"{_base(instance, row)}/check" if from_check
             else f"{_base(instance, row)}/pages/{number - 1}" if number > 0 else f"/cases/{instance.id}")
     evidence = _evidence(page, row, instance, data) if number == 0 else []
@@ -142,7 +142,7 @@ def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, nu
     if isinstance(step, Response):
         return step
     principal, instance, row, data, pages = step.principal, step.instance, step.row, step.data, step.pages
-    asked = questions(page.t, row.form or {}, pages[number], data)
+    asked = questions(page.t, row.form or {}, pages[number], data, variables=instance.data)
     answers, empty = parse(asked, posted)
     errors: dict[str, str] = {}
     with page.runtime.unit_of_work() as session:
@@ -153,7 +153,7 @@ def save_page(page: PageDep, posted: FormDep, instance_id: str, task_id: str, nu
         for path in empty:
             candidate.pop(path, None)
         # A refused document says why; "required" for the same question would only hide it.
-        for path, message in _page_errors(page, row, [q.path for q in asked], candidate).items():
+        for path, message in _page_errors(page, row, [q.path for q in asked], candidate, instance).items():
             errors.setdefault(path, message)
         if not errors:
             drafts.save(session, row.id, principal.name, answers, empty)
@@ -194,8 +194,9 @@ def _close(posted: Any) -> None:
             value.file.close()
 
 
-def _page_errors(page: Page, row: TaskRecord, paths: list[str], candidate: dict[str, Any]) -> dict[str, str]:
-    _, errors = validate_submission(row.form, candidate)
+def _page_errors(page: Page, row: TaskRecord, paths: list[str], candidate: dict[str, Any],
+                 instance: InstanceRecord) -> dict[str, str]:
+    _, errors = validate_submission(row.form, candidate, variables=instance.data)
     return {e.field: _message(page, e) for e in errors if e.field in paths}
 
 
@@ -212,7 +213,7 @@ def _render_check(page: Page, instance: InstanceRecord, row: TaskRecord, data: d
     pages = _pages(row, data, hidden)
     rows = []
     for number, paths in enumerate(pages):
-        for question in questions(page.t, row.form or {}, paths, data, hidden=hidden):
+        for question in questions(page.t, row.form or {}, paths, data, hidden=hidden, variables=instance.data):
             rows.append((question, number))
     return page.render("check.html", status=status, instance=instance, task=row, rows=rows,
                        evidence=_evidence(page, row, instance, data),

@@ -49,7 +49,8 @@ def _render_task(page: Page, principal: Principal, task_id: str, errors: dict[st
                                  instance.created_at)
     model = row.form or {}
     given = _given(page, forms, instance.data)
-    shown = questions(page.t, model, model.get("ui", {}).get("order", []), data or {}, errors)
+    shown = questions(page.t, model, model.get("ui", {}).get("order", []), data or {}, errors,
+                      variables=instance.data)
     return page.render("staff_task.html", status=status, task=row, instance=instance, given=given,
                        questions=shown, error_list=[(q.id, q.error) for q in shown if q.error],
                        due=due, now=datetime.now(UTC))
@@ -59,7 +60,7 @@ def _given(page: Page, forms: list[dict[str, Any]], data: dict[str, Any]) -> lis
     """What the case holds, labelled with the questions that asked for it; documents as links."""
     asked: dict[str, Question] = {}
     for model in forms:
-        for question in questions(page.t, model, model.get("ui", {}).get("order", []), data):
+        for question in questions(page.t, model, model.get("ui", {}).get("order", []), data, variables=data):
             asked.setdefault(question.path, question)
     rows = []
     for key, value in data.items():

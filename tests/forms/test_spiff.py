@@ -124,3 +124,29 @@ def test_a_property_named_like_a_keyword_is_left_alone() -> None:
     form = spiff_form(_files(schema, None), "s.json", None)
     assert form["schema"]["properties"]["dependencies"]["properties"]["items"] == {"type": "string"}
     assert form["ui"]["order"] == ["dependencies.items"]
+
+
+SLOT_SCHEMA = {"$schema": SCHEMA_DIALECT, "type": "object", "required": ["slot"], "properties": {
+    "slot": {"type": "string", "title": "نوبت", "x-options-from": "offered_slots"}}}
+
+
+def test_choices_from_a_process_variable() -> None:
+    form = spiff_form({"s.json": json.dumps(SLOT_SCHEMA).encode()}, "s.json", None)
+    assert form["ui"]["options_from"] == {"slot": "offered_slots"}
+    assert form["ui"]["widgets"]["slot"] == "radio"
+    offered = {"offered_slots": [{"value": "s1", "label": {"fa": "شنبه", "en": "Saturday"}}, "s2"]}
+    assert validate_submission(form, {"slot": "s2"}, variables=offered)[1] == []
+    assert codes(validate_submission(form, {"slot": "s9"}, variables=offered)[1]) == {"slot": "choice"}
+    assert codes(validate_submission(form, {"slot": "s1"}, variables={})[1]) == {"slot": "choice"}, \
+        "no offer in the case: nothing can be chosen"
+    chosen_widget = spiff_form({"s.json": json.dumps(SLOT_SCHEMA).encode(),
+                                "u.json": b'{"slot": {"ui:widget": "select"}}'}, "s.json", "u.json")
+    assert chosen_widget["ui"]["widgets"]["slot"] == "select"
+
+
+@pytest.mark.parametrize("variable", ["not a name", "_private", 7])
+def test_choices_from_a_variable_need_a_variable_name(variable: object) -> None:
+    schema = json.loads(json.dumps(SLOT_SCHEMA))
+    schema["properties"]["slot"]["x-options-from"] = variable
+    with pytest.raises(FormDefinitionError, match="x-options-from"):
+        spiff_form({"s.json": json.dumps(schema).encode()}, "s.json", None)

@@ -39,12 +39,16 @@ def _printed(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[dict[str, 
     return found, out.err
 
 
+# Every service folder, in the order the ledger lists them.
+CATALOGUE = sorted(p.parent.name for p in (ROOT / "processes").glob("*/service.toml"))
+
+
 def test_json_from_processes_when_nothing_is_deployed(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     found, note = _printed(capsys)
     assert "nothing is deployed" in note and "processes" in note
     services = found["services"]
-    assert isinstance(services, list) and [s["process"] for s in services] == ["business_licence"]
-    [licence] = services
+    assert isinstance(services, list) and [s["process"] for s in services] == CATALOGUE
+    [licence] = [s for s in services if s["process"] == "business_licence"]
     assert ENTRY_KEYS | {"process"} <= set(licence)
     assert all(isinstance(licence[k], int) for k in ENTRY_KEYS)
     total = found["total"]
@@ -77,9 +81,11 @@ def test_the_table(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
                                 "fetched", "fields", "asked"]
     assert lines[1].split() == ["business_licence", "4", "→", "1", "3", "→", "0", "1", "→", "1", "8", "→", "4", "2",
                                 "→", "0", "4", "3"]
-    assert lines[2].startswith("total ")
-    assert "avoidable visits removed: 3 of 3, 100% (target 80%: met)" in lines
-    assert "identity, address and ownership fields fetched from agencies: 2 of 3, 66% (target 60%: met)" in lines
+    assert lines[len(CATALOGUE) + 1].startswith("total ")
+    # The totals are the whole catalogue's, which grows; the business licence's own row is above.
+    assert any(line.startswith("avoidable visits removed: ") and line.endswith("(target 80%: met)") for line in lines)
+    assert any(line.startswith("identity, address and ownership fields fetched from agencies: ")
+               and line.endswith("(target 60%: met)") for line in lines)
 
 
 def test_the_readme_shows_the_table_as_printed(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
