@@ -23,6 +23,7 @@ from connectors.simulators import (
     business_registry,
     civil_registry,
     conscription,
+    health_ministry,
     judiciary,
     mobile_registry,
     payment,
@@ -105,6 +106,7 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> FastAPI:
         "sms": sms.build(states["sms"], sandbox.settings.sms_api_key, sandbox.settings.sms_outbox_size),
         "judiciary": judiciary.build(),
         "conscription": conscription.build(),
+        "health_ministry": health_ministry.build(),
         "payment": payment.build(states["payment"], sandbox.settings.payment_api_key, sandbox.settings.seed,
                                  lambda: sandbox.clock()),
     }

@@ -25,6 +25,7 @@ SERVICES: dict[str, str] = {
     "judiciary": "/judiciary",
     "conscription": "/conscription",
     "payment": "/payment",
+    "health_ministry": "/health-ministry",
 }
 
 Milliseconds = Annotated[float, Field(ge=0, le=60_000)]
