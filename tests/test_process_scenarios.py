@@ -3,18 +3,22 @@
 A step is a task to complete (`task`), or a payment (`pay`): the citizen pays the case's fee on the
 simulated gateway's page over real HTTP (`"card"`, or `"cancel"`, or `"declined"` three times), comes
 back to the portal with what the gateway put in the address, and the payment ends as `payment` says.
+A `wait_days` step fires the timers that are due that many days from now (a fee left unpaid).
 A new try after a cancelled or failed payment is asked from the portal, as the citizen's browser does."""
 
 from __future__ import annotations
 
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from engine.db.base import utcnow
 from engine.security.tokens import create_token
+from engine.services import event_delivery
 from engine.services.catalogue import deploy_catalogue
 from engine.services.runtime import Runtime
 from tests.fixtures import ROOT, Tokens
@@ -60,11 +64,17 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
                           headers={"Authorization": f"Bearer {applicant}"})
     assert started.status_code == 201, started.text
     instance_id = started.json()["id"]
+    issued = {"citizen": applicant}  # a token is made once per role: a second one of the same name is refused
     for step in scenario["steps"]:
-        who = applicant if step["as"] == "citizen" else _token(runtime, tokens, step["as"])
+        if step["as"] not in issued:
+            issued[step["as"]] = _token(runtime, tokens, step["as"])
+        who = issued[step["as"]]
         headers = {"Authorization": f"Bearer {who}"}
         if "pay" in step:
             _pay(client, runtime, headers, instance_id, scenario["start_as"].partition(":")[2] or CITIZEN, step)
+            continue
+        if "wait_days" in step:
+            event_delivery.tick(runtime, utcnow() + timedelta(days=step["wait_days"]))
             continue
         ready = client.get("/api/v1/tasks", params={"instance_id": instance_id, "status": "ready"},
                            headers=headers).json()
