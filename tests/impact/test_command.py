@@ -43,8 +43,9 @@ def test_json_from_processes_when_nothing_is_deployed(env: Settings, capsys: pyt
     found, note = _printed(capsys)
     assert "nothing is deployed" in note and "processes" in note
     services = found["services"]
-    assert isinstance(services, list) and [s["process"] for s in services] == ["business_licence"]
-    [licence] = services
+    # Every service folder is counted; the business licence is the one whose figures are checked here.
+    assert isinstance(services, list) and "business_licence" in [s["process"] for s in services]
+    [licence] = [s for s in services if s["process"] == "business_licence"]
     assert ENTRY_KEYS | {"process"} <= set(licence)
     assert all(isinstance(licence[k], int) for k in ENTRY_KEYS)
     total = found["total"]
@@ -75,11 +76,12 @@ def test_the_table(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["process", "visits", "avoidable", "irreducible", "documents", "offices", "fields",
                                 "fetched", "fields", "asked"]
-    assert lines[1].split() == ["business_licence", "4", "→", "1", "3", "→", "0", "1", "→", "1", "8", "→", "4", "2",
-                                "→", "0", "4", "3"]
-    assert lines[2].startswith("total ")
-    assert "avoidable visits removed: 3 of 3, 100% (target 80%: met)" in lines
-    assert "identity, address and ownership fields fetched from agencies: 2 of 3, 66% (target 60%: met)" in lines
+    [licence] = [line for line in lines if line.startswith("business_licence ")]
+    assert licence.split() == ["business_licence", "4", "→", "1", "3", "→", "0", "1", "→", "1", "8", "→", "4", "2",
+                               "→", "0", "4", "3"]
+    assert any(line.startswith("total ") for line in lines)
+    assert "avoidable visits removed: 5 of 5, 100% (target 80%: met)" in lines
+    assert "identity, address and ownership fields fetched from agencies: 15 of 16, 93% (target 60%: met)" in lines
 
 
 def test_the_readme_shows_the_table_as_printed(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
