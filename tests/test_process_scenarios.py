@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from engine.db.base import utcnow
 from engine.security.tokens import create_token
 from engine.services import event_delivery
 from engine.services.catalogue import deploy_catalogue
@@ -77,6 +78,9 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
         headers = {"Authorization": f"Bearer {who}"}
         if "pay" in step:
             _pay(client, runtime, headers, instance_id, scenario["start_as"].partition(":")[2] or CITIZEN, step)
+            continue
+        if "wait_days" in step:
+            event_delivery.tick(runtime, utcnow() + timedelta(days=step["wait_days"]))
             continue
         ready = client.get("/api/v1/tasks", params={"instance_id": instance_id, "status": "ready"},
                            headers=headers).json()

@@ -27,6 +27,7 @@ SERVICES: dict[str, str] = {
     "conscription": "/conscription",
     "payment": "/payment",
     "passport_office": "/passport-office",
+    "health_ministry": "/health-ministry",
 }
 
 Milliseconds = Annotated[float, Field(ge=0, le=60_000)]

@@ -36,7 +36,7 @@ def _call(agencies: str, operation_id: str, params: dict[str, Any]) -> dict[str,
 def test_every_built_in_connector_is_discovered() -> None:
     registry = load_registry(allow=BUILT_IN)
     assert set(registry.connectors) == set(BUILT_IN)
-    assert len(registry.operations) == 12
+    assert len(registry.operations) == 15
 
 
 @pytest.mark.parametrize("operation_id, params, expected", [

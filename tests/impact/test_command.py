@@ -79,8 +79,9 @@ def test_the_table(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["process", "visits", "avoidable", "irreducible", "documents", "offices", "fields",
                                 "fetched", "fields", "asked"]
-    assert lines[1].split() == ["business_licence", "4", "→", "1", "3", "→", "0", "1", "→", "1", "8", "→", "4", "2",
-                                "→", "0", "4", "3"]
+    [licence] = [line for line in lines if line.startswith("business_licence ")]
+    assert licence.split() == ["business_licence", "4", "→", "1", "3", "→", "0", "1", "→", "1", "8", "→", "4", "2",
+                               "→", "0", "4", "3"]
     assert lines[len(CATALOGUE) + 1].startswith("total ")
     # The totals are the whole catalogue's, which grows; the business licence's own row is above.
     assert any(line.startswith("avoidable visits removed: ") and line.endswith("(target 80%: met)") for line in lines)
