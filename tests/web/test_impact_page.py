@@ -46,7 +46,8 @@ def test_the_ledger_in_english_names_each_visit_its_fate_and_source(client: Test
     html = client.get("/impact").text
     assert '<html lang="en" dir="ltr">' in html
     assert _cells(html, "Business licence") == ["1, was 4", "0, was 3", "1, was 1", "4, was 8", "0, was 2", "4", "3"]
-    avoidable = re.search(r"Avoidable visits no longer needed: (\d+) of (\d+) \((\d+)%\)\. Target: at least 80%\.", html)
+    avoidable = re.search(r"Avoidable visits no longer needed: (\d+) of (\d+) \((\d+)%\)\. "
+                          r"Target: at least 80%\.", html)
     assert avoidable and avoidable.group(1) == avoidable.group(2) and avoidable.group(3) == "100"
     fetched = re.search(r"Identity, address and ownership facts fetched from agencies instead of asked: "
                         r"(\d+) of (\d+) \((\d+)%\)", html)
