@@ -23,12 +23,16 @@ from connectors.simulators import (
     business_registry,
     civil_registry,
     conscription,
+    engineering_org,
+    fire_department,
     judiciary,
+    land_registry,
     mobile_registry,
     payment,
     post,
     sms,
     tax,
+    zoning,
 )
 from connectors.simulators.behaviour import AgencyGate, Sandbox
 from connectors.simulators.settings import SERVICES, SandboxSettings
@@ -105,6 +109,10 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> FastAPI:
         "sms": sms.build(states["sms"], sandbox.settings.sms_api_key, sandbox.settings.sms_outbox_size),
         "judiciary": judiciary.build(),
         "conscription": conscription.build(),
+        "land_registry": land_registry.build(),
+        "zoning": zoning.build(),
+        "engineering_org": engineering_org.build(),
+        "fire_department": fire_department.build(),
         "payment": payment.build(states["payment"], sandbox.settings.payment_api_key, sandbox.settings.seed,
                                  lambda: sandbox.clock()),
     }

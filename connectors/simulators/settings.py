@@ -25,6 +25,10 @@ SERVICES: dict[str, str] = {
     "judiciary": "/judiciary",
     "conscription": "/conscription",
     "payment": "/payment",
+    "land_registry": "/land-registry",
+    "zoning": "/zoning",
+    "engineering_org": "/engineering-org",
+    "fire_department": "/fire-department",
 }
 
 Milliseconds = Annotated[float, Field(ge=0, le=60_000)]
