@@ -3,18 +3,22 @@
 A step is a task to complete (`task`), or a payment (`pay`): the citizen pays the case's fee on the
 simulated gateway's page over real HTTP (`"card"`, or `"cancel"`, or `"declined"` three times), comes
 back to the portal with what the gateway put in the address, and the payment ends as `payment` says.
+A `wait_days` step lets that many days pass: the timers due by then fire (a fee left unpaid).
 A new try after a cancelled or failed payment is asked from the portal, as the citizen's browser does."""
 
 from __future__ import annotations
 
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from engine.db.base import utcnow
 from engine.security.tokens import create_token
+from engine.services.event_delivery import tick
 from engine.services.catalogue import deploy_catalogue
 from engine.services.runtime import Runtime
 from tests.fixtures import ROOT, Tokens
@@ -55,13 +59,25 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
                   scenario: dict[str, Any]) -> None:
     deploy_catalogue(runtime, ROOT / "processes")
     meta = tomllib.loads((folder / "service.toml").read_text(encoding="utf-8"))
-    applicant = _token(runtime, tokens, scenario["start_as"])
+    # One token per person for the whole scenario: a clerk who works two steps is the same clerk.
+    known: dict[str, str] = {}
+
+    def token_of(who: str) -> str:
+        if who not in known:
+            known[who] = _token(runtime, tokens, who)
+        return known[who]
+
+    applicant = token_of(scenario["start_as"])
     started = client.post(f"/api/v1/processes/{meta['process']}/instances", json={"data": {}},
                           headers={"Authorization": f"Bearer {applicant}"})
     assert started.status_code == 201, started.text
     instance_id = started.json()["id"]
     for step in scenario["steps"]:
-        who = applicant if step["as"] == "citizen" else _token(runtime, tokens, step["as"])
+        if "wait_days" in step:
+            # Time passes for the case: every timer due by then fires, as the periodic tick would.
+            tick(runtime, utcnow() + timedelta(days=step["wait_days"]))
+            continue
+        who = applicant if step["as"] == "citizen" else token_of(step["as"])
         headers = {"Authorization": f"Bearer {who}"}
         if "pay" in step:
             _pay(client, runtime, headers, instance_id, scenario["start_as"].partition(":")[2] or CITIZEN, step)
