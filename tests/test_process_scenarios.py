@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from engine.db.base import utcnow
 from engine.security.tokens import create_token
-from engine.services.event_delivery import tick
 from engine.services.catalogue import deploy_catalogue
+from engine.services.event_delivery import tick
 from engine.services.runtime import Runtime
 from tests.fixtures import ROOT, Tokens
 from tests.payments.gateway import DECLINED, PAYS, at_gateway, back_path, mobile_of
