@@ -23,8 +23,11 @@ from connectors.simulators import (
     business_registry,
     civil_registry,
     conscription,
+    engineering_org,
+    fire_department,
     health_ministry,
     judiciary,
+    land_registry,
     mail,
     mobile_registry,
     passport_office,
@@ -32,6 +35,7 @@ from connectors.simulators import (
     post,
     sms,
     tax,
+    zoning,
 )
 from connectors.simulators.behaviour import AgencyGate, Sandbox
 from connectors.simulators.settings import SERVICES, SandboxSettings
@@ -111,6 +115,10 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> FastAPI:
         "judiciary": judiciary.build(),
         "conscription": conscription.build(),
         "health_ministry": health_ministry.build(),
+        "land_registry": land_registry.build(),
+        "zoning": zoning.build(),
+        "engineering_org": engineering_org.build(),
+        "fire_department": fire_department.build(),
         "payment": payment.build(states["payment"], sandbox.settings.payment_api_key, sandbox.settings.seed,
                                  lambda: sandbox.clock()),
         "passport_office": passport_office.build(states["passport_office"], today_in_iran),

@@ -28,6 +28,10 @@ SERVICES: dict[str, str] = {
     "payment": "/payment",
     "passport_office": "/passport-office",
     "health_ministry": "/health-ministry",
+    "land_registry": "/land-registry",
+    "zoning": "/zoning",
+    "engineering_org": "/engineering-org",
+    "fire_department": "/fire-department",
 }
 
 Milliseconds = Annotated[float, Field(ge=0, le=60_000)]

@@ -19,6 +19,10 @@ answers:
    or FAILED, and the citizen may pay again. No answer: back to PENDING, nothing lost; the
    citizen is told to come back, and the same return then verifies.
 
+A case may ask for several payments, one after the other (instalments): each is its own
+`payment/request` and its own row, and only the newest row answers the case's wait, so a
+token of an earlier request, left payable at the bank, never pays a later one.
+
 A claim whose return died (the server was killed mid-verify) is taken again once it is
 older than a few connector timeouts; verifying twice is harmless, since the gateway answers
 ALREADY_VERIFIED with the same reference.
@@ -57,6 +61,7 @@ from engine.services.payments import (
     VERIFY,
     PaymentView,
     call_gateway,
+    newest_attempt,
     view,
     waits_for_payment,
 )
@@ -167,6 +172,13 @@ def _claim(runtime: Runtime, token: str) -> _Claim | Returned:
             # (paid with another token, or stopped) must not keep a second payment.
             _ended(session, row, PaymentStatus.FAILED, "case-not-waiting: the case no longer waits for this payment")
             return Returned(view(row), row.instance_id)
+        if row.attempt != newest_attempt(session, row.instance_id):
+            # A case may ask for several payments (instalments, or a new amount after a reminder);
+            # the one it waits for is its newest. An older token, still payable at the bank, must
+            # not answer a later request for another amount, so it is not verified either.
+            _ended(session, row, PaymentStatus.FAILED,
+                   "superseded: the case asked for a newer payment; this one is not the one it waits for")
+            return Returned(view(row), row.instance_id)
         row.status = moved(row.status, PaymentStatus.VERIFYING, f"payment {row.token}")
         row.claimed_at = now
         owner = session.execute(select(Instance.owner).where(Instance.id == row.instance_id)).scalar_one()
@@ -234,7 +246,9 @@ def _verified(session: Session, runtime: Runtime, row: Payment, answer: dict[str
         .order_by(MessageWaitRow.id).limit(1)).scalar_one_or_none()
     instance = session.get(Instance, row.instance_id)
     applied = None
-    if wait is not None and instance is not None:
+    # Only the newest payment answers the wait (see the module docstring): one that was claimed
+    # before the case asked for a newer one is verified money the case did not wait for.
+    if wait is not None and instance is not None and row.attempt == newest_attempt(session, row.instance_id):
         applied = apply_routed(session, runtime, instance, CatchMessage(PAYMENT_MESSAGE, payload),
                                Cause(ACTOR, "payment.verified", wait.element_id, detail))
     if applied is None:

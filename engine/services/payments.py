@@ -97,6 +97,12 @@ def waits_for_payment(session: Session, instance_id: str) -> bool:
         Instance.id == instance_id, Instance.status.in_(OPEN_INSTANCE)))).scalar_one()
 
 
+def newest_attempt(session: Session, instance_id: str) -> int:
+    """The number of the case's newest payment, the one its wait is for; 0 when it has none."""
+    return int(session.execute(select(func.max(Payment.attempt)).where(Payment.instance_id == instance_id))
+               .scalar_one() or 0)
+
+
 def case_payments(session: Session, instance_id: str) -> CasePayments:
     """The payments of a case the caller was allowed to see (`queries.load_instance`)."""
     rows = session.execute(select(Payment).where(Payment.instance_id == instance_id)
@@ -132,8 +138,7 @@ def add(session: Session, instance_id: str, call_id: str | None, token: str, ord
     """A new token for the case, numbered `attempt` (by default after its others); a number
     already taken, like a token already kept, fails the transaction as a conflict."""
     if attempt is None:
-        attempt = (session.execute(select(func.max(Payment.attempt)).where(Payment.instance_id == instance_id))
-                   .scalar_one() or 0) + 1
+        attempt = newest_attempt(session, instance_id) + 1
     row = Payment(instance_id=instance_id, attempt=attempt, call_id=call_id, token=token, order_id=order_id[:64],
                   amount_rial=amount_rial, description=description[:255], payment_url=payment_url[:500],
                   status=moved(None, PaymentStatus.PENDING, "payment"))

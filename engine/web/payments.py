@@ -22,7 +22,7 @@ from engine.web.page_context import FormDep, Page, PageDep
 router = APIRouter(include_in_schema=False)
 # Why a payment failed, in words the citizen is given (forms/locale: payment.reason_*).
 REASONS = frozenset({"declined", "expired", "reversed", "amount-mismatch", "unknown-token", "refunded",
-                     "case-not-waiting"})
+                     "case-not-waiting", "superseded"})
 
 
 def _reason(payment: payments.PaymentView) -> str | None:
