@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from connectors.simulators import Behaviour
 from forms.dates import check_jalali, today_in_iran
 from forms.identifiers import check_national_code
-from tests.sandbox.conftest import Serve
+from tests.sandbox.conftest import Serve, quiet
 
 VECTORS = json.loads((Path(__file__).resolve().parents[1] / "forms" / "data" / "iran-identifier-vectors.json")
                      .read_text())
@@ -136,3 +137,15 @@ def test_the_child_code_follows_the_record_not_the_sandbox(serve: Serve) -> None
                            "sex": "male", "birth_date": "1405/08/06"}
             codes.append(client.post("/civil-registry/births", json=declaration).json()["national_code"])
     assert codes[0] == codes[1]
+
+
+def test_the_health_ministry_has_the_same_faults_as_every_agency(serve: Serve) -> None:
+    settings = quiet(services={"health_ministry": Behaviour(latency_ms=0, jitter_ms=0, fail_every=2)})
+    with httpx.Client(base_url=serve(settings)) as client:
+        params = {"parent_national_code": "9876543210"}
+        assert client.get("/health-ministry/birth-records", params=params).status_code == 200
+        failed = client.get("/health-ministry/birth-records", params=params)
+        assert failed.status_code == 500 and failed.json()["error"] == "simulated-failure"
+        assert client.post("/_sandbox/outage", json={"service": "health_ministry", "down": True}).status_code == 200
+        assert client.get("/health-ministry/birth-records", params=params).status_code == 503
+        assert client.get("/civil-registry/marriages/9876543210").status_code == 200, "only that agency is down"
