@@ -12,10 +12,13 @@ their input are wrapped here to check it first.
 
 from __future__ import annotations
 
+import _strptime  # noqa: F401 - imported here, so a script's strptime finds it loaded (see _internal_import)
 import builtins
 import functools
 import math
 import operator
+import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, Sized
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as time_of_day
@@ -149,6 +152,19 @@ class _SliceTarget:
             self.target[key] = values
 
 
+# The modules the offered date and time classes import for themselves, from C: `date.today()`
+# asks `time` for the clock and `strptime` loads `_strptime`, each through the `__import__` of the
+# calling frame's builtins. Scripts never reach this function (they may not name anything
+# starting with an underscore), so it answers those two already loaded modules and nothing else.
+_INTERNAL_MODULES = {"time": time, "_strptime": sys.modules["_strptime"]}
+
+
+def _internal_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+    if level == 0 and name in _INTERNAL_MODULES:
+        return _INTERNAL_MODULES[name]
+    raise ImportError(f"scripts cannot import modules ({name!r})")
+
+
 class Guards:
     """The functions rewritten script code calls, bound to one set of limits."""
 
@@ -167,7 +183,7 @@ class Guards:
         # hooks of theirs) and can only name the classes offered above.
         offered.update((error.__name__, error) for error in _EXCEPTIONS)
         denied = {name: Unavailable(name) for name in vars(builtins) if not name.startswith("_")}
-        self._builtins = {**denied, **offered, **helpers}
+        self._builtins = {**denied, **offered, **helpers, "__import__": _internal_import}
 
     def namespace(self, *, expression: bool) -> dict[str, Any]:
         """Internal names plus ``__builtins__`` for one mode; expressions get no mutators."""

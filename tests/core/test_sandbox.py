@@ -25,6 +25,7 @@ from engine.core.sandbox import (
     SandboxViolation,
     check_source,
 )
+from engine.core.sandbox_guards import _internal_import
 from tests.core.sandbox_escapes import ESCAPES
 
 FAST = SandboxLimits(cpu_seconds=0.3)
@@ -156,6 +157,21 @@ def test_expressions_cannot_change_task_data() -> None:
 def test_expressions(expression: str, expected: Any) -> None:
     context = {"x": 3, "names": {"a": "Ada", "b": ""}, "tags": ["x", "y"], "type": "building"}
     assert SandboxedEnvironment().evaluate(expression, context) == expected
+
+
+def test_todays_date_and_parsed_dates_work_in_scripts_and_nothing_else_is_imported() -> None:
+    """`date.today()` and `strptime` import `time` and `_strptime` from C through the frame's
+    builtins; those two are answered, every other import is refused (scripts cannot ask themselves)."""
+    env = SandboxedEnvironment(FAST)
+    context: dict[str, Any] = {}
+    env.execute("today = date.today()\nnow = datetime.today()\n"
+                "parsed = datetime.strptime('1405/09/16', '%Y/%m/%d')", context)
+    assert context["today"] in {datetime.now().date(), (datetime.now() - timedelta(minutes=1)).date()}
+    assert isinstance(context["now"], datetime) and context["parsed"] == datetime(1405, 9, 16)
+    with pytest.raises(ImportError):
+        _internal_import("os")
+    with pytest.raises(ImportError):
+        _internal_import("time", level=1)
 
 
 def test_script_updates_task_data_like_spiffworkflow() -> None:
