@@ -12,12 +12,11 @@ their input are wrapped here to check it first.
 
 from __future__ import annotations
 
-import _strptime  # noqa: F401 - imported here, so a script's strptime finds it loaded (see _internal_import)
 import builtins
 import functools
+import importlib
 import math
 import operator
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sized
 from datetime import date, datetime, timedelta, timezone
@@ -156,7 +155,7 @@ class _SliceTarget:
 # asks `time` for the clock and `strptime` loads `_strptime`, each through the `__import__` of the
 # calling frame's builtins. Scripts never reach this function (they may not name anything
 # starting with an underscore), so it answers those two already loaded modules and nothing else.
-_INTERNAL_MODULES = {"time": time, "_strptime": sys.modules["_strptime"]}
+_INTERNAL_MODULES = {"time": time, "_strptime": importlib.import_module("_strptime")}
 
 
 def _internal_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
