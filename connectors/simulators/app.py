@@ -23,12 +23,17 @@ from connectors.simulators import (
     business_registry,
     civil_registry,
     conscription,
+    insurer,
     judiciary,
     mobile_registry,
+    notary,
     payment,
     post,
     sms,
     tax,
+    traffic_fines,
+    vehicle_registry,
+    vehicle_tax,
 )
 from connectors.simulators.behaviour import AgencyGate, Sandbox
 from connectors.simulators.settings import SERVICES, SandboxSettings
@@ -107,6 +112,11 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> FastAPI:
         "conscription": conscription.build(),
         "payment": payment.build(states["payment"], sandbox.settings.payment_api_key, sandbox.settings.seed,
                                  lambda: sandbox.clock()),
+        "vehicle_registry": vehicle_registry.build(),
+        "traffic_fines": traffic_fines.build(),
+        "vehicle_tax": vehicle_tax.build(),
+        "insurer": insurer.build(),
+        "notary": notary.build(states["notary"]),
     }
     app = FastAPI(title="Panjereh sandbox agencies", version="sandbox",
                   description="Simulated government systems with synthetic data, for demos and tests.")

@@ -25,6 +25,11 @@ SERVICES: dict[str, str] = {
     "judiciary": "/judiciary",
     "conscription": "/conscription",
     "payment": "/payment",
+    "vehicle_registry": "/vehicle-registry",
+    "traffic_fines": "/traffic-fines",
+    "vehicle_tax": "/vehicle-tax",
+    "insurer": "/insurer",
+    "notary": "/notary",
 }
 
 Milliseconds = Annotated[float, Field(ge=0, le=60_000)]
