@@ -124,6 +124,29 @@ def record(session: Session, case: Instance) -> Notification | None:
     return row
 
 
+def record_for_parties(session: Session, case: Instance) -> list[Notification]:
+    """Write a message to each other citizen a step of `case` now waits for (a seller asked to
+    consent), once per step, at the mobile they last signed in with."""
+    written = []
+    for step in casefile.steps(session, case):
+        if step.status is not TaskStatus.READY or not step.citizen or step.citizen == case.owner:
+            continue
+        key = f"{case.id}:party:{step.id}"
+        mobile = _mobile(session, step.citizen)
+        if mobile is None or session.execute(select(Notification.id).where(Notification.key == key)).first():
+            continue
+        deployment = session.get(Deployment, case.deployment_id)
+        title = ((deployment.service if deployment is not None else None) or {}).get("title") or {}
+        lang = _language(session, step.citizen)
+        body = templates(lang)["party_waiting"].format(service=title.get(lang) or case.process_key,
+                                                        code=case.tracking_code)
+        row = Notification(key=key, instance_id=case.id, status=str(CaseStatus.WAITING_FOR_YOU), channel=SMS,
+                           recipient=mobile, lang=lang, body=body, attempts=0)
+        session.add(row)
+        written.append(row)
+    return written
+
+
 def _note_changed(session: Session, *_: Any) -> None:
     ids = {obj.id for obj in (*session.new, *session.dirty) if isinstance(obj, Instance)}
     session.info[_CHANGED] = session.info.get(_CHANGED, set()) | ids
@@ -138,6 +161,7 @@ def _before_commit(session: Session) -> None:
             row = record(session, case)
             if row is not None:
                 written.append(row)
+            written += record_for_parties(session, case)
     if written:
         session.flush()
 
@@ -236,8 +260,10 @@ def deliver_pending(runtime: Runtime, limit: int = 100) -> int:
 
 
 def for_case(session: Session, case_id: str) -> list[SentMessage]:
-    """The messages about a case, oldest first, for its page."""
-    rows = session.execute(select(Notification).where(Notification.instance_id == case_id)
+    """The messages about a case sent to its owner, oldest first, for its page (those to another
+    citizen asked for a step are theirs)."""
+    rows = session.execute(select(Notification).where(Notification.instance_id == case_id,
+                                                      Notification.key.not_like("%:party:%"))
                            .order_by(Notification.id)).scalars()
     return [SentMessage(r.channel, r.status, r.body, r.created_at, r.sent_at) for r in rows]
 
