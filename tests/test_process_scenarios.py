@@ -60,8 +60,12 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
                           headers={"Authorization": f"Bearer {applicant}"})
     assert started.status_code == 201, started.text
     instance_id = started.json()["id"]
+    # One token per person: a second step by the same clerk or seller uses the first one's.
+    known: dict[str, str] = {}
     for step in scenario["steps"]:
-        who = applicant if step["as"] == "citizen" else _token(runtime, tokens, step["as"])
+        if step["as"] not in known and step["as"] != "citizen":
+            known[step["as"]] = _token(runtime, tokens, step["as"])
+        who = applicant if step["as"] == "citizen" else known[step["as"]]
         headers = {"Authorization": f"Bearer {who}"}
         if "pay" in step:
             _pay(client, runtime, headers, instance_id, scenario["start_as"].partition(":")[2] or CITIZEN, step)

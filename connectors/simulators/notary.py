@@ -60,7 +60,7 @@ def build(state: ServiceState) -> FastAPI:
             return found
         state.side_effects += 1
         serial = Draw("notary", request.case_id).below(10**6)
-        deed = Deed(**wanted.model_dump(), deed_number=f"1405-{serial:06d}-{state.side_effects}", registered=True)
+        deed = Deed(**wanted.model_dump(), deed_number=f"1405-{serial:06d}", registered=True)
         by_case[request.case_id] = by_number[deed.deed_number] = deed
         return deed
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
 from engine.db.models import HumanTaskRow, Instance, IssuedDocument, Upload
@@ -101,8 +101,10 @@ def visible_instances(principal: Principal, *, as_party: bool = False) -> Column
         return Instance.id.is_not(None)
     if principal.role is Role.CITIZEN:
         if as_party:
+            # Its own alias, so the subquery stays one when the outer query joins the tasks too.
+            theirs = aliased(HumanTaskRow)
             return or_(Instance.owner == principal.name,
-                       exists().where(HumanTaskRow.instance_id == Instance.id, HumanTaskRow.citizen == principal.name))
+                       exists().where(theirs.instance_id == Instance.id, theirs.citizen == principal.name))
         return Instance.owner == principal.name
     if principal.role is Role.STAFF and principal.agency:
         return exists().where(HumanTaskRow.instance_id == Instance.id, HumanTaskRow.agency == principal.agency)
