@@ -136,7 +136,8 @@ MESSAGES: dict[str, dict[str, Message]] = {
                       "{label} درست نیست؛ آن را با کارت بانکی خود مقایسه کنید"),
     },
     "ir-vehicle-plate": {
-        "shape": M("must be a plate like 12 ب 345 ایران 67", "Enter {label} as on the plate, like 12 ب 345 ایران 67",
+        "shape": M("must be a plate: two digits, a Persian letter, three digits and the two-digit region",
+                   "Enter {label} as on the plate: two digits, the Persian letter, three digits and the region",
                    "{label} را همان‌طور که روی پلاک است وارد کنید، مانند ۱۲ ب ۳۴۵ ایران ۶۷"),
         "letter": M("has a letter no plate is issued with", "{Label} has a letter no plate is issued with; check it",
                     "حرف {label} روی هیچ پلاکی نیست؛ آن را بررسی کنید"),
