@@ -114,7 +114,10 @@ def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any], 
     status = case_status(case.status, outcome, sent=sent, waiting_for_citizen=waiting,
                          # A deleted draft reads as withdrawn should its old address be opened.
                          withdrawn=progress.closed_by_citizen in (WITHDRAWN, DRAFT_DELETED))
-    if status not in (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.NEEDS_INFORMATION):
+    # A case the model itself closed as withdrawn (a fee never paid, a seller who declined) keeps
+    # its end event's words and next step; one the citizen withdrew has none to show.
+    closed_by_model = status is CaseStatus.WITHDRAWN and progress.closed_by_citizen is None
+    if status not in (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.NEEDS_INFORMATION) and not closed_by_model:
         outcome = None
     return Standing(status, outcome, outcome.reason_in(case.data) if outcome else None,
                     deleted=progress.closed_by_citizen == DRAFT_DELETED)
