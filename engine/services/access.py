@@ -75,7 +75,8 @@ def party_variable(lane: str | None, lanes: dict[str, str]) -> str | None:
     mapped = lanes.get(lane) if lane is not None else None
     if mapped is None or not mapped.startswith(PARTY_PREFIX):
         return None
-    return mapped.removeprefix(PARTY_PREFIX).strip() or None
+    # "citizen:" naming no variable gives its tasks to nobody (`party_of`), never to the owner.
+    return mapped.removeprefix(PARTY_PREFIX).strip()
 
 
 def party_of(variable: str, data: dict[str, Any]) -> str:

@@ -370,7 +370,7 @@ def _describe(row: HumanTaskRow, task: HumanTask, package: LoadedPackage, data: 
     row.kind, row.lane = task.kind, task.lane
     row.audience, row.agency = audience_of(task.lane, package.lanes)
     variable = party_variable(task.lane, package.lanes)
-    row.citizen = party_of(variable, data) if variable else None
+    row.citizen = party_of(variable, data) if variable is not None else None
     row.form = package.forms.get(task.spec_id)
 
 

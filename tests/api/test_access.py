@@ -12,6 +12,7 @@ from engine.api.app import ROUTERS
 from engine.api.deps import RoleGuard
 from engine.api.routing import ApiRoute
 from engine.security.tokens import create_token
+from engine.services.access import audience_of, party_of, party_variable
 from engine.services.catalogue import deploy_catalogue
 from engine.services.runtime import Runtime
 from tests.api.test_deploy_and_run import complete, ready_tasks
@@ -199,3 +200,23 @@ def test_a_second_citizen_sees_and_does_only_their_own_task(client: TestClient, 
     assert done.json()["data"] == {}
     after = client.get(f"/api/v1/instances/{case}", headers=buyer).json()
     assert after["data"]["seller_decision"] == "agree" and after["data"]["fee_rial"] == 4_500_000
+
+
+@pytest.mark.parametrize("lane, audience, variable", [
+    ("Seller", ("citizen", None), "seller_national_code"),
+    ("Buyer", ("citizen", None), None),
+    ("Traffic police", ("agency", "traffic_police"), None),
+    ("Nobody", ("citizen", None), ""),
+])
+def test_a_lane_may_name_the_citizen_its_tasks_are_for(lane: str, audience: tuple[str, str | None],
+                                                       variable: str | None) -> None:
+    lanes = {"Seller": "citizen:seller_national_code", "Buyer": "citizen", "Traffic police": "traffic_police",
+             "Nobody": "citizen:"}
+    assert audience_of(lane, lanes) == audience
+    assert party_variable(lane, lanes) == variable
+
+
+@pytest.mark.parametrize("data, party", [({"seller": "9876543210"}, "9876543210"), ({"seller": "9876543211"}, ""),
+                                         ({"seller": 9876543210}, ""), ({}, "")])
+def test_a_party_is_a_valid_national_code_or_nobody(data: dict[str, Any], party: str) -> None:
+    assert party_of("seller", data) == party
