@@ -182,7 +182,8 @@ def test_serve_deploys_the_catalogue_and_prints_its_url(settings: Settings, runt
         assert health.json()["status"] == "ok"
         processes = httpx.get(f"http://127.0.0.1:{port}/api/v1/processes",
                               headers={"Authorization": "Bearer serve-test-token-123456"}).json()
-        assert [p["key"] for p in processes] == ["business_licence"]
+        # Every service folder of the catalogue, in order.
+        assert [p["key"] for p in processes] == sorted(f.parent.name for f in ROOT.glob("processes/*/service.toml"))
         # The embedded server answers its own connectors: registry and post under /sandbox.
         admin = {"Authorization": "Bearer serve-test-token-123456"}
         started = httpx.post(f"http://127.0.0.1:{port}/api/v1/processes/business_licence/instances", headers=admin,
