@@ -80,6 +80,7 @@ FORMATS: dict[str, Format] = {
     "ir-landline": Format(identifiers.canonical_landline, identifiers.check_landline),
     "ir-sheba": Format(identifiers.canonical_sheba, identifiers.check_sheba),
     "ir-card": Format(compact, identifiers.check_card),
+    "ir-vehicle-plate": Format(identifiers.canonical_vehicle_plate, identifiers.check_vehicle_plate),
     "jalali-date": Format(dates.canonical_jalali, dates.check_jalali),
     "date": Format(dates.canonical_iso_date, dates.check_iso_date),
     "time": Format(normalize_text, dates.check_time),

@@ -6,7 +6,8 @@ store, valid or not; every `check_*` takes that form and returns None, or why it
 - ``"length"``: not the right number of digits (or not digits at all),
 - ``"checksum"``: the check digits do not match (a typo), or a placeholder like 1111111111,
 - ``"shape"``: the right length but a pattern no real identifier has,
-- ``"area-code"``: a landline whose area code does not exist.
+- ``"area-code"``: a landline whose area code does not exist,
+- ``"letter"``: a vehicle plate whose letter is not one plates are issued with.
 
 An e-mail address is checked for its shape only (``"shape"``): one ``@``, a dotted domain, no
 spaces, at most 254 characters. Whether it reaches anyone only sending can tell.
@@ -24,6 +25,12 @@ _MOBILE = re.compile(r"(?:\+98|0098|98|0)?(9[0-9]{9})")
 _LANDLINE = re.compile(r"(?:\+98|0098|98|0)([1-8][0-9])([0-9]{8})")
 _POSTAL = re.compile(r"[13-9]{5}[0-9]{5}")
 _EMAIL = re.compile(r"[^@\s\x00-\x1f]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+# A private-vehicle plate: two digits, a letter, three digits, and the two-digit region code after
+# the word ایران, e.g. «۱۲ ب ۳۴۵ ایران ۶۷». Stored as ``12 ب 345 ایران 67``.
+_PLATE = re.compile(r"([0-9]{2})(الف|[آ-ی])([0-9]{3})(?:ایران)?([0-9]{2})")
+_PLATE_STORED = re.compile(r"([0-9]{2}) (الف|[آ-ی]) ([0-9]{3}) ایران ([0-9]{2})")
+PLATE_LETTERS = frozenset({"الف", "ب", "پ", "ت", "ث", "ج", "د", "ز", "ژ", "س", "ش", "ص", "ط", "ع", "ف", "ق",
+                           "ک", "گ", "ل", "م", "ن", "و", "ه", "ی"})
 LANDLINE_AREA_CODES = frozenset({
     "11", "13", "17", "21", "23", "24", "25", "26", "28", "31", "34", "35", "38", "41", "44", "45", "51", "54",
     "56", "58", "61", "66", "71", "74", "76", "77", "81", "83", "84", "86", "87",
@@ -128,3 +135,14 @@ def canonical_email(raw: str) -> str:
 
 def check_email(value: str) -> str | None:
     return None if len(value) <= 254 and _EMAIL.fullmatch(value) else "shape"
+def canonical_vehicle_plate(raw: str) -> str:
+    value = compact(raw).replace("|", "").replace("ـ", "")
+    found = _PLATE.fullmatch(value)
+    return f"{found.group(1)} {found.group(2)} {found.group(3)} ایران {found.group(4)}" if found else value
+
+
+def check_vehicle_plate(value: str) -> str | None:
+    found = _PLATE_STORED.fullmatch(value)
+    if found is None or "0" in (found.group(1)[0], found.group(3)[0], found.group(4)[0]):
+        return "shape"
+    return None if found.group(2) in PLATE_LETTERS else "letter"

@@ -135,6 +135,13 @@ MESSAGES: dict[str, dict[str, Message]] = {
         "checksum": M("is not a valid card number", "{Label} is not right; check it against your bank card",
                       "{label} درست نیست؛ آن را با کارت بانکی خود مقایسه کنید"),
     },
+    "ir-vehicle-plate": {
+        "shape": M("must be a plate: two digits, a Persian letter, three digits and the two-digit region",
+                   "Enter {label} as on the plate: two digits, the Persian letter, three digits and the region",
+                   "{label} را همان‌طور که روی پلاک است وارد کنید، مانند ۱۲ ب ۳۴۵ ایران ۶۷"),
+        "letter": M("has a letter no plate is issued with", "{Label} has a letter no plate is issued with; check it",
+                    "حرف {label} روی هیچ پلاکی نیست؛ آن را بررسی کنید"),
+    },
     "jalali-date": {
         "shape": M("must be a date like 1403/07/15", "Enter {label} as year/month/day, like 1403/07/15",
                    "{label} را به صورت سال/ماه/روز وارد کنید، مانند ۱۴۰۳/۰۷/۱۵"),
@@ -174,6 +181,7 @@ _DEFAULT_LABELS: dict[str, dict[str, str]] = {
     "ir-landline": {"fa": "شماره تلفن ثابت", "en": "landline number"},
     "ir-sheba": {"fa": "شماره شبا", "en": "Sheba number"},
     "ir-card": {"fa": "شماره کارت", "en": "card number"},
+    "ir-vehicle-plate": {"fa": "شماره پلاک", "en": "plate number"},
     "jalali-date": {"fa": "تاریخ", "en": "date"},
     "date": {"fa": "تاریخ", "en": "date"},
     "email": {"fa": "نشانی ایمیل", "en": "email address"},

@@ -74,6 +74,8 @@ def test_scenario(client: TestClient, runtime: Runtime, tokens: Tokens, folder: 
                           headers={"Authorization": f"Bearer {applicant}"})
     assert started.status_code == 201, started.text
     instance_id = started.json()["id"]
+    # One token per person: a second step by the same clerk or seller uses the first one's.
+    known: dict[str, str] = {}
     for step in scenario["steps"]:
         if "wait_days" in step:
             # Time passes for the case: every timer due by then fires, as the periodic tick would.

@@ -26,15 +26,20 @@ from connectors.simulators import (
     engineering_org,
     fire_department,
     health_ministry,
+    insurer,
     judiciary,
     land_registry,
     mail,
     mobile_registry,
+    notary,
     passport_office,
     payment,
     post,
     sms,
     tax,
+    traffic_fines,
+    vehicle_registry,
+    vehicle_tax,
     zoning,
 )
 from connectors.simulators.behaviour import AgencyGate, Sandbox
@@ -122,6 +127,11 @@ def create_sandbox_app(settings: SandboxSettings | None = None) -> FastAPI:
         "payment": payment.build(states["payment"], sandbox.settings.payment_api_key, sandbox.settings.seed,
                                  lambda: sandbox.clock()),
         "passport_office": passport_office.build(states["passport_office"], today_in_iran),
+        "vehicle_registry": vehicle_registry.build(),
+        "traffic_fines": traffic_fines.build(),
+        "vehicle_tax": vehicle_tax.build(),
+        "insurer": insurer.build(),
+        "notary": notary.build(states["notary"]),
     }
     app = FastAPI(title="Panjereh sandbox agencies", version="sandbox",
                   description="Simulated government systems with synthetic data, for demos and tests.")

@@ -32,6 +32,11 @@ SERVICES: dict[str, str] = {
     "zoning": "/zoning",
     "engineering_org": "/engineering-org",
     "fire_department": "/fire-department",
+    "vehicle_registry": "/vehicle-registry",
+    "traffic_fines": "/traffic-fines",
+    "vehicle_tax": "/vehicle-tax",
+    "insurer": "/insurer",
+    "notary": "/notary",
 }
 
 Milliseconds = Annotated[float, Field(ge=0, le=60_000)]

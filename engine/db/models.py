@@ -139,6 +139,10 @@ class HumanTaskRow(Base):
     lane: Mapped[str | None] = mapped_column(String(255), nullable=True)
     audience: Mapped[str] = mapped_column(String(16))
     agency: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # A citizen's task for someone other than the case's owner (a lane mapped to
+    # "citizen:<variable>"): that person's national code; "" when the variable named nobody,
+    # so no one but an admin may do it. None: the owner's task, as usual.
+    citizen: Mapped[str | None] = mapped_column(String(10), nullable=True, index=True)
     form: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     status: Mapped[TaskStatus] = mapped_column(status_type(TaskStatus), index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -7,16 +7,22 @@ Something a caller may not see is reported as not found, so its existence is not
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
 from engine.db.models import HumanTaskRow, Instance, IssuedDocument, Upload
 from engine.security.principals import Principal, Role
 from engine.services.errors import NotFound
+from forms.identifiers import check_national_code
 
 CITIZEN_LANES = {"citizen", "applicant", "customer", "شهروند", "متقاضی"}
+# A lane mapped to "citizen:<variable>" holds tasks for the citizen whose national code the
+# case's data variable <variable> holds (the seller of a vehicle the applicant buys), not for
+# the case's owner.
+PARTY_PREFIX = "citizen:"
 
 
 class Audience(StrEnum):
@@ -49,23 +55,57 @@ def may_enter(principal: Principal | None, audience: Audience, *, development: b
 def audience_of(lane: str | None, lanes: dict[str, str]) -> tuple[str, str | None]:
     """Whether a task in `lane` is the citizen's or an agency's, and which agency.
 
-    A service's `lanes` table (from service.toml) maps lane names to agency codes or to
-    "citizen"; without an entry, a lane named like the applicant is the citizen's, a task
-    outside any lane is the citizen's, and any other lane is the agency it is named after.
+    A service's `lanes` table (from service.toml) maps lane names to agency codes, to
+    "citizen", or to "citizen:<variable>" (another citizen's, see `party_variable`); without an
+    entry, a lane named like the applicant is the citizen's, a task outside any lane is the
+    citizen's, and any other lane is the agency it is named after.
     """
     if lane is None:
         return "citizen", None
     mapped = lanes.get(lane)
-    if mapped == "citizen" or (mapped is None and lane.strip().lower() in CITIZEN_LANES):
+    if mapped == "citizen" or (mapped is None and lane.strip().lower() in CITIZEN_LANES) or (
+            mapped is not None and mapped.startswith(PARTY_PREFIX)):
         return "citizen", None
     return "agency", mapped or lane.strip().lower()
 
 
-def visible_instances(principal: Principal) -> ColumnElement[bool]:
-    """A WHERE clause selecting the instances `principal` may see."""
+def party_variable(lane: str | None, lanes: dict[str, str]) -> str | None:
+    """The data variable naming the citizen whose tasks `lane` holds, when that is not the
+    case's owner: `Seller = "citizen:seller_national_code"` gives "seller_national_code"."""
+    mapped = lanes.get(lane) if lane is not None else None
+    if mapped is None or not mapped.startswith(PARTY_PREFIX):
+        return None
+    # "citizen:" naming no variable gives its tasks to nobody (`party_of`), never to the owner.
+    return mapped.removeprefix(PARTY_PREFIX).strip()
+
+
+def party_of(variable: str, data: dict[str, Any]) -> str:
+    """The national code a party lane's tasks are for; "" (nobody) when the variable holds none,
+    so the task never falls to the case's owner by mistake."""
+    value = data.get(variable)
+    return value if isinstance(value, str) and check_national_code(value) is None else ""
+
+
+def is_owner(principal: Principal, instance: Instance) -> bool:
+    """Whether `principal` is the citizen whose case this is (not merely a party to one of its tasks)."""
+    return principal.role is Role.CITIZEN and instance.owner == principal.name
+
+
+def visible_instances(principal: Principal, *, as_party: bool = False) -> ColumnElement[bool]:
+    """A WHERE clause selecting the instances `principal` may see.
+
+    `as_party`: also the cases in which a citizen has a task of their own without owning the
+    case (a seller asked to consent). Only the case list, the case page and the task pages
+    ask for those; everything else (data, payments, documents, withdrawal) stays the owner's.
+    """
     if principal.reads_everything:
         return Instance.id.is_not(None)
     if principal.role is Role.CITIZEN:
+        if as_party:
+            # Its own alias, so the subquery stays one when the outer query joins the tasks too.
+            theirs = aliased(HumanTaskRow)
+            return or_(Instance.owner == principal.name,
+                       exists().where(theirs.instance_id == Instance.id, theirs.citizen == principal.name))
         return Instance.owner == principal.name
     if principal.role is Role.STAFF and principal.agency:
         return exists().where(HumanTaskRow.instance_id == Instance.id, HumanTaskRow.agency == principal.agency)
@@ -77,7 +117,11 @@ def visible_tasks(principal: Principal) -> ColumnElement[bool]:
     if principal.reads_everything:
         return HumanTaskRow.id.is_not(None)
     if principal.role is Role.CITIZEN:
-        return (HumanTaskRow.audience == "citizen") & (Instance.owner == principal.name)
+        # The owner does the case's citizen tasks except those a party lane gives another
+        # citizen; that citizen does exactly those.
+        return (HumanTaskRow.audience == "citizen") & or_(
+            HumanTaskRow.citizen.is_(None) & (Instance.owner == principal.name),
+            HumanTaskRow.citizen == principal.name)
     if principal.role is Role.STAFF and principal.agency:
         return (HumanTaskRow.audience == "agency") & (HumanTaskRow.agency == principal.agency)
     return HumanTaskRow.id.is_(None)
@@ -142,7 +186,7 @@ def case_task(session: Session, principal: Principal, instance_id: str, task_id:
     found = session.execute(
         select(Instance, HumanTaskRow).join(HumanTaskRow, HumanTaskRow.instance_id == Instance.id)
         .where(Instance.id == instance_id, HumanTaskRow.id == task_id,
-               visible_instances(principal), visible_tasks(principal))).first()
+               visible_instances(principal, as_party=True), visible_tasks(principal))).first()
     if found is None:
         raise NotFound(f"no task {task_id} in case {instance_id}")
     return found[0], found[1]

@@ -90,21 +90,34 @@ def outcomes(card: Mapping[str, Any]) -> dict[str, Outcome]:
         return {}
 
 
-def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any]) -> Standing:
-    """The status tag of `case` and its outcome, from its steps and its service's card."""
+def is_step_of(step: HumanTaskRow, case: InstanceRecord, party: str | None = None) -> bool:
+    """Whether `step` is for the citizen reading: the case's owner, or `party` (a citizen
+    with tasks of their own in someone else's case, `access.party_variable`)."""
+    if step.audience != "citizen":
+        return False
+    return step.citizen == party if party is not None else step.citizen in (None, case.owner)
+
+
+def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any], *,
+             party: str | None = None) -> Standing:
+    """The status tag of `case` and its outcome, from its steps and its service's card, as its
+    owner sees it or, given `party`, as that other citizen with tasks in it sees it."""
     steps_ = progress.steps
     # A citizen's own case is theirs alone (a draft) until they send their first step; a case
     # started for them by staff or the API (its owner is the actor, "role:name") is sent already.
     started_by_citizen = ":" not in case.owner
-    sent = not started_by_citizen or any(s.audience == "citizen" and s.status is TaskStatus.COMPLETED
-                                         for s in steps_)
-    waiting = progress.awaiting_payment or any(s.audience == "citizen" and s.status is TaskStatus.READY
-                                               for s in steps_)
+    sent = party is not None or not started_by_citizen or any(
+        is_step_of(s, case) and s.status is TaskStatus.COMPLETED for s in steps_)
+    waiting = (progress.awaiting_payment and party is None) or any(
+        is_step_of(s, case, party) and s.status is TaskStatus.READY for s in steps_)
     outcome = outcomes(card).get(progress.end_event or "")
     status = case_status(case.status, outcome, sent=sent, waiting_for_citizen=waiting,
                          # A deleted draft reads as withdrawn should its old address be opened.
                          withdrawn=progress.closed_by_citizen in (WITHDRAWN, DRAFT_DELETED))
-    if status not in (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.NEEDS_INFORMATION):
+    # A case the model itself closed as withdrawn (a fee never paid, a seller who declined) keeps
+    # its end event's words and next step; one the citizen withdrew has none to show.
+    closed_by_model = status is CaseStatus.WITHDRAWN and progress.closed_by_citizen is None
+    if status not in (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.NEEDS_INFORMATION) and not closed_by_model:
         outcome = None
     return Standing(status, outcome, outcome.reason_in(case.data) if outcome else None,
                     deleted=progress.closed_by_citizen == DRAFT_DELETED)

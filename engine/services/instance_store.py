@@ -61,7 +61,7 @@ from engine.db import limits
 from engine.db.base import utcnow
 from engine.db.models import HumanTaskRow, Incident, Instance, ProcessDefinition, ServiceCallRow, TimerRow
 from engine.services import waits
-from engine.services.access import audience_of
+from engine.services.access import audience_of, party_of, party_variable
 from engine.services.data_limits import check_storable
 from engine.services.deployments import (
     DeploymentRejected,
@@ -329,13 +329,13 @@ class InstanceStore:
                 row.status = moved(row.status, TaskStatus.CANCELLED, f"task {row.id}")
                 row.completed_at = now
             elif migrated:
-                _describe(row, ready[row.id], package)
+                _describe(row, ready[row.id], package, snapshot.data)
         known = {row.id for row in open_rows}
         for task in ready.values():
             if task.id in known:
                 continue
             row = HumanTaskRow(id=task.id, instance_id=instance.id, status=moved(None, TaskStatus.READY))
-            _describe(row, task, package)
+            _describe(row, task, package, snapshot.data)
             session.add(row)
         pending = {call.task_id: call for call in snapshot.service_calls}
         for call_row in open_calls:
@@ -363,11 +363,14 @@ class InstanceStore:
             raise LostRace("the instance was changed by someone else at the same time; reload and retry") from err
 
 
-def _describe(row: HumanTaskRow, task: HumanTask, package: LoadedPackage) -> None:
-    """Fill in what a human-task row shows of `task`, from the version the instance runs."""
+def _describe(row: HumanTaskRow, task: HumanTask, package: LoadedPackage, data: dict[str, Any]) -> None:
+    """Fill in what a human-task row shows of `task`, from the version the instance runs, and
+    whom it is for: a party lane's citizen is read from the case's data when the task opens."""
     row.spec_id, row.name, row.title = task.spec_id, task.spec_id, limits.TASK_TITLE.shortened(task.name)
     row.kind, row.lane = task.kind, task.lane
     row.audience, row.agency = audience_of(task.lane, package.lanes)
+    variable = party_variable(task.lane, package.lanes)
+    row.citizen = party_of(variable, data) if variable is not None else None
     row.form = package.forms.get(task.spec_id)
 
 

@@ -136,6 +136,32 @@ def record(session: Session, case: Instance) -> list[Notification]:
     return rows
 
 
+def record_for_parties(session: Session, case: Instance) -> list[Notification]:
+    """Write a message to each other citizen a step of `case` now waits for (a seller asked to
+    consent), once per step, at the mobile they last signed in with."""
+    written = []
+    for step in casefile.steps(session, case):
+        if step.status is not TaskStatus.READY or not step.citizen or step.citizen == case.owner:
+            continue
+        key = f"{case.id}:party:{step.id}"
+        mobile = _mobile(session, step.citizen)
+        if mobile is None or session.execute(select(Notification.id).where(Notification.key == key)).first():
+            continue
+        deployment = session.get(Deployment, case.deployment_id)
+        title = ((deployment.service if deployment is not None else None) or {}).get("title") or {}
+        lang, email = _contact(session, step.citizen)
+        body = templates(lang)["party_waiting"].format(service=title.get(lang) or case.process_key,
+                                                        code=case.tracking_code)
+        rows = [Notification(key=key, instance_id=case.id, status=str(CaseStatus.WAITING_FOR_YOU), channel=SMS,
+                             recipient=mobile, lang=lang, body=body, attempts=0)]
+        if email:
+            rows.append(Notification(key=f"{key}:{EMAIL}", instance_id=case.id, status=str(CaseStatus.WAITING_FOR_YOU),
+                                     channel=EMAIL, recipient=email, lang=lang, body=body, attempts=0))
+        session.add_all(rows)
+        written += rows
+    return written
+
+
 def _note_changed(session: Session, *_: Any) -> None:
     ids = {obj.id for obj in (*session.new, *session.dirty) if isinstance(obj, Instance)}
     session.info[_CHANGED] = session.info.get(_CHANGED, set()) | ids
@@ -148,6 +174,7 @@ def _before_commit(session: Session) -> None:
         case = session.get(Instance, case_id)
         if case is not None:
             written.extend(record(session, case))
+            written += record_for_parties(session, case)
     if written:
         session.flush()
 
@@ -261,8 +288,10 @@ def deliver_pending(runtime: Runtime, limit: int = 100, max_attempts: int | None
 
 
 def for_case(session: Session, case_id: str) -> list[SentMessage]:
-    """The messages about a case, oldest first, for its page."""
-    rows = session.execute(select(Notification).where(Notification.instance_id == case_id)
+    """The messages about a case sent to its owner, oldest first, for its page (those to another
+    citizen asked for a step are theirs)."""
+    rows = session.execute(select(Notification).where(Notification.instance_id == case_id,
+                                                      Notification.key.not_like("%:party:%"))
                            .order_by(Notification.id)).scalars()
     return [SentMessage(r.channel, r.status, r.body, r.created_at, r.sent_at) for r in rows]
 

@@ -23,9 +23,9 @@ from engine.db.models import (
     ProcessDefinition,
     ServiceCallRow,
 )
-from engine.security.principals import Principal
+from engine.security.principals import Principal, Role
 from engine.services import casefile
-from engine.services.access import visible_instances, visible_tasks
+from engine.services.access import is_owner, visible_instances, visible_tasks
 from engine.services.errors import NotFound
 
 
@@ -72,19 +72,24 @@ def history(session: Session, instance_id: str) -> list[dict[str, Any]]:
 
 
 def instance_view(session: Session, principal: Principal, instance: Instance) -> dict[str, Any]:
+    # A citizen who is only a party to the case (asked to consent to it) sees its status and
+    # their own tasks; its data and history are the owner's.
+    party = principal.role is Role.CITIZEN and not is_owner(principal, instance)
     return {
         "id": instance.id, "status": instance.status, "process_key": instance.process_key,
-        "version": instance.version, "tracking_code": instance.tracking_code, "data": instance.data,
+        "version": instance.version, "tracking_code": instance.tracking_code,
+        "data": {} if party else instance.data,
         "error": instance.error, "created_at": instance.created_at, "updated_at": instance.updated_at,
         "tasks": [task_view(t, with_form=False) for t in list_tasks(session, principal, instance.id)],
-        "history": history(session, instance.id),
+        "history": [] if party else history(session, instance.id),
     }
 
 
-def load_instance(session: Session, principal: Principal, instance_id: str) -> Instance:
-    """Instance `instance_id`, if `principal` may see it; NotFound otherwise."""
+def load_instance(session: Session, principal: Principal, instance_id: str, *, as_party: bool = False) -> Instance:
+    """Instance `instance_id`, if `principal` may see it (`as_party`: also as a citizen with a
+    task of their own in it, see `access.visible_instances`); NotFound otherwise."""
     instance = session.execute(
-        select(Instance).where(Instance.id == instance_id, visible_instances(principal))
+        select(Instance).where(Instance.id == instance_id, visible_instances(principal, as_party=as_party))
     ).scalar_one_or_none()
     if instance is None:
         raise NotFound(f"no instance {instance_id}")
@@ -92,8 +97,8 @@ def load_instance(session: Session, principal: Principal, instance_id: str) -> I
 
 
 def list_instances(session: Session, principal: Principal, status: str | None = None,
-                   limit: int = 100) -> list[Instance]:
-    query = select(Instance).where(visible_instances(principal))
+                   limit: int = 100, *, as_party: bool = False) -> list[Instance]:
+    query = select(Instance).where(visible_instances(principal, as_party=as_party))
     if status:
         query = query.where(Instance.status == status)
     return list(session.execute(query.order_by(Instance.created_at.desc()).limit(limit)).scalars())

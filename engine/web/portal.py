@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from engine.core.outcomes import CaseStatus
 from engine.core.statuses import InstanceStatus, TaskStatus
-from engine.security.principals import Role
+from engine.security.principals import Principal, Role
 from engine.services import (
     access,
     casefile,
@@ -101,13 +101,21 @@ def start_service(page: PageDep, _: FormDep, key: str) -> Response:
     return page.redirect(f"/cases/{run_rehearsed(page.runtime, work)}/next")
 
 
+def _party(visitor: Principal, case: InstanceRecord) -> str | None:
+    """The visitor's national code when they read someone else's case as a party to it."""
+    return None if case.owner == visitor.name else visitor.name
+
+
 @router.get("/cases", **audience(Audience.CITIZEN))
 def my_cases(page: PageDep, deleted: int = 0) -> Response:
     services = {s.key: s.meta for s in _services(page)}
+    visitor = page.visitor
     with page.runtime.reading() as session:
-        cases = queries.list_instances(session, page.visitor)
+        # Also the cases in which someone else asks this citizen for a step (a seller's consent).
+        cases = queries.list_instances(session, visitor, as_party=True)
         standings = {case.id: casefile.standing(case, casefile.progress(session, case),
-                                                services.get(case.process_key, {})) for case in cases}
+                                                services.get(case.process_key, {}), party=_party(visitor, case))
+                     for case in cases}
     cases = [case for case in cases if not standings[case.id].deleted]
     titles = {key: meta.get("title") for key, meta in services.items()}
     return page.render("cases.html", cases=cases, titles=titles, standings=standings, deleted=bool(deleted))
@@ -117,7 +125,7 @@ def my_cases(page: PageDep, deleted: int = 0) -> Response:
 def next_step(page: PageDep, instance_id: str) -> Response:
     principal = page.visitor
     with page.runtime.reading() as session:
-        queries.load_instance(session, principal, instance_id)
+        queries.load_instance(session, principal, instance_id, as_party=True)
         ready = queries.list_tasks(session, principal, instance_id, TaskStatus.READY)
     if ready:
         return page.redirect(f"/cases/{instance_id}/tasks/{ready[0].id}/pages/0")
@@ -125,13 +133,17 @@ def next_step(page: PageDep, instance_id: str) -> Response:
 
 
 def timeline(page: Page, instance: InstanceRecord, progress: Progress, meta: dict[str, Any],
-             standing: Standing, paying: CasePayments) -> list[dict[str, Any]]:
-    """The case's history in plain words: received, each step and payment, the outcome."""
+             standing: Standing, paying: CasePayments, party: str | None = None) -> list[dict[str, Any]]:
+    """The case's history in plain words: received, each step and payment, the outcome; for
+    `party` (another citizen asked for a step in it), only their steps."""
     entries: list[dict[str, Any]] = [{"text": page.t("status.received"), "at": instance.created_at, "done": True}]
     for task in progress.steps:
-        if task.status is TaskStatus.CANCELLED:
+        # A party to someone else's case follows only their own steps in it.
+        theirs = party is None or casefile.is_step_of(task, instance, party)
+        if task.status is TaskStatus.CANCELLED or not theirs:
             continue
-        who = page.t("status.you") if task.audience == "citizen" else page.t.pick(
+        who = page.t("status.you") if casefile.is_step_of(task, instance, party) else page.t(
+            "status.other_party") if task.audience == "citizen" else page.t.pick(
             (meta.get("agencies") or {}).get(task.agency or ""), task.agency or "")
         key = "status.step_done" if task.status is TaskStatus.COMPLETED else "status.step_waiting"
         entries.append({"text": page.t(key, step=task_title(page.t, task), who=who),
@@ -171,21 +183,25 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
     principal = page.visitor
     services = {s.key: s.meta for s in _services(page)}
     with page.runtime.reading() as session:
-        instance = queries.load_instance(session, principal, instance_id)
+        instance = queries.load_instance(session, principal, instance_id, as_party=True)
+        party = _party(principal, instance)
         progress = casefile.progress(session, instance)
         ready = queries.list_tasks(session, principal, instance_id, TaskStatus.READY)
-        uses = casefile.data_uses(session, instance)
-        messages = notifications.for_case(session, instance.id)
-        documents = issued_documents.of_case(session, instance.id, principal)
+        # What another citizen's case holds (its data uses, messages, documents, payment) is its
+        # owner's; a party sees the case's status and their own steps.
+        uses = [] if party else casefile.data_uses(session, instance)
+        messages = [] if party else notifications.for_case(session, instance.id)
+        documents = [] if party else issued_documents.of_case(session, instance.id, principal)
         meta = services.get(instance.process_key, {})
         deadline = _deadline(page, session, meta, instance)
-        paying = payments.case_payments(session, instance.id)
-    standing = casefile.standing(instance, progress, meta)
+        paying = payments.case_payments(session, instance.id) if not party else CasePayments(False, [])
+    standing = casefile.standing(instance, progress, meta, party=party)
     return page.render("case.html", instance=instance, meta=meta, standing=standing,
-                       entries=timeline(page, instance, progress, meta, standing, paying),
+                       entries=timeline(page, instance, progress, meta, standing, paying, party),
                        ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta), messages=messages,
                        documents=documents, today=issued_documents.today_in_iran(), grouped=grouped,
-                       iran_day=issued_documents.today_in_iran, panel=panel(page, paying), **deadline)
+                       iran_day=issued_documents.today_in_iran, panel=None if party else panel(page, paying),
+                       party=party is not None, **deadline)
 
 
 def _closing_page(page: Page, instance_id: str, action: str) -> Response:

@@ -340,3 +340,44 @@ def test_every_page_refuses_what_no_database_keeps_in_its_query(client: TestClie
                         assert "text/html" in response.headers["content-type"], what
                     checked += 1
     assert checked >= 100
+
+
+def test_a_second_citizen_walks_only_their_own_step(client: TestClient, runtime: Runtime) -> None:
+    """The seller of a vehicle (the other citizen, whom the registry names as its owner) finds the
+    buyer's case waiting for them, is texted, opens only their step, and nothing the buyer owns."""
+    from sqlalchemy import select
+
+    from engine.db.models import Notification
+    from tests.api.test_access import transfer_waiting_for_the_seller
+
+    seller, buyer = TestClient(client.app), TestClient(client.app)
+    sign_in(seller, runtime, OTHER_CITIZEN, OTHER_MOBILE)
+    sign_in(buyer, runtime)
+    case, consent = transfer_waiting_for_the_seller(client, runtime, _api_token(runtime, CITIZEN))
+    with runtime.reading() as session:
+        texts = session.execute(select(Notification.body).where(Notification.recipient == OTHER_MOBILE,
+                                                                Notification.key.like("%:party:%"))).scalars().all()
+    assert len(texts) == 1 and "منتظر پاسخ شماست" in texts[0]
+
+    listed = seller.get("/cases")
+    assert f"/cases/{case}" in listed.text
+    page = seller.get(f"/cases/{case}")
+    assert page.status_code == 200 and f"/cases/{case}/tasks/{consent['id']}/pages/0" in page.text
+    assert "فقط مراحل مربوط به شما" in page.text and f"/cases/{case}/withdraw" not in page.text
+    # Whose data was used for the case is the buyer's to read, not the seller's.
+    assert "چه کسی از اطلاعات شما استفاده کرد" not in page.text
+    assert "چه کسی از اطلاعات شما استفاده کرد" in buyer.get(f"/cases/{case}").text
+    to_task = seller.get(f"/cases/{case}/next", follow_redirects=False)
+    assert to_task.status_code == 303 and to_task.headers["location"].endswith(f"/tasks/{consent['id']}/pages/0")
+    form = seller.get(f"/cases/{case}/tasks/{consent['id']}/pages/0")
+    assert form.status_code == 200 and "مریم حسینی" in form.text and "کد پستی" not in form.text
+    for method, path in (("GET", f"/cases/{case}/withdraw"), ("POST", f"/cases/{case}/withdraw"),
+                         ("POST", f"/cases/{case}/pay"), ("GET", f"/cases/{case}/delete")):
+        refused = seller.request(method, path, data={"csrf_token": csrf(page.text)} if method == "POST" else None)
+        assert refused.status_code == 404, f"{method} {path} as the seller: {refused.status_code}"
+
+    # The buyer follows the case, and is told the step waits for the other party, not for them.
+    own = buyer.get(f"/cases/{case}")
+    assert own.status_code == 200 and "طرف دیگر پرونده" in own.text
+    assert f"/tasks/{consent['id']}/pages/0" not in own.text
+    assert buyer.get(f"/cases/{case}/tasks/{consent['id']}/pages/0").status_code == 404

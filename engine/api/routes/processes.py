@@ -47,13 +47,14 @@ def list_instances(session: ReadSessionDep, principal: PrincipalDep,
                    status: str | None = None) -> list[InstanceSummary]:
     """The instances the caller may see, newest first."""
     return [InstanceSummary.model_validate(i, from_attributes=True)
-            for i in queries.list_instances(session, principal, status)]
+            for i in queries.list_instances(session, principal, status, as_party=True)]
 
 
 @router.get("/instances/{instance_id}", response_model=InstanceOut, **allow(*READERS))
 def get_instance(session: ReadSessionDep, principal: PrincipalDep, instance_id: str) -> InstanceOut:
-    """One instance with its data, open tasks and history."""
-    instance = queries.load_instance(session, principal, instance_id)
+    """One instance with its data, open tasks and history (for a citizen who is only a party to it, its
+    status and their own tasks)."""
+    instance = queries.load_instance(session, principal, instance_id, as_party=True)
     return InstanceOut.model_validate(queries.instance_view(session, principal, instance))
 
 
