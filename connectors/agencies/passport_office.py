@@ -2,17 +2,24 @@
 
 The biometrics visit stays (photo and fingerprints are taken in person) but is booked online from the
 slots of the office nearest the citizen's registered residence; the office records that it took them,
-and issues the passport the police approved.
+and issues the passport the police approved. A slot taken meanwhile by someone else is the final
+error ``slot-taken``.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+import httpx
 from pydantic import BaseModel, Field
 
 from connectors.agencies.http import request
-from connectors.sdk import Connector, ConnectorContext, operation
+from connectors.failures import from_http_error, from_response
+from connectors.sdk import Connector, ConnectorContext, ConnectorError, operation
+
+# The office's answers that mean "choose another slot": a model catches this code with an error
+# boundary event and offers the slots afresh.
+SLOT_TAKEN = "slot-taken"
 
 
 class SlotsQuery(BaseModel):
@@ -92,7 +99,14 @@ class PassportOffice(Connector):
     @operation(title={"fa": "گذرنامه: گرفتن نوبت انگشت‌نگاری", "en": "Passports: book a biometrics slot"},
                fields=("booking_number", "slot_id", "office_code", "date", "time"))
     def book_appointment(self, ctx: ConnectorContext, params: BookingAsked) -> Booking:
-        response = request(ctx, "POST", f"{self.setting('base_url')}/appointments", json=params.model_dump())
+        try:
+            response = ctx.http.post(f"{self.setting('base_url')}/appointments", json=params.model_dump())
+        except httpx.HTTPError as error:
+            raise from_http_error(error) from error
+        if response.status_code in (409, 422) and _error_of(response) in ("slot-taken", "unknown-slot"):
+            raise ConnectorError(SLOT_TAKEN, "the slot is no longer free (booked by someone else, or past)")
+        if response.status_code >= 400:
+            raise from_response(response)
         return Booking.model_validate(response.json())
 
     @operation(title={"fa": "گذرنامه: ثبت انجام انگشت‌نگاری", "en": "Passports: record the biometrics taken"},
@@ -106,3 +120,11 @@ class PassportOffice(Connector):
     def issue_passport(self, ctx: ConnectorContext, params: PassportAsked) -> Passport:
         response = request(ctx, "POST", f"{self.setting('base_url')}/passports", json=params.model_dump())
         return Passport.model_validate(response.json())
+
+
+def _error_of(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body.get("error")) if isinstance(body, dict) else None

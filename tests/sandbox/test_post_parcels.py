@@ -3,6 +3,8 @@ and the judiciary's exit-ban inquiry the passport checks."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -44,28 +46,28 @@ ORDER = {"OrderKey": "case-1:deliver", "RecipientName": "علی رضایی", "Po
 
 
 @pytest.fixture
-def sandbox(serve: Serve) -> tuple[FastAPI, httpx.Client]:
+def sandbox(serve: Serve) -> Iterator[tuple[FastAPI, httpx.Client]]:
     app = create_sandbox_app(quiet())
-    return app, httpx.Client(base_url=serve(app=app), timeout=10)
+    with httpx.Client(base_url=serve(app=app), timeout=10) as client:
+        yield app, client
 
 
 def test_an_order_is_booked_once_per_key_and_moves_with_the_clock(sandbox: tuple[FastAPI, httpx.Client]) -> None:
     app, http = sandbox
     now = [1000.0]
     app.state.sandbox.clock = lambda: now[0]
-    with http:
-        first = parcel(call(http, "CreateParcelOrder", **ORDER))
-        assert len(first["TrackingNumber"]) == 24 and first["TrackingNumber"].isdigit()
-        assert (first["Status"], first["PostalCode"], first["OrderKey"]) == ("accepted", "1193653471", "case-1:deliver")
-        assert parcel(call(http, "CreateParcelOrder", **ORDER))["TrackingNumber"] == first["TrackingNumber"]
-        other = parcel(call(http, "CreateParcelOrder", **{**ORDER, "OrderKey": "case-2:deliver"}))
-        assert other["TrackingNumber"] != first["TrackingNumber"]
-        assert http.get("/_sandbox/status").json()["services"]["post"]["side_effects"] == 2
-        statuses = []
-        for later in (0, 3600, 86_400):
-            now[0] = 1000.0 + later
-            statuses.append(parcel(call(http, "GetParcelStatus", TrackingNumber=first["TrackingNumber"]))["Status"])
-        assert statuses == ["accepted", "in_transit", "delivered"]
+    first = parcel(call(http, "CreateParcelOrder", **ORDER))
+    assert len(first["TrackingNumber"]) == 24 and first["TrackingNumber"].isdigit()
+    assert (first["Status"], first["PostalCode"], first["OrderKey"]) == ("accepted", "1193653471", "case-1:deliver")
+    assert parcel(call(http, "CreateParcelOrder", **ORDER))["TrackingNumber"] == first["TrackingNumber"]
+    other = parcel(call(http, "CreateParcelOrder", **{**ORDER, "OrderKey": "case-2:deliver"}))
+    assert other["TrackingNumber"] != first["TrackingNumber"]
+    assert http.get("/_sandbox/status").json()["services"]["post"]["side_effects"] == 2
+    statuses = []
+    for later in (0, 3600, 86_400):
+        now[0] = 1000.0 + later
+        statuses.append(parcel(call(http, "GetParcelStatus", TrackingNumber=first["TrackingNumber"]))["Status"])
+    assert statuses == ["accepted", "in_transit", "delivered"]
 
 
 @pytest.mark.parametrize(("operation", "fields", "error"), [
