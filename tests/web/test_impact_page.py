@@ -30,9 +30,9 @@ def test_the_ledger_in_persian_with_persian_digits(client: TestClient, runtime: 
     assert '<caption id="impact-caption">پیش از پنجره و اکنون، برای هر خدمت</caption>' in html
     assert _cells(html, "صدور پروانه کسب") == ["۱، پیش‌تر ۴", "۰، پیش‌تر ۳", "۱، پیش‌تر ۱", "۴، پیش‌تر ۸",
                                                "۰، پیش‌تر ۲", "۴", "۳"]
-    # The totals add up the whole catalogue, which grows: their form is pinned, not their figures.
+    # The totals grow with the catalogue (tests/impact checks the sums); here, that they are shown.
     assert re.fullmatch(r"[۰-۹]+، پیش‌تر [۰-۹]+", _cells(html, "همه خدمات")[0])
-    assert re.search(r"[۰-۹]+ از [۰-۹]+ \([۰-۹]+٪\)", html) and "هدف: دست‌کم ۸۰٪" in html
+    assert "هدف: دست‌کم ۸۰٪" in html
     # Every figure in Persian digits: the targets and the table (the sources' English notes keep theirs).
     figures = html.split("<h2>", 1)[1].split("</table>", 1)[0]
     shown = re.sub(r"<[^>]+>|&#\d+;", " ", figures)
@@ -46,9 +46,12 @@ def test_the_ledger_in_english_names_each_visit_its_fate_and_source(client: Test
     html = client.get("/impact").text
     assert '<html lang="en" dir="ltr">' in html
     assert _cells(html, "Business licence") == ["1, was 4", "0, was 3", "1, was 1", "4, was 8", "0, was 2", "4", "3"]
-    assert re.search(r"Avoidable visits no longer needed: \d+ of \d+ \(\d+%\)\. Target: at least 80%\.", html)
-    assert re.search(r"Identity, address and ownership facts fetched from agencies instead of asked: \d+ of \d+ "
-                     r"\(\d+%\)", html)
+    avoidable = re.search(r"Avoidable visits no longer needed: (\d+) of (\d+) \((\d+)%\)\. "
+                          r"Target: at least 80%\.", html)
+    assert avoidable and avoidable.group(1) == avoidable.group(2) and avoidable.group(3) == "100"
+    fetched = re.search(r"Identity, address and ownership facts fetched from agencies instead of asked: "
+                        r"(\d+) of (\d+) \((\d+)%\)", html)
+    assert fetched and int(fetched.group(3)) == 100 * int(fetched.group(1)) // int(fetched.group(2)) >= 60
     inspection = _cells(html, "An inspector visits the premises")
     assert inspection[:3] == ["Inspection of a place or thing", "At your premises",
                               "Still needed; arranged through Panjereh"]
