@@ -33,9 +33,13 @@ def panel(page: Page, found: CasePayments) -> dict[str, Any] | None:
     """What the case page shows of its payment, or None when it has nothing to show."""
     newest = found.newest
     if newest is None:
-        return {"kind": "preparing"} if found.due else None
+        return {"kind": "preparing", "earlier": []} if found.due else None
+    # A case may ask for several payments (instalments): those made before the newest are listed
+    # above it, and the newest is then called the next payment, not the fee.
+    earlier = [{"payment": p, "amount": page.t.money(p.amount_rial)} for p in found.payments[:-1]
+               if p.verified_at is not None]
     shown: dict[str, Any] = {"payment": newest, "amount": page.t.money(newest.amount_rial), "reason": _reason(newest),
-                             "problem": newest.problem}
+                             "problem": newest.problem, "earlier": earlier}
     if newest.status is PaymentStatus.VERIFIED:
         return shown | {"kind": "paid"}
     if newest.status is PaymentStatus.REFUNDED:

@@ -6,6 +6,7 @@ checks (`tests/browser/audit.py`) report nothing on any page."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,9 +54,19 @@ def answer_questions(audit: Auditor) -> None:
     assert page.url.endswith("/check"), page.url
 
 
+PAY_BUTTON = 'main form[action$="/pay"] button'
+
+
 def pay(audit: Auditor, name: str) -> None:
     page, case = audit.page, audit.page.url
-    go(page, 'main form[action$="/pay"] button')
+    # The gateway's token is asked right after the step before commits; until it is in, the case
+    # page says the payment is being prepared, and the citizen opens the page again.
+    deadline = time.monotonic() + 30
+    while not page.locator(PAY_BUTTON).count():
+        assert time.monotonic() < deadline, page.inner_text("main")
+        time.sleep(0.2)
+        page.reload()
+    go(page, PAY_BUTTON)
     assert "/sandbox/payment/pay/" in page.url, page.url
     audit.check(f"permit-gateway-{name}")
     page.fill("#card_number", "6037991234567893")

@@ -70,6 +70,11 @@ def test_two_instalments_are_each_verified_once_and_an_old_return_pays_nothing(p
     second = pending_payment(citizen, {}, case)
     assert second["token"] != first["token"] and second["amount_rial"] == SECOND
     assert second["attempt"] == first["attempt"] + 1
+    # The case page lists the first instalment as paid and asks for the next payment.
+    browser = portal.browser()
+    page = text(browser.get(f"/cases/{case}").text)
+    assert "۴٬۸۰۰٬۰۰۰ تومان (۴۸٬۰۰۰٬۰۰۰ ریال) در" in page and "پرداخت شد" in page
+    assert "پرداخت بعدی این درخواست: ۴٬۸۰۰٬۰۰۰ تومان (۴۸٬۰۰۰٬۰۰۰ ریال)" in page
     # The first payment's return, brought again while the case waits for the second, is answered
     # from its own record: the second stays unpaid and the case does not move.
     with httpx.Client(base_url=portal.url, timeout=60) as stranger:
@@ -92,6 +97,7 @@ def test_two_instalments_are_each_verified_once_and_an_old_return_pays_nothing(p
     assert final["data"]["first_payment"]["token"] == first["token"]
     assert final["data"]["second_payment"]["token"] == second["token"]
     assert [d["kind"] for d in issued] == ["building_permit"]
+    assert text(browser.get(f"/cases/{case}").text).count("پرداخت شد.") == 2
 
 
 # A case that asks for its fee, and after a day without payment asks again for another amount
