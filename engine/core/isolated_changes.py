@@ -33,6 +33,7 @@ from engine.core.snapshot import Snapshot, StoredState, run_change
 from engine.core.timer_starts import plan_timer_start
 from engine.core.wire import decode, encode
 from engine.core.worker_pool import JobFailed, WorkerPool
+from engine.core.working_calendar import WorkingCalendar
 
 # Every class a snapshot is made of; nothing else is built from a worker's answer.
 SNAPSHOT_CLASSES: tuple[type, ...] = (Snapshot, HumanTask, ServiceCall, RetryPolicy, Step, TimerWait, MessageWait,
@@ -47,9 +48,10 @@ def _run_in_worker(package: CompiledPackage, payload: tuple[str, StoredState | N
     return encode(run_change(package, process_key, stored, change, limits))
 
 
-def _plan_in_worker(package: CompiledPackage, payload: tuple[str, str, datetime, SandboxLimits]) -> Any:
-    process_key, element_id, now, limits = payload
-    return encode(plan_timer_start(package, process_key, element_id, now, limits))
+def _plan_in_worker(package: CompiledPackage,
+                    payload: tuple[str, str, datetime, SandboxLimits, WorkingCalendar | None]) -> Any:
+    process_key, element_id, now, limits, calendar = payload
+    return encode(plan_timer_start(package, process_key, element_id, now, limits, calendar))
 
 
 class ChangeRunner(Protocol):
@@ -60,7 +62,7 @@ class ChangeRunner(Protocol):
             limits: ChangeLimits) -> Snapshot | None: ...
 
     def plan_timer_start(self, package: CompiledPackage, process_key: str, element_id: str, now: datetime,
-                         limits: SandboxLimits) -> Schedule: ...
+                         limits: SandboxLimits, calendar: WorkingCalendar | None = None) -> Schedule: ...
 
 
 class InProcessChanges:
@@ -71,8 +73,8 @@ class InProcessChanges:
         return run_change(package, process_key, stored, change, limits)
 
     def plan_timer_start(self, package: CompiledPackage, process_key: str, element_id: str, now: datetime,
-                         limits: SandboxLimits) -> Schedule:
-        return plan_timer_start(package, process_key, element_id, now, limits)
+                         limits: SandboxLimits, calendar: WorkingCalendar | None = None) -> Schedule:
+        return plan_timer_start(package, process_key, element_id, now, limits, calendar)
 
 
 class IsolatedChanges:
@@ -107,7 +109,7 @@ class IsolatedChanges:
         return snapshot
 
     def plan_timer_start(self, package: CompiledPackage, process_key: str, element_id: str, now: datetime,
-                         limits: SandboxLimits) -> Schedule:
+                         limits: SandboxLimits, calendar: WorkingCalendar | None = None) -> Schedule:
         """As `plan_timer_start`, in a worker (the one that may already hold the package).
 
         Raises:
@@ -118,7 +120,7 @@ class IsolatedChanges:
         key, source = self._known(package)
         try:
             answer = self.pool.run(_plan_in_worker, compile_source, key, lambda: source,
-                                   (process_key, element_id, now, limits))
+                                   (process_key, element_id, now, limits, calendar))
         except JobFailed as failed:
             if failed.kind == "ValueError":
                 raise ValueError(failed.detail) from None

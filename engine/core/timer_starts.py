@@ -19,18 +19,20 @@ from engine.core.catch_events import Schedule, schedule, start_triggers
 from engine.core.execution import make_script_engine
 from engine.core.package import CompiledPackage
 from engine.core.sandbox import SandboxLimits
+from engine.core.working_calendar import WorkingCalendar
 
 
 @lru_cache(maxsize=8)
-def _script_engine(limits: SandboxLimits) -> PythonScriptEngine:
+def _script_engine(limits: SandboxLimits, calendar: WorkingCalendar) -> PythonScriptEngine:
     # Stateless between calls (each evaluation opens its own sandbox run).
-    return make_script_engine(limits)
+    return make_script_engine(limits, calendar)
 
 
 def plan_timer_start(package: CompiledPackage, process_key: str, element_id: str, now: datetime,
-                     limits: SandboxLimits) -> Schedule:
+                     limits: SandboxLimits, calendar: WorkingCalendar | None = None) -> Schedule:
     """When timer start event `element_id` of process `process_key` first fires, counted
-    from `now`, and how it repeats; its expression runs in the sandbox under `limits`.
+    from `now`, and how it repeats; its expression runs in the sandbox under `limits`, with
+    `working_days` counting on `calendar` (the configured official calendar, as in changes).
 
     Raises:
         ValueError: `element_id` is no timer start event of the process, or its expression
@@ -40,5 +42,5 @@ def plan_timer_start(package: CompiledPackage, process_key: str, element_id: str
                     if t.kind == "timer" and t.element_id == element_id), None)
     if trigger is None:
         raise ValueError(f"process '{process_key}' has no timer start event '{element_id}'")
-    environment = _script_engine(limits).environment
+    environment = _script_engine(limits, calendar or WorkingCalendar()).environment
     return schedule(trigger, lambda text: environment.evaluate(text, {}), now)

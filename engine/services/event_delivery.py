@@ -137,7 +137,7 @@ def _trigger_row(definition: ProcessDefinition, trigger: core.StartTrigger, pack
         try:
             # The expression is model code: it runs where changes run (a model worker, by default).
             plan = runtime.changes.plan_timer_start(package, definition.key, trigger.element_id, now,
-                                                    runtime.change_limits.sandbox)
+                                                    runtime.change_limits.sandbox, runtime.change_limits.calendar)
         except PoolBusy:
             raise  # no worker came free: the expression is not at fault; the next sync plans it
         except (JobKilled, JobFailed) as err:

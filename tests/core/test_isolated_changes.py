@@ -9,7 +9,7 @@ either way the next change runs in a fresh worker.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from engine.core.package_source import compile_source, package_source
 from engine.core.sandbox import SandboxLimits
 from engine.core.snapshot import Snapshot, run_change
 from engine.core.worker_pool import JobKilled, PoolLimits, WorkerPool
+from engine.core.working_calendar import Overrides, WorkingCalendar
 from engine.services.deployments import UploadedFile, check
 from engine.settings import Settings
 from tests.fixtures import MODELS
@@ -128,6 +129,17 @@ def test_a_timer_start_planned_in_a_worker_matches_the_one_planned_here(changes:
         2030, 2, 1, tzinfo=UTC)
     # The worker built each package once, and planned the last one twice from its cache.
     assert changes.pool.stats.misses == 3
+
+
+def test_a_timer_start_counts_working_days_on_the_configured_calendar(changes: IsolatedChanges) -> None:
+    """`working_days_after` in a timer start event skips the holidays the official calendar file
+    adds, in a worker as here: the calendar travels with the request."""
+    package = _timer_start_model("timeDate", 'working_days_after("2030-01-01T08:00:00+00:00", 1)')
+    holiday = WorkingCalendar(overrides=Overrides(added=((date(2030, 1, 2), "تعطیل رسمی"),)))
+    usual = InProcessChanges().plan_timer_start(package, "p", "s", NOW, SandboxLimits())
+    here = InProcessChanges().plan_timer_start(package, "p", "s", NOW, SandboxLimits(), holiday)
+    assert usual.first_due.date() == date(2030, 1, 2) and here.first_due.date() == date(2030, 1, 3)
+    assert changes.plan_timer_start(package, "p", "s", NOW, SandboxLimits(), holiday) == here
 
 
 def test_a_timer_start_expression_that_fails_says_why(changes: IsolatedChanges) -> None:
