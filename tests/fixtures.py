@@ -48,7 +48,8 @@ DATABASE_FREE = ("tests/core/", "tests/bpmn/", "tests/forms/", "tests/sandbox/",
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test left out of the PostgreSQL pass may not take the database: it would never be
-    run on PostgreSQL, the database CI holds the product to."""
+    run on PostgreSQL, the database CI holds the product to. A browser check outside
+    tests/browser would be run by no pass of CI."""
     def takes_the_database(item: pytest.Item) -> bool:
         module = getattr(item, "module", None)
         return "pg_ready" in getattr(item, "fixturenames", ()) or (module is not None and hasattr(module, "PG_URL"))
@@ -57,6 +58,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if wrong:
         raise pytest.UsageError("these tests take the database, but the PostgreSQL pass leaves them out "
                                 "(tests.fixtures.DATABASE_FREE): " + ", ".join(wrong[:10]))
+    # .ci/run runs the browser checks apart, from tests/browser alone, and the rest without them.
+    astray = [item.nodeid for item in items
+              if item.get_closest_marker("browser") and not item.nodeid.startswith("tests/browser/")]
+    if astray:
+        raise pytest.UsageError("browser checks belong under tests/browser, where CI runs them: "
+                                + ", ".join(astray[:10]))
 
 
 @pytest.fixture(scope="session")
