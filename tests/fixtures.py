@@ -35,6 +35,36 @@ MODELS = Path(__file__).resolve().parent / "models"
 PG_URL = os.environ.get("PANJEREH_TEST_DATABASE_URL", "")
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
+# What the PostgreSQL pass of .ci/run leaves out (its --ignore options, which a test holds to
+# this list), as it ran in full in the SQLite pass and never reaches a database: the pure core
+# and BPMN layers (engine.core may not import one, by the import contracts), the forms and the
+# simulated agencies (neither imports engine.db), the XSD placements and the scans of the
+# source, and the outage answers, which make an SQLite file of their own in either pass.
+# `pytest_collection_modifyitems` below refuses a test here that takes the database.
+DATABASE_FREE = ("tests/core/", "tests/bpmn/", "tests/forms/", "tests/sandbox/",
+                 "tests/importer/test_placement_generated.py", "tests/test_architecture.py",
+                 "tests/test_status_literals.py", "tests/web/test_unavailable_answers.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test left out of the PostgreSQL pass may not take the database: it would never be
+    run on PostgreSQL, the database CI holds the product to. A browser check outside
+    tests/browser would be run by no pass of CI."""
+    def takes_the_database(item: pytest.Item) -> bool:
+        module = getattr(item, "module", None)
+        return "pg_ready" in getattr(item, "fixturenames", ()) or (module is not None and hasattr(module, "PG_URL"))
+
+    wrong = [item.nodeid for item in items if item.nodeid.startswith(DATABASE_FREE) and takes_the_database(item)]
+    if wrong:
+        raise pytest.UsageError("these tests take the database, but the PostgreSQL pass leaves them out "
+                                "(tests.fixtures.DATABASE_FREE): " + ", ".join(wrong[:10]))
+    # .ci/run runs the browser checks apart, from tests/browser alone, and the rest without them.
+    astray = [item.nodeid for item in items
+              if item.get_closest_marker("browser") and not item.nodeid.startswith("tests/browser/")]
+    if astray:
+        raise pytest.UsageError("browser checks belong under tests/browser, where CI runs them: "
+                                + ", ".join(astray[:10]))
+
 
 @pytest.fixture(scope="session")
 def pg_ready() -> bool:
