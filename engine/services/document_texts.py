@@ -30,6 +30,13 @@ def certifies(content: Mapping[str, Any], lang: str, holder_name: str) -> str:
     return _filled(str((content.get("certifies") or {}).get(lang) or ""), {"holder_name": holder_name})
 
 
+def certifies_publicly(content: Mapping[str, Any], lang: str, holder_name: str) -> str | None:
+    """What the public check says the document certifies: its fields masked unless declared
+    public; None for a document issued before that text was kept (the check then omits it)."""
+    text = (content.get("certifies_public") or {}).get(lang)
+    return _filled(str(text), {"holder_name": holder_name}) if text else None
+
+
 def masked(name: str) -> str:
     """A name as the public check shows it: each word's first letter, the rest hidden (ز*** ا****)."""
     return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
@@ -100,17 +107,22 @@ def content(service: Mapping[str, Any], kind: str, given: Mapping[str, Any], age
                              + "; ".join([f"field {n} is not declared" for n in unknown]
                                          + [f"field {n} is not given" for n in missing]))
     agency_names = (service.get("agencies") or {}).get(agency) or agency
-    lines, values = [], {}
+    lines, values, public = [], {}, {}
     for lang in LANGUAGES:
         # {holder_name} stays in the text: the PDF prints the name, the public check a masked one.
         values[lang] = {"valid_until": date_text(valid_until, lang) if valid_until else "",
                         "issued_on": date_text(issued_on, lang)}
+        public[lang] = dict(values[lang])
     for field in fields:
         label = _texts(field, f"the label of field {field.get('name')}")
         value = {lang: _shown(given[field["name"]], field, lang) for lang in LANGUAGES}
         lines.append({"name": field["name"], "label": label, "value": value})
         for lang in LANGUAGES:
             values[lang][field["name"]] = value[lang]
+            # The public check (/verify) shows a field whole only where the card says `public = true`
+            # (a business's name); anything else about the holder (an address, a parent, a number)
+            # only by its first letters, enough to match the paper, not to learn about a stranger.
+            public[lang][field["name"]] = value[lang] if field.get("public") is True else masked(value[lang])
     certifies = _texts(declared.get("certifies"), f"what document '{kind}' certifies")
     return {
         "title": _texts(declared.get("title"), f"the title of document '{kind}'"),
@@ -118,6 +130,7 @@ def content(service: Mapping[str, Any], kind: str, given: Mapping[str, Any], age
         "service": _texts(service.get("title") or kind, "the service's title"),
         "fields": lines,
         "certifies": {lang: _filled(certifies[lang], values[lang]) for lang in LANGUAGES},
+        "certifies_public": {lang: _filled(certifies[lang], public[lang]) for lang in LANGUAGES},
     }
 
 

@@ -51,6 +51,11 @@ class Verdict:
     certifies: dict[str, str] | None = None
 
 
+def _public_texts(content: dict[str, object], hidden: str) -> dict[str, str] | None:
+    texts = {lang: document_texts.certifies_publicly(content, lang, hidden) for lang in document_texts.LANGUAGES}
+    return {lang: text for lang, text in texts.items() if text} or None
+
+
 def check(session: Session, typed: str, client: str, checker: str | None) -> Verdict:
     """Look up a typed code, count it against the client's limit, and record the check.
 
@@ -73,8 +78,7 @@ def check(session: Session, typed: str, client: str, checker: str | None) -> Ver
             title=dict(document.content.get("title") or {}), agency=dict(document.content.get("agency") or {}),
             serial=row.serial, issued_on=issued_documents.today_in_iran(row.issued_at), valid_until=row.valid_until,
             revoked_on=issued_documents.today_in_iran(row.revoked_at) if row.revoked_at else None,
-            holder=hidden, certifies={lang: document_texts.certifies(document.content, lang, hidden)
-                                      for lang in document_texts.LANGUAGES})
+            holder=hidden, certifies=_public_texts(document.content, hidden))
     session.add(DocumentCheck(code=code[:CODE_CHARS], document_id=row.id if row else None, result=verdict.result,
                               client=escaped(client)[:100], checker=checker))
     return verdict

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from engine.db.models import DocumentCheck, IssuedDocument
-from engine.services import verification
+from engine.services import document_texts, verification
 from engine.services.document_codes import ALPHABET, grouped, new_code, normalised
 from engine.services.runtime import Runtime
 from engine.web.session import LANG_COOKIE
@@ -143,3 +143,25 @@ def test_the_holder_downloads_it_and_sees_how_often_it_was_checked(client: TestC
     sign_in(stranger, runtime, OTHER_CITIZEN, OTHER_MOBILE)
     assert stranger.get(f"/cases/{case}/documents/{licence['id']}").status_code == 404
     assert "سندهای صادرشده" not in stranger.get(f"/cases/{case}").text
+
+
+def test_the_public_check_shows_only_the_fields_declared_public_whole() -> None:
+    """A parent's name, an address or a number on a document is matched by its first letters on
+    /verify; only what the card declares `public` (a business's own name) is shown whole."""
+    service = {"title": {"fa": "خدمت", "en": "Service"}, "agencies": {"a": {"fa": "دستگاه", "en": "Agency"}},
+               "issued_documents": {"deed": {
+                   "title": {"fa": "گواهی", "en": "Certificate"},
+                   "certifies": {"fa": "{holder_name} فرزند {father} ساکن {address} مالک {shop} است.",
+                                 "en": "{holder_name}, child of {father}, of {address}, owns {shop}."},
+                   "fields": [{"name": "father", "fa": "نام پدر", "en": "Father"},
+                              {"name": "address", "fa": "نشانی", "en": "Address"},
+                              {"name": "shop", "fa": "کسب", "en": "Shop", "public": True}]}}}
+    content = document_texts.content(service, "deed", {"father": "حسن رضایی", "address": "تهران خیابان آزادی",
+                                                       "shop": "نان برکت"}, "a", date(2026, 12, 7), None)
+    private = document_texts.certifies(content, "fa", "علی رضایی")
+    assert "حسن رضایی" in private and "تهران خیابان آزادی" in private, "the document itself says everything"
+    public = document_texts.certifies_publicly(content, "fa", "ع** ر****")
+    assert public is not None and "نان برکت" in public and "ع** ر****" in public
+    assert "حسن" not in public and "آزادی" not in public and "ح** ر****" in public and "ت**** خ***** آ****" in public
+    older = {key: value for key, value in content.items() if key != "certifies_public"}
+    assert document_texts.certifies_publicly(older, "fa", "ع** ر****") is None, "an older document's text is left out"
