@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.sdk import ConnectorError
@@ -34,7 +34,15 @@ from engine import audit
 from engine.core.outcomes import CaseStatus
 from engine.core.statuses import TaskStatus
 from engine.db.base import utcnow
-from engine.db.models import CitizenContact, Deployment, Instance, Notification, OutboxMessage, SignInChallenge
+from engine.db.models import (
+    CitizenContact,
+    Deployment,
+    Instance,
+    Notification,
+    OutboxMessage,
+    Payment,
+    SignInChallenge,
+)
 from engine.services import casefile
 from engine.services.notify import send_mail, send_sms
 from engine.services.runtime import Runtime
@@ -76,16 +84,21 @@ class SentMessage:
     sent_at: Any
 
 
-def _step(case: Instance, progress: casefile.Progress, status: CaseStatus) -> str:
+def _step(session: Session, case: Instance, progress: casefile.Progress, status: CaseStatus) -> str:
     """What makes this change distinct from an earlier one with the same status: the citizen's
-    step that waits, or the last one they completed (a second answer is a second change)."""
+    step that waits, or which fee the case asks (a second instalment is news). Being sent is
+    news once: a later answer of the citizen's own, or a payment, tells them nothing new."""
+    if status is not CaseStatus.WAITING_FOR_YOU:
+        return ""
     citizen = [s for s in progress.steps if s.audience == "citizen"]
-    if status is CaseStatus.WAITING_FOR_YOU:
-        return next((s.id for s in reversed(citizen) if s.status is TaskStatus.READY),
-                    "payment" if progress.awaiting_payment else "")
-    if status is CaseStatus.IN_PROGRESS:
-        return next((s.id for s in reversed(citizen) if s.status is TaskStatus.COMPLETED), "")
-    return ""
+    ready = next((s.id for s in reversed(citizen) if s.status is TaskStatus.READY), None)
+    if ready is not None or not progress.awaiting_payment:
+        return ready or ""
+    # Each fee the model asks starts with a payment row its service task made (a citizen's new
+    # try after a cancel has none), so their count tells the fees apart.
+    asked = session.execute(select(func.count()).select_from(Payment).where(
+        Payment.instance_id == case.id, Payment.call_id.is_not(None))).scalar_one()
+    return f"payment-{asked}"
 
 
 def _mobile(session: Session, national_code: str) -> str | None:
@@ -114,7 +127,7 @@ def record(session: Session, case: Instance) -> list[Notification]:
     if standing.status not in TOLD or standing.deleted:
         # A deleted draft was never sent: there is nothing to tell anyone.
         return []
-    key = f"{case.id}:{standing.status}:{_step(case, progress, standing.status)}"
+    key = f"{case.id}:{standing.status}:{_step(session, case, progress, standing.status)}"
     if session.execute(select(Notification.id).where(Notification.key == key)).first() is not None:
         return []
     mobile = _mobile(session, case.owner)

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import select
 
 from engine.db.base import utcnow
-from engine.db.models import AuditEvent
+from engine.db.models import AuditEvent, Notification
 from engine.services.event_delivery import tick
 from tests.payments.gateway import at_gateway, back_path, pending_payment
 from tests.payments.server import Portal
@@ -52,6 +52,7 @@ def _payments(portal: Portal, case: str) -> list[dict[str, Any]]:
 
 
 def test_two_instalments_are_each_verified_once_and_an_old_return_pays_nothing(portal: Portal) -> None:
+    portal.browser()  # signed in on the portal once, so the citizen is texted
     citizen, clerk = portal.api(), portal.api("staff_municipality")
     started = citizen.post("/api/v1/processes/building_permit/instances", json={"data": {}})
     assert started.status_code == 201, started.text
@@ -98,6 +99,13 @@ def test_two_instalments_are_each_verified_once_and_an_old_return_pays_nothing(p
     assert final["data"]["second_payment"]["token"] == second["token"]
     assert [d["kind"] for d in issued] == ["building_permit"]
     assert text(browser.get(f"/cases/{case}").text).count("پرداخت شد.") == 2
+    # Texted once when it was sent (paying is the citizen's own doing: no news), once per fee
+    # asked (the second instalment is news), and once decided.
+    with portal.runtime.reading() as session:
+        told = [(n.status, n.key.split(":", 2)[2]) for n in session.execute(
+            select(Notification).where(Notification.instance_id == case).order_by(Notification.id)).scalars()]
+    assert told == [("in_progress", ""), ("waiting_for_you", "payment-1"), ("waiting_for_you", "payment-2"),
+                    ("approved", "")]
 
 
 # A case that asks for its fee, and after a day without payment asks again for another amount
