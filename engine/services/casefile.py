@@ -103,11 +103,13 @@ def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any], 
     """The status tag of `case` and its outcome, from its steps and its service's card, as its
     owner sees it or, given `party`, as that other citizen with tasks in it sees it."""
     steps_ = progress.steps
-    # A citizen's own case is theirs alone (a draft) until they send their first step; a case
-    # started for them by staff or the API (its owner is the actor, "role:name") is sent already.
+    # A citizen's own case is theirs alone (a draft) until they send their first step, or until
+    # an agency has a step in it (a clerk reviewing what the registries said before asking the
+    # citizen anything); a case started for them by staff or the API (its owner is the actor,
+    # "role:name") is sent already.
     started_by_citizen = ":" not in case.owner
     sent = party is not None or not started_by_citizen or any(
-        is_step_of(s, case) and s.status is TaskStatus.COMPLETED for s in steps_)
+        (is_step_of(s, case) and s.status is TaskStatus.COMPLETED) or s.audience != "citizen" for s in steps_)
     waiting = (progress.awaiting_payment and party is None) or any(
         is_step_of(s, case, party) and s.status is TaskStatus.READY for s in steps_)
     outcome = outcomes(card).get(progress.end_event or "")
