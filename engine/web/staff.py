@@ -49,15 +49,18 @@ def _render_task(page: Page, principal: Principal, task_id: str, errors: dict[st
                                  instance.created_at)
     model = row.form or {}
     given = _given(page, forms, instance.data)
-    shown = questions(page.t, model, model.get("ui", {}).get("order", []), data or {}, errors,
-                      variables=instance.data)
+    # What the model fetched or decided before is read, in the list above, not asked again: a
+    # read-only field among the decisions showed as an empty box marked optional.
+    shown = [q for q in questions(page.t, model, model.get("ui", {}).get("order", []), data or {}, errors,
+                                  variables=instance.data) if not q.readonly]
     return page.render("staff_task.html", status=status, task=row, instance=instance, given=given,
                        questions=shown, error_list=[(q.id, q.error) for q in shown if q.error],
                        due=due, now=datetime.now(UTC))
 
 
 def _given(page: Page, forms: list[dict[str, Any]], data: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the case holds, labelled with the questions that asked for it; documents as links."""
+    """What the case holds, labelled with the questions that asked for it (documents as links);
+    what no form names is listed after them as `other`, under its variable's name."""
     asked: dict[str, Question] = {}
     for model in forms:
         for question in questions(page.t, model, model.get("ui", {}).get("order", []), data, variables=data):
@@ -66,18 +69,25 @@ def _given(page: Page, forms: list[dict[str, Any]], data: dict[str, Any]) -> lis
     for key, value in data.items():
         found = asked.get(key)
         if found is None:
-            rows.append({"label": key, "value": _shown(page, value), "link": None})
+            rows.append({"label": key, "value": _plain(page, value), "link": None, "other": True})
             continue
         link = f"/staff/uploads/{value}" if found.widget == "file" and isinstance(value, str) else None
         shown = ", ".join(o.label for o in found.options if o.checked) if found.options else value
-        rows.append({"label": found.label, "value": _shown(page, shown), "link": link})
-    return rows
+        rows.append({"label": found.label, "value": _plain(page, shown), "link": link, "other": False})
+    return sorted(rows, key=lambda row: row["other"])
 
 
-def _shown(page: Page, value: Any) -> Any:
+def _plain(page: Page, value: Any) -> str:
+    """A value as words: yes or no, a list by commas, a table as "name: value" pairs (never JSON)."""
     if isinstance(value, bool):
-        return page.t("check.yes") if value else page.t("check.no")
-    return value
+        return str(page.t("check.yes") if value else page.t("check.no"))
+    if isinstance(value, dict):
+        return "؛ ".join(f"{key}: {_plain(page, item)}" for key, item in value.items()) if page.t.lang == "fa" \
+            else "; ".join(f"{key}: {_plain(page, item)}" for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return "، ".join(_plain(page, item) for item in value) if page.t.lang == "fa" \
+            else ", ".join(_plain(page, item) for item in value)
+    return "" if value is None else str(value)
 
 
 @router.get("/staff/tasks/{task_id}", **audience(Audience.STAFF))

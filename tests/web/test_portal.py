@@ -161,6 +161,13 @@ def test_staff_work_the_case_and_the_citizen_sees_the_outcome(client: TestClient
     inbox = guild.get("/staff")
     task_link = re.search(r'href="(/staff/tasks/[0-9a-f-]+)"', inbox.text).group(1)  # type: ignore[union-attr]
     task = guild.get(task_link)
+    # What the registries said is read above the decision, labelled, never a box to fill; what no
+    # form names is folded away under its variable's name, in words, never as JSON.
+    decide = task.text.split("<h2>تصمیم شما</h2>", 1)
+    assert "سوء پیشینه" in text(decide[0]) and "بدون سوء پیشینه مؤثر" in text(decide[0])
+    assert 'name="criminal_record_text"' not in decide[1] and 'name="military_service_text"' not in decide[1]
+    other = task.text.split('<details class="other-data">', 1)[1].split("</details>", 1)[0]
+    assert "first_name: " in other and "{" not in other and "\\u0" not in task.text
     upload_link = re.search(r'(/staff/uploads/[0-9a-f-]+)', task.text)
     if upload_link:
         document = guild.get(upload_link.group(1))
