@@ -121,6 +121,10 @@ def standing(case: InstanceRecord, progress: Progress, card: Mapping[str, Any], 
     closed_by_model = status is CaseStatus.WITHDRAWN and progress.closed_by_citizen is None
     if status not in (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.NEEDS_INFORMATION) and not closed_by_model:
         outcome = None
+    if party is not None:
+        # The outcome's words and next step are written to the applicant ("the vehicle is now in
+        # your name", "download it here"); another citizen with a step in the case sees the tag.
+        outcome = None
     return Standing(status, outcome, outcome.reason_in(case.data) if outcome else None,
                     deleted=progress.closed_by_citizen == DRAFT_DELETED)
 

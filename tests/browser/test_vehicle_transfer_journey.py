@@ -116,6 +116,9 @@ def test_buyer_and_seller_transfer_a_vehicle_in_persian(chromium: Browser, axe_s
         go(seller.page, "main a.button")
         assert "مریم حسینی" in seller.page.inner_text("main") and "علی رضایی" in seller.page.inner_text("main")
         answer(seller, "vehicle-seller", {"seller_decision": "agree"})
+        # Told their answer is recorded, not that "your application" was received with a code.
+        told = seller.page.inner_text("main")
+        assert t("status.party_done") in told and t("case.your_code") not in told, told
         seller_context.close()
 
         # The buyer pays the fee from the table at the bank's gateway.
