@@ -57,6 +57,9 @@ def read_service(folder: Path) -> ServiceFolder:
     except CardError as err:
         raise CatalogueError(f"{manifest}: the journey before Panjereh is not valid:\n  "
                              + "\n  ".join(err.problems)) from err
+    problems = _case_facts_problems(meta.get("case_facts", []))
+    if problems:
+        raise CatalogueError(f"{manifest}: [[case_facts]] is not valid:\n  " + "\n  ".join(problems))
     files = [UploadedFile(p.name, p.read_bytes()) for p in sorted(folder.iterdir())
              if p.is_file() and p.suffix.lower() in MODEL_SUFFIXES]
     if not files:
@@ -82,6 +85,28 @@ def _end_events(files: list[UploadedFile], process: str) -> set[str]:
             if node.get("id") == process:
                 found.update(str(e.get("id")) for e in node.findall(f"{BPMN}endEvent"))
     return found
+
+
+def _case_facts_problems(facts: Any) -> list[str]:
+    """What is wrong with a card's `[[case_facts]]`: each names a data `variable` (and may name
+    `variable_fa`/`variable_en` for a value written per language) and its label in `fa` and `en`."""
+    if not isinstance(facts, list):
+        return ["it must be a list of tables ([[case_facts]])"]
+    problems = []
+    for number, fact in enumerate(facts, 1):
+        if not isinstance(fact, dict):
+            problems.append(f"entry {number} is not a table")
+            continue
+        unknown = sorted(set(fact) - {"variable", "variable_fa", "variable_en", "fa", "en"})
+        if unknown:
+            problems.append(f"entry {number} has an unknown key {', '.join(map(repr, unknown))}")
+        for key in ("variable", "fa", "en"):
+            if not isinstance(fact.get(key), str) or not fact[key].strip():
+                problems.append(f"entry {number} needs '{key}' (text)")
+        for key in ("variable", "variable_fa", "variable_en"):
+            if key in fact and not (isinstance(fact[key], str) and fact[key].isidentifier()):
+                problems.append(f"entry {number}: '{key}' must name a data variable")
+    return problems
 
 
 def service_folders(root: Path) -> list[Path]:

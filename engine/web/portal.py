@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -201,7 +201,20 @@ def case_status(page: PageDep, instance_id: str, submitted: int = 0) -> Response
                        ready=ready, submitted=bool(submitted), uses=data_uses(page, uses, meta), messages=messages,
                        documents=documents, today=issued_documents.today_in_iran(), grouped=grouped,
                        iran_day=issued_documents.today_in_iran, panel=None if party else panel(page, paying),
-                       party=party is not None, **deadline)
+                       party=party is not None, facts=[] if party else case_facts(page, meta, instance.data),
+                       **deadline)
+
+
+def case_facts(page: Page, meta: Mapping[str, Any], data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What the card's `[[case_facts]]` tell the citizen from their case's data (an appointment
+    booked, a parcel's tracking number), in the page's language, once the model has written it."""
+    facts = []
+    for fact in meta.get("case_facts") or []:
+        variable = fact.get(f"variable_{page.t.lang}") or fact.get("variable")
+        value = data.get(variable) if isinstance(variable, str) else None
+        if value not in (None, "") and not isinstance(value, (dict, list)):
+            facts.append((page.t.pick(fact, ""), str(value)))
+    return facts
 
 
 def _closing_page(page: Page, instance_id: str, action: str) -> Response:

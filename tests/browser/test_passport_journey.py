@@ -123,6 +123,12 @@ def test_passport_from_application_to_receipt(lang: str, chromium: Browser, axe_
         answer_and_check(audit, "passport-slot")
         audit.check("passport-slot-check")
         go(page)
+        # The one visit left is on the case page, with its office and booking number.
+        page.goto(case_url)
+        booked = page.inner_text("main")
+        assert ("نوبت انگشت‌نگاری و عکس" if lang == "fa" else "Biometrics appointment") in booked, booked
+        assert ("شماره نوبت" if lang == "fa" else "booking number") in booked, booked
+        audit.check("passport-booked")
 
         with runtime.unit_of_work() as session:
             clerk = create_token(session, "staff", "clerk-passport", "passport_office")

@@ -94,3 +94,17 @@ def test_the_card_deadline_and_its_old_name(tmp_path: Path) -> None:
                                          'deadline_working_days = "ten"\n', encoding="utf-8")
     with pytest.raises(CatalogueError, match="deadline_working_days must be a whole number of working days"):
         read_service(folder)
+
+
+def test_a_card_whose_case_facts_name_no_variable_or_label_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "permit"
+    folder.mkdir()
+    (folder / "service.toml").write_text(
+        'process = "permit"\nagency = "city"\ntitle = { en = "Permit" }\n'
+        '[[case_facts]]\nvariable = "appointment text"\nfa = "نوبت"\n'
+        '[[case_facts]]\nvariable = "x"\nfa = "ا"\nen = "x"\nlabel = "?"\n', encoding="utf-8")
+    with pytest.raises(CatalogueError) as refused:
+        read_service(folder)
+    problems = str(refused.value)
+    assert "entry 1 needs 'en' (text)" in problems and "entry 1: 'variable' must name a data variable" in problems
+    assert "entry 2 has an unknown key 'label'" in problems
