@@ -39,6 +39,8 @@ class Question:
     options: list[Option] = field(default_factory=list)
     error: str | None = None
     parts: dict[str, str] = field(default_factory=dict)
+    # Required only when another answer makes it so (a reason when refusing): not "optional".
+    conditional: bool = False
 
     @property
     def id(self) -> str:
@@ -150,8 +152,22 @@ def questions(t: Translator, model: Model, paths: list[str], data: dict[str, Any
             year, month, day = value.split("/")
             parts = {"year": year, "month": month, "day": day}
         found.append(Question(path, label, hint, widget, required, path in ui.get("readonly", []), value, options,
-                              (errors or {}).get(path), parts))
+                              (errors or {}).get(path), parts, conditional=path in _required_when(schema)))
     return found
+
+
+def _required_when(schema: Mapping[str, Any]) -> set[str]:
+    """The top-level fields a condition of `schema` makes required (`if`/`then`/`else`, also
+    inside `allOf`): the page does not call them optional, as the citizen may have to answer."""
+    named: set[str] = set()
+    for part in [schema, *(schema.get("allOf") or [])]:
+        if not isinstance(part, Mapping):
+            continue
+        for branch in ("then", "else"):
+            required = (part.get(branch) or {}).get("required") if isinstance(part.get(branch), Mapping) else None
+            if isinstance(required, list):
+                named.update(name for name in required if isinstance(name, str))
+    return named
 
 
 def parse(page: list[Question], posted: FormData) -> tuple[dict[str, Any], set[str]]:

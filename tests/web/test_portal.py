@@ -166,6 +166,9 @@ def test_staff_work_the_case_and_the_citizen_sees_the_outcome(client: TestClient
     decide = task.text.split("<h2>تصمیم شما</h2>", 1)
     assert "سوء پیشینه" in text(decide[0]) and "بدون سوء پیشینه مؤثر" in text(decide[0])
     assert 'name="criminal_record_text"' not in decide[1] and 'name="military_service_text"' not in decide[1]
+    # The reason is required when refusing, so it is not called optional; the hint says when.
+    assert "دلیل رد" in text(decide[1]) and "(اختیاری)" not in text(decide[1])
+    assert "اگر رد می‌کنید، دلیل را بنویسید" in text(decide[1])
     other = task.text.split('<details class="other-data">', 1)[1].split("</details>", 1)[0]
     assert "first_name: " in other and "{" not in other and "\\u0" not in task.text
     upload_link = re.search(r'(/staff/uploads/[0-9a-f-]+)', task.text)
