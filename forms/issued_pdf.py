@@ -171,13 +171,17 @@ def _row(pdf: _Document, label_fa: str, value: str, label_en: str, *, latin: boo
         pdf.english(11, bold=True)
     else:
         pdf.persian(11, bold=True)
+    # A long value (an address, a vehicle's description) wraps within its column, and the row
+    # grows to hold it, instead of running over the labels and the margin.
+    lines = len(pdf.multi_cell(width * 0.45, 6, value, align="R", dry_run=True, output="LINES"))
+    height = 8 if lines <= 1 else 6 * lines + 2
     pdf.set_xy(left + width * 0.25, y)
-    pdf.cell(width * 0.45, 8, value, align="R")
+    pdf.multi_cell(width * 0.45, 8 if lines <= 1 else 6, value, align="R", new_x="RIGHT", new_y="TOP")
     pdf.set_text_color(*MUTED)
     pdf.persian(10)
     pdf.set_xy(left + width * 0.70, y)
     pdf.cell(width * 0.30, 8, label_fa, align="R")
-    pdf.set_xy(left, y + 8)
+    pdf.set_xy(left, y + height)
 
 
 def _qr(pdf: _Document, url: str, x: float, y: float, size: float) -> None:

@@ -3,6 +3,7 @@ right inside it, a Persian name inside an English sentence in its own order, the
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from datetime import date
 
@@ -59,3 +60,21 @@ def test_persian_letters_are_joined() -> None:
 
 def test_the_same_sheet_gives_the_same_file() -> None:
     assert render(SHEET) == render(SHEET)
+
+
+def test_a_long_value_wraps_inside_its_column() -> None:
+    """An address longer than its column is wrapped onto more lines between the two labels, and
+    the rows below move down, instead of running over the English label and the page's margin."""
+    address = ("استان تهران، شهر تهران، خیابان ولیعصر، کوچه نسترن، پلاک ۱۲، طبقه سوم، واحد ۷، "
+               "کد پستی ۱۱۹۳۶۵۳۴۷۱")
+    drawn = render(dataclasses.replace(SHEET, lines=[Line("نشانی", "Address", address), *SHEET.lines]))
+    placed = glyphs(drawn)
+    points = 72 / 25.4
+    left = (18.0 + (210 - 2 * 18.0) * 0.25) * points  # where the value's column starts
+    # The rows of the address: from its English label's line down to the next row's label.
+    top = max(g.y for g in placed if g.text == "A" and g.x < left)
+    below = max(g.y for g in placed if g.text == "B" and g.x < left and g.y < top)
+    persian = [g for g in placed if below < g.y <= top + 1 and g.text and "\u0600" <= g.text[0] <= "\u06ff"]
+    assert persian and all(g.x >= left - 1 for g in persian), "the address ran into the English label's column"
+    assert len({round(g.y) for g in persian}) >= 2, "the address was not wrapped"
+    assert "کد پستی ۱۱۹۳۶۵۳۴۷۱" in " ".join(lines(drawn))
