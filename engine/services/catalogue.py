@@ -150,13 +150,15 @@ def offered(session: Session) -> list[OfferedService]:
 
 
 def agencies(session: Session) -> dict[str, dict[str, str]]:
-    """Every agency whose staff act in an offered service: its code and its names by language
-    (from each card's `[agencies]` table; an agency named only as a service's owner by its code)."""
+    """Every agency whose staff have a step in an offered service (a lane of its card, or the
+    service's own agency), with its names by language from the card's `[agencies]` table."""
     found: dict[str, dict[str, str]] = {}
     for service in offered(session):
         named = service.meta.get("agencies") or {}
-        for code in [*named, service.meta.get("agency")]:
-            if isinstance(code, str) and code and code not in found:
-                names = named.get(code)
-                found[code] = {k: str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+        lanes = [code for code in (service.meta.get("lanes") or {}).values() if isinstance(code, str)]
+        for code in [*lanes, service.meta.get("agency")]:
+            if not isinstance(code, str) or not code or code == "citizen" or code.startswith("citizen:"):
+                continue
+            names = named.get(code)
+            found.setdefault(code, {k: str(v) for k, v in names.items()} if isinstance(names, dict) else {})
     return found
