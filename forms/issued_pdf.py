@@ -173,7 +173,8 @@ def _row(pdf: _Document, label_fa: str, value: str, label_en: str, *, latin: boo
         pdf.persian(11, bold=True)
     # A long value (an address, a vehicle's description) wraps within its column, and the row
     # grows to hold it, instead of running over the labels and the margin.
-    lines = len(pdf.multi_cell(width * 0.45, 6, value, align="R", dry_run=True, output="LINES"))
+    wrapped = pdf.multi_cell(width * 0.45, 6, value, align="R", dry_run=True, output="LINES")
+    lines = len(wrapped) if isinstance(wrapped, list) else 1
     height = 8 if lines <= 1 else 6 * lines + 2
     pdf.set_xy(left + width * 0.25, y)
     pdf.multi_cell(width * 0.45, 8 if lines <= 1 else 6, value, align="R", new_x="RIGHT", new_y="TOP")
