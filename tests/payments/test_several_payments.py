@@ -52,7 +52,7 @@ def _payments(portal: Portal, case: str) -> list[dict[str, Any]]:
 
 
 def test_two_instalments_are_each_verified_once_and_an_old_return_pays_nothing(portal: Portal) -> None:
-    portal.browser()  # signed in on the portal once, so the citizen is texted
+    browser = portal.browser()  # signed in on the portal once, so the citizen is texted
     citizen, clerk = portal.api(), portal.api("staff_municipality")
     started = citizen.post("/api/v1/processes/building_permit/instances", json={"data": {}})
     assert started.status_code == 201, started.text
@@ -63,6 +63,8 @@ def test_two_instalments_are_each_verified_once_and_an_old_return_pays_nothing(p
 
     first = pending_payment(citizen, {}, case)
     assert first["amount_rial"] == FIRST
+    # The case page says which instalment this is, as the bank's page does.
+    assert "شرح پرداخت: عوارض پروانه ساختمانی، قسط اول" in text(browser.get(f"/cases/{case}").text)
     first_back = back_path(at_gateway(first["payment_url"]))
     assert "پرداخت شما انجام شد" in text(portal.browser().get(first_back).text)
     _complete(clerk, case, "plan_check", {"review_outcome": "approve"})
@@ -72,7 +74,6 @@ def test_two_instalments_are_each_verified_once_and_an_old_return_pays_nothing(p
     assert second["token"] != first["token"] and second["amount_rial"] == SECOND
     assert second["attempt"] == first["attempt"] + 1
     # The case page lists the first instalment as paid and asks for the next payment.
-    browser = portal.browser()
     page = text(browser.get(f"/cases/{case}").text)
     assert "۴٬۸۰۰٬۰۰۰ تومان (۴۸٬۰۰۰٬۰۰۰ ریال) در" in page and "پرداخت شد" in page
     assert "پرداخت بعدی این درخواست: ۴٬۸۰۰٬۰۰۰ تومان (۴۸٬۰۰۰٬۰۰۰ ریال)" in page
