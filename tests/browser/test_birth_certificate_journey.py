@@ -116,9 +116,10 @@ def test_the_demo_father_registers_his_daughter(chromium: Browser, axe_script: P
         sign_in_as(audit, CITIZEN, MOBILE)
         assert page.url.endswith(f"/services/{SERVICE}"), page.url
         go(page)
+        # The agencies may still be answering: the case page comes first then.
+        next_task(page)
         # What the hospital and the registry hold is shown, with its source, and never asked.
-        shown = page.inner_text("main")
-        assert "مریم حسینی" in shown or "/pages/0" in page.url
+        assert "/pages/0" in page.url, page.url
         answer(audit, "name", {"child_first_name": "ملکه"})
         next_task(page)  # a refused name is asked again, with the registry's reason
         assert "عنوان یا لقب" in page.inner_text("main")
