@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,6 +60,16 @@ def go(page: Page, selector: str = SUBMIT) -> None:
     """Click a link or a form's button and wait for the page it loads."""
     with page.expect_navigation(wait_until="load"):
         page.click(selector)
+
+
+def wait_for(page: Page, selector: str, seconds: float = 30) -> None:
+    """Reload until `selector` is on the page: the agencies (and the bank gateway's token)
+    answer the case between two pages, later on a loaded machine."""
+    deadline = time.monotonic() + seconds
+    while not page.locator(selector).count():
+        assert time.monotonic() < deadline, f"{selector} never appeared on {page.url}"
+        time.sleep(0.2)
+        page.reload()
 
 
 def on(audit: Auditor, page: Page) -> Auditor:

@@ -18,7 +18,7 @@ from engine.security.tokens import create_token
 from engine.services.runtime import Runtime
 from engine.web.i18n import translator
 from tests.browser.audit import Auditor
-from tests.browser.test_accessibility import ascii_digits, go, new_context, on, persian
+from tests.browser.test_accessibility import ascii_digits, go, new_context, on, persian, wait_for
 from tests.payments.gateway import mobile_of
 from tests.web.journey import CITIZEN, MOBILE
 
@@ -81,6 +81,7 @@ def next_task(page: Page) -> None:
 def pay(audit: Auditor) -> None:
     page = audit.page
     case = re.sub(r"[?#].*", "", page.url)
+    wait_for(page, 'main form[action$="/pay"] button')
     go(page, 'main form[action$="/pay"] button')
     assert "/sandbox/payment/pay/" in page.url, page.url
     audit.check("birth-gateway")

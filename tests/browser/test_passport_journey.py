@@ -17,7 +17,7 @@ from engine.security.tokens import create_token
 from engine.services.runtime import Runtime
 from engine.web.i18n import translator
 from tests.browser.audit import Auditor
-from tests.browser.test_accessibility import ascii_digits, go, new_context, on, sign_in
+from tests.browser.test_accessibility import ascii_digits, go, new_context, on, sign_in, wait_for
 from tests.fixtures import Tokens
 from tests.forms.pdf_text import lines
 from tests.payments.gateway import PAYS
@@ -110,6 +110,7 @@ def test_passport_from_application_to_receipt(lang: str, chromium: Browser, axe_
         audit.check("passport-check")
         go(page)
         page.goto(case_url)
+        wait_for(page, 'main form[action$="/pay"] button')
         audit.check("passport-case-fee")
         go(page, 'main form[action$="/pay"] button')
         assert "/sandbox/payment/pay/" in page.url, page.url

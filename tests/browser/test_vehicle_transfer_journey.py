@@ -7,17 +7,16 @@ and the buyer sees the decision and downloads the transfer certificate. axe-core
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
 from engine.security.tokens import create_token
 from engine.services.runtime import Runtime
 from engine.web.i18n import translator
 from tests.browser.audit import Auditor
-from tests.browser.test_accessibility import ascii_digits, go, new_context, on, persian
+from tests.browser.test_accessibility import ascii_digits, go, new_context, on, persian, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -73,15 +72,6 @@ def answer(audit: Auditor, name: str, answers: dict[str, str]) -> None:
     assert page.url.endswith("/check"), page.url
     audit.check(f"{name}-check")
     go(page)
-
-
-def wait_for(page: Page, selector: str, seconds: float = 20) -> None:
-    """Reload until `selector` is on the page: the agencies answer the case between two pages."""
-    deadline = time.monotonic() + seconds
-    while not page.locator(selector).count():
-        assert time.monotonic() < deadline, f"{selector} never appeared on {page.url}"
-        time.sleep(0.2)
-        page.reload()
 
 
 def test_buyer_and_seller_transfer_a_vehicle_in_persian(chromium: Browser, axe_script: Path, screenshots: Path,
