@@ -6,12 +6,15 @@ Errors are JSON ``{"error": "<code>", "detail": "<English sentence>", ...}``; co
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.params import Depends as DependsParam
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 
 
 class AgencyError(Exception):
@@ -47,3 +50,17 @@ def new_agency_app(title: str, description: str) -> FastAPI:
     app.add_exception_handler(AgencyError, _agency_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     return app
+
+
+def bearer_key(api_key: SecretStr) -> list[DependsParam]:
+    """Route dependencies that refuse a request without ``Authorization: Bearer <api_key>`` (401,
+    compared in constant time), as a gateway's API keys are checked."""
+    expected = f"Bearer {api_key.get_secret_value()}".encode()
+
+    def authorised(request: Request) -> None:
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise AgencyError(401, "unauthorized", "send Authorization: Bearer <key>",
+                              headers={"WWW-Authenticate": "Bearer"})
+
+    return [Depends(authorised)]

@@ -45,7 +45,6 @@ repeats exactly.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,11 +54,11 @@ from html import escape
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from fastapi import Depends, FastAPI, Form, Request, Response
+from fastapi import FastAPI, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field, SecretStr
 
-from connectors.simulators.agency import AgencyError, new_agency_app
+from connectors.simulators.agency import AgencyError, bearer_key, new_agency_app
 from connectors.simulators.behaviour import ServiceState
 from forms.identifiers import check_card
 from forms.normalize import compact
@@ -259,15 +258,7 @@ def build(state: ServiceState, api_key: SecretStr, seed: int, clock: Callable[[]
           size: int = 10_000) -> FastAPI:
     app = new_agency_app("Payment gateway (sandbox)", __doc__ or "")
     ledger = Ledger(seed, size, clock)
-    expected = f"Bearer {api_key.get_secret_value()}".encode()
-
-    def merchant(request: Request) -> None:
-        given = request.headers.get("authorization", "").encode()
-        if not hmac.compare_digest(given, expected):
-            raise AgencyError(401, "unauthorized", "send Authorization: Bearer <key>",
-                              headers={"WWW-Authenticate": "Bearer"})
-
-    guarded = [Depends(merchant)]
+    guarded = bearer_key(api_key)
 
     def known(token: str) -> Transaction:
         txn = ledger.find(token)

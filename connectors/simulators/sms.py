@@ -16,15 +16,14 @@ messages (the newest ``PANJEREH_SANDBOX_SMS_OUTBOX_SIZE``, default 500).
 
 from __future__ import annotations
 
-import hmac
 from collections import deque
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import FastAPI, Query
 from pydantic import BaseModel, Field, SecretStr
 
-from connectors.simulators.agency import AgencyError, new_agency_app
+from connectors.simulators.agency import AgencyError, bearer_key, new_agency_app
 from connectors.simulators.behaviour import ServiceState
 from forms.identifiers import canonical_mobile, check_mobile
 
@@ -60,15 +59,7 @@ def _mobile(raw: str) -> str:
 def build(state: ServiceState, api_key: SecretStr, outbox_size: int) -> FastAPI:
     app = new_agency_app("SMS gateway (sandbox)", __doc__ or "")
     kept: deque[Message] = deque(maxlen=outbox_size)
-    expected = f"Bearer {api_key.get_secret_value()}".encode()
-
-    def authorised(request: Request) -> None:
-        given = request.headers.get("authorization", "").encode()
-        if not hmac.compare_digest(given, expected):
-            raise AgencyError(401, "unauthorized", "send Authorization: Bearer <key>",
-                              headers={"WWW-Authenticate": "Bearer"})
-
-    guarded = [Depends(authorised)]
+    guarded = bearer_key(api_key)
 
     @app.post("/messages", status_code=202, dependencies=guarded)
     async def send(message: Outgoing) -> Accepted:
